@@ -1,0 +1,239 @@
+//! Layered configuration: built-in defaults < `partnerline.toml` (or the file named by
+//! `PARTNERLINE_CONFIG`) < `PARTNERLINE_*` environment variables, nested with `__`
+//! (`PARTNERLINE_DATABASE__URL`, `PARTNERLINE_SERVICES__IDENTITY__LISTEN`).
+//!
+//! Validated once at start: a bad value stops the process with a message naming the key.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::Path;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// The dev-only signing key seed used by `cargo xtask up` and tests. Its name says what it is;
+/// any real deployment sets `auth.signing_key` (identity) and `auth.verify_keys` (everyone).
+pub const DEV_SIGNING_KEY: &str = "ZGV2LW9ubHktaW5zZWN1cmUtc2lnbmluZy1rZXkhISE";
+pub const DEV_KEY_ID: &str = "dev-insecure";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Config {
+    pub database: DatabaseConfig,
+    pub nats: NatsConfig,
+    pub telemetry: TelemetryConfig,
+    pub admin: AdminConfig,
+    pub auth: AuthConfig,
+    /// Where each service listens and where the others reach it.
+    pub services: BTreeMap<String, Endpoint>,
+    /// Anything else, for a service's own section (`Config::section`).
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DatabaseConfig {
+    /// Server URL without a database name; each service uses `<name_prefix><service>`.
+    pub url: String,
+    pub name_prefix: String,
+    pub max_connections: u32,
+    /// Create the service database when it does not exist (dev, tests).
+    pub create_missing: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NatsConfig {
+    pub url: String,
+    /// Prepended to every subject (`<prefix>.orders.>`) and stream name (`<PREFIX>_ORDERS`), so
+    /// two test runs, or two installations on one NATS, never see each other's events.
+    pub prefix: String,
+    /// Seconds within which JetStream drops a re-published event with the same id.
+    pub duplicate_window_secs: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TelemetryConfig {
+    /// `json` (default) or `pretty`.
+    pub log_format: String,
+    /// An `EnvFilter` directive; `RUST_LOG` wins when set.
+    pub log_level: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AdminConfig {
+    /// `/healthz`, `/readyz` and `/metrics`.
+    pub listen: SocketAddr,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AuthConfig {
+    /// Base64url Ed25519 seed (32 bytes) used by identity to sign access tokens.
+    pub signing_key: Option<String>,
+    pub signing_key_id: String,
+    /// Public keys every service accepts (besides the signing key's own), for key rotation.
+    pub verify_keys: Vec<VerifyKey>,
+    pub issuer: String,
+    pub access_token_ttl_secs: u64,
+    pub refresh_token_ttl_days: u64,
+    /// Argon2id memory cost in KiB (OWASP: 19456).
+    pub argon2_memory_kib: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct VerifyKey {
+    pub kid: String,
+    /// Base64url of the raw 32-byte Ed25519 public key (the JWK `x`).
+    pub x: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Endpoint {
+    /// Address this service binds.
+    pub listen: SocketAddr,
+    /// URL other services use to reach it.
+    pub url: String,
+}
+
+impl Default for Config {
+    #[allow(clippy::unwrap_used)] // literal addresses
+    fn default() -> Self {
+        let svc = |port: u16| Endpoint {
+            listen: SocketAddr::from(([127, 0, 0, 1], port)),
+            url: format!("http://127.0.0.1:{port}"),
+        };
+        let services = [
+            ("gateway", 8080),
+            ("identity", 50051),
+            ("customers", 50052),
+            ("orders", 50053),
+            ("attribution", 50054),
+            ("commissions", 50055),
+            ("notifications", 50056),
+        ]
+        .into_iter()
+        .map(|(n, p)| (n.to_string(), svc(p)))
+        .collect();
+        Config {
+            database: DatabaseConfig {
+                url: "postgres://postgres@127.0.0.1:5432".into(),
+                name_prefix: "partnerline_".into(),
+                max_connections: 10,
+                create_missing: true,
+            },
+            nats: NatsConfig { url: "nats://127.0.0.1:4222".into(), prefix: String::new(), duplicate_window_secs: 120 },
+            telemetry: TelemetryConfig { log_format: "json".into(), log_level: "info".into() },
+            admin: AdminConfig { listen: SocketAddr::from(([127, 0, 0, 1], 9090)) },
+            auth: AuthConfig {
+                signing_key: Some(DEV_SIGNING_KEY.into()),
+                signing_key_id: DEV_KEY_ID.into(),
+                verify_keys: Vec::new(),
+                issuer: "partnerline".into(),
+                access_token_ttl_secs: 900,
+                refresh_token_ttl_days: 30,
+                argon2_memory_kib: 19456,
+            },
+            services,
+            extra: BTreeMap::new(),
+        }
+    }
+}
+
+impl Config {
+    /// Loads defaults < `partnerline.toml` (or `$PARTNERLINE_CONFIG`) < `PARTNERLINE_*` env.
+    pub fn load() -> anyhow::Result<Config> {
+        let file = std::env::var("PARTNERLINE_CONFIG").unwrap_or_else(|_| "partnerline.toml".into());
+        Self::load_from(Path::new(&file), Env::prefixed("PARTNERLINE_").split("__"))
+    }
+
+    fn load_from(file: &Path, env: Env) -> anyhow::Result<Config> {
+        let figment = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::file(file))
+            .merge(env.ignore(&["config"]));
+        let cfg: Config = figment.extract().map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    pub fn validate(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(self.database.url.starts_with("postgres"), "configuration: database.url must be a postgres:// URL");
+        anyhow::ensure!(self.nats.url.contains("://") || !self.nats.url.is_empty(), "configuration: nats.url is empty");
+        anyhow::ensure!(
+            self.nats.prefix.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'),
+            "configuration: nats.prefix may hold only letters, digits, '_' and '-'"
+        );
+        anyhow::ensure!(
+            (60..=86_400).contains(&self.auth.access_token_ttl_secs),
+            "configuration: auth.access_token_ttl_secs must be between 60 and 86400"
+        );
+        anyhow::ensure!(self.auth.argon2_memory_kib >= 1024, "configuration: auth.argon2_memory_kib must be at least 1024");
+        Ok(())
+    }
+
+    pub fn endpoint(&self, service: &str) -> anyhow::Result<&Endpoint> {
+        self.services.get(service).ok_or_else(|| anyhow::anyhow!("configuration: services.{service} is missing"))
+    }
+
+    /// A service's own settings section, e.g. `[identity]` in the TOML file.
+    pub fn section<T: serde::de::DeserializeOwned + Default>(&self, name: &str) -> anyhow::Result<T> {
+        match self.extra.get(name) {
+            None => Ok(T::default()),
+            Some(v) => serde_json::from_value(v.clone()).map_err(|e| anyhow::anyhow!("configuration: [{name}]: {e}")),
+        }
+    }
+
+    /// Postgres URL of a service's own database.
+    pub fn database_url(&self, service: &str) -> String {
+        format!("{}/{}{}", self.database.url.trim_end_matches('/'), self.database.name_prefix, service)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn defaults_then_file_then_env() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "partnerline.toml",
+                r#"
+                [database]
+                url = "postgres://file@db:5432"
+                max_connections = 3
+                [nats]
+                prefix = "fromfile"
+                [identity]
+                login_attempts = 7
+                "#,
+            )?;
+            jail.set_env("PL_TEST_NATS__PREFIX", "fromenv");
+            let cfg = Config::load_from(Path::new("partnerline.toml"), Env::prefixed("PL_TEST_").split("__")).unwrap();
+            assert_eq!(cfg.database.url, "postgres://file@db:5432", "file overrides default");
+            assert_eq!(cfg.database.max_connections, 3);
+            assert_eq!(cfg.nats.prefix, "fromenv", "env overrides file");
+            assert_eq!(cfg.nats.url, "nats://127.0.0.1:4222", "default kept");
+            #[derive(Deserialize, Default)]
+            struct Identity {
+                login_attempts: u32,
+            }
+            assert_eq!(cfg.section::<Identity>("identity").unwrap().login_attempts, 7);
+            assert_eq!(cfg.database_url("orders"), "postgres://file@db:5432/partnerline_orders");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_bad_value_names_its_key() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("PL_BAD_ADMIN__LISTEN", "not-an-address");
+            let err = Config::load_from(Path::new("missing.toml"), Env::prefixed("PL_BAD_").split("__")).unwrap_err();
+            assert!(err.to_string().to_lowercase().contains("admin.listen"), "{err}");
+            jail.set_env("PL_BAD_ADMIN__LISTEN", "127.0.0.1:1");
+            jail.set_env("PL_BAD_NATS__PREFIX", "a.b");
+            let err = Config::load_from(Path::new("missing.toml"), Env::prefixed("PL_BAD_").split("__")).unwrap_err();
+            assert!(err.to_string().contains("nats.prefix"), "{err}");
+            Ok(())
+        });
+    }
+}

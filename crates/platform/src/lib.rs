@@ -1,0 +1,80 @@
+//! The shared runtime of every Partnerline service: configuration, telemetry, metrics and
+//! health, PostgreSQL (pool, migrations, tenant-scoped transactions), NATS (streams, the
+//! transactional outbox and the inbox-guarded consumer), CloudEvents, authentication, `Money`,
+//! `Clock`, errors and graceful shutdown.
+//!
+//! It must never hold a business rule: nothing here knows what a partner or an order is.
+
+pub mod admin;
+pub mod auth;
+pub mod clock;
+pub mod cloudevents;
+pub mod config;
+pub mod consumer;
+pub mod db;
+pub mod error;
+pub mod grpc;
+pub mod metrics;
+pub mod money;
+pub mod nats;
+pub mod outbox;
+pub mod shutdown;
+pub mod telemetry;
+
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+
+pub use clock::Clock;
+pub use config::Config;
+pub use error::{AppError, ErrorKind};
+pub use money::{Currency, Money};
+
+/// What a service is given when it starts: configuration, time, metrics, health checks and the
+/// process's shutdown signal. Several services in one process share one `Runtime`.
+#[derive(Clone)]
+pub struct Runtime {
+    pub config: Arc<Config>,
+    pub clock: Clock,
+    pub metrics: metrics::Metrics,
+    pub health: metrics::Health,
+    pub shutdown: CancellationToken,
+}
+
+impl Runtime {
+    pub fn new(config: Config, clock: Clock, shutdown: CancellationToken) -> Self {
+        Runtime {
+            config: Arc::new(config),
+            clock,
+            metrics: metrics::Metrics::new(),
+            health: metrics::Health::default(),
+            shutdown,
+        }
+    }
+
+    /// Connects to the service's database, applies its migrations and registers a readiness check.
+    pub async fn database(&self, service: &str, migrator: sqlx::migrate::Migrator) -> anyhow::Result<sqlx::PgPool> {
+        let pool = db::connect(&self.config, service).await?;
+        db::migrate(&pool, migrator).await?;
+        let p = pool.clone();
+        self.health.add_check(&format!("{service} database"), move || {
+            let p = p.clone();
+            async move {
+                sqlx::query("SELECT 1").execute(&p).await?;
+                Ok(())
+            }
+        });
+        Ok(pool)
+    }
+
+    /// Connects to NATS and registers a readiness check.
+    pub async fn bus(&self, service: &str) -> anyhow::Result<nats::Bus> {
+        let bus = nats::Bus::connect(&self.config.nats, &format!("partnerline-{service}")).await?;
+        let b = bus.clone();
+        self.health.add_check(&format!("{service} nats"), move || {
+            let ok = b.is_connected();
+            async move { if ok { Ok(()) } else { anyhow::bail!("not connected") } }
+        });
+        Ok(bus)
+    }
+}

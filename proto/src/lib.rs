@@ -1,0 +1,16 @@
+//! The protobuf contracts of Partnerline: one gRPC API per service and one file of event
+//! messages per bounded context. Generated at build time by protox + tonic-prost-build.
+//! This crate holds no logic.
+#![allow(clippy::all, clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+pub mod identity {
+    pub mod v1 {
+        tonic::include_proto!("partnerline.identity.v1");
+    }
+}
+
+pub mod events {
+    pub mod v1 {
+        tonic::include_proto!("partnerline.events.v1");
+    }
+}

@@ -1,1 +1,114 @@
+//! The `partnerline` binary's library: run any set of services in one process (each on its own
+//! port, talking over loopback exactly as in a cluster), apply migrations, seed demo data.
+//! The black-box test harness starts the system through the same functions.
 
+use std::collections::BTreeMap;
+
+use platform::Runtime;
+use tokio::net::TcpListener;
+
+/// Services this build can run, in start order.
+pub const SERVICES: &[&str] = &["identity", "gateway"];
+
+/// Parses `all` or a comma-separated list of services.
+pub fn parse_targets(raw: &str) -> anyhow::Result<Vec<&'static str>> {
+    if raw.trim() == "all" {
+        return Ok(SERVICES.to_vec());
+    }
+    let mut out = Vec::new();
+    for t in raw.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+        let s = SERVICES
+            .iter()
+            .find(|s| **s == t)
+            .ok_or_else(|| anyhow::anyhow!("unknown target `{t}`; choose `all` or some of {}", SERVICES.join(", ")))?;
+        if !out.contains(s) {
+            out.push(*s);
+        }
+    }
+    anyhow::ensure!(!out.is_empty(), "no target given");
+    Ok(out)
+}
+
+/// Binds each target's configured address.
+pub async fn bind(rt_config: &platform::Config, targets: &[&'static str]) -> anyhow::Result<BTreeMap<&'static str, TcpListener>> {
+    let mut out = BTreeMap::new();
+    for t in targets {
+        let addr = rt_config.endpoint(t)?.listen;
+        let l = TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("{t}: cannot listen on {addr}: {e}"))?;
+        out.insert(*t, l);
+    }
+    Ok(out)
+}
+
+/// Runs the targets on their listeners until `rt.shutdown`; if one fails, stops the others.
+pub async fn serve(rt: Runtime, listeners: BTreeMap<&'static str, TcpListener>) -> anyhow::Result<()> {
+    let mut tasks = tokio::task::JoinSet::new();
+    for (name, listener) in listeners {
+        let rt = rt.clone();
+        tasks.spawn(async move {
+            let r = match name {
+                "identity" => identity::run(rt.clone(), listener).await,
+                "gateway" => gateway::run(rt.clone(), listener).await,
+                other => Err(anyhow::anyhow!("unknown service {other}")),
+            };
+            if let Err(e) = &r {
+                tracing::error!(service = name, error = format!("{e:#}"), "service stopped with an error; stopping the others");
+                rt.shutdown.cancel();
+            }
+            r.map_err(|e| e.context(name))
+        });
+    }
+    let mut first_err = None;
+    while let Some(r) = tasks.join_next().await {
+        match r {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                first_err.get_or_insert(e);
+            }
+            Err(e) => {
+                rt.shutdown.cancel();
+                first_err.get_or_insert(e.into());
+            }
+        }
+    }
+    first_err.map_or(Ok(()), Err)
+}
+
+/// Applies the migrations of the targets that own a database.
+pub async fn migrate(rt: &Runtime, targets: &[&'static str]) -> anyhow::Result<()> {
+    for t in targets {
+        match *t {
+            "identity" => {
+                identity::database(rt).await?.close().await;
+            }
+            "gateway" => {
+                gateway::database(rt).await?.close().await;
+            }
+            _ => {}
+        }
+        tracing::info!(service = t, "migrated");
+    }
+    Ok(())
+}
+
+/// Creates the demo installation (safe to run twice).
+pub async fn seed_demo(rt: &Runtime) -> anyhow::Result<Vec<String>> {
+    let pool = identity::database(rt).await?;
+    let svc = identity::service(rt, pool.clone())?;
+    let created = identity::seed::demo(&svc).await?;
+    pool.close().await;
+    Ok(created)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn targets_parse() {
+        assert_eq!(parse_targets("all").unwrap(), SERVICES.to_vec());
+        assert_eq!(parse_targets("gateway, identity,gateway").unwrap(), vec!["gateway", "identity"]);
+        assert!(parse_targets("orders").unwrap_err().to_string().contains("unknown target `orders`"));
+    }
+}

@@ -20,6 +20,7 @@ pub mod nats;
 pub mod outbox;
 pub mod shutdown;
 pub mod telemetry;
+pub mod testkit;
 
 use std::sync::Arc;
 

@@ -1,1 +1,90 @@
+//! Identity: tenants (merchant programs) and their settings, users and roles, partners and
+//! teams, applications and invites, sessions (EdDSA access tokens, hashed refresh tokens) and
+//! API keys. It signs the tokens every other service verifies. It owns the `partnerline_identity`
+//! database and the `IDENTITY` stream; it never reads another service's data.
 
+pub mod credentials;
+pub mod domain;
+pub mod events;
+pub mod grpc;
+pub mod seed;
+pub mod store;
+
+use std::sync::Arc;
+
+use partnerline_proto::identity::v1::identity_server::IdentityServer;
+use platform::Runtime;
+use platform::auth::{Signer, Verifier};
+use platform::outbox::{Outbox, Relay};
+use serde::Deserialize;
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+
+pub use grpc::IdentityService;
+
+pub const SERVICE: &str = "identity";
+
+/// The `[identity]` configuration section.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct IdentityConfig {
+    /// Failed sign-ins per email within the window before sign-in is refused for a while.
+    pub max_failures_per_email: i64,
+    /// Failed sign-ins per client (IP) within the window.
+    pub max_failures_per_client: i64,
+    pub failure_window_secs: i64,
+}
+
+impl Default for IdentityConfig {
+    fn default() -> Self {
+        IdentityConfig { max_failures_per_email: 5, max_failures_per_client: 30, failure_window_secs: 900 }
+    }
+}
+
+pub fn migrator() -> sqlx::migrate::Migrator {
+    sqlx::migrate!("./migrations")
+}
+
+/// Connects to identity's database, applying migrations (also `partnerline migrate`).
+pub async fn database(rt: &Runtime) -> anyhow::Result<PgPool> {
+    rt.database(SERVICE, migrator()).await
+}
+
+/// Builds the service over an open pool.
+pub fn service(rt: &Runtime, pool: PgPool) -> anyhow::Result<IdentityService> {
+    let cfg = &rt.config;
+    let own: IdentityConfig = cfg.section(SERVICE)?;
+    let signer = Signer::from_config(&cfg.auth)?.ok_or_else(|| anyhow::anyhow!("configuration: identity needs auth.signing_key"))?;
+    Ok(IdentityService {
+        pool,
+        outbox: Outbox::new(events::CONTEXT, platform::nats::Naming::new(&cfg.nats.prefix), rt.clock.clone()),
+        signer: Arc::new(signer),
+        verifier: Verifier::from_config(&cfg.auth, rt.clock.clone())?,
+        clock: rt.clock.clone(),
+        settings: Arc::new(grpc::Settings {
+            access_ttl_secs: i64::try_from(cfg.auth.access_token_ttl_secs)?,
+            refresh_ttl_days: i64::try_from(cfg.auth.refresh_token_ttl_days)?,
+            argon2_memory_kib: cfg.auth.argon2_memory_kib,
+            max_failures_per_email: own.max_failures_per_email,
+            max_failures_per_client: own.max_failures_per_client,
+            failure_window_secs: own.failure_window_secs,
+        }),
+    })
+}
+
+/// Serves identity's gRPC API on `listener` and relays its outbox until `rt.shutdown`; then
+/// finishes in-flight calls and flushes the outbox before returning.
+pub async fn run(rt: Runtime, listener: TcpListener) -> anyhow::Result<()> {
+    let pool = database(&rt).await?;
+    let bus = rt.bus(SERVICE).await?;
+    bus.ensure_stream(events::CONTEXT).await?;
+    let svc = service(&rt, pool.clone())?;
+    let relay = tokio::spawn(Relay::new(pool, bus, rt.metrics.clone()).run(rt.shutdown.clone()));
+    tracing::info!(addr = %listener.local_addr()?, "identity serving gRPC");
+    let router = platform::grpc::server().add_service(IdentityServer::new(svc));
+    let served = platform::grpc::serve(listener, router, rt.shutdown.clone()).await;
+    // Stop the relay too when the server ended on its own (an error), then let it flush.
+    rt.shutdown.cancel();
+    relay.await??;
+    served
+}

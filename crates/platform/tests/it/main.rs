@@ -1,0 +1,4 @@
+//! Platform integration tests against the real PostgreSQL and NATS JetStream.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod outbox;

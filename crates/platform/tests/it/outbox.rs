@@ -1,0 +1,234 @@
+//! The outbox and the inbox-guarded consumer, crashed at their worst moments.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use platform::consumer::{self, ConsumerSpec, Handler, IncomingEvent};
+use platform::metrics::Metrics;
+use platform::nats::Bus;
+use platform::outbox::{NewEvent, Outbox, Relay};
+use platform::testkit::TestEnv;
+use platform::{Clock, Runtime};
+use sqlx::{PgConnection, PgPool};
+use tokio_util::sync::CancellationToken;
+
+const CONTEXT: &str = "widgets";
+
+struct Setup {
+    env: TestEnv,
+    pool: PgPool,
+    bus: Bus,
+    outbox: Outbox,
+    relay: Relay,
+}
+
+async fn setup(duplicate_window: Duration) -> Setup {
+    let mut env = TestEnv::new();
+    env.config.nats.duplicate_window_secs = duplicate_window.as_secs().max(1);
+    let rt = Runtime::new(env.config.clone(), Clock::system(), CancellationToken::new());
+    let pool = rt.database("outboxtest", sqlx::migrate::Migrator::DEFAULT).await.unwrap();
+    sqlx::query("CREATE TABLE effects (event_id TEXT NOT NULL, n INT NOT NULL)").execute(&pool).await.unwrap();
+    let mut bus = rt.bus("outboxtest").await.unwrap();
+    if duplicate_window < Duration::from_secs(1) {
+        // JetStream's duplicate window in milliseconds, below what the config expresses.
+        bus = with_window(bus, duplicate_window).await;
+    }
+    bus.ensure_stream(CONTEXT).await.unwrap();
+    let outbox = Outbox::new("widgets", bus.naming.clone(), Clock::system());
+    let relay = Relay::new(pool.clone(), bus.clone(), Metrics::new());
+    Setup { env, pool, bus, outbox, relay }
+}
+
+async fn with_window(bus: Bus, window: Duration) -> Bus {
+    use async_nats::jetstream::stream;
+    bus.js
+        .create_stream(stream::Config {
+            name: bus.naming.stream(CONTEXT),
+            subjects: vec![bus.naming.stream_subjects(CONTEXT)],
+            duplicate_window: window,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    bus
+}
+
+async fn enqueue(s: &Setup, n: usize) -> Vec<uuid::Uuid> {
+    let mut tx = s.pool.begin().await.unwrap();
+    let mut ids = Vec::new();
+    for i in 0..n {
+        let payload = format!("widget {i}");
+        let id = s
+            .outbox
+            .enqueue(&mut tx, NewEvent { tenant: None, aggregate: "widget", aggregate_id: i.to_string(), event: "made", payload: &payload })
+            .await
+            .unwrap();
+        ids.push(id);
+    }
+    tx.commit().await.unwrap();
+    ids
+}
+
+async fn stream_count(s: &Setup) -> u64 {
+    let mut stream = s.bus.js.get_stream(s.bus.naming.stream(CONTEXT)).await.unwrap();
+    stream.info().await.unwrap().state.messages
+}
+
+/// Counts applications of each event in the `effects` table, in the handler's transaction.
+#[derive(Clone)]
+struct CountingHandler;
+
+impl Handler for CountingHandler {
+    async fn handle(&self, conn: &mut PgConnection, event: &IncomingEvent) -> anyhow::Result<()> {
+        sqlx::query("INSERT INTO effects (event_id, n) VALUES ($1, 1)").bind(&event.id).execute(conn).await?;
+        Ok(())
+    }
+}
+
+async fn effects(pool: &PgPool) -> (i64, i64) {
+    sqlx::query_as("SELECT count(*), count(DISTINCT event_id) FROM effects").fetch_one(pool).await.unwrap()
+}
+
+async fn wait_for_effects(pool: &PgPool, want: i64) {
+    for _ in 0..200 {
+        if effects(pool).await.1 >= want {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting for {want} effects; have {:?}", effects(pool).await);
+}
+
+#[tokio::test]
+async fn outbox_relay_killed_between_ack_and_mark_delivers_each_event_once() {
+    let mut s = setup(Duration::from_secs(120)).await;
+    enqueue(&s, 5).await;
+
+    let err = s.relay.publish_batch_then_crash().await.unwrap_err();
+    assert!(err.to_string().contains("injected crash"));
+    assert_eq!(s.relay.unsent().await.unwrap(), 5, "rows stay unsent after the crash");
+    assert_eq!(stream_count(&s).await, 5, "the events reached JetStream before the crash");
+
+    // Restart: the same rows are published again, JetStream drops them as duplicates.
+    assert_eq!(s.relay.drain().await.unwrap(), 5);
+    assert_eq!(s.relay.unsent().await.unwrap(), 0);
+    assert_eq!(stream_count(&s).await, 5, "Nats-Msg-Id = event id: stored once");
+
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(consumer::run(
+        s.pool.clone(),
+        s.bus.clone(),
+        Metrics::new(),
+        ConsumerSpec::new("counter", CONTEXT, &["widgets.>"]),
+        CountingHandler,
+        shutdown.clone(),
+    ));
+    wait_for_effects(&s.pool, 5).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    shutdown.cancel();
+    task.await.unwrap().unwrap();
+    assert_eq!(effects(&s.pool).await, (5, 5), "each event applied exactly once");
+    s.env.cleanup().await;
+}
+
+#[tokio::test]
+async fn outbox_duplicates_past_the_jetstream_window_are_dropped_by_the_inbox() {
+    // A window this short lets the republished batch be stored a second time: only the
+    // consumers' inbox stands between the duplicates and a double effect.
+    let mut s = setup(Duration::from_millis(100)).await;
+    enqueue(&s, 3).await;
+    s.relay.publish_batch_then_crash().await.unwrap_err();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    s.relay.drain().await.unwrap();
+    assert_eq!(stream_count(&s).await, 6, "the stream now holds every event twice");
+
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(consumer::run(
+        s.pool.clone(),
+        s.bus.clone(),
+        Metrics::new(),
+        ConsumerSpec::new("counter", CONTEXT, &[]),
+        CountingHandler,
+        shutdown.clone(),
+    ));
+    wait_for_effects(&s.pool, 3).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    shutdown.cancel();
+    task.await.unwrap().unwrap();
+    assert_eq!(effects(&s.pool).await, (3, 3), "six deliveries, three effects");
+    s.env.cleanup().await;
+}
+
+#[tokio::test]
+async fn consumer_crash_before_ack_is_redelivered_and_applied_once() {
+    let mut s = setup(Duration::from_secs(120)).await;
+    enqueue(&s, 1).await;
+    s.relay.drain().await.unwrap();
+
+    let mut spec = ConsumerSpec::new("crashy", CONTEXT, &[]);
+    spec.ack_wait = Duration::from_secs(1);
+    spec.crash_after_commit = Arc::new(AtomicUsize::new(1));
+    let crashed = consumer::run(s.pool.clone(), s.bus.clone(), Metrics::new(), spec.clone(), CountingHandler, CancellationToken::new()).await;
+    assert!(crashed.unwrap_err().to_string().contains("injected crash"));
+    assert_eq!(effects(&s.pool).await, (1, 1), "the effect committed before the crash");
+    assert_eq!(spec.crash_after_commit.load(Ordering::SeqCst), 0);
+
+    // Restart: the unacknowledged event comes back after ack_wait; the inbox turns it into a no-op.
+    let metrics = Metrics::new();
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(consumer::run(s.pool.clone(), s.bus.clone(), metrics.clone(), spec, CountingHandler, shutdown.clone()));
+    let mut redelivered = false;
+    for _ in 0..100 {
+        if metrics.render().contains(r#"outcome="duplicate"} 1"#) {
+            redelivered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    shutdown.cancel();
+    task.await.unwrap().unwrap();
+    assert!(redelivered, "the event was redelivered: {}", metrics.render());
+    assert_eq!(effects(&s.pool).await, (1, 1), "and applied once");
+    s.env.cleanup().await;
+}
+
+/// Fails every time.
+struct Failing;
+
+impl Handler for Failing {
+    async fn handle(&self, _conn: &mut PgConnection, _event: &IncomingEvent) -> anyhow::Result<()> {
+        anyhow::bail!("widget factory on fire")
+    }
+}
+
+#[tokio::test]
+async fn consumer_gives_up_after_bounded_redelivery_and_dead_letters_the_event() {
+    let mut s = setup(Duration::from_secs(120)).await;
+    let ids = enqueue(&s, 1).await;
+    s.relay.drain().await.unwrap();
+
+    let mut spec = ConsumerSpec::new("doomed", CONTEXT, &[]);
+    spec.max_deliver = 3;
+    spec.backoff = vec![Duration::from_millis(100)];
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(consumer::run(s.pool.clone(), s.bus.clone(), Metrics::new(), spec, Failing, shutdown.clone()));
+
+    let dl = s.bus.ensure_dead_letter_stream().await.unwrap();
+    let mut found = None;
+    for _ in 0..100 {
+        if let Ok(m) = dl.get_last_raw_message_by_subject(&s.bus.naming.dead_letter_subject("doomed")).await {
+            found = Some(m);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    shutdown.cancel();
+    task.await.unwrap().unwrap();
+    let m = found.expect("the event reached the dead-letter subject");
+    let headers = m.headers;
+    assert_eq!(headers.get("ce-id").unwrap().as_str(), ids[0].to_string());
+    assert!(headers.get("pl-dead-letter-reason").unwrap().as_str().contains("on fire"));
+    assert_eq!(effects(&s.pool).await, (0, 0));
+    s.env.cleanup().await;
+}

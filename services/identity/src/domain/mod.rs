@@ -1,0 +1,275 @@
+//! Identity's values and rules, pure: no I/O. Values are parsed once at the edge, so one that
+//! exists is valid (`Email`, `Slug`, `Password`...).
+
+pub mod program;
+
+use std::collections::BTreeMap;
+
+use platform::AppError;
+use serde::{Deserialize, Serialize};
+
+pub use program::{LinkValidity, ProgramPatch, ProgramSettings, SettlementMode, default_recruitment_plan};
+
+/// Languages the pages and emails are offered in.
+pub const LANGUAGES: &[&str] = &["en", "it", "ro", "pl", "zh"];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(field: &str, raw: &str) -> Result<Email, AppError> {
+        let s = raw.trim().to_lowercase();
+        let bad = || AppError::invalid(field, "is not an email address");
+        let (local, domain) = s.split_once('@').ok_or_else(bad)?;
+        let ok = !local.is_empty()
+            && local.len() <= 64
+            && s.len() <= 254
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !s.chars().any(|c| c.is_whitespace() || c == ',' || c == ';' || c == '<' || c == '>')
+            && !domain.contains('@');
+        if ok { Ok(Email(s)) } else { Err(bad()) }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A program's URL slug: lower-case letters, digits and dashes, 3–40 characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Slug(String);
+
+impl Slug {
+    pub fn parse(field: &str, raw: &str) -> Result<Slug, AppError> {
+        let s = raw.trim();
+        let ok = (3..=40).contains(&s.len())
+            && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && !s.starts_with('-')
+            && !s.ends_with('-');
+        if ok {
+            Ok(Slug(s.to_string()))
+        } else {
+            Err(AppError::invalid(field, "must be 3–40 lower-case letters, digits or dashes, not starting or ending with a dash"))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A new password: 8–200 characters, not all whitespace.
+pub struct Password(String);
+
+impl Password {
+    pub fn parse(field: &str, raw: &str) -> Result<Password, AppError> {
+        let n = raw.chars().count();
+        if !(8..=200).contains(&n) || raw.trim().is_empty() {
+            return Err(AppError::invalid(field, "must be between 8 and 200 characters"));
+        }
+        Ok(Password(raw.to_string()))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A phone number as people write it (+39 02 1234 5678); empty means none.
+pub fn parse_phone(field: &str, raw: &str) -> Result<String, AppError> {
+    let s = raw.trim();
+    if s.is_empty() {
+        return Ok(String::new());
+    }
+    let digits = s.chars().filter(char::is_ascii_digit).count();
+    let allowed = s.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c));
+    let plus_ok = s.rfind('+').is_none_or(|i| i == 0);
+    if allowed && plus_ok && (6..=15).contains(&digits) {
+        Ok(s.to_string())
+    } else {
+        Err(AppError::invalid(field, "is not a phone number (6–15 digits, optionally starting with +)"))
+    }
+}
+
+pub fn parse_name(field: &str, raw: &str) -> Result<String, AppError> {
+    let s = raw.trim();
+    if s.is_empty() || s.chars().count() > 200 {
+        return Err(AppError::invalid(field, "must be between 1 and 200 characters"));
+    }
+    Ok(s.to_string())
+}
+
+pub fn parse_language(field: &str, raw: &str) -> Result<String, AppError> {
+    let s = raw.trim().to_lowercase();
+    if s.is_empty() {
+        return Ok("en".into());
+    }
+    if LANGUAGES.contains(&s.as_str()) {
+        Ok(s)
+    } else {
+        Err(AppError::invalid(field, format!("must be one of {}", LANGUAGES.join(", "))))
+    }
+}
+
+macro_rules! string_enum {
+    ($(#[$m:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [&'static str] = &[$($text),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            pub fn parse(field: &str, raw: &str) -> Result<Self, AppError> {
+                match raw.trim() {
+                    $($text => Ok($name::$variant),)+
+                    _ => Err(AppError::invalid(field, format!("must be one of {}", Self::ALL.join(", ")))),
+                }
+            }
+        }
+    };
+}
+pub(crate) use string_enum;
+
+string_enum!(
+    /// Decides the hold period (C3) and, later, fraud checks.
+    TrustLevel { New = "new", Standard = "standard", Trusted = "trusted" }
+);
+string_enum!(
+    /// P5: a suspended partner's links stop attributing.
+    PartnerStatus { Active = "active", Suspended = "suspended" }
+);
+string_enum!(ApplicationStatus { Pending = "pending", Approved = "approved", Rejected = "rejected" });
+string_enum!(PayoutKind { Bank = "bank", Paypal = "paypal", Custom = "custom" });
+
+/// How a partner is paid (P5): bank (IBAN + holder), PayPal (email) or a custom method with
+/// free fields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct PayoutMethod {
+    #[serde(default)]
+    pub kind: Option<PayoutKind>,
+    #[serde(default)]
+    pub fields: BTreeMap<String, String>,
+}
+
+impl PayoutMethod {
+    pub fn parse(field: &str, kind: &str, fields: BTreeMap<String, String>) -> Result<PayoutMethod, AppError> {
+        let fields: BTreeMap<String, String> = fields.into_iter().map(|(k, v)| (k.trim().to_string(), v.trim().to_string())).collect();
+        if kind.trim().is_empty() {
+            return if fields.is_empty() {
+                Ok(PayoutMethod::default())
+            } else {
+                Err(AppError::invalid(format!("{field}.kind"), "is required when fields are given"))
+            };
+        }
+        let kind = PayoutKind::parse(&format!("{field}.kind"), kind)?;
+        let need = |name: &str| -> Result<&String, AppError> {
+            fields.get(name).filter(|v| !v.is_empty()).ok_or_else(|| AppError::invalid(format!("{field}.fields.{name}"), "is required"))
+        };
+        match kind {
+            PayoutKind::Bank => {
+                need("account_holder")?;
+                let iban = need("iban")?;
+                if !iban_is_valid(iban) {
+                    return Err(AppError::invalid(format!("{field}.fields.iban"), "is not a valid IBAN"));
+                }
+            }
+            PayoutKind::Paypal => {
+                Email::parse(&format!("{field}.fields.email"), need("email")?)?;
+            }
+            PayoutKind::Custom => {
+                need("method")?;
+            }
+        }
+        if fields.len() > 20 || fields.iter().any(|(k, v)| k.is_empty() || k.len() > 40 || v.len() > 500) {
+            return Err(AppError::invalid(format!("{field}.fields"), "at most 20 fields, names 1–40 and values up to 500 characters"));
+        }
+        Ok(PayoutMethod { kind: Some(kind), fields })
+    }
+}
+
+/// ISO 13616 check: move the country and check digits to the end, letters to numbers, mod 97 = 1.
+pub fn iban_is_valid(raw: &str) -> bool {
+    let s: String = raw.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_uppercase();
+    if !(15..=34).contains(&s.len()) || !s.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return false;
+    }
+    let (head, tail) = s.split_at(4);
+    let mut rem: u32 = 0;
+    for c in tail.chars().chain(head.chars()) {
+        let v = match c.to_digit(36) {
+            Some(v) => v,
+            None => return false,
+        };
+        rem = if v >= 10 { (rem * 100 + v) % 97 } else { (rem * 10 + v) % 97 };
+    }
+    rem == 1
+}
+
+/// A partner may not become its own ancestor (teams are trees).
+pub fn parent_would_cycle(partner: uuid::Uuid, new_parent: uuid::Uuid, ancestors_of_new_parent: &[uuid::Uuid]) -> bool {
+    partner == new_parent || ancestors_of_new_parent.contains(&partner)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn emails_are_trimmed_lowercased_and_checked() {
+        assert_eq!(Email::parse("email", "  Ana@Demo.TEST ").unwrap().as_str(), "ana@demo.test");
+        for bad in ["", "ana", "ana@", "@demo.test", "ana@demo", "a b@demo.test", "ana@demo.test."] {
+            let e = Email::parse("email", bad).unwrap_err();
+            assert_eq!(e.errors[0].field, "email", "{bad}");
+        }
+    }
+
+    #[test]
+    fn slugs_and_phones() {
+        assert!(Slug::parse("slug", "demo").is_ok());
+        assert!(Slug::parse("slug", "Demo").is_err());
+        assert!(Slug::parse("slug", "-demo").is_err());
+        assert_eq!(parse_phone("phone", " +39 02 1234 5678 ").unwrap(), "+39 02 1234 5678");
+        assert!(parse_phone("phone", "12").is_err());
+        assert!(parse_phone("phone", "12+345678").is_err());
+        assert_eq!(parse_phone("phone", "").unwrap(), "");
+    }
+
+    #[test]
+    fn p5_payout_methods_bank_paypal_custom() {
+        let f = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        assert!(PayoutMethod::parse("payout_method", "bank", f(&[("iban", "IT60 X054 2811 1010 0000 0123 456"), ("account_holder", "Ana")])).is_ok());
+        let e = PayoutMethod::parse("payout_method", "bank", f(&[("iban", "IT60 X054 2811 1010 0000 0123 457"), ("account_holder", "Ana")])).unwrap_err();
+        assert_eq!(e.errors[0].field, "payout_method.fields.iban");
+        assert!(PayoutMethod::parse("payout_method", "paypal", f(&[("email", "ana@paypal.test")])).is_ok());
+        let e = PayoutMethod::parse("payout_method", "paypal", f(&[])).unwrap_err();
+        assert_eq!(e.errors[0].field, "payout_method.fields.email");
+        assert!(PayoutMethod::parse("payout_method", "custom", f(&[("method", "Wise"), ("account", "ana-wise")])).is_ok());
+        let e = PayoutMethod::parse("payout_method", "crypto", f(&[])).unwrap_err();
+        assert_eq!(e.errors[0].field, "payout_method.kind");
+    }
+
+    #[test]
+    fn p4_teams_cannot_form_a_cycle() {
+        let (a, b, c) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
+        assert!(parent_would_cycle(a, a, &[]));
+        // c's ancestors are b and a: making c the parent of a would loop.
+        assert!(parent_would_cycle(a, c, &[b, a]));
+        assert!(!parent_would_cycle(c, a, &[]));
+    }
+
+    #[test]
+    fn enums_name_their_allowed_values() {
+        let e = TrustLevel::parse("trust_level", "gold").unwrap_err();
+        assert!(e.message.contains("new, standard, trusted"));
+        assert_eq!(PartnerStatus::parse("status", "suspended").unwrap(), PartnerStatus::Suspended);
+    }
+}

@@ -1,0 +1,209 @@
+//! The identity gRPC service: decode, authorize, call domain and store, encode. Each area has
+//! its own file; this one wires them to the generated trait.
+
+mod api_keys;
+mod applications;
+mod convert;
+mod partners;
+mod program;
+mod sessions;
+
+use std::sync::Arc;
+
+use partnerline_proto::identity::v1 as pb;
+use partnerline_proto::identity::v1::identity_server::Identity;
+use platform::auth::{Principal, Signer, Verifier};
+use platform::outbox::Outbox;
+use platform::{AppError, Clock};
+use sqlx::PgPool;
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+/// Shared state of the identity service.
+#[derive(Clone)]
+pub struct IdentityService {
+    pub(crate) pool: PgPool,
+    pub(crate) outbox: Outbox,
+    pub(crate) signer: Arc<Signer>,
+    pub(crate) verifier: Verifier,
+    pub(crate) clock: Clock,
+    pub(crate) settings: Arc<Settings>,
+}
+
+/// Identity's own tunables (from `auth.*` and `[identity]`).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub access_ttl_secs: i64,
+    pub refresh_ttl_days: i64,
+    pub argon2_memory_kib: u32,
+    pub max_failures_per_email: i64,
+    pub max_failures_per_client: i64,
+    pub failure_window_secs: i64,
+}
+
+impl IdentityService {
+    fn principal<T>(&self, req: &Request<T>) -> Result<Principal, AppError> {
+        self.verifier.principal(req)
+    }
+}
+
+/// Parses an id from the client; a malformed id is simply not found.
+pub(crate) fn parse_id(raw: &str, what: &str) -> Result<Uuid, AppError> {
+    Uuid::parse_str(raw.trim()).map_err(|_| AppError::not_found(what))
+}
+
+pub(crate) fn page_limit(limit: u32) -> i64 {
+    if limit == 0 { 50 } else { i64::from(limit.min(200)) }
+}
+
+pub(crate) fn cursor(raw: Option<&str>) -> Result<Option<Uuid>, AppError> {
+    raw.filter(|c| !c.is_empty())
+        .map(|c| Uuid::parse_str(c).map_err(|_| AppError::invalid("cursor", "is not a cursor this API returned")))
+        .transpose()
+}
+
+/// Trims a page fetched with `limit + 1` rows and returns the next cursor.
+pub(crate) fn next_cursor<T>(rows: &mut Vec<T>, limit: i64, id: impl Fn(&T) -> Uuid) -> Option<String> {
+    if rows.len() as i64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(|r| id(r).to_string())
+    } else {
+        None
+    }
+}
+
+type Reply<T> = Result<Response<T>, Status>;
+
+fn reply<T>(r: Result<T, AppError>) -> Reply<T> {
+    r.map(Response::new).map_err(AppError::into_status)
+}
+
+#[tonic::async_trait]
+impl Identity for IdentityService {
+    async fn login(&self, req: Request<pb::LoginRequest>) -> Reply<pb::TokenPair> {
+        reply(self.login_impl(req.into_inner()).await)
+    }
+    async fn refresh(&self, req: Request<pb::RefreshRequest>) -> Reply<pb::TokenPair> {
+        reply(self.refresh_impl(req.into_inner()).await)
+    }
+    async fn logout(&self, req: Request<pb::LogoutRequest>) -> Reply<pb::Empty> {
+        reply(self.logout_impl(req.into_inner()).await)
+    }
+    async fn exchange_api_key(&self, req: Request<pb::ExchangeApiKeyRequest>) -> Reply<pb::AccessToken> {
+        reply(self.exchange_api_key_impl(req.into_inner()).await)
+    }
+    async fn get_jwks(&self, _req: Request<pb::Empty>) -> Reply<pb::Jwks> {
+        reply(Ok(self.jwks()))
+    }
+    async fn get_me(&self, req: Request<pb::Empty>) -> Reply<pb::Me> {
+        let r = match self.principal(&req) {
+            Ok(p) => self.me_impl(p).await,
+            Err(e) => Err(e),
+        };
+        reply(r)
+    }
+    async fn create_tenant(&self, req: Request<pb::CreateTenantRequest>) -> Reply<pb::Tenant> {
+        let r = match self.principal(&req) {
+            Ok(p) => self.create_tenant_impl(p, req.into_inner()).await,
+            Err(e) => Err(e),
+        };
+        reply(r)
+    }
+    async fn get_program(&self, req: Request<pb::Empty>) -> Reply<pb::Program> {
+        let r = match self.principal(&req) {
+            Ok(p) => self.get_program_impl(p).await,
+            Err(e) => Err(e),
+        };
+        reply(r)
+    }
+    async fn update_program(&self, req: Request<pb::UpdateProgramRequest>) -> Reply<pb::Program> {
+        let r = match self.principal(&req) {
+            Ok(p) => self.update_program_impl(p, req.into_inner()).await,
+            Err(e) => Err(e),
+        };
+        reply(r)
+    }
+    async fn get_join_page(&self, req: Request<pb::GetJoinPageRequest>) -> Reply<pb::JoinPage> {
+        reply(self.join_page_impl(req.into_inner()).await)
+    }
+    async fn list_partners(&self, req: Request<pb::ListPartnersRequest>) -> Reply<pb::PartnerPage> {
+        let r = match self.principal(&req) {
+            Ok(p) => self.list_partners_impl(p, req.into_inner()).await,
+            Err(e) => Err(e),
+        };
+        reply(r)
+    }
+    async fn create_partner(&self, req: Request<pb::CreatePartnerRequest>) -> Reply<pb::Partner> {
+        let r = match self.principal(&req) {
+            Ok(p) => self.create_partner_impl(p, req.into_inner()).await,
+            Err(e) => Err(e),
+        };
+        reply(r)
+    }
+    async fn get_partner(&self, req: Request<pb::GetPartnerRequest>) -> Reply<pb::Partner> {
+        let r = match self.principal(&req) {
+            Ok(p) => self.get_partner_impl(p, req.into_inner()).await,
+            Err(e) => Err(e),
+        };
+        reply(r)
+    }
+    async fn update_partner(&self, req: Request<pb::UpdatePartnerRequest>) -> Reply<pb::Partner> {
+        let r = match self.principal(&req) {
+            Ok(p) => self.update_partner_impl(p, req.into_inner()).await,
+            Err(e) => Err(e),
+        };
+        reply(r)
+    }
+    async fn create_invite(&self, req: Request<pb::CreateInviteRequest>) -> Reply<pb::Invite> {
+        let r = match self.principal(&req) {
+            Ok(p) => self.create_invite_impl(p, req.into_inner()).await,
+            Err(e) => Err(e),
+        };
+        reply(r)
+    }
+    async fn submit_application(&self, req: Request<pb::SubmitApplicationRequest>) -> Reply<pb::Application> {
+        reply(self.submit_application_impl(req.into_inner()).await)
+    }
+    async fn list_applications(&self, req: Request<pb::ListApplicationsRequest>) -> Reply<pb::ApplicationPage> {
+        let r = match self.principal(&req) {
+            Ok(p) => self.list_applications_impl(p, req.into_inner()).await,
+            Err(e) => Err(e),
+        };
+        reply(r)
+    }
+    async fn approve_application(&self, req: Request<pb::ReviewApplicationRequest>) -> Reply<pb::Application> {
+        let r = match self.principal(&req) {
+            Ok(p) => self.approve_application_impl(p, req.into_inner()).await,
+            Err(e) => Err(e),
+        };
+        reply(r)
+    }
+    async fn reject_application(&self, req: Request<pb::ReviewApplicationRequest>) -> Reply<pb::Application> {
+        let r = match self.principal(&req) {
+            Ok(p) => self.reject_application_impl(p, req.into_inner()).await,
+            Err(e) => Err(e),
+        };
+        reply(r)
+    }
+    async fn create_api_key(&self, req: Request<pb::CreateApiKeyRequest>) -> Reply<pb::CreatedApiKey> {
+        let r = match self.principal(&req) {
+            Ok(p) => self.create_api_key_impl(p, req.into_inner()).await,
+            Err(e) => Err(e),
+        };
+        reply(r)
+    }
+    async fn list_api_keys(&self, req: Request<pb::Empty>) -> Reply<pb::ApiKeyList> {
+        let r = match self.principal(&req) {
+            Ok(p) => self.list_api_keys_impl(p).await,
+            Err(e) => Err(e),
+        };
+        reply(r)
+    }
+    async fn revoke_api_key(&self, req: Request<pb::RevokeApiKeyRequest>) -> Reply<pb::Empty> {
+        let r = match self.principal(&req) {
+            Ok(p) => self.revoke_api_key_impl(p, req.into_inner()).await,
+            Err(e) => Err(e),
+        };
+        reply(r)
+    }
+}

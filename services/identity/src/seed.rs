@@ -1,0 +1,141 @@
+//! Demo data for `partnerline seed --demo`: safe to run twice (each record is created only
+//! when missing). Written through the same code paths as the API, so events are published too.
+
+use partnerline_proto::identity::v1 as pb;
+use platform::AppError;
+use platform::auth::{Principal, Role};
+use uuid::Uuid;
+
+use crate::IdentityService;
+use crate::credentials::hash_password;
+use crate::store::{self, UserRow};
+
+pub const ROOT_EMAIL: &str = "root@partnerline.test";
+pub const ROOT_PASSWORD: &str = "demo-root";
+pub const DEMO_PROGRAM: &str = "demo";
+pub const ADMIN_EMAIL: &str = "admin@demo.test";
+pub const ADMIN_PASSWORD: &str = "demo-admin";
+pub const PARTNER_PASSWORD: &str = "demo-partner";
+
+/// Creates the demo installation when missing; returns what it created (for the log).
+pub async fn demo(svc: &IdentityService) -> anyhow::Result<Vec<String>> {
+    let mut created = Vec::new();
+    let now = svc.clock.now();
+    let mut conn = svc.pool.acquire().await?;
+    let root = match store::users_by_email(&mut conn, ROOT_EMAIL).await?.into_iter().find(|(u, _)| u.tenant_id.is_none()) {
+        Some((u, _)) => u,
+        None => {
+            let u = UserRow {
+                id: Uuid::now_v7(),
+                tenant_id: None,
+                email: ROOT_EMAIL.into(),
+                name: "Platform admin".into(),
+                password_hash: hash_password(ROOT_PASSWORD.into(), svc.settings.argon2_memory_kib).await?,
+                role: Role::PlatformAdmin.as_str().into(),
+                language: "en".into(),
+                created_at: now,
+            };
+            store::insert_user(&mut conn, &u).await?;
+            created.push(format!("platform admin {ROOT_EMAIL}"));
+            u
+        }
+    };
+    let root_p = Principal { subject: root.id, tenant: None, role: Role::PlatformAdmin, partner: None, scopes: vec![] };
+    let tenant = match store::tenant_by_slug(&mut conn, DEMO_PROGRAM).await? {
+        Some(t) => t.id,
+        None => {
+            let t = svc
+                .create_tenant_impl(
+                    root_p,
+                    pb::CreateTenantRequest {
+                        slug: DEMO_PROGRAM.into(),
+                        name: "Demo Coffee Co.".into(),
+                        admin_email: ADMIN_EMAIL.into(),
+                        admin_password: ADMIN_PASSWORD.into(),
+                        admin_name: "Dana Admin".into(),
+                        currency: "EUR".into(),
+                    },
+                )
+                .await?;
+            created.push(format!("program {DEMO_PROGRAM} with admin {ADMIN_EMAIL}"));
+            Uuid::parse_str(&t.id)?
+        }
+    };
+    drop(conn);
+    let admin_id = {
+        let mut conn = svc.pool.acquire().await?;
+        let users = store::users_by_email(&mut conn, ADMIN_EMAIL).await?;
+        users.into_iter().find(|(u, _)| u.tenant_id == Some(tenant)).map(|(u, _)| u.id).ok_or_else(|| anyhow::anyhow!("demo admin missing"))?
+    };
+    let admin = Principal { subject: admin_id, tenant: Some(tenant), role: Role::MerchantAdmin, partner: None, scopes: vec![] };
+    // The demo program reviews applications, so the admin has something to approve.
+    svc.update_program_impl(admin.clone(), pb::UpdateProgramRequest { review_required: Some(true), ..Default::default() }).await?;
+
+    let ana = ensure_partner(svc, &admin, "Ana Rossi", "ana@demo.test", "+39 02 1234 5678", "trusted", None, &mut created).await?;
+    ensure_partner(svc, &admin, "Bo Nowak", "bo@demo.test", "+48 22 123 45 67", "standard", None, &mut created).await?;
+    ensure_partner(svc, &admin, "Cy Popescu", "cy@demo.test", "+40 21 123 4567", "new", Some(ana), &mut created).await?;
+
+    // One application waiting for review.
+    let pending = svc
+        .list_applications_impl(admin.clone(), pb::ListApplicationsRequest { status: Some("pending".into()), limit: 1, cursor: None })
+        .await?;
+    if pending.items.is_empty() {
+        match svc
+            .submit_application_impl(pb::SubmitApplicationRequest {
+                program: DEMO_PROGRAM.into(),
+                name: "Dee Applicant".into(),
+                email: "dee@demo.test".into(),
+                phone: "+44 20 7946 0000".into(),
+                password: PARTNER_PASSWORD.into(),
+                message: "I run a coffee blog with 20k readers.".into(),
+                invite: None,
+                language: "en".into(),
+            })
+            .await
+        {
+            Ok(_) => created.push("a pending application from dee@demo.test".into()),
+            Err(e) if e.code == "already_registered" => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(created)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn ensure_partner(
+    svc: &IdentityService,
+    admin: &Principal,
+    name: &str,
+    email: &str,
+    phone: &str,
+    trust: &str,
+    parent: Option<Uuid>,
+    created: &mut Vec<String>,
+) -> anyhow::Result<Uuid> {
+    let found = svc
+        .list_partners_impl(admin.clone(), pb::ListPartnersRequest { q: Some(email.into()), status: None, parent_partner_id: None, limit: 5, cursor: None })
+        .await?;
+    if let Some(p) = found.items.iter().find(|p| p.email == email) {
+        return Ok(Uuid::parse_str(&p.id)?);
+    }
+    let p = svc
+        .create_partner_impl(
+            admin.clone(),
+            pb::CreatePartnerRequest {
+                name: name.into(),
+                email: email.into(),
+                phone: phone.into(),
+                password: PARTNER_PASSWORD.into(),
+                payout_method: Some(pb::PayoutMethod { kind: "paypal".into(), fields: [("email".to_string(), email.to_string())].into_iter().collect() }),
+                trust_level: Some(trust.into()),
+                parent_partner_id: parent.map(|p| p.to_string()),
+                commission_plan: None,
+                language: Some("en".into()),
+            },
+        )
+        .await
+        .map_err(|e: AppError| anyhow::anyhow!("{e}"))?;
+    created.push(format!("partner {email}"));
+    Ok(Uuid::parse_str(&p.id)?)
+}
+

@@ -1,1 +1,221 @@
+//! The black-box harness every service's system tests reuse: [`TestSystem::start`] runs the
+//! whole system in this process on free ports, against fresh databases and a unique NATS prefix,
+//! and hands out a typed REST [`Client`] that asserts the status it expects and, when it gets
+//! another, prints the request and the problem body.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test harness: failing loudly is its job
 
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use platform::testkit::TestEnv;
+use platform::{Clock, Runtime};
+use reqwest::Method;
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+pub use serde_json::json;
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Run with `--clock manual`, so `/api/v1/_test/clock` exists and time stands still.
+    pub manual_clock: bool,
+    /// Seed the demo program (`seed --demo`).
+    pub seed_demo: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { manual_clock: true, seed_demo: true }
+    }
+}
+
+pub struct TestSystem {
+    /// `http://127.0.0.1:<port>` of the gateway.
+    pub url: String,
+    pub env: TestEnv,
+    pub clock: Clock,
+    shutdown: CancellationToken,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl TestSystem {
+    pub async fn start() -> TestSystem {
+        Self::start_with(Options::default()).await
+    }
+
+    pub async fn start_with(opts: Options) -> TestSystem {
+        let mut env = TestEnv::new();
+        let mut listeners = BTreeMap::new();
+        for name in partnerline::SERVICES {
+            let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = l.local_addr().unwrap();
+            let ep = env.config.services.get_mut(*name).expect("every service has an endpoint");
+            ep.listen = addr;
+            ep.url = format!("http://{addr}");
+            listeners.insert(*name, l);
+        }
+        let url = env.config.endpoint("gateway").unwrap().url.clone();
+        let clock = if opts.manual_clock { Clock::manual("2026-06-01T09:00:00Z".parse().unwrap()) } else { Clock::system() };
+        let shutdown = CancellationToken::new();
+        let rt = Runtime::new(env.config.clone(), clock.clone(), shutdown.clone());
+        partnerline::migrate(&rt, partnerline::SERVICES).await.expect("migrate");
+        if opts.seed_demo {
+            partnerline::seed_demo(&rt).await.expect("seed --demo");
+        }
+        let task = tokio::spawn(partnerline::serve(rt, listeners));
+        let sys = TestSystem { url, env, clock, shutdown, task };
+        sys.wait_healthy().await;
+        sys
+    }
+
+    async fn wait_healthy(&self) {
+        let http = reqwest::Client::new();
+        for _ in 0..200 {
+            if let Ok(r) = http.get(format!("{}/healthz", self.url)).send().await
+                && r.status().is_success()
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("the gateway at {} did not become healthy", self.url);
+    }
+
+    /// An anonymous client.
+    pub fn client(&self) -> Client {
+        Client { http: reqwest::Client::new(), base: self.url.clone(), token: None }
+    }
+
+    /// Signs in through `POST /api/v1/auth/login` and returns a client carrying the access token.
+    pub async fn login(&self, email: &str, password: &str) -> Client {
+        let body = self.client().post("/api/v1/auth/login", &json!({ "email": email, "password": password }), 200).await;
+        let token = body["access_token"].as_str().expect("access_token").to_string();
+        Client { token: Some(token), ..self.client() }
+    }
+
+    /// The seeded merchant admin of the demo program.
+    pub async fn demo_admin(&self) -> Client {
+        self.login("admin@demo.test", "demo-admin").await
+    }
+
+    /// Waits until an event whose subject (without the test prefix) ends with `suffix` is on the
+    /// `context` stream, and returns its subject and CloudEvents headers.
+    pub async fn wait_for_event(&self, context: &str, suffix: &str) -> (String, BTreeMap<String, String>) {
+        let bus = platform::nats::Bus::connect(&self.env.config.nats, "e2e-reader").await.unwrap();
+        for _ in 0..100 {
+            if let Ok(mut stream) = bus.js.get_stream(bus.naming.stream(context)).await {
+                let n = stream.info().await.map(|i| i.state.messages).unwrap_or(0);
+                for seq in 1..=n {
+                    if let Ok(m) = stream.get_raw_message(seq).await {
+                        let subject = bus.naming.strip(m.subject.as_str()).to_string();
+                        if subject.ends_with(suffix) {
+                            let headers = m.headers.iter().map(|(k, v)| (k.to_string(), v.first().map(|v| v.as_str().to_string()).unwrap_or_default())).collect();
+                            return (subject, headers);
+                        }
+                    }
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("no event ending in {suffix} on the {context} stream");
+    }
+
+    /// Stops every service gracefully and removes the databases and streams.
+    pub async fn stop(mut self) {
+        self.shutdown.cancel();
+        let r = tokio::time::timeout(Duration::from_secs(30), &mut self.task).await;
+        self.env.cleanup().await;
+        r.expect("the system stopped within 30 s").expect("join").expect("services ended cleanly");
+    }
+}
+
+/// A response: status, headers and the body (JSON when it is JSON, else a string value).
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+/// A REST client for the gateway.
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    base: String,
+    pub token: Option<String>,
+}
+
+impl Client {
+    pub fn with_token(&self, token: &str) -> Client {
+        Client { token: Some(token.to_string()), ..self.clone() }
+    }
+
+    /// Sends a request with optional raw body and extra headers; asserts nothing.
+    pub async fn send(&self, method: Method, path: &str, body: Option<(&str, &str)>, headers: &[(&str, &str)]) -> Reply {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t);
+        }
+        if let Some((content_type, text)) = body {
+            req = req.header("content-type", content_type).body(text.to_string());
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let res = req.send().await.unwrap_or_else(|e| panic!("{path}: {e}"));
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let text = res.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Reply { status, headers, body }
+    }
+
+    /// Sends JSON and asserts the status; on a mismatch prints the request and the body.
+    pub async fn expect(&self, method: Method, path: &str, body: Option<&Value>, status: u16) -> Value {
+        self.expect_with(method, path, body, &[], status).await.body
+    }
+
+    pub async fn expect_with(&self, method: Method, path: &str, body: Option<&Value>, headers: &[(&str, &str)], status: u16) -> Reply {
+        let text = body.map(|b| b.to_string());
+        let reply = self.send(method.clone(), path, text.as_deref().map(|t| ("application/json", t)), headers).await;
+        assert_eq!(
+            reply.status,
+            status,
+            "\n{method} {path}\nrequest: {}\nexpected {status}, got {}:\n{}",
+            text.unwrap_or_default(),
+            reply.status,
+            serde_json::to_string_pretty(&reply.body).unwrap_or_default()
+        );
+        reply
+    }
+
+    pub async fn get(&self, path: &str, status: u16) -> Value {
+        self.expect(Method::GET, path, None, status).await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value, status: u16) -> Value {
+        self.expect(Method::POST, path, Some(body), status).await
+    }
+
+    pub async fn patch(&self, path: &str, body: &Value, status: u16) -> Value {
+        self.expect(Method::PATCH, path, Some(body), status).await
+    }
+
+    pub async fn delete(&self, path: &str, status: u16) -> Value {
+        self.expect(Method::DELETE, path, None, status).await
+    }
+}
+
+/// Asserts that a reply is an RFC 9457 problem with this status and code, naming `field` if given.
+pub fn assert_problem(reply: &Reply, status: u16, code: &str, field: Option<&str>) {
+    let ct = reply.headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
+    assert_eq!(ct, "application/problem+json", "{reply:?}");
+    assert_eq!(reply.status, status, "{reply:?}");
+    assert_eq!(reply.body["status"], status, "{reply:?}");
+    assert_eq!(reply.body["code"], code, "{reply:?}");
+    assert!(reply.body["title"].is_string() && reply.body["detail"].is_string() && reply.body["type"].is_string(), "{reply:?}");
+    if let Some(field) = field {
+        let named = reply.body["errors"].as_array().is_some_and(|e| e.iter().any(|e| e["field"] == field));
+        assert!(named, "the problem names `{field}`: {reply:?}");
+    }
+}

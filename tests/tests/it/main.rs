@@ -1,0 +1,4 @@
+//! Black-box tests of the whole system through the public REST API.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod foundation;

@@ -2,6 +2,9 @@
 //! continuing the caller's trace; and client-side requests that carry the caller's token and
 //! the current trace context.
 
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tokio::net::TcpListener;
@@ -9,13 +12,22 @@ use tokio_stream::wrappers::TcpListenerStream;
 use tokio_util::sync::CancellationToken;
 use tonic::transport::{Channel, Endpoint, Server};
 
-/// A server builder whose calls join the trace found in their metadata.
-pub fn server() -> Server {
-    Server::builder().trace_fn(crate::telemetry::grpc_server_span)
+use crate::metrics::{Metrics, labels};
+
+/// A server builder whose calls join the trace found in their metadata and are counted in
+/// `partnerline_grpc_requests_total{method, code}`.
+pub fn server(metrics: &Metrics) -> Server<tower::layer::util::Stack<CountCalls, tower::layer::util::Identity>> {
+    Server::builder().trace_fn(crate::telemetry::grpc_server_span).layer(CountCalls(metrics.clone()))
 }
 
 /// Serves `router` on `listener` until `shutdown`; in-flight calls finish first.
-pub async fn serve(listener: TcpListener, router: tonic::transport::server::Router, shutdown: CancellationToken) -> anyhow::Result<()> {
+pub async fn serve<L>(listener: TcpListener, router: tonic::transport::server::Router<L>, shutdown: CancellationToken) -> anyhow::Result<()>
+where
+    L: tower::Layer<tonic::service::Routes> + Clone,
+    L::Service: tower::Service<http::Request<tonic::body::Body>, Response = http::Response<tonic::body::Body>> + Clone + Send + Sync + 'static,
+    <L::Service as tower::Service<http::Request<tonic::body::Body>>>::Future: Send + 'static,
+    <L::Service as tower::Service<http::Request<tonic::body::Body>>>::Error: Into<Box<dyn std::error::Error + Send + Sync>> + Send,
+{
     router
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown.cancelled_owned())
         .await?;
@@ -43,4 +55,48 @@ pub fn request<T>(msg: T, token: Option<&str>) -> tonic::Request<T> {
     let mut req = tonic::Request::new(msg);
     *req.metadata_mut() = tonic::metadata::MetadataMap::from_headers(headers);
     req
+}
+
+/// Counts gRPC calls by method and status. A failed call answers "trailers-only", so its
+/// `grpc-status` is in the response headers; a successful unary call has none there (code 0).
+#[derive(Clone)]
+pub struct CountCalls(Metrics);
+
+impl<S> tower::Layer<S> for CountCalls {
+    type Service = CountCallsService<S>;
+    fn layer(&self, inner: S) -> Self::Service {
+        CountCallsService { inner, metrics: self.0.clone() }
+    }
+}
+
+#[derive(Clone)]
+pub struct CountCallsService<S> {
+    inner: S,
+    metrics: Metrics,
+}
+
+impl<S, B, R> tower::Service<http::Request<B>> for CountCallsService<S>
+where
+    S: tower::Service<http::Request<B>, Response = http::Response<R>>,
+    S::Future: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<S::Response, S::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: http::Request<B>) -> Self::Future {
+        let method = req.uri().path().to_string();
+        let metrics = self.metrics.clone();
+        let fut = self.inner.call(req);
+        Box::pin(async move {
+            let res = fut.await?;
+            let code = res.headers().get("grpc-status").and_then(|v| v.to_str().ok()).unwrap_or("0").to_string();
+            metrics.grpc_requests.get_or_create(&labels(&[("method", &method), ("code", &code)])).inc();
+            Ok(res)
+        })
+    }
 }

@@ -81,7 +81,7 @@ pub async fn run(rt: Runtime, listener: TcpListener) -> anyhow::Result<()> {
     let svc = service(&rt, pool.clone())?;
     let relay = tokio::spawn(Relay::new(pool, bus, rt.metrics.clone()).run(rt.shutdown.clone()));
     tracing::info!(addr = %listener.local_addr()?, "identity serving gRPC");
-    let router = platform::grpc::server().add_service(IdentityServer::new(svc));
+    let router = platform::grpc::server(&rt.metrics).add_service(IdentityServer::new(svc));
     let served = platform::grpc::serve(listener, router, rt.shutdown.clone()).await;
     // Stop the relay too when the server ended on its own (an error), then let it flush.
     rt.shutdown.cancel();

@@ -14,6 +14,7 @@ pub struct Identity {
     pub client: IdentityClient<Channel>,
     pub clock: Clock,
     pub root: String,
+    pub metrics: platform::metrics::Metrics,
     shutdown: CancellationToken,
     task: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
@@ -33,9 +34,10 @@ impl Identity {
         // Seed the platform admin the way `partnerline seed` does.
         let pool = identity::database(&rt).await.unwrap();
         identity::seed::demo(&identity::service(&rt, pool).unwrap()).await.unwrap();
+        let metrics = rt.metrics.clone();
         let task = tokio::spawn(identity::run(rt, listener));
         let client = IdentityClient::new(platform::grpc::channel(&url).unwrap());
-        let mut me = Identity { env, client, clock, root: String::new(), shutdown, task };
+        let mut me = Identity { env, client, clock, root: String::new(), metrics, shutdown, task };
         me.root = me.login("root@partnerline.test", "demo-root", None).await;
         me
     }

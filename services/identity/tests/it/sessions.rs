@@ -16,6 +16,8 @@ async fn a1_login_refresh_rotates_and_logout_ends_the_session() {
     assert_eq!(wrong.code(), Code::Unauthenticated);
     let unknown = id.try_login("nobody@demo.test", "demo-admin", None).await.unwrap_err();
     assert_eq!(unknown.message(), wrong.message(), "an unknown email looks like a wrong password");
+    let text = id.metrics.render();
+    assert!(text.contains(r#"partnerline_grpc_requests_total{method="/partnerline.identity.v1.Identity/Login",code="16"} 2"#), "{text}");
 
     let next = id.client.refresh(pb::RefreshRequest { refresh_token: pair.refresh_token.clone() }).await.unwrap().into_inner();
     assert_ne!(next.refresh_token, pair.refresh_token);

@@ -55,7 +55,8 @@ impl TestSystem {
             listeners.insert(*name, l);
         }
         let url = env.config.endpoint("gateway").unwrap().url.clone();
-        let clock = if opts.manual_clock { Clock::manual("2026-06-01T09:00:00Z".parse().unwrap()) } else { Clock::system() };
+        let clock =
+            if opts.manual_clock { Clock::manual("2026-06-01T09:00:00Z".parse().unwrap()) } else { Clock::system() };
         let shutdown = CancellationToken::new();
         let rt = Runtime::new(env.config.clone(), clock.clone(), shutdown.clone());
         partnerline::migrate(&rt, partnerline::SERVICES).await.expect("migrate");
@@ -88,7 +89,8 @@ impl TestSystem {
 
     /// Signs in through `POST /api/v1/auth/login` and returns a client carrying the access token.
     pub async fn login(&self, email: &str, password: &str) -> Client {
-        let body = self.client().post("/api/v1/auth/login", &json!({ "email": email, "password": password }), 200).await;
+        let body =
+            self.client().post("/api/v1/auth/login", &json!({ "email": email, "password": password }), 200).await;
         let token = body["access_token"].as_str().expect("access_token").to_string();
         Client { token: Some(token), ..self.client() }
     }
@@ -109,7 +111,13 @@ impl TestSystem {
                     if let Ok(m) = stream.get_raw_message(seq).await {
                         let subject = bus.naming.strip(m.subject.as_str()).to_string();
                         if subject.ends_with(suffix) {
-                            let headers = m.headers.iter().map(|(k, v)| (k.to_string(), v.first().map(|v| v.as_str().to_string()).unwrap_or_default())).collect();
+                            let headers = m
+                                .headers
+                                .iter()
+                                .map(|(k, v)| {
+                                    (k.to_string(), v.first().map(|v| v.as_str().to_string()).unwrap_or_default())
+                                })
+                                .collect();
                             return (subject, headers);
                         }
                     }
@@ -151,7 +159,13 @@ impl Client {
     }
 
     /// Sends a request with optional raw body and extra headers; asserts nothing.
-    pub async fn send(&self, method: Method, path: &str, body: Option<(&str, &str)>, headers: &[(&str, &str)]) -> Reply {
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<(&str, &str)>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
         let mut req = self.http.request(method, format!("{}{path}", self.base));
         if let Some(t) = &self.token {
             req = req.bearer_auth(t);
@@ -175,7 +189,14 @@ impl Client {
         self.expect_with(method, path, body, &[], status).await.body
     }
 
-    pub async fn expect_with(&self, method: Method, path: &str, body: Option<&Value>, headers: &[(&str, &str)], status: u16) -> Reply {
+    pub async fn expect_with(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+        status: u16,
+    ) -> Reply {
         let text = body.map(|b| b.to_string());
         let reply = self.send(method.clone(), path, text.as_deref().map(|t| ("application/json", t)), headers).await;
         assert_eq!(
@@ -213,7 +234,10 @@ pub fn assert_problem(reply: &Reply, status: u16, code: &str, field: Option<&str
     assert_eq!(reply.status, status, "{reply:?}");
     assert_eq!(reply.body["status"], status, "{reply:?}");
     assert_eq!(reply.body["code"], code, "{reply:?}");
-    assert!(reply.body["title"].is_string() && reply.body["detail"].is_string() && reply.body["type"].is_string(), "{reply:?}");
+    assert!(
+        reply.body["title"].is_string() && reply.body["detail"].is_string() && reply.body["type"].is_string(),
+        "{reply:?}"
+    );
     if let Some(field) = field {
         let named = reply.body["errors"].as_array().is_some_and(|e| e.iter().any(|e| e["field"] == field));
         assert!(named, "the problem names `{field}`: {reply:?}");

@@ -11,9 +11,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::util::{
-    Privilege, Result, apt_install, apt_usable, as_root_hint, fail, find_program,
-    info_has_jetstream, is_loopback, on_path, parse_host_port, port_open, privilege,
-    privileged_command, read_first_line, tail, tcp_connect, wait_for_port, with_database,
+    Privilege, Result, apt_install, apt_usable, as_root_hint, fail, find_program, info_has_jetstream, is_loopback,
+    on_path, parse_host_port, port_open, privilege, privileged_command, read_first_line, tail, tcp_connect,
+    wait_for_port, with_database,
 };
 
 pub const DATABASE_URL_VAR: &str = "PARTNERLINE_DATABASE__URL";
@@ -66,26 +66,18 @@ pub fn ensure_mold() {
 
 /// Returns the database URL the children should use when it differs from what they would use anyway.
 fn check_postgres() -> Result<Option<String>> {
-    let user_url = env::var(DATABASE_URL_VAR)
-        .ok()
-        .filter(|u| !u.trim().is_empty());
+    let user_url = env::var(DATABASE_URL_VAR).ok().filter(|u| !u.trim().is_empty());
     let (host, port) = match &user_url {
         Some(url) => match parse_host_port(url, 5432) {
             Some(hp) => hp,
             None => {
-                println!(
-                    "postgres: using {DATABASE_URL_VAR} as given (no host:port in it to check)"
-                );
+                println!("postgres: using {DATABASE_URL_VAR} as given (no host:port in it to check)");
                 return Ok(None);
             }
         },
         None => ("127.0.0.1".to_string(), 5432),
     };
-    let from = if user_url.is_some() {
-        format!(" (from {DATABASE_URL_VAR})")
-    } else {
-        String::new()
-    };
+    let from = if user_url.is_some() { format!(" (from {DATABASE_URL_VAR})") } else { String::new() };
 
     let mut started_by_us = None;
     if !port_open(&host, port) {
@@ -105,22 +97,16 @@ fn check_postgres() -> Result<Option<String>> {
         println!("postgres: {how} (psql not installed, login not checked)");
         return Ok(None);
     };
-    let wait = if started_by_us.is_some() {
-        Duration::from_secs(15)
-    } else {
-        Duration::from_secs(2)
-    };
-    let url = user_url
-        .clone()
-        .unwrap_or_else(|| DEFAULT_PG_URL.to_string());
+    let wait = if started_by_us.is_some() { Duration::from_secs(15) } else { Duration::from_secs(2) };
+    let url = user_url.clone().unwrap_or_else(|| DEFAULT_PG_URL.to_string());
     match psql_login(&psql, &url, wait)? {
         Login::Ok => {
             println!("postgres: {how} (login ok)");
             Ok(None)
         }
-        Login::Failed(msg) => fail(format!(
-            "PostgreSQL at {host}:{port}{from} accepts connections, but logging in failed:\n    {msg}"
-        )),
+        Login::Failed(msg) => {
+            fail(format!("PostgreSQL at {host}:{port}{from} accepts connections, but logging in failed:\n    {msg}"))
+        }
         Login::AuthFailed(msg) => {
             if user_url.is_some() {
                 return fail(format!(
@@ -156,9 +142,7 @@ fn check_postgres() -> Result<Option<String>> {
                  export {DATABASE_URL_VAR}=postgres://postgres:<password>@{host}:{port}\n\
                  or give the role the password 'postgres' (xtask then uses it automatically):\n    \
                  {}",
-                as_root_hint(
-                    "su postgres -c \"psql -c \\\"ALTER USER postgres PASSWORD 'postgres'\\\"\""
-                )
+                as_root_hint("su postgres -c \"psql -c \\\"ALTER USER postgres PASSWORD 'postgres'\\\"\"")
             ))
         }
     }
@@ -182,12 +166,7 @@ fn start_local_postgres(host: &str, port: u16) -> Result<String> {
             as_root_hint("pg_createcluster <version> main --start")
         ));
     };
-    let args = [
-        "--skip-systemctl-redirect",
-        version.as_str(),
-        "main",
-        "start",
-    ];
+    let args = ["--skip-systemctl-redirect", version.as_str(), "main", "start"];
     let shown = as_root_hint(&format!("pg_ctlcluster {}", args.join(" ")));
     let Some(pg_ctlcluster) = find_program("pg_ctlcluster") else {
         return fail(format!(
@@ -195,20 +174,14 @@ fn start_local_postgres(host: &str, port: u16) -> Result<String> {
         ));
     };
     println!("postgres: starting cluster {version}/main");
-    let output = privileged_command(&pg_ctlcluster, &args, &[])
-        .stdin(Stdio::null())
-        .output()?;
+    let output = privileged_command(&pg_ctlcluster, &args, &[]).stdin(Stdio::null()).output()?;
     if !wait_for_port(host, port, Duration::from_secs(20)) {
         let said = String::from_utf8_lossy(&output.stderr).trim().to_string();
         return fail(format!(
             "started PostgreSQL cluster {version}/main ({}), but nothing listens on {host}:{port} after 20s{}\n\
              start it yourself and check its port with pg_lsclusters:\n    {shown}",
             output.status,
-            if said.is_empty() {
-                String::new()
-            } else {
-                format!(":\n    {said}")
-            },
+            if said.is_empty() { String::new() } else { format!(":\n    {said}") },
         ));
     }
     Ok(if installed {
@@ -228,13 +201,8 @@ fn pg_versions() -> Vec<String> {
         .filter(|e| e.path().join("main").is_dir())
         .filter_map(|e| e.file_name().into_string().ok())
         .collect();
-    versions.sort_by_key(|v| {
-        std::cmp::Reverse(
-            v.split('.')
-                .map(|p| p.parse::<u32>().unwrap_or(0))
-                .collect::<Vec<_>>(),
-        )
-    });
+    versions
+        .sort_by_key(|v| std::cmp::Reverse(v.split('.').map(|p| p.parse::<u32>().unwrap_or(0)).collect::<Vec<_>>()));
     versions
 }
 
@@ -276,15 +244,9 @@ fn psql_login(psql: &Path, url: &str, wait: Duration) -> Result<Login> {
 
 /// Gives role postgres the password 'postgres' (as the postgres OS user over the local socket).
 fn set_postgres_password() -> Result<()> {
-    println!(
-        "postgres: passwordless TCP login refused; giving role postgres the password 'postgres'"
-    );
+    println!("postgres: passwordless TCP login refused; giving role postgres the password 'postgres'");
     let output = Command::new("su")
-        .args([
-            "postgres",
-            "-c",
-            "psql -X -q -c \"ALTER USER postgres PASSWORD 'postgres'\"",
-        ])
+        .args(["postgres", "-c", "psql -X -q -c \"ALTER USER postgres PASSWORD 'postgres'\""])
         .current_dir("/")
         .stdin(Stdio::null())
         .output()?;
@@ -308,11 +270,7 @@ fn check_nats(target_dir: &Path) -> Result<()> {
         println!("nats: using {NATS_URL_VAR} as given (no host:port in it to check)");
         return Ok(());
     };
-    let from = if user_url.is_some() {
-        format!(" (from {NATS_URL_VAR})")
-    } else {
-        String::new()
-    };
+    let from = if user_url.is_some() { format!(" (from {NATS_URL_VAR})") } else { String::new() };
 
     if let Some(stream) = tcp_connect(&host, port, Duration::from_secs(1)) {
         require_jetstream(stream, &host, port)?;
@@ -361,8 +319,7 @@ fn start_nats_server(server: &Path, port: u16, target_dir: &Path) -> Result<(Pat
     let store = dir.join("nats");
     fs::create_dir_all(&store).map_err(|e| format!("cannot create {}: {e}", store.display()))?;
     let log_path = dir.join("nats.log");
-    let log = File::create(&log_path)
-        .map_err(|e| format!("cannot create {}: {e}", log_path.display()))?;
+    let log = File::create(&log_path).map_err(|e| format!("cannot create {}: {e}", log_path.display()))?;
     let port_arg = port.to_string();
     let args = ["-a", "127.0.0.1", "-p", port_arg.as_str(), "-js", "-sd"];
     let mut cmd = match on_path("setsid") {
@@ -378,20 +335,9 @@ fn start_nats_server(server: &Path, port: u16, target_dir: &Path) -> Result<(Pat
             cmd
         }
     };
-    cmd.args(args)
-        .arg(&store)
-        .stdin(Stdio::null())
-        .stdout(log.try_clone()?)
-        .stderr(log);
-    println!(
-        "nats: starting {} {} {}",
-        server.display(),
-        args.join(" "),
-        store.display()
-    );
-    let mut child = cmd
-        .spawn()
-        .map_err(|e| format!("cannot start nats-server: {e}"))?;
+    cmd.args(args).arg(&store).stdin(Stdio::null()).stdout(log.try_clone()?).stderr(log);
+    println!("nats: starting {} {} {}", server.display(), args.join(" "), store.display());
+    let mut child = cmd.spawn().map_err(|e| format!("cannot start nats-server: {e}"))?;
 
     let start = Instant::now();
     loop {
@@ -421,9 +367,8 @@ fn start_nats_server(server: &Path, port: u16, target_dir: &Path) -> Result<(Pat
 
 /// Reads the server's `INFO` line and insists that JetStream is enabled.
 fn require_jetstream(stream: std::net::TcpStream, host: &str, port: u16) -> Result<()> {
-    let line = read_first_line(stream, Duration::from_secs(3)).map_err(|e| {
-        format!("NATS at {host}:{port} accepted a connection but sent nothing ({e})")
-    })?;
+    let line = read_first_line(stream, Duration::from_secs(3))
+        .map_err(|e| format!("NATS at {host}:{port} accepted a connection but sent nothing ({e})"))?;
     if !line.starts_with("INFO") {
         return fail(format!(
             "{host}:{port} does not look like a NATS server (it said {:?})",
@@ -431,9 +376,7 @@ fn require_jetstream(stream: std::net::TcpStream, host: &str, port: u16) -> Resu
         ));
     }
     if !info_has_jetstream(&line) {
-        return fail(format!(
-            "NATS at {host}:{port} runs without JetStream; start it with -js (e.g. nats-server -js)"
-        ));
+        return fail(format!("NATS at {host}:{port} runs without JetStream; start it with -js (e.g. nats-server -js)"));
     }
     Ok(())
 }

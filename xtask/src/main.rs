@@ -145,9 +145,7 @@ fn up(ctx: &Ctx, args: &[String]) -> Result<ExitCode> {
             other => match other.strip_prefix("--clock=") {
                 Some(value) => clock = Some(value.to_string()),
                 None => {
-                    return fail(format!(
-                        "up: unknown option `{other}` (see cargo xtask help)"
-                    ));
+                    return fail(format!("up: unknown option `{other}` (see cargo xtask help)"));
                 }
             },
         }
@@ -166,10 +164,7 @@ fn up(ctx: &Ctx, args: &[String]) -> Result<ExitCode> {
     }
     let bin = ctx.target_dir.join("debug").join("partnerline");
     if !bin.is_file() {
-        return fail(format!(
-            "cargo built partnerline, but {} does not exist",
-            bin.display()
-        ));
+        return fail(format!("cargo built partnerline, but {} does not exist", bin.display()));
     }
 
     run_partnerline(ctx, &infra, &bin, &["migrate", "--target", "all"])?;
@@ -232,15 +227,10 @@ fn wait_until_healthy(child: &mut Child) -> Result<()> {
     let start = Instant::now();
     loop {
         if let Some(status) = child.try_wait()? {
-            return fail(format!(
-                "partnerline serve exited before it became healthy ({status})"
-            ));
+            return fail(format!("partnerline serve exited before it became healthy ({status})"));
         }
         if http_get_ok(host, port, "/healthz") {
-            println!(
-                "partnerline: healthy after {}",
-                fmt_duration(start.elapsed())
-            );
+            println!("partnerline: healthy after {}", fmt_duration(start.elapsed()));
             return Ok(());
         }
         if start.elapsed() >= Duration::from_secs(120) {
@@ -255,9 +245,7 @@ fn wait_until_healthy(child: &mut Child) -> Result<()> {
 
 /// SIGTERM (by way of kill(1)), then SIGKILL if the child is still there after 10s.
 fn stop(child: &mut Child) {
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
+    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(10) {
         if let Ok(Some(_)) = child.try_wait() {
@@ -304,32 +292,16 @@ fn test(ctx: &Ctx, extra: &[String]) -> Result<ExitCode> {
     cargo_test.extend(extra.iter().cloned());
     let steps = [
         ("fmt", strings(&["fmt", "--all", "--", "--check"])),
-        (
-            "clippy",
-            strings(&[
-                "clippy",
-                "--workspace",
-                "--all-targets",
-                "--",
-                "-D",
-                "warnings",
-            ]),
-        ),
+        ("clippy", strings(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])),
         ("test", cargo_test),
     ];
     for (name, args) in &steps {
         step(&format!("[{name}] cargo {}", args.join(" ")));
         let started = Instant::now();
-        let status = ctx
-            .cargo(&infra, args)
-            .status()
-            .map_err(|e| format!("cannot run cargo: {e}"))?;
+        let status = ctx.cargo(&infra, args).status().map_err(|e| format!("cannot run cargo: {e}"))?;
         let took = fmt_duration(started.elapsed());
         if !status.success() {
-            return fail(format!(
-                "step `{name}` (cargo {}) failed ({status}) after {took}",
-                args.join(" ")
-            ));
+            return fail(format!("step `{name}` (cargo {}) failed ({status}) after {took}", args.join(" ")));
         }
         println!("==> [{name}] ok in {took}");
     }

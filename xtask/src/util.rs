@@ -23,26 +23,19 @@ pub fn fail<T>(msg: impl Into<String>) -> Result<T> {
 /// The full path of `name` if it is an executable on `PATH`.
 pub fn on_path(name: &str) -> Option<PathBuf> {
     let path = env::var_os("PATH").unwrap_or_default();
-    env::split_paths(&path)
-        .map(|dir| dir.join(name))
-        .find(|p| is_executable(p))
+    env::split_paths(&path).map(|dir| dir.join(name)).find(|p| is_executable(p))
 }
 
 /// Like [`on_path`], but also looks in the sbin directories, which a normal user's `PATH` on Debian
 /// lacks (`nats-server` lives in /usr/sbin).
 pub fn find_program(name: &str) -> Option<PathBuf> {
     on_path(name).or_else(|| {
-        ["/usr/local/sbin", "/usr/sbin", "/sbin"]
-            .iter()
-            .map(|dir| Path::new(dir).join(name))
-            .find(|p| is_executable(p))
+        ["/usr/local/sbin", "/usr/sbin", "/sbin"].iter().map(|dir| Path::new(dir).join(name)).find(|p| is_executable(p))
     })
 }
 
 fn is_executable(p: &Path) -> bool {
-    fs::metadata(p)
-        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        .unwrap_or(false)
+    fs::metadata(p).map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0).unwrap_or(false)
 }
 
 /// How we may run commands that need root.
@@ -76,21 +69,13 @@ pub fn privilege() -> Privilege {
                 .status()
                 .map(|s| s.success())
                 .unwrap_or(false);
-        if sudo_ok {
-            Privilege::Sudo
-        } else {
-            Privilege::None
-        }
+        if sudo_ok { Privilege::Sudo } else { Privilege::None }
     })
 }
 
 /// A command for `program args...`, prefixed with `sudo -n` when we are not root but may use sudo.
 /// Environment variables in `envs` are passed through `env` so that sudo's env_reset keeps them.
-pub fn privileged_command<S: AsRef<OsStr>>(
-    program: impl AsRef<OsStr>,
-    args: &[S],
-    envs: &[(&str, &str)],
-) -> Command {
+pub fn privileged_command<S: AsRef<OsStr>>(program: impl AsRef<OsStr>, args: &[S], envs: &[(&str, &str)]) -> Command {
     let mut cmd = if privilege() == Privilege::Sudo {
         let mut cmd = Command::new("sudo");
         cmd.args(["-n", "env"]);
@@ -110,11 +95,7 @@ pub fn privileged_command<S: AsRef<OsStr>>(
 
 /// The command a user should type to do `cmd` as root.
 pub fn as_root_hint(cmd: &str) -> String {
-    if privilege() == Privilege::Root {
-        cmd.to_string()
-    } else {
-        format!("sudo {cmd}")
-    }
+    if privilege() == Privilege::Root { cmd.to_string() } else { format!("sudo {cmd}") }
 }
 
 /// Whether packages can be installed with apt-get (apt-get exists and we are root or may use sudo).
@@ -136,29 +117,19 @@ pub fn apt_install(pkg: &str) -> Result<()> {
         ));
     }
     let envs = [("DEBIAN_FRONTEND", "noninteractive")];
-    let install = || {
-        privileged_command("apt-get", &["install", "-y", pkg], &envs)
-            .stdin(Stdio::null())
-            .status()
-    };
+    let install = || privileged_command("apt-get", &["install", "-y", pkg], &envs).stdin(Stdio::null()).status();
     println!("{pkg}: installing: {hint}");
     if install()?.success() {
         return Ok(());
     }
     println!("{pkg}: apt-get install failed; running apt-get update and retrying");
-    let update = privileged_command("apt-get", &["update"], &envs)
-        .stdin(Stdio::null())
-        .status()?;
+    let update = privileged_command("apt-get", &["update"], &envs).stdin(Stdio::null()).status()?;
     if !update.success() {
-        return fail(format!(
-            "apt-get update failed ({update}); install {pkg} by hand:\n    {hint}"
-        ));
+        return fail(format!("apt-get update failed ({update}); install {pkg} by hand:\n    {hint}"));
     }
     let status = install()?;
     if !status.success() {
-        return fail(format!(
-            "apt-get install -y {pkg} failed ({status}); install it by hand:\n    {hint}"
-        ));
+        return fail(format!("apt-get install -y {pkg} failed ({status}); install it by hand:\n    {hint}"));
     }
     Ok(())
 }
@@ -166,9 +137,7 @@ pub fn apt_install(pkg: &str) -> Result<()> {
 /// A TCP connection to `host:port` (any of its addresses), or `None` if none answers within `timeout`.
 pub fn tcp_connect(host: &str, port: u16, timeout: Duration) -> Option<TcpStream> {
     let addrs = (host, port).to_socket_addrs().ok()?;
-    addrs
-        .into_iter()
-        .find_map(|addr| TcpStream::connect_timeout(&addr, timeout).ok())
+    addrs.into_iter().find_map(|addr| TcpStream::connect_timeout(&addr, timeout).ok())
 }
 
 pub fn port_open(host: &str, port: u16) -> bool {
@@ -291,11 +260,7 @@ pub fn with_database(url: &str, db: &str) -> String {
     };
     let base = base.trim_end_matches('/');
     let authority_start = base.find("://").map_or(0, |i| i + 3);
-    if base[authority_start..].contains('/') {
-        url.to_string()
-    } else {
-        format!("{base}/{db}{query}")
-    }
+    if base[authority_start..].contains('/') { url.to_string() } else { format!("{base}/{db}{query}") }
 }
 
 /// `1.2s`, or `3m07s` from a minute on.
@@ -341,34 +306,16 @@ mod tests {
 
     #[test]
     fn parses_host_and_port() {
-        assert_eq!(
-            parse_host_port("postgres://postgres:pw@10.0.0.1:6543", 5432),
-            hp("10.0.0.1", 6543)
-        );
-        assert_eq!(
-            parse_host_port("postgres://postgres@127.0.0.1:5432", 5432),
-            hp("127.0.0.1", 5432)
-        );
+        assert_eq!(parse_host_port("postgres://postgres:pw@10.0.0.1:6543", 5432), hp("10.0.0.1", 6543));
+        assert_eq!(parse_host_port("postgres://postgres@127.0.0.1:5432", 5432), hp("127.0.0.1", 5432));
         assert_eq!(
             parse_host_port("postgres://db.internal/partnerline?sslmode=disable", 5432),
             hp("db.internal", 5432)
         );
-        assert_eq!(
-            parse_host_port("postgres://u:p%40ss@localhost:5433/", 5432),
-            hp("localhost", 5433)
-        );
-        assert_eq!(
-            parse_host_port("nats://127.0.0.1:4222", 4222),
-            hp("127.0.0.1", 4222)
-        );
-        assert_eq!(
-            parse_host_port("nats://nats.local", 4222),
-            hp("nats.local", 4222)
-        );
-        assert_eq!(
-            parse_host_port("nats://a:4223, nats://b:4224", 4222),
-            hp("a", 4223)
-        );
+        assert_eq!(parse_host_port("postgres://u:p%40ss@localhost:5433/", 5432), hp("localhost", 5433));
+        assert_eq!(parse_host_port("nats://127.0.0.1:4222", 4222), hp("127.0.0.1", 4222));
+        assert_eq!(parse_host_port("nats://nats.local", 4222), hp("nats.local", 4222));
+        assert_eq!(parse_host_port("nats://a:4223, nats://b:4224", 4222), hp("a", 4223));
         assert_eq!(parse_host_port("[::1]:4222", 1), hp("::1", 4222));
         assert_eq!(parse_host_port("postgres://[::1]", 5432), hp("::1", 5432));
         assert_eq!(parse_host_port("127.0.0.1:4222", 1), hp("127.0.0.1", 4222));
@@ -378,10 +325,7 @@ mod tests {
     #[test]
     fn rejects_urls_without_a_usable_host() {
         assert_eq!(parse_host_port("postgres://", 5432), None);
-        assert_eq!(
-            parse_host_port("postgres:///db?host=/run/postgresql", 5432),
-            None
-        );
+        assert_eq!(parse_host_port("postgres:///db?host=/run/postgresql", 5432), None);
         assert_eq!(parse_host_port("postgres://h:notaport", 5432), None);
         assert_eq!(parse_host_port("postgres://h:99999", 5432), None);
     }
@@ -424,10 +368,7 @@ mod tests {
             with_database("postgres://h:5432?sslmode=disable", "postgres"),
             "postgres://h:5432/postgres?sslmode=disable"
         );
-        assert_eq!(
-            with_database("postgres://h:5432/other", "postgres"),
-            "postgres://h:5432/other"
-        );
+        assert_eq!(with_database("postgres://h:5432/other", "postgres"), "postgres://h:5432/other");
     }
 
     #[test]

@@ -43,7 +43,12 @@ async fn metrics_text(State(s): State<AdminState>) -> impl IntoResponse {
 }
 
 /// Serves the admin endpoints until `shutdown`.
-pub async fn serve(listener: TcpListener, metrics: Metrics, health: Health, shutdown: CancellationToken) -> anyhow::Result<()> {
+pub async fn serve(
+    listener: TcpListener,
+    metrics: Metrics,
+    health: Health,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
     let app = router(metrics, health, shutdown.clone());
     axum::serve(listener, app).with_graceful_shutdown(shutdown.cancelled_owned()).await?;
     Ok(())

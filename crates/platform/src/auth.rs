@@ -182,7 +182,8 @@ impl Signer {
     pub fn sign(&self, claims: &Claims) -> Result<String, AppError> {
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(self.kid.clone());
-        jsonwebtoken::encode(&header, claims, &self.key).map_err(|e| AppError::internal(anyhow::anyhow!("signing: {e}")))
+        jsonwebtoken::encode(&header, claims, &self.key)
+            .map_err(|e| AppError::internal(anyhow::anyhow!("signing: {e}")))
     }
 }
 
@@ -226,7 +227,8 @@ impl Verifier {
 
     /// The principal of a gRPC request (`authorization: Bearer <token>` metadata).
     pub fn principal<T>(&self, req: &tonic::Request<T>) -> Result<Principal, AppError> {
-        let token = bearer(req.metadata()).ok_or_else(|| AppError::unauthenticated("sign in first: no access token"))?;
+        let token =
+            bearer(req.metadata()).ok_or_else(|| AppError::unauthenticated("sign in first: no access token"))?;
         self.verify(token)
     }
 }
@@ -251,7 +253,16 @@ mod tests {
 
     fn claims(clock: &Clock) -> Claims {
         let now = clock.now().timestamp();
-        Claims { sub: Uuid::now_v7(), iss: "partnerline".into(), iat: now, exp: now + 900, tid: Some(Uuid::now_v7()), role: Role::Partner, pid: Some(Uuid::now_v7()), scp: vec![] }
+        Claims {
+            sub: Uuid::now_v7(),
+            iss: "partnerline".into(),
+            iat: now,
+            exp: now + 900,
+            tid: Some(Uuid::now_v7()),
+            role: Role::Partner,
+            pid: Some(Uuid::now_v7()),
+            scp: vec![],
+        }
     }
 
     #[test]
@@ -284,7 +295,13 @@ mod tests {
 
     #[test]
     fn integrators_need_the_scope() {
-        let p = Principal { subject: Uuid::nil(), tenant: Some(Uuid::nil()), role: Role::Integrator, partner: None, scopes: vec!["partners:read".into()] };
+        let p = Principal {
+            subject: Uuid::nil(),
+            tenant: Some(Uuid::nil()),
+            role: Role::Integrator,
+            partner: None,
+            scopes: vec!["partners:read".into()],
+        };
         assert!(p.require_admin_or_scope("partners:read").is_ok());
         assert_eq!(p.require_admin_or_scope("partners:write").unwrap_err().kind, crate::error::ErrorKind::Forbidden);
     }

@@ -155,7 +155,10 @@ impl Config {
     }
 
     pub fn validate(&self) -> anyhow::Result<()> {
-        anyhow::ensure!(self.database.url.starts_with("postgres"), "configuration: database.url must be a postgres:// URL");
+        anyhow::ensure!(
+            self.database.url.starts_with("postgres"),
+            "configuration: database.url must be a postgres:// URL"
+        );
         anyhow::ensure!(self.nats.url.contains("://") || !self.nats.url.is_empty(), "configuration: nats.url is empty");
         anyhow::ensure!(
             self.nats.prefix.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'),
@@ -165,7 +168,10 @@ impl Config {
             (60..=86_400).contains(&self.auth.access_token_ttl_secs),
             "configuration: auth.access_token_ttl_secs must be between 60 and 86400"
         );
-        anyhow::ensure!(self.auth.argon2_memory_kib >= 1024, "configuration: auth.argon2_memory_kib must be at least 1024");
+        anyhow::ensure!(
+            self.auth.argon2_memory_kib >= 1024,
+            "configuration: auth.argon2_memory_kib must be at least 1024"
+        );
         Ok(())
     }
 
@@ -190,6 +196,7 @@ impl Config {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
+    #![allow(clippy::result_large_err)] // figment::Jail's own error type
     use super::*;
 
     #[test]

@@ -46,7 +46,8 @@ impl IncomingEvent {
 
 /// Applies one event inside the given transaction. An error rolls it back and retries later.
 pub trait Handler: Send + Sync + 'static {
-    fn handle(&self, conn: &mut PgConnection, event: &IncomingEvent) -> impl Future<Output = anyhow::Result<()>> + Send;
+    fn handle(&self, conn: &mut PgConnection, event: &IncomingEvent)
+    -> impl Future<Output = anyhow::Result<()>> + Send;
 }
 
 #[derive(Debug, Clone)]
@@ -75,7 +76,12 @@ impl ConsumerSpec {
             stream_context: stream_context.to_string(),
             filter_subjects: filters.iter().map(|s| s.to_string()).collect(),
             max_deliver: 5,
-            backoff: vec![Duration::from_secs(1), Duration::from_secs(5), Duration::from_secs(30), Duration::from_secs(120)],
+            backoff: vec![
+                Duration::from_secs(1),
+                Duration::from_secs(5),
+                Duration::from_secs(30),
+                Duration::from_secs(120),
+            ],
             ack_wait: Duration::from_secs(30),
             crash_after_commit: Arc::new(AtomicUsize::new(0)),
         }
@@ -149,7 +155,9 @@ pub async fn run<H: Handler>(
                 Ok(Outcome::Duplicate) => "duplicate",
                 Ok(Outcome::Retried) => "retried",
                 Ok(Outcome::DeadLettered) => "dead_lettered",
-                Ok(Outcome::Crashed) => return Err(anyhow::anyhow!("consumer {}: injected crash before ack", spec.durable)),
+                Ok(Outcome::Crashed) => {
+                    return Err(anyhow::anyhow!("consumer {}: injected crash before ack", spec.durable));
+                }
                 Err(e) => {
                     // Infrastructure trouble (database, NATS): leave the message for redelivery.
                     tracing::warn!(consumer = %spec.durable, error = format!("{e:#}"), "event not processed; will be redelivered");
@@ -198,14 +206,15 @@ async fn process<H: Handler>(
 
     async {
         let mut tx = pool.begin().await?;
-        let fresh = sqlx::query("INSERT INTO inbox (consumer, event_id, subject) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
-            .bind(&spec.durable)
-            .bind(&event.id)
-            .bind(&event.subject)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-            == 1;
+        let fresh =
+            sqlx::query("INSERT INTO inbox (consumer, event_id, subject) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+                .bind(&spec.durable)
+                .bind(&event.id)
+                .bind(&event.subject)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                == 1;
         if !fresh {
             tx.commit().await?;
             ack(msg).await?;
@@ -249,7 +258,12 @@ async fn ack(msg: &async_nats::jetstream::Message) -> anyhow::Result<()> {
 }
 
 /// Copies the event to `<prefix>.deadletter.<consumer>` with the reason, then stops its redelivery.
-async fn dead_letter(bus: &Bus, spec: &ConsumerSpec, msg: &async_nats::jetstream::Message, why: &str) -> anyhow::Result<()> {
+async fn dead_letter(
+    bus: &Bus,
+    spec: &ConsumerSpec,
+    msg: &async_nats::jetstream::Message,
+    why: &str,
+) -> anyhow::Result<()> {
     let mut headers = msg.headers.clone().unwrap_or_default();
     headers.insert("pl-dead-letter-reason", why.replace(['\r', '\n'], " ").as_str());
     headers.insert("pl-original-subject", msg.subject.as_str());

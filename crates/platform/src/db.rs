@@ -14,7 +14,9 @@ use crate::config::Config;
 pub async fn connect(cfg: &Config, service: &str) -> anyhow::Result<PgPool> {
     let url = cfg.database_url(service);
     let opts: PgConnectOptions = url.parse()?;
-    let opts = opts.log_statements(tracing::log::LevelFilter::Debug).log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_millis(500));
+    let opts = opts
+        .log_statements(tracing::log::LevelFilter::Debug)
+        .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_millis(500));
     if cfg.database.create_missing {
         ensure_database(&cfg.database.url, &format!("{}{}", cfg.database.name_prefix, service)).await?;
     }
@@ -37,10 +39,8 @@ pub async fn ensure_database(server_url: &str, name: &str) -> anyhow::Result<()>
     let mut conn = PgConnection::connect(&admin_url)
         .await
         .map_err(|e| anyhow::anyhow!("cannot connect to PostgreSQL at {}: {e}", redact(server_url)))?;
-    let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM pg_database WHERE datname = $1")
-        .bind(name)
-        .fetch_optional(&mut conn)
-        .await?;
+    let exists: Option<i32> =
+        sqlx::query_scalar("SELECT 1 FROM pg_database WHERE datname = $1").bind(name).fetch_optional(&mut conn).await?;
     if exists.is_none() {
         match sqlx::query(&format!("CREATE DATABASE \"{name}\"")).execute(&mut conn).await {
             Ok(_) => tracing::info!(database = name, "created database"),
@@ -89,10 +89,7 @@ pub struct TenantTx {
 impl TenantTx {
     pub async fn begin(pool: &PgPool, tenant: Uuid) -> Result<Self, sqlx::Error> {
         let mut tx = pool.begin().await?;
-        sqlx::query("SELECT set_config('app.tenant_id', $1, true)")
-            .bind(tenant.to_string())
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query("SELECT set_config('app.tenant_id', $1, true)").bind(tenant.to_string()).execute(&mut *tx).await?;
         Ok(TenantTx { tx, tenant })
     }
 

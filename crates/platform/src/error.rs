@@ -166,7 +166,9 @@ impl AppError {
     /// Recovers the error a service sent; a status from elsewhere keeps its gRPC meaning.
     pub fn from_status(status: &tonic::Status) -> Self {
         match serde_json::from_slice::<Details>(status.details()) {
-            Ok(d) => AppError { kind: d.kind, code: d.code.into(), message: status.message().to_string(), errors: d.errors },
+            Ok(d) => {
+                AppError { kind: d.kind, code: d.code.into(), message: status.message().to_string(), errors: d.errors }
+            }
             Err(_) => {
                 let kind = ErrorKind::from_grpc_code(status.code());
                 let message = match kind {
@@ -243,10 +245,8 @@ impl IntoResponse for AppError {
         let status = self.kind.http_status();
         let body = serde_json::to_vec(&self.problem()).unwrap_or_default();
         let mut res = (status, body).into_response();
-        res.headers_mut().insert(
-            http::header::CONTENT_TYPE,
-            http::HeaderValue::from_static("application/problem+json"),
-        );
+        res.headers_mut()
+            .insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/problem+json"));
         res
     }
 }

@@ -21,16 +21,23 @@ pub fn server(metrics: &Metrics) -> Server<tower::layer::util::Stack<CountCalls,
 }
 
 /// Serves `router` on `listener` until `shutdown`; in-flight calls finish first.
-pub async fn serve<L>(listener: TcpListener, router: tonic::transport::server::Router<L>, shutdown: CancellationToken) -> anyhow::Result<()>
+pub async fn serve<L>(
+    listener: TcpListener,
+    router: tonic::transport::server::Router<L>,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()>
 where
     L: tower::Layer<tonic::service::Routes> + Clone,
-    L::Service: tower::Service<http::Request<tonic::body::Body>, Response = http::Response<tonic::body::Body>> + Clone + Send + Sync + 'static,
+    L::Service: tower::Service<http::Request<tonic::body::Body>, Response = http::Response<tonic::body::Body>>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
     <L::Service as tower::Service<http::Request<tonic::body::Body>>>::Future: Send + 'static,
-    <L::Service as tower::Service<http::Request<tonic::body::Body>>>::Error: Into<Box<dyn std::error::Error + Send + Sync>> + Send,
+    <L::Service as tower::Service<http::Request<tonic::body::Body>>>::Error:
+        Into<Box<dyn std::error::Error + Send + Sync>> + Send,
 {
-    router
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown.cancelled_owned())
-        .await?;
+    router.serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown.cancelled_owned()).await?;
     Ok(())
 }
 

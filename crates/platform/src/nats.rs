@@ -112,7 +112,11 @@ impl Bus {
                 ..Default::default()
             })
             .await
-            .map_err(|e| anyhow::anyhow!("cannot create JetStream stream {name} (is JetStream enabled? run nats-server with -js): {e}"))?;
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "cannot create JetStream stream {name} (is JetStream enabled? run nats-server with -js): {e}"
+                )
+            })?;
         Ok(stream)
     }
 

@@ -42,7 +42,11 @@ impl Outbox {
     }
 
     /// Adds the event to the transaction; it is published only if the transaction commits.
-    pub async fn enqueue<M: prost::Message>(&self, conn: &mut PgConnection, ev: NewEvent<'_, M>) -> Result<Uuid, sqlx::Error> {
+    pub async fn enqueue<M: prost::Message>(
+        &self,
+        conn: &mut PgConnection,
+        ev: NewEvent<'_, M>,
+    ) -> Result<Uuid, sqlx::Error> {
         let id = Uuid::now_v7();
         let ce = CloudEvent {
             id: id.to_string(),
@@ -122,7 +126,9 @@ impl Relay {
         }
         match tokio::time::timeout(Duration::from_secs(10), self.drain()).await {
             Ok(Ok(n)) => tracing::info!(published = n, "outbox relay: flushed before shutdown"),
-            Ok(Err(e)) => tracing::warn!(error = format!("{e:#}"), "outbox relay: flush failed; rows stay for the next start"),
+            Ok(Err(e)) => {
+                tracing::warn!(error = format!("{e:#}"), "outbox relay: flush failed; rows stay for the next start")
+            }
             Err(_) => tracing::warn!("outbox relay: flush timed out; rows stay for the next start"),
         }
         Ok(())
@@ -209,7 +215,10 @@ impl Relay {
 
     /// Deletes rows sent before `before` (kept a while for audit and replays).
     pub async fn prune(&self, before: chrono::DateTime<chrono::Utc>) -> anyhow::Result<u64> {
-        let r = sqlx::query("DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < $1").bind(before).execute(&self.pool).await?;
+        let r = sqlx::query("DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < $1")
+            .bind(before)
+            .execute(&self.pool)
+            .await?;
         Ok(r.rows_affected())
     }
 

@@ -46,9 +46,7 @@ pub fn init(service: &str, cfg: &TelemetryConfig) -> anyhow::Result<TelemetryGua
     let _ = if cfg.log_format == "pretty" {
         registry.with(tracing_subscriber::fmt::layer()).try_init()
     } else {
-        registry
-            .with(tracing_subscriber::fmt::layer().json().flatten_event(true).with_current_span(true))
-            .try_init()
+        registry.with(tracing_subscriber::fmt::layer().json().flatten_event(true).with_current_span(true)).try_init()
     };
     Ok(TelemetryGuard { provider })
 }
@@ -162,11 +160,8 @@ mod tests {
             inject_http(&mut hm);
             *req.metadata_mut() = tonic::metadata::MetadataMap::from_headers(hm);
         }
-        let (parts, _) = http::Request::from_parts(
-            http::Request::builder().body(()).unwrap().into_parts().0,
-            (),
-        )
-        .into_parts();
+        let (parts, _) =
+            http::Request::from_parts(http::Request::builder().body(()).unwrap().into_parts().0, ()).into_parts();
         let mut http_req = http::Request::from_parts(parts, ());
         *http_req.headers_mut() = req.metadata().clone().into_headers();
         let grpc_span = grpc_server_span(&http_req);

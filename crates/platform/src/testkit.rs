@@ -56,7 +56,12 @@ impl Default for TestEnv {
 
 async fn cleanup(config: &Config) {
     let prefix = config.database.name_prefix.clone();
-    if let Ok(mut conn) = <sqlx::PgConnection as sqlx::Connection>::connect(&format!("{}/postgres", config.database.url.trim_end_matches('/'))).await {
+    if let Ok(mut conn) = <sqlx::PgConnection as sqlx::Connection>::connect(&format!(
+        "{}/postgres",
+        config.database.url.trim_end_matches('/')
+    ))
+    .await
+    {
         let names: Vec<String> = sqlx::query_scalar("SELECT datname FROM pg_database WHERE starts_with(datname, $1)")
             .bind(&prefix)
             .fetch_all(&mut conn)

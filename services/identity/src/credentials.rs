@@ -13,7 +13,9 @@ use sha2::{Digest, Sha256};
 pub async fn hash_password(password: String, memory_kib: u32) -> anyhow::Result<String> {
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut rand::rngs::OsRng);
-        let hash = hasher(memory_kib)?.hash_password(password.as_bytes(), &salt).map_err(|e| anyhow::anyhow!("argon2: {e}"))?;
+        let hash = hasher(memory_kib)?
+            .hash_password(password.as_bytes(), &salt)
+            .map_err(|e| anyhow::anyhow!("argon2: {e}"))?;
         Ok(hash.to_string())
     })
     .await?

@@ -21,7 +21,10 @@ pub async fn emit<M: prost::Message>(
     payload: &M,
 ) -> Result<Uuid, sqlx::Error> {
     outbox
-        .enqueue(conn, NewEvent { tenant: Some(tenant), aggregate, aggregate_id: aggregate_id.to_string(), event, payload })
+        .enqueue(
+            conn,
+            NewEvent { tenant: Some(tenant), aggregate, aggregate_id: aggregate_id.to_string(), event, payload },
+        )
         .await
 }
 
@@ -39,7 +42,13 @@ pub fn snapshot(p: &PartnerRow) -> ev::PartnerSnapshot {
 }
 
 /// `partner.approved`: someone became an active partner (application approved, or added by a merchant).
-pub async fn partner_approved(outbox: &Outbox, conn: &mut PgConnection, p: &PartnerRow, application: Option<Uuid>, actor: Uuid) -> Result<(), sqlx::Error> {
+pub async fn partner_approved(
+    outbox: &Outbox,
+    conn: &mut PgConnection,
+    p: &PartnerRow,
+    application: Option<Uuid>,
+    actor: Uuid,
+) -> Result<(), sqlx::Error> {
     let msg = ev::PartnerApproved {
         tenant_id: p.tenant_id.to_string(),
         partner: Some(snapshot(p)),

@@ -54,7 +54,8 @@ pub async fn database(rt: &Runtime) -> anyhow::Result<PgPool> {
 pub fn service(rt: &Runtime, pool: PgPool) -> anyhow::Result<IdentityService> {
     let cfg = &rt.config;
     let own: IdentityConfig = cfg.section(SERVICE)?;
-    let signer = Signer::from_config(&cfg.auth)?.ok_or_else(|| anyhow::anyhow!("configuration: identity needs auth.signing_key"))?;
+    let signer = Signer::from_config(&cfg.auth)?
+        .ok_or_else(|| anyhow::anyhow!("configuration: identity needs auth.signing_key"))?;
     Ok(IdentityService {
         pool,
         outbox: Outbox::new(events::CONTEXT, platform::nats::Naming::new(&cfg.nats.prefix), rt.clock.clone()),

@@ -22,24 +22,25 @@ pub async fn demo(svc: &IdentityService) -> anyhow::Result<Vec<String>> {
     let mut created = Vec::new();
     let now = svc.clock.now();
     let mut conn = svc.pool.acquire().await?;
-    let root = match store::users_by_email(&mut conn, ROOT_EMAIL).await?.into_iter().find(|(u, _)| u.tenant_id.is_none()) {
-        Some((u, _)) => u,
-        None => {
-            let u = UserRow {
-                id: Uuid::now_v7(),
-                tenant_id: None,
-                email: ROOT_EMAIL.into(),
-                name: "Platform admin".into(),
-                password_hash: hash_password(ROOT_PASSWORD.into(), svc.settings.argon2_memory_kib).await?,
-                role: Role::PlatformAdmin.as_str().into(),
-                language: "en".into(),
-                created_at: now,
-            };
-            store::insert_user(&mut conn, &u).await?;
-            created.push(format!("platform admin {ROOT_EMAIL}"));
-            u
-        }
-    };
+    let root =
+        match store::users_by_email(&mut conn, ROOT_EMAIL).await?.into_iter().find(|(u, _)| u.tenant_id.is_none()) {
+            Some((u, _)) => u,
+            None => {
+                let u = UserRow {
+                    id: Uuid::now_v7(),
+                    tenant_id: None,
+                    email: ROOT_EMAIL.into(),
+                    name: "Platform admin".into(),
+                    password_hash: hash_password(ROOT_PASSWORD.into(), svc.settings.argon2_memory_kib).await?,
+                    role: Role::PlatformAdmin.as_str().into(),
+                    language: "en".into(),
+                    created_at: now,
+                };
+                store::insert_user(&mut conn, &u).await?;
+                created.push(format!("platform admin {ROOT_EMAIL}"));
+                u
+            }
+        };
     let root_p = Principal { subject: root.id, tenant: None, role: Role::PlatformAdmin, partner: None, scopes: vec![] };
     let tenant = match store::tenant_by_slug(&mut conn, DEMO_PROGRAM).await? {
         Some(t) => t.id,
@@ -65,19 +66,34 @@ pub async fn demo(svc: &IdentityService) -> anyhow::Result<Vec<String>> {
     let admin_id = {
         let mut conn = svc.pool.acquire().await?;
         let users = store::users_by_email(&mut conn, ADMIN_EMAIL).await?;
-        users.into_iter().find(|(u, _)| u.tenant_id == Some(tenant)).map(|(u, _)| u.id).ok_or_else(|| anyhow::anyhow!("demo admin missing"))?
+        users
+            .into_iter()
+            .find(|(u, _)| u.tenant_id == Some(tenant))
+            .map(|(u, _)| u.id)
+            .ok_or_else(|| anyhow::anyhow!("demo admin missing"))?
     };
-    let admin = Principal { subject: admin_id, tenant: Some(tenant), role: Role::MerchantAdmin, partner: None, scopes: vec![] };
+    let admin =
+        Principal { subject: admin_id, tenant: Some(tenant), role: Role::MerchantAdmin, partner: None, scopes: vec![] };
     // The demo program reviews applications, so the admin has something to approve.
-    svc.update_program_impl(admin.clone(), pb::UpdateProgramRequest { review_required: Some(true), ..Default::default() }).await?;
+    svc.update_program_impl(
+        admin.clone(),
+        pb::UpdateProgramRequest { review_required: Some(true), ..Default::default() },
+    )
+    .await?;
 
-    let ana = ensure_partner(svc, &admin, "Ana Rossi", "ana@demo.test", "+39 02 1234 5678", "trusted", None, &mut created).await?;
+    let ana =
+        ensure_partner(svc, &admin, "Ana Rossi", "ana@demo.test", "+39 02 1234 5678", "trusted", None, &mut created)
+            .await?;
     ensure_partner(svc, &admin, "Bo Nowak", "bo@demo.test", "+48 22 123 45 67", "standard", None, &mut created).await?;
-    ensure_partner(svc, &admin, "Cy Popescu", "cy@demo.test", "+40 21 123 4567", "new", Some(ana), &mut created).await?;
+    ensure_partner(svc, &admin, "Cy Popescu", "cy@demo.test", "+40 21 123 4567", "new", Some(ana), &mut created)
+        .await?;
 
     // One application waiting for review.
     let pending = svc
-        .list_applications_impl(admin.clone(), pb::ListApplicationsRequest { status: Some("pending".into()), limit: 1, cursor: None })
+        .list_applications_impl(
+            admin.clone(),
+            pb::ListApplicationsRequest { status: Some("pending".into()), limit: 1, cursor: None },
+        )
         .await?;
     if pending.items.is_empty() {
         match svc
@@ -113,7 +129,16 @@ async fn ensure_partner(
     created: &mut Vec<String>,
 ) -> anyhow::Result<Uuid> {
     let found = svc
-        .list_partners_impl(admin.clone(), pb::ListPartnersRequest { q: Some(email.into()), status: None, parent_partner_id: None, limit: 5, cursor: None })
+        .list_partners_impl(
+            admin.clone(),
+            pb::ListPartnersRequest {
+                q: Some(email.into()),
+                status: None,
+                parent_partner_id: None,
+                limit: 5,
+                cursor: None,
+            },
+        )
         .await?;
     if let Some(p) = found.items.iter().find(|p| p.email == email) {
         return Ok(Uuid::parse_str(&p.id)?);
@@ -126,7 +151,10 @@ async fn ensure_partner(
                 email: email.into(),
                 phone: phone.into(),
                 password: PARTNER_PASSWORD.into(),
-                payout_method: Some(pb::PayoutMethod { kind: "paypal".into(), fields: [("email".to_string(), email.to_string())].into_iter().collect() }),
+                payout_method: Some(pb::PayoutMethod {
+                    kind: "paypal".into(),
+                    fields: [("email".to_string(), email.to_string())].into_iter().collect(),
+                }),
                 trust_level: Some(trust.into()),
                 parent_partner_id: parent.map(|p| p.to_string()),
                 commission_plan: None,
@@ -138,4 +166,3 @@ async fn ensure_partner(
     created.push(format!("partner {email}"));
     Ok(Uuid::parse_str(&p.id)?)
 }
-

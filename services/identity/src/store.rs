@@ -135,7 +135,13 @@ pub async fn tenant_for_update(tx: &mut TenantTx) -> Result<Option<TenantRow>, s
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn update_program(tx: &mut TenantTx, name: &str, plan: &str, settings: &ProgramSettings, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+pub async fn update_program(
+    tx: &mut TenantTx,
+    name: &str,
+    plan: &str,
+    settings: &ProgramSettings,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
     let id = tx.tenant();
     sqlx::query("UPDATE tenants SET name = $2, recruitment_plan = $3, settings = $4, updated_at = $5 WHERE id = $1")
         .bind(id)
@@ -168,17 +174,21 @@ pub async fn insert_user(conn: &mut PgConnection, u: &UserRow) -> Result<(), sql
 
 /// Every account with this email, across programs (sign-in picks one).
 #[tracing::instrument(skip_all)]
-pub async fn users_by_email(conn: &mut PgConnection, email: &str) -> Result<Vec<(UserRow, Option<String>)>, sqlx::Error> {
+pub async fn users_by_email(
+    conn: &mut PgConnection,
+    email: &str,
+) -> Result<Vec<(UserRow, Option<String>)>, sqlx::Error> {
     #[derive(FromRow)]
     struct UserWithSlug {
         #[sqlx(flatten)]
         user: UserRow,
         slug: Option<String>,
     }
-    let rows: Vec<UserWithSlug> = sqlx::query_as("SELECT u.*, t.slug FROM users u LEFT JOIN tenants t ON t.id = u.tenant_id WHERE u.email = $1")
-        .bind(email)
-        .fetch_all(conn)
-        .await?;
+    let rows: Vec<UserWithSlug> =
+        sqlx::query_as("SELECT u.*, t.slug FROM users u LEFT JOIN tenants t ON t.id = u.tenant_id WHERE u.email = $1")
+            .bind(email)
+            .fetch_all(conn)
+            .await?;
     Ok(rows.into_iter().map(|r| (r.user, r.slug)).collect())
 }
 
@@ -198,7 +208,13 @@ pub async fn email_taken(tx: &mut TenantTx, email: &str) -> Result<bool, sqlx::E
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn update_user_profile(tx: &mut TenantTx, user: Uuid, name: &str, email: &str, language: &str) -> Result<(), sqlx::Error> {
+pub async fn update_user_profile(
+    tx: &mut TenantTx,
+    user: Uuid,
+    name: &str,
+    email: &str,
+    language: &str,
+) -> Result<(), sqlx::Error> {
     let id = tx.tenant();
     sqlx::query("UPDATE users SET name = $3, email = $4, language = $5 WHERE tenant_id = $1 AND id = $2")
         .bind(id)
@@ -242,13 +258,21 @@ pub async fn insert_partner(tx: &mut TenantTx, p: &PartnerRow) -> Result<(), sql
 #[tracing::instrument(skip_all)]
 pub async fn partner(tx: &mut TenantTx, id: Uuid) -> Result<Option<PartnerRow>, sqlx::Error> {
     let tenant = tx.tenant();
-    sqlx::query_as("SELECT * FROM partners WHERE tenant_id = $1 AND id = $2").bind(tenant).bind(id).fetch_optional(tx.conn()).await
+    sqlx::query_as("SELECT * FROM partners WHERE tenant_id = $1 AND id = $2")
+        .bind(tenant)
+        .bind(id)
+        .fetch_optional(tx.conn())
+        .await
 }
 
 #[tracing::instrument(skip_all)]
 pub async fn partner_for_update(tx: &mut TenantTx, id: Uuid) -> Result<Option<PartnerRow>, sqlx::Error> {
     let tenant = tx.tenant();
-    sqlx::query_as("SELECT * FROM partners WHERE tenant_id = $1 AND id = $2 FOR UPDATE").bind(tenant).bind(id).fetch_optional(tx.conn()).await
+    sqlx::query_as("SELECT * FROM partners WHERE tenant_id = $1 AND id = $2 FOR UPDATE")
+        .bind(tenant)
+        .bind(id)
+        .fetch_optional(tx.conn())
+        .await
 }
 
 #[tracing::instrument(skip_all)]
@@ -341,7 +365,14 @@ pub async fn update_partner(tx: &mut TenantTx, p: &PartnerRow) -> Result<(), sql
 // ---- invites ----
 
 #[tracing::instrument(skip_all)]
-pub async fn insert_invite(tx: &mut TenantTx, id: Uuid, partner: Uuid, hash: &[u8], expires_at: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+pub async fn insert_invite(
+    tx: &mut TenantTx,
+    id: Uuid,
+    partner: Uuid,
+    hash: &[u8],
+    expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
     let tenant = tx.tenant();
     sqlx::query("INSERT INTO invites (id, tenant_id, partner_id, token_hash, expires_at, created_at) VALUES ($1,$2,$3,$4,$5,$6)")
         .bind(id)
@@ -395,11 +426,20 @@ pub async fn insert_application(tx: &mut TenantTx, a: &ApplicationRow) -> Result
 #[tracing::instrument(skip_all)]
 pub async fn application_for_update(tx: &mut TenantTx, id: Uuid) -> Result<Option<ApplicationRow>, sqlx::Error> {
     let tenant = tx.tenant();
-    sqlx::query_as("SELECT * FROM applications WHERE tenant_id = $1 AND id = $2 FOR UPDATE").bind(tenant).bind(id).fetch_optional(tx.conn()).await
+    sqlx::query_as("SELECT * FROM applications WHERE tenant_id = $1 AND id = $2 FOR UPDATE")
+        .bind(tenant)
+        .bind(id)
+        .fetch_optional(tx.conn())
+        .await
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn list_applications(tx: &mut TenantTx, status: Option<&str>, after: Option<Uuid>, limit: i64) -> Result<Vec<ApplicationRow>, sqlx::Error> {
+pub async fn list_applications(
+    tx: &mut TenantTx,
+    status: Option<&str>,
+    after: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<ApplicationRow>, sqlx::Error> {
     let tenant = tx.tenant();
     sqlx::query_as(
         "SELECT * FROM applications WHERE tenant_id = $1 AND ($2::text IS NULL OR status = $2) AND ($3::uuid IS NULL OR id > $3)
@@ -432,7 +472,15 @@ pub async fn review_application(tx: &mut TenantTx, a: &ApplicationRow) -> Result
 // ---- sessions ----
 
 #[tracing::instrument(skip_all)]
-pub async fn insert_refresh(conn: &mut PgConnection, id: Uuid, user: Uuid, family: Uuid, hash: &[u8], expires_at: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+pub async fn insert_refresh(
+    conn: &mut PgConnection,
+    id: Uuid,
+    user: Uuid,
+    family: Uuid,
+    hash: &[u8],
+    expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
     sqlx::query("INSERT INTO refresh_tokens (id, user_id, family, token_hash, expires_at, created_at) VALUES ($1,$2,$3,$4,$5,$6)")
         .bind(id)
         .bind(user)
@@ -447,14 +495,21 @@ pub async fn insert_refresh(conn: &mut PgConnection, id: Uuid, user: Uuid, famil
 
 #[tracing::instrument(skip_all)]
 pub async fn refresh_for_update(conn: &mut PgConnection, hash: &[u8]) -> Result<Option<RefreshRow>, sqlx::Error> {
-    sqlx::query_as("SELECT id, user_id, family, expires_at, revoked_at FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE")
-        .bind(hash)
-        .fetch_optional(conn)
-        .await
+    sqlx::query_as(
+        "SELECT id, user_id, family, expires_at, revoked_at FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE",
+    )
+    .bind(hash)
+    .fetch_optional(conn)
+    .await
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn revoke_refresh(conn: &mut PgConnection, id: Uuid, now: DateTime<Utc>, replaced_by: Option<Uuid>) -> Result<(), sqlx::Error> {
+pub async fn revoke_refresh(
+    conn: &mut PgConnection,
+    id: Uuid,
+    now: DateTime<Utc>,
+    replaced_by: Option<Uuid>,
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE refresh_tokens SET revoked_at = $2, replaced_by = $3 WHERE id = $1")
         .bind(id)
         .bind(now)
@@ -466,12 +521,20 @@ pub async fn revoke_refresh(conn: &mut PgConnection, id: Uuid, now: DateTime<Utc
 
 #[tracing::instrument(skip_all)]
 pub async fn revoke_family(conn: &mut PgConnection, family: Uuid, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE refresh_tokens SET revoked_at = $2 WHERE family = $1 AND revoked_at IS NULL").bind(family).bind(now).execute(conn).await?;
+    sqlx::query("UPDATE refresh_tokens SET revoked_at = $2 WHERE family = $1 AND revoked_at IS NULL")
+        .bind(family)
+        .bind(now)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn count_failures(conn: &mut PgConnection, keys: &[String], since: DateTime<Utc>) -> Result<Vec<(String, i64)>, sqlx::Error> {
+pub async fn count_failures(
+    conn: &mut PgConnection,
+    keys: &[String],
+    since: DateTime<Utc>,
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
     sqlx::query_as("SELECT key, count(*) FROM login_failures WHERE key = ANY($1) AND at > $2 GROUP BY key")
         .bind(keys)
         .bind(since)
@@ -481,7 +544,11 @@ pub async fn count_failures(conn: &mut PgConnection, keys: &[String], since: Dat
 
 #[tracing::instrument(skip_all)]
 pub async fn record_failure(conn: &mut PgConnection, keys: &[String], at: DateTime<Utc>) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO login_failures (key, at) SELECT k, $2 FROM unnest($1::text[]) k").bind(keys).bind(at).execute(conn).await?;
+    sqlx::query("INSERT INTO login_failures (key, at) SELECT k, $2 FROM unnest($1::text[]) k")
+        .bind(keys)
+        .bind(at)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -494,7 +561,12 @@ pub async fn clear_failures(conn: &mut PgConnection, key: &str) -> Result<(), sq
 // ---- API keys ----
 
 #[tracing::instrument(skip_all)]
-pub async fn insert_api_key(tx: &mut TenantTx, k: &ApiKeyRow, hash: &[u8], created_by: Uuid) -> Result<(), sqlx::Error> {
+pub async fn insert_api_key(
+    tx: &mut TenantTx,
+    k: &ApiKeyRow,
+    hash: &[u8],
+    created_by: Uuid,
+) -> Result<(), sqlx::Error> {
     let tenant = tx.tenant();
     sqlx::query("INSERT INTO api_keys (id, tenant_id, name, prefix, secret_hash, scopes, created_by, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)")
         .bind(k.id)
@@ -534,7 +606,11 @@ pub async fn revoke_api_key(tx: &mut TenantTx, id: Uuid, now: DateTime<Utc>) -> 
 
 /// A live key by the hash of its secret, marking it used.
 #[tracing::instrument(skip_all)]
-pub async fn use_api_key(conn: &mut PgConnection, hash: &[u8], now: DateTime<Utc>) -> Result<Option<ApiKeyRow>, sqlx::Error> {
+pub async fn use_api_key(
+    conn: &mut PgConnection,
+    hash: &[u8],
+    now: DateTime<Utc>,
+) -> Result<Option<ApiKeyRow>, sqlx::Error> {
     sqlx::query_as(
         "UPDATE api_keys SET last_used_at = $2 WHERE secret_hash = $1 AND revoked_at IS NULL
          RETURNING id, tenant_id, name, prefix, scopes, created_at, last_used_at, revoked_at",

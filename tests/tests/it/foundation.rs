@@ -13,7 +13,13 @@ async fn p3_admin_signs_in_changes_a_setting_and_approves_an_application_seen_on
     assert_eq!(me["role"], "merchant_admin");
     assert_eq!(me["program_slug"], "demo");
 
-    let program = admin.patch("/api/v1/program", &json!({ "settings": { "protection_period_days": 7, "default_commission_rate": "12.5" } }), 200).await;
+    let program = admin
+        .patch(
+            "/api/v1/program",
+            &json!({ "settings": { "protection_period_days": 7, "default_commission_rate": "12.5" } }),
+            200,
+        )
+        .await;
     assert_eq!(program["settings"]["protection_period_days"], 7);
     assert_eq!(program["settings"]["default_commission_rate"], "12.5");
     let again = admin.get("/api/v1/program", 200).await;
@@ -22,7 +28,8 @@ async fn p3_admin_signs_in_changes_a_setting_and_approves_an_application_seen_on
     let pending = admin.get("/api/v1/applications?status=pending", 200).await;
     let app = &pending["items"][0];
     assert_eq!(app["email"], "dee@demo.test");
-    let approved = admin.post(&format!("/api/v1/applications/{}/approve", app["id"].as_str().unwrap()), &json!({}), 200).await;
+    let approved =
+        admin.post(&format!("/api/v1/applications/{}/approve", app["id"].as_str().unwrap()), &json!({}), 200).await;
     assert_eq!(approved["status"], "approved");
     let partner_id = approved["partner_id"].as_str().unwrap().to_string();
 
@@ -43,7 +50,15 @@ async fn p3_admin_signs_in_changes_a_setting_and_approves_an_application_seen_on
 async fn a1_bad_password_is_401_problem_json() {
     let sys = TestSystem::start().await;
     let c = sys.client();
-    let r = c.expect_with(Method::POST, "/api/v1/auth/login", Some(&json!({ "email": "admin@demo.test", "password": "wrong-one" })), &[], 401).await;
+    let r = c
+        .expect_with(
+            Method::POST,
+            "/api/v1/auth/login",
+            Some(&json!({ "email": "admin@demo.test", "password": "wrong-one" })),
+            &[],
+            401,
+        )
+        .await;
     assert_problem(&r, 401, "unauthenticated", None);
     let r = c.send(Method::GET, "/api/v1/me", None, &[]).await;
     assert_problem(&r, 401, "unauthenticated", None);
@@ -54,7 +69,14 @@ async fn a1_bad_password_is_401_problem_json() {
 async fn malformed_json_is_400_naming_the_problem() {
     let sys = TestSystem::start().await;
     let admin = sys.demo_admin().await;
-    let r = admin.send(Method::PATCH, "/api/v1/program", Some(("application/json", r#"{"settings": {"self_purchase": tru"#)), &[]).await;
+    let r = admin
+        .send(
+            Method::PATCH,
+            "/api/v1/program",
+            Some(("application/json", r#"{"settings": {"self_purchase": tru"#)),
+            &[],
+        )
+        .await;
     assert_problem(&r, 400, "malformed_json", None);
     assert!(r.body["detail"].as_str().unwrap().contains("line"), "{:?}", r.body);
     let before = admin.get("/api/v1/program", 200).await;
@@ -67,12 +89,26 @@ async fn unknown_field_values_are_422_naming_the_field_and_change_nothing() {
     let sys = TestSystem::start().await;
     let admin = sys.demo_admin().await;
     let r = admin
-        .expect_with(Method::PATCH, "/api/v1/program", Some(&json!({ "settings": { "link_validity": "forever", "self_purchase": true } })), &[], 422)
+        .expect_with(
+            Method::PATCH,
+            "/api/v1/program",
+            Some(&json!({ "settings": { "link_validity": "forever", "self_purchase": true } })),
+            &[],
+            422,
+        )
         .await;
     assert_problem(&r, 422, "invalid_field", Some("settings.link_validity"));
     let r = admin.expect_with(Method::PATCH, "/api/v1/program", Some(&json!({ "settings": { "hold_periods": { "new_weeks": 12, "standard_weeks": 6, "trusted_weeks": 4 } } })), &[], 422).await;
     assert_problem(&r, 422, "invalid_field", Some("settings.hold_periods.new_weeks"));
-    let r = admin.expect_with(Method::POST, "/api/v1/partners", Some(&json!({ "name": "X", "email": "not-an-email", "password": "long-enough" })), &[], 422).await;
+    let r = admin
+        .expect_with(
+            Method::POST,
+            "/api/v1/partners",
+            Some(&json!({ "name": "X", "email": "not-an-email", "password": "long-enough" })),
+            &[],
+            422,
+        )
+        .await;
     assert_problem(&r, 422, "invalid_field", Some("email"));
     let program = admin.get("/api/v1/program", 200).await;
     assert_eq!(program["settings"]["self_purchase"], false);
@@ -83,7 +119,10 @@ async fn unknown_field_values_are_422_naming_the_field_and_change_nothing() {
 #[tokio::test]
 async fn the_test_clock_exists_only_in_manual_clock_mode() {
     let normal = TestSystem::start_with(Options { manual_clock: false, seed_demo: false }).await;
-    let r = normal.client().send(Method::POST, "/api/v1/_test/clock", Some(("application/json", r#"{"advance_seconds": 60}"#)), &[]).await;
+    let r = normal
+        .client()
+        .send(Method::POST, "/api/v1/_test/clock", Some(("application/json", r#"{"advance_seconds": 60}"#)), &[])
+        .await;
     assert_eq!(r.status, 404);
     normal.stop().await;
 
@@ -106,7 +145,8 @@ async fn the_test_clock_exists_only_in_manual_clock_mode() {
 async fn a3_an_api_key_works_through_the_gateway_within_its_scopes() {
     let sys = TestSystem::start().await;
     let admin = sys.demo_admin().await;
-    let created = admin.post("/api/v1/api-keys", &json!({ "name": "storefront", "scopes": ["partners:read"] }), 201).await;
+    let created =
+        admin.post("/api/v1/api-keys", &json!({ "name": "storefront", "scopes": ["partners:read"] }), 201).await;
     let secret = created["secret"].as_str().unwrap();
     let integrator = sys.client().with_token(secret);
     let partners = integrator.get("/api/v1/partners", 200).await;
@@ -146,12 +186,24 @@ async fn p1_p2_public_join_page_and_application_through_the_gateway() {
     let html = anon.send(Method::GET, "/join/demo", None, &[]).await;
     assert_eq!(html.status, 200);
     assert!(html.body.as_str().unwrap().contains("Demo Coffee Co."));
-    let app = anon.post("/api/v1/programs/demo/applications", &json!({ "name": "Gil", "email": "gil@x.test", "password": "gil-password", "message": "hi" }), 201).await;
+    let app = anon
+        .post(
+            "/api/v1/programs/demo/applications",
+            &json!({ "name": "Gil", "email": "gil@x.test", "password": "gil-password", "message": "hi" }),
+            201,
+        )
+        .await;
     assert_eq!(app["status"], "pending", "the demo program reviews applications");
     let admin = sys.demo_admin().await;
     admin.patch("/api/v1/program", &json!({ "settings": { "recruitment_enabled": false } }), 200).await;
     let r = anon
-        .expect_with(Method::POST, "/api/v1/programs/demo/applications", Some(&json!({ "name": "Hal", "email": "hal@x.test", "password": "hal-password" })), &[], 409)
+        .expect_with(
+            Method::POST,
+            "/api/v1/programs/demo/applications",
+            Some(&json!({ "name": "Hal", "email": "hal@x.test", "password": "hal-password" })),
+            &[],
+            409,
+        )
         .await;
     assert_problem(&r, 409, "recruitment_closed", None);
     anon.get("/api/v1/programs/nope/join", 404).await;
@@ -164,7 +216,14 @@ async fn openapi_document_and_docs_page_are_served() {
     let c = sys.client();
     let doc = c.get("/api/v1/openapi.json", 200).await;
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
-    for path in ["/api/v1/auth/login", "/api/v1/me", "/api/v1/program", "/api/v1/partners/{id}", "/api/v1/applications/{id}/approve", "/api/v1/api-keys"] {
+    for path in [
+        "/api/v1/auth/login",
+        "/api/v1/me",
+        "/api/v1/program",
+        "/api/v1/partners/{id}",
+        "/api/v1/applications/{id}/approve",
+        "/api/v1/api-keys",
+    ] {
         assert!(doc["paths"][path].is_object(), "{path} documented");
     }
     let docs = c.send(Method::GET, "/api/docs/", None, &[]).await;

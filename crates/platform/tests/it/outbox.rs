@@ -61,7 +61,16 @@ async fn enqueue(s: &Setup, n: usize) -> Vec<uuid::Uuid> {
         let payload = format!("widget {i}");
         let id = s
             .outbox
-            .enqueue(&mut tx, NewEvent { tenant: None, aggregate: "widget", aggregate_id: i.to_string(), event: "made", payload: &payload })
+            .enqueue(
+                &mut tx,
+                NewEvent {
+                    tenant: None,
+                    aggregate: "widget",
+                    aggregate_id: i.to_string(),
+                    event: "made",
+                    payload: &payload,
+                },
+            )
             .await
             .unwrap();
         ids.push(id);
@@ -169,7 +178,15 @@ async fn consumer_crash_before_ack_is_redelivered_and_applied_once() {
     let mut spec = ConsumerSpec::new("crashy", CONTEXT, &[]);
     spec.ack_wait = Duration::from_secs(1);
     spec.crash_after_commit = Arc::new(AtomicUsize::new(1));
-    let crashed = consumer::run(s.pool.clone(), s.bus.clone(), Metrics::new(), spec.clone(), CountingHandler, CancellationToken::new()).await;
+    let crashed = consumer::run(
+        s.pool.clone(),
+        s.bus.clone(),
+        Metrics::new(),
+        spec.clone(),
+        CountingHandler,
+        CancellationToken::new(),
+    )
+    .await;
     assert!(crashed.unwrap_err().to_string().contains("injected crash"));
     assert_eq!(effects(&s.pool).await, (1, 1), "the effect committed before the crash");
     assert_eq!(spec.crash_after_commit.load(Ordering::SeqCst), 0);
@@ -177,7 +194,14 @@ async fn consumer_crash_before_ack_is_redelivered_and_applied_once() {
     // Restart: the unacknowledged event comes back after ack_wait; the inbox turns it into a no-op.
     let metrics = Metrics::new();
     let shutdown = CancellationToken::new();
-    let task = tokio::spawn(consumer::run(s.pool.clone(), s.bus.clone(), metrics.clone(), spec, CountingHandler, shutdown.clone()));
+    let task = tokio::spawn(consumer::run(
+        s.pool.clone(),
+        s.bus.clone(),
+        metrics.clone(),
+        spec,
+        CountingHandler,
+        shutdown.clone(),
+    ));
     let mut redelivered = false;
     for _ in 0..100 {
         if metrics.render().contains(r#"outcome="duplicate"} 1"#) {
@@ -212,7 +236,8 @@ async fn consumer_gives_up_after_bounded_redelivery_and_dead_letters_the_event()
     spec.max_deliver = 3;
     spec.backoff = vec![Duration::from_millis(100)];
     let shutdown = CancellationToken::new();
-    let task = tokio::spawn(consumer::run(s.pool.clone(), s.bus.clone(), Metrics::new(), spec, Failing, shutdown.clone()));
+    let task =
+        tokio::spawn(consumer::run(s.pool.clone(), s.bus.clone(), Metrics::new(), spec, Failing, shutdown.clone()));
 
     let dl = s.bus.ensure_dead_letter_stream().await.unwrap();
     let mut found = None;

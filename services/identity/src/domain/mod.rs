@@ -51,7 +51,10 @@ impl Slug {
         if ok {
             Ok(Slug(s.to_string()))
         } else {
-            Err(AppError::invalid(field, "must be 3–40 lower-case letters, digits or dashes, not starting or ending with a dash"))
+            Err(AppError::invalid(
+                field,
+                "must be 3–40 lower-case letters, digits or dashes, not starting or ending with a dash",
+            ))
         }
     }
 
@@ -161,7 +164,8 @@ pub struct PayoutMethod {
 
 impl PayoutMethod {
     pub fn parse(field: &str, kind: &str, fields: BTreeMap<String, String>) -> Result<PayoutMethod, AppError> {
-        let fields: BTreeMap<String, String> = fields.into_iter().map(|(k, v)| (k.trim().to_string(), v.trim().to_string())).collect();
+        let fields: BTreeMap<String, String> =
+            fields.into_iter().map(|(k, v)| (k.trim().to_string(), v.trim().to_string())).collect();
         if kind.trim().is_empty() {
             return if fields.is_empty() {
                 Ok(PayoutMethod::default())
@@ -171,7 +175,10 @@ impl PayoutMethod {
         }
         let kind = PayoutKind::parse(&format!("{field}.kind"), kind)?;
         let need = |name: &str| -> Result<&String, AppError> {
-            fields.get(name).filter(|v| !v.is_empty()).ok_or_else(|| AppError::invalid(format!("{field}.fields.{name}"), "is required"))
+            fields
+                .get(name)
+                .filter(|v| !v.is_empty())
+                .ok_or_else(|| AppError::invalid(format!("{field}.fields.{name}"), "is required"))
         };
         match kind {
             PayoutKind::Bank => {
@@ -189,7 +196,10 @@ impl PayoutMethod {
             }
         }
         if fields.len() > 20 || fields.iter().any(|(k, v)| k.is_empty() || k.len() > 40 || v.len() > 500) {
-            return Err(AppError::invalid(format!("{field}.fields"), "at most 20 fields, names 1–40 and values up to 500 characters"));
+            return Err(AppError::invalid(
+                format!("{field}.fields"),
+                "at most 20 fields, names 1–40 and values up to 500 characters",
+            ));
         }
         Ok(PayoutMethod { kind: Some(kind), fields })
     }
@@ -246,13 +256,27 @@ mod tests {
     #[test]
     fn p5_payout_methods_bank_paypal_custom() {
         let f = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        assert!(PayoutMethod::parse("payout_method", "bank", f(&[("iban", "IT60 X054 2811 1010 0000 0123 456"), ("account_holder", "Ana")])).is_ok());
-        let e = PayoutMethod::parse("payout_method", "bank", f(&[("iban", "IT60 X054 2811 1010 0000 0123 457"), ("account_holder", "Ana")])).unwrap_err();
+        assert!(
+            PayoutMethod::parse(
+                "payout_method",
+                "bank",
+                f(&[("iban", "IT60 X054 2811 1010 0000 0123 456"), ("account_holder", "Ana")])
+            )
+            .is_ok()
+        );
+        let e = PayoutMethod::parse(
+            "payout_method",
+            "bank",
+            f(&[("iban", "IT60 X054 2811 1010 0000 0123 457"), ("account_holder", "Ana")]),
+        )
+        .unwrap_err();
         assert_eq!(e.errors[0].field, "payout_method.fields.iban");
         assert!(PayoutMethod::parse("payout_method", "paypal", f(&[("email", "ana@paypal.test")])).is_ok());
         let e = PayoutMethod::parse("payout_method", "paypal", f(&[])).unwrap_err();
         assert_eq!(e.errors[0].field, "payout_method.fields.email");
-        assert!(PayoutMethod::parse("payout_method", "custom", f(&[("method", "Wise"), ("account", "ana-wise")])).is_ok());
+        assert!(
+            PayoutMethod::parse("payout_method", "custom", f(&[("method", "Wise"), ("account", "ana-wise")])).is_ok()
+        );
         let e = PayoutMethod::parse("payout_method", "crypto", f(&[])).unwrap_err();
         assert_eq!(e.errors[0].field, "payout_method.kind");
     }

@@ -151,7 +151,10 @@ fn decimal(errors: &mut Vec<FieldError>, field: &str, raw: &str) -> Option<Decim
         }
         Ok(d) => Some(d),
         Err(_) => {
-            errors.push(FieldError { field: field.into(), message: "must be a decimal number written as a string, e.g. \"12.50\"".into() });
+            errors.push(FieldError {
+                field: field.into(),
+                message: "must be a decimal number written as a string, e.g. \"12.50\"".into(),
+            });
             None
         }
     }
@@ -195,14 +198,17 @@ impl ProgramSettings {
         if let Some(v) = patch.review_required {
             s.review_required = v;
         }
-        if let Some(v) = patch.link_validity {
-            if let Some(v) = collect(&mut errors, LinkValidity::parse(&f("link_validity"), &v)) {
-                s.link_validity = v;
-            }
+        if let Some(v) = patch.link_validity
+            && let Some(v) = collect(&mut errors, LinkValidity::parse(&f("link_validity"), &v))
+        {
+            s.link_validity = v;
         }
         if let Some(days) = patch.protection_period_days {
             if days > 365 {
-                errors.push(FieldError { field: f("protection_period_days"), message: "must be between 1 and 365 days, or null to switch protection off".into() });
+                errors.push(FieldError {
+                    field: f("protection_period_days"),
+                    message: "must be between 1 and 365 days, or null to switch protection off".into(),
+                });
             } else {
                 s.protection_period_days = (days > 0).then_some(days);
             }
@@ -213,73 +219,96 @@ impl ProgramSettings {
         if let Some(v) = patch.self_purchase {
             s.self_purchase = v;
         }
-        if let Some(raw) = patch.default_commission_rate {
-            if let Some(rate) = decimal(&mut errors, &f("default_commission_rate"), &raw) {
-                s.default_commission_rate = capped_rate(&mut notices, &f("default_commission_rate"), rate);
-            }
+        if let Some(raw) = patch.default_commission_rate
+            && let Some(rate) = decimal(&mut errors, &f("default_commission_rate"), &raw)
+        {
+            s.default_commission_rate = capped_rate(&mut notices, &f("default_commission_rate"), rate);
         }
         if let Some(h) = patch.hold_periods {
             let mut ok = true;
-            for (name, weeks) in [("new_weeks", h.new_weeks), ("standard_weeks", h.standard_weeks), ("trusted_weeks", h.trusted_weeks)] {
+            for (name, weeks) in
+                [("new_weeks", h.new_weeks), ("standard_weeks", h.standard_weeks), ("trusted_weeks", h.trusted_weeks)]
+            {
                 if !(4..=10).contains(&weeks) {
                     ok = false;
-                    errors.push(FieldError { field: f(&format!("hold_periods.{name}")), message: "must be between 4 and 10 weeks".into() });
+                    errors.push(FieldError {
+                        field: f(&format!("hold_periods.{name}")),
+                        message: "must be between 4 and 10 weeks".into(),
+                    });
                 }
             }
             if ok {
                 s.hold_periods = h;
             }
         }
-        if let Some(v) = patch.settlement_mode {
-            if let Some(v) = collect(&mut errors, SettlementMode::parse(&f("settlement_mode"), &v)) {
-                s.settlement_mode = v;
-            }
+        if let Some(v) = patch.settlement_mode
+            && let Some(v) = collect(&mut errors, SettlementMode::parse(&f("settlement_mode"), &v))
+        {
+            s.settlement_mode = v;
         }
-        if let Some(raw) = patch.minimum_payout {
-            if let Some(v) = decimal(&mut errors, &f("minimum_payout"), &raw) {
-                s.minimum_payout = v;
-            }
+        if let Some(raw) = patch.minimum_payout
+            && let Some(v) = decimal(&mut errors, &f("minimum_payout"), &raw)
+        {
+            s.minimum_payout = v;
         }
         if let Some(v) = patch.physical_return_voids_commission {
             s.physical_return_voids_commission = v;
         }
         if let Some(days) = patch.return_window_days {
             if days > 365 {
-                errors.push(FieldError { field: f("return_window_days"), message: "must be between 0 and 365 days".into() });
+                errors.push(FieldError {
+                    field: f("return_window_days"),
+                    message: "must be between 0 and 365 days".into(),
+                });
             } else {
                 s.return_window_days = days;
             }
         }
-        if let Some(raw) = patch.team_sales_threshold {
-            if let Some(v) = decimal(&mut errors, &f("team_sales_threshold"), &raw) {
-                s.team_sales_threshold = v;
-            }
+        if let Some(raw) = patch.team_sales_threshold
+            && let Some(v) = decimal(&mut errors, &f("team_sales_threshold"), &raw)
+        {
+            s.team_sales_threshold = v;
         }
         if let Some((kind, value)) = patch.lead_reward {
             let kind = collect(&mut errors, LeadRewardKind::parse(&f("lead_reward.kind"), &kind));
             let value = decimal(&mut errors, &f("lead_reward.value"), &value);
             if let (Some(kind), Some(value)) = (kind, value) {
-                let value = if kind == LeadRewardKind::Percent { capped_rate(&mut notices, &f("lead_reward.value"), value) } else { value };
+                let value = if kind == LeadRewardKind::Percent {
+                    capped_rate(&mut notices, &f("lead_reward.value"), value)
+                } else {
+                    value
+                };
                 s.lead_reward = LeadReward { kind, value };
             }
         }
         if let Some((max_discount, validity, uses)) = patch.coupon_limits {
             let pct = decimal(&mut errors, &f("coupon_limits.max_discount_percent"), &max_discount);
             if pct.is_some_and(|p| p > Decimal::ONE_HUNDRED) {
-                errors.push(FieldError { field: f("coupon_limits.max_discount_percent"), message: "must be between 0 and 100".into() });
+                errors.push(FieldError {
+                    field: f("coupon_limits.max_discount_percent"),
+                    message: "must be between 0 and 100".into(),
+                });
             } else if !(1..=3650).contains(&validity) {
-                errors.push(FieldError { field: f("coupon_limits.max_validity_days"), message: "must be between 1 and 3650 days".into() });
+                errors.push(FieldError {
+                    field: f("coupon_limits.max_validity_days"),
+                    message: "must be between 1 and 3650 days".into(),
+                });
             } else if let Some(pct) = pct {
-                s.coupon_limits = CouponLimits { max_discount_percent: pct, max_validity_days: validity, max_uses: uses };
+                s.coupon_limits =
+                    CouponLimits { max_discount_percent: pct, max_validity_days: validity, max_uses: uses };
             }
         }
         if let Some(types) = patch.excluded_promotion_types {
             let mut clean: Vec<String> = Vec::new();
             for t in types {
                 let t = t.trim().to_lowercase();
-                let ok = (1..=50).contains(&t.len()) && t.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+                let ok = (1..=50).contains(&t.len())
+                    && t.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
                 if !ok {
-                    errors.push(FieldError { field: f("excluded_promotion_types"), message: format!("`{t}` must be 1–50 characters of a-z, 0-9 and _") });
+                    errors.push(FieldError {
+                        field: f("excluded_promotion_types"),
+                        message: format!("`{t}` must be 1–50 characters of a-z, 0-9 and _"),
+                    });
                 } else if !clean.contains(&t) {
                     clean.push(t);
                 }
@@ -306,11 +335,24 @@ impl ProgramSettings {
     pub fn changed_from(&self, old: &ProgramSettings) -> Vec<&'static str> {
         let (a, b) = (serde_json::to_value(self).unwrap_or_default(), serde_json::to_value(old).unwrap_or_default());
         const NAMES: &[&str] = &[
-            "recruitment_enabled", "review_required", "link_validity", "protection_period_days",
-            "ignore_partner_clicks_on_partner_links", "self_purchase", "default_commission_rate",
-            "hold_periods", "settlement_mode", "minimum_payout", "physical_return_voids_commission",
-            "return_window_days", "team_sales_threshold", "lead_reward", "coupon_limits",
-            "excluded_promotion_types", "business_customer_approval", "currency",
+            "recruitment_enabled",
+            "review_required",
+            "link_validity",
+            "protection_period_days",
+            "ignore_partner_clicks_on_partner_links",
+            "self_purchase",
+            "default_commission_rate",
+            "hold_periods",
+            "settlement_mode",
+            "minimum_payout",
+            "physical_return_voids_commission",
+            "return_window_days",
+            "team_sales_threshold",
+            "lead_reward",
+            "coupon_limits",
+            "excluded_promotion_types",
+            "business_customer_approval",
+            "currency",
         ];
         NAMES.iter().copied().filter(|n| a.get(n) != b.get(n)).collect()
     }
@@ -336,7 +378,11 @@ pub fn default_recruitment_plan(program_name: &str, s: &ProgramSettings) -> Stri
          {min} {cur}.\n\n\
          ## Contact\n\
          Questions? Reply to any email from the {program_name} partner team.\n",
-        review = if s.review_required { "We review every application and reply by email." } else { "You are approved at once and can start right away." },
+        review = if s.review_required {
+            "We review every application and reply by email."
+        } else {
+            "You are approved at once and can start right away."
+        },
         rate = s.default_commission_rate,
         trusted = hold.trusted_weeks,
         new = hold.new_weeks,
@@ -372,7 +418,10 @@ mod tests {
 
     #[test]
     fn c3_hold_periods_must_be_4_to_10_weeks() {
-        let patch = ProgramPatch { hold_periods: Some(HoldPeriods { new_weeks: 11, standard_weeks: 6, trusted_weeks: 3 }), ..Default::default() };
+        let patch = ProgramPatch {
+            hold_periods: Some(HoldPeriods { new_weeks: 11, standard_weeks: 6, trusted_weeks: 3 }),
+            ..Default::default()
+        };
         let e = ProgramSettings::default().apply(patch).unwrap_err();
         let fields: Vec<_> = e.errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, vec!["settings.hold_periods.new_weeks", "settings.hold_periods.trusted_weeks"]);
@@ -380,9 +429,13 @@ mod tests {
 
     #[test]
     fn l5_protection_zero_switches_it_off() {
-        let on = ProgramSettings::default().apply(ProgramPatch { protection_period_days: Some(7), ..Default::default() }).unwrap().0;
+        let on = ProgramSettings::default()
+            .apply(ProgramPatch { protection_period_days: Some(7), ..Default::default() })
+            .unwrap()
+            .0;
         assert_eq!(on.protection_period_days, Some(7));
-        let (off, _, changed) = on.apply(ProgramPatch { protection_period_days: Some(0), ..Default::default() }).unwrap();
+        let (off, _, changed) =
+            on.apply(ProgramPatch { protection_period_days: Some(0), ..Default::default() }).unwrap();
         assert_eq!(off.protection_period_days, None);
         assert_eq!(changed, vec!["protection_period_days"]);
     }

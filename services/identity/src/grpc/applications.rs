@@ -12,14 +12,21 @@ use super::partners::NewPartner;
 use super::program::RECRUITMENT_CLOSED;
 use super::{IdentityService, convert, cursor, next_cursor, page_limit, parse_id};
 use crate::credentials::{hash_password, sha256};
-use crate::domain::{ApplicationStatus, Email, Password, PayoutMethod, TrustLevel, parse_language, parse_name, parse_phone};
+use crate::domain::{
+    ApplicationStatus, Email, Password, PayoutMethod, TrustLevel, parse_language, parse_name, parse_phone,
+};
 use crate::events;
 use crate::store::{self, ApplicationRow};
 
 impl IdentityService {
-    pub(crate) async fn submit_application_impl(&self, req: pb::SubmitApplicationRequest) -> Result<pb::Application, AppError> {
+    pub(crate) async fn submit_application_impl(
+        &self,
+        req: pb::SubmitApplicationRequest,
+    ) -> Result<pb::Application, AppError> {
         let mut conn = self.pool.acquire().await?;
-        let program = store::tenant_by_slug(&mut conn, req.program.trim()).await?.ok_or_else(|| AppError::not_found("program"))?;
+        let program = store::tenant_by_slug(&mut conn, req.program.trim())
+            .await?
+            .ok_or_else(|| AppError::not_found("program"))?;
         drop(conn);
         // P2: recruitment switched off refuses every application, invited or not.
         if !program.settings.recruitment_enabled {
@@ -49,7 +56,11 @@ impl IdentityService {
             }
         };
         if store::email_taken(&mut tx, email.as_str()).await? {
-            return Err(AppError::conflict("already_registered", "this email already has an account in this program; sign in instead").with_field("email"));
+            return Err(AppError::conflict(
+                "already_registered",
+                "this email already has an account in this program; sign in instead",
+            )
+            .with_field("email"));
         }
         let mut app = ApplicationRow {
             id: Uuid::now_v7(),
@@ -71,7 +82,11 @@ impl IdentityService {
         };
         store::insert_application(&mut tx, &app).await.map_err(|e| {
             if platform::error::is_constraint(&e, "applications_one_pending_per_email") {
-                AppError::conflict("application_pending", "an application with this email is already waiting for review").with_field("email")
+                AppError::conflict(
+                    "application_pending",
+                    "an application with this email is already waiting for review",
+                )
+                .with_field("email")
             } else {
                 e.into()
             }
@@ -93,20 +108,29 @@ impl IdentityService {
         Ok(convert::application(&app))
     }
 
-    pub(crate) async fn list_applications_impl(&self, p: Principal, req: pb::ListApplicationsRequest) -> Result<pb::ApplicationPage, AppError> {
+    pub(crate) async fn list_applications_impl(
+        &self,
+        p: Principal,
+        req: pb::ListApplicationsRequest,
+    ) -> Result<pb::ApplicationPage, AppError> {
         let tenant = p.require_merchant_or_scope("applications:read")?;
         if let Some(s) = req.status.as_deref() {
             ApplicationStatus::parse("status", s)?;
         }
         let limit = page_limit(req.limit);
         let mut tx = TenantTx::begin(&self.pool, tenant).await?;
-        let mut rows = store::list_applications(&mut tx, req.status.as_deref(), cursor(req.cursor.as_deref())?, limit + 1).await?;
+        let mut rows =
+            store::list_applications(&mut tx, req.status.as_deref(), cursor(req.cursor.as_deref())?, limit + 1).await?;
         tx.commit().await?;
         let next = next_cursor(&mut rows, limit, |r| r.id);
         Ok(pb::ApplicationPage { items: rows.iter().map(convert::application).collect(), next_cursor: next })
     }
 
-    pub(super) async fn approve_application_impl(&self, p: Principal, req: pb::ReviewApplicationRequest) -> Result<pb::Application, AppError> {
+    pub(super) async fn approve_application_impl(
+        &self,
+        p: Principal,
+        req: pb::ReviewApplicationRequest,
+    ) -> Result<pb::Application, AppError> {
         let tenant = p.require_admin_or_scope("applications:write")?;
         let id = parse_id(&req.id, "application")?;
         let mut tx = TenantTx::begin(&self.pool, tenant).await?;
@@ -116,7 +140,11 @@ impl IdentityService {
         Ok(convert::application(&app))
     }
 
-    pub(super) async fn reject_application_impl(&self, p: Principal, req: pb::ReviewApplicationRequest) -> Result<pb::Application, AppError> {
+    pub(super) async fn reject_application_impl(
+        &self,
+        p: Principal,
+        req: pb::ReviewApplicationRequest,
+    ) -> Result<pb::Application, AppError> {
         let tenant = p.require_admin_or_scope("applications:write")?;
         let id = parse_id(&req.id, "application")?;
         let reason = req.reason.trim().to_string();
@@ -146,13 +174,21 @@ impl IdentityService {
     async fn pending(&self, tx: &mut TenantTx, id: Uuid) -> Result<ApplicationRow, AppError> {
         let app = store::application_for_update(tx, id).await?.ok_or_else(|| AppError::not_found("application"))?;
         if app.status != ApplicationStatus::Pending.as_str() {
-            return Err(AppError::conflict("illegal_transition", format!("the application is {} already; only pending applications can be reviewed", app.status)));
+            return Err(AppError::conflict(
+                "illegal_transition",
+                format!("the application is {} already; only pending applications can be reviewed", app.status),
+            ));
         }
         Ok(app)
     }
 
     /// Turns the application into a partner (a sub-partner when it came through an invite, P4).
-    async fn approve(&self, tx: &mut TenantTx, app: &mut ApplicationRow, reviewer: Option<uuid::Uuid>) -> Result<(), AppError> {
+    async fn approve(
+        &self,
+        tx: &mut TenantTx,
+        app: &mut ApplicationRow,
+        reviewer: Option<uuid::Uuid>,
+    ) -> Result<(), AppError> {
         let parent = match app.parent_partner_id {
             Some(id) => store::partner(tx, id).await?.map(|p| p.id),
             None => None,

@@ -68,7 +68,10 @@ pub fn settings(s: &ProgramSettings) -> pb::ProgramSettings {
         physical_return_voids_commission: s.physical_return_voids_commission,
         return_window_days: s.return_window_days,
         team_sales_threshold: s.team_sales_threshold.to_string(),
-        lead_reward: Some(pb::LeadReward { kind: s.lead_reward.kind.as_str().into(), value: s.lead_reward.value.to_string() }),
+        lead_reward: Some(pb::LeadReward {
+            kind: s.lead_reward.kind.as_str().into(),
+            value: s.lead_reward.value.to_string(),
+        }),
         coupon_limits: Some(pb::CouponLimits {
             max_discount_percent: s.coupon_limits.max_discount_percent.to_string(),
             max_validity_days: s.coupon_limits.max_validity_days,
@@ -88,7 +91,10 @@ pub fn program(t: &TenantRow, notices: &[Notice]) -> pb::Program {
         recruitment_plan: t.recruitment_plan.clone(),
         settings: Some(settings(&t.settings)),
         updated_at: ts(t.updated_at),
-        notices: notices.iter().map(|n| pb::Notice { field: n.field.clone(), code: n.code.into(), message: n.message.clone() }).collect(),
+        notices: notices
+            .iter()
+            .map(|n| pb::Notice { field: n.field.clone(), code: n.code.into(), message: n.message.clone() })
+            .collect(),
     }
 }
 

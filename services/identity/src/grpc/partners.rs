@@ -16,7 +16,8 @@ use uuid::Uuid;
 use super::{IdentityService, convert, cursor, next_cursor, page_limit, parse_id};
 use crate::credentials::{hash_password, random_token, sha256};
 use crate::domain::{
-    Email, PartnerStatus, Password, PayoutMethod, TrustLevel, parent_would_cycle, parse_language, parse_name, parse_phone,
+    Email, PartnerStatus, Password, PayoutMethod, TrustLevel, parent_would_cycle, parse_language, parse_name,
+    parse_phone,
 };
 use crate::events;
 use crate::store::{self, PartnerFilter, PartnerRow, UserRow};
@@ -37,7 +38,11 @@ fn email_conflict(e: sqlx::Error) -> AppError {
 }
 
 impl IdentityService {
-    pub(crate) async fn list_partners_impl(&self, p: Principal, req: pb::ListPartnersRequest) -> Result<pb::PartnerPage, AppError> {
+    pub(crate) async fn list_partners_impl(
+        &self,
+        p: Principal,
+        req: pb::ListPartnersRequest,
+    ) -> Result<pb::PartnerPage, AppError> {
         let (tenant, team_of) = match p.role {
             Role::Partner => (p.tenant()?, p.partner),
             _ => (p.require_merchant_or_scope("partners:read")?, None),
@@ -45,7 +50,11 @@ impl IdentityService {
         if let Some(s) = req.status.as_deref() {
             PartnerStatus::parse("status", s)?;
         }
-        let parent = req.parent_partner_id.as_deref().map(|s| Uuid::parse_str(s).map_err(|_| AppError::invalid("parent_partner_id", "is not an id"))).transpose()?;
+        let parent = req
+            .parent_partner_id
+            .as_deref()
+            .map(|s| Uuid::parse_str(s).map_err(|_| AppError::invalid("parent_partner_id", "is not an id")))
+            .transpose()?;
         let limit = page_limit(req.limit);
         let filter = PartnerFilter {
             q: req.q.map(|q| q.trim().to_string()).filter(|q| !q.is_empty()),
@@ -62,7 +71,11 @@ impl IdentityService {
         Ok(pb::PartnerPage { items: rows.iter().map(convert::partner).collect(), next_cursor: next })
     }
 
-    pub(crate) async fn create_partner_impl(&self, p: Principal, req: pb::CreatePartnerRequest) -> Result<pb::Partner, AppError> {
+    pub(crate) async fn create_partner_impl(
+        &self,
+        p: Principal,
+        req: pb::CreatePartnerRequest,
+    ) -> Result<pb::Partner, AppError> {
         let tenant = p.require_admin_or_scope("partners:write")?;
         let name = parse_name("name", &req.name)?;
         let email = Email::parse("email", &req.email)?;
@@ -71,7 +84,12 @@ impl IdentityService {
         let payout_method = payout("payout_method", req.payout_method)?;
         let trust = TrustLevel::parse("trust_level", req.trust_level.as_deref().unwrap_or("new"))?;
         let language = parse_language("language", req.language.as_deref().unwrap_or(""))?;
-        let parent = req.parent_partner_id.as_deref().map(|s| parse_id(s, "parent partner")).transpose().map_err(|_| AppError::invalid("parent_partner_id", "no such partner"))?;
+        let parent = req
+            .parent_partner_id
+            .as_deref()
+            .map(|s| parse_id(s, "parent partner"))
+            .transpose()
+            .map_err(|_| AppError::invalid("parent_partner_id", "no such partner"))?;
         let hash = hash_password(password.expose().to_string(), self.settings.argon2_memory_kib).await?;
         let mut tx = TenantTx::begin(&self.pool, tenant).await?;
         if let Some(parent) = parent
@@ -80,7 +98,20 @@ impl IdentityService {
             return Err(AppError::invalid("parent_partner_id", "no such partner"));
         }
         let row = self
-            .insert_partner(&mut tx, NewPartner { name, email, phone, password_hash: hash, payout_method, trust, parent, language, commission_plan: req.commission_plan })
+            .insert_partner(
+                &mut tx,
+                NewPartner {
+                    name,
+                    email,
+                    phone,
+                    password_hash: hash,
+                    payout_method,
+                    trust,
+                    parent,
+                    language,
+                    commission_plan: req.commission_plan,
+                },
+            )
             .await?;
         events::partner_approved(&self.outbox, tx.conn(), &row, None, p.subject).await?;
         tx.commit().await?;
@@ -133,7 +164,11 @@ impl IdentityService {
         Ok(row)
     }
 
-    pub(super) async fn get_partner_impl(&self, p: Principal, req: pb::GetPartnerRequest) -> Result<pb::Partner, AppError> {
+    pub(super) async fn get_partner_impl(
+        &self,
+        p: Principal,
+        req: pb::GetPartnerRequest,
+    ) -> Result<pb::Partner, AppError> {
         let tenant = match p.role {
             Role::Partner => p.tenant()?,
             _ => p.require_merchant_or_scope("partners:read")?,
@@ -145,10 +180,20 @@ impl IdentityService {
         Ok(convert::partner(&row))
     }
 
-    pub(super) async fn update_partner_impl(&self, p: Principal, req: pb::UpdatePartnerRequest) -> Result<pb::Partner, AppError> {
+    pub(super) async fn update_partner_impl(
+        &self,
+        p: Principal,
+        req: pb::UpdatePartnerRequest,
+    ) -> Result<pb::Partner, AppError> {
         let id = parse_id(&req.id, "partner")?;
         let is_self = p.partner_id() == Some(id);
-        let tenant = if is_self { p.tenant()? } else if p.role == Role::Partner { return Err(AppError::not_found("partner")) } else { p.require_admin_or_scope("partners:write")? };
+        let tenant = if is_self {
+            p.tenant()?
+        } else if p.role == Role::Partner {
+            return Err(AppError::not_found("partner"));
+        } else {
+            p.require_admin_or_scope("partners:write")?
+        };
         if is_self {
             // A1: partners edit their own profile and payout details, never their standing.
             let forbidden = [
@@ -206,7 +251,9 @@ impl IdentityService {
         if !changed.is_empty() {
             row.updated_at = self.clock.now();
             store::update_partner(&mut tx, &row).await.map_err(email_conflict)?;
-            store::update_user_profile(&mut tx, row.user_id, &row.name, &row.email, &row.language).await.map_err(email_conflict)?;
+            store::update_user_profile(&mut tx, row.user_id, &row.name, &row.email, &row.language)
+                .await
+                .map_err(email_conflict)?;
             let msg = ev::PartnerUpdated {
                 tenant_id: tenant.to_string(),
                 partner: Some(events::snapshot(&row)),
@@ -217,7 +264,12 @@ impl IdentityService {
             if old.status != row.status {
                 // P5: attribution stops (or resumes) binding this partner's links.
                 let event = if row.status == PartnerStatus::Suspended.as_str() { "suspended" } else { "reactivated" };
-                let msg = ev::PartnerStatusChanged { tenant_id: tenant.to_string(), partner_id: id.to_string(), status: row.status.clone(), actor_user_id: p.subject.to_string() };
+                let msg = ev::PartnerStatusChanged {
+                    tenant_id: tenant.to_string(),
+                    partner_id: id.to_string(),
+                    status: row.status.clone(),
+                    actor_user_id: p.subject.to_string(),
+                };
                 events::emit(&self.outbox, tx.conn(), tenant, "partner", id, event, &msg).await?;
             }
         }
@@ -226,7 +278,11 @@ impl IdentityService {
     }
 
     /// P4: an invite link that makes its approved applicants this partner's sub-partners.
-    pub(super) async fn create_invite_impl(&self, p: Principal, req: pb::CreateInviteRequest) -> Result<pb::Invite, AppError> {
+    pub(super) async fn create_invite_impl(
+        &self,
+        p: Principal,
+        req: pb::CreateInviteRequest,
+    ) -> Result<pb::Invite, AppError> {
         let me = p.partner_id().ok_or_else(|| AppError::forbidden("only partners invite sub-partners"))?;
         let tenant = p.tenant()?;
         let days = if req.valid_days == 0 { 30 } else { req.valid_days };
@@ -244,10 +300,21 @@ impl IdentityService {
         let id = Uuid::now_v7();
         let expires = now + Duration::days(i64::from(days));
         store::insert_invite(&mut tx, id, me, &sha256(&token), expires, now).await?;
-        let msg = ev::InviteCreated { tenant_id: tenant.to_string(), invite_id: id.to_string(), partner_id: me.to_string(), expires_at: convert::ts(expires) };
+        let msg = ev::InviteCreated {
+            tenant_id: tenant.to_string(),
+            invite_id: id.to_string(),
+            partner_id: me.to_string(),
+            expires_at: convert::ts(expires),
+        };
         events::emit(&self.outbox, tx.conn(), tenant, "invite", id, "created", &msg).await?;
         tx.commit().await?;
-        Ok(pb::Invite { id: id.to_string(), token, partner_id: me.to_string(), expires_at: convert::ts(expires), program: program.slug })
+        Ok(pb::Invite {
+            id: id.to_string(),
+            token,
+            partner_id: me.to_string(),
+            expires_at: convert::ts(expires),
+            program: program.slug,
+        })
     }
 }
 

@@ -17,16 +17,22 @@ use crate::events;
 use crate::store::{self, TenantRow, UserRow};
 
 impl IdentityService {
-    pub(crate) async fn create_tenant_impl(&self, p: Principal, req: pb::CreateTenantRequest) -> Result<pb::Tenant, AppError> {
+    pub(crate) async fn create_tenant_impl(
+        &self,
+        p: Principal,
+        req: pb::CreateTenantRequest,
+    ) -> Result<pb::Tenant, AppError> {
         p.require_platform_admin()?;
         let slug = Slug::parse("slug", &req.slug)?;
         let name = parse_name("name", &req.name)?;
         let admin_email = Email::parse("admin_email", &req.admin_email)?;
         let admin_password = Password::parse("admin_password", &req.admin_password)?;
-        let admin_name = parse_name("admin_name", if req.admin_name.trim().is_empty() { &name } else { &req.admin_name })?;
+        let admin_name =
+            parse_name("admin_name", if req.admin_name.trim().is_empty() { &name } else { &req.admin_name })?;
         let mut settings = ProgramSettings::default();
         if !req.currency.trim().is_empty() {
-            settings.currency = platform::Currency::parse(&req.currency).map_err(|e| AppError::invalid("currency", e.to_string()))?;
+            settings.currency =
+                platform::Currency::parse(&req.currency).map_err(|e| AppError::invalid("currency", e.to_string()))?;
         }
         let hash = hash_password(admin_password.expose().to_string(), self.settings.argon2_memory_kib).await?;
         let now = self.clock.now();
@@ -80,12 +86,23 @@ impl IdentityService {
         Ok(convert::program(&t, &[]))
     }
 
-    pub(crate) async fn update_program_impl(&self, p: Principal, req: pb::UpdateProgramRequest) -> Result<pb::Program, AppError> {
+    pub(crate) async fn update_program_impl(
+        &self,
+        p: Principal,
+        req: pb::UpdateProgramRequest,
+    ) -> Result<pb::Program, AppError> {
         let tenant = p.require_admin_or_scope("program:write")?;
         let name = req.name.as_deref().map(|n| parse_name("name", n)).transpose()?;
         let plan = match &req.recruitment_plan {
-            Some(text) if text.trim().is_empty() => return Err(AppError::invalid("recruitment_plan", "must not be empty; use reset_recruitment_plan to restore the template")),
-            Some(text) if text.chars().count() > 20_000 => return Err(AppError::invalid("recruitment_plan", "must be at most 20000 characters")),
+            Some(text) if text.trim().is_empty() => {
+                return Err(AppError::invalid(
+                    "recruitment_plan",
+                    "must not be empty; use reset_recruitment_plan to restore the template",
+                ));
+            }
+            Some(text) if text.chars().count() > 20_000 => {
+                return Err(AppError::invalid("recruitment_plan", "must be at most 20000 characters"));
+            }
             other => other.clone(),
         };
         let patch = ProgramPatch {
@@ -96,7 +113,11 @@ impl IdentityService {
             ignore_partner_clicks_on_partner_links: req.ignore_partner_clicks_on_partner_links,
             self_purchase: req.self_purchase,
             default_commission_rate: req.default_commission_rate,
-            hold_periods: req.hold_periods.map(|h| HoldPeriods { new_weeks: h.new_weeks, standard_weeks: h.standard_weeks, trusted_weeks: h.trusted_weeks }),
+            hold_periods: req.hold_periods.map(|h| HoldPeriods {
+                new_weeks: h.new_weeks,
+                standard_weeks: h.standard_weeks,
+                trusted_weeks: h.trusted_weeks,
+            }),
             settlement_mode: req.settlement_mode,
             minimum_payout: req.minimum_payout,
             physical_return_voids_commission: req.physical_return_voids_commission,
@@ -139,7 +160,9 @@ impl IdentityService {
     /// P1, P2: the public join page; `open` is false with the reason when applications are refused.
     pub(super) async fn join_page_impl(&self, req: pb::GetJoinPageRequest) -> Result<pb::JoinPage, AppError> {
         let mut conn = self.pool.acquire().await?;
-        let t = store::tenant_by_slug(&mut conn, req.program.trim()).await?.ok_or_else(|| AppError::not_found("program"))?;
+        let t = store::tenant_by_slug(&mut conn, req.program.trim())
+            .await?
+            .ok_or_else(|| AppError::not_found("program"))?;
         drop(conn);
         let mut page = pb::JoinPage {
             program: t.slug.clone(),
@@ -151,7 +174,8 @@ impl IdentityService {
         };
         if let Some(token) = req.invite.as_deref().filter(|s| !s.is_empty()) {
             let mut tx = TenantTx::begin(&self.pool, t.id).await?;
-            let invite = store::invite_by_hash(&mut tx, &sha256(token)).await?.filter(|i| i.expires_at > self.clock.now());
+            let invite =
+                store::invite_by_hash(&mut tx, &sha256(token)).await?.filter(|i| i.expires_at > self.clock.now());
             match invite {
                 Some(i) => page.inviting_partner = store::partner(&mut tx, i.partner_id).await?.map(|p| p.name),
                 None => return Err(AppError::invalid("invite", "this invite link is unknown or has expired")),

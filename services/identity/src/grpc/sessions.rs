@@ -2,8 +2,8 @@
 
 use chrono::Duration;
 use partnerline_proto::identity::v1 as pb;
-use platform::auth::{Claims, Principal, Role};
 use platform::AppError;
+use platform::auth::{Claims, Principal, Role};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -28,7 +28,11 @@ impl IdentityService {
         let mut conn = self.pool.acquire().await?;
         let since = now - Duration::seconds(self.settings.failure_window_secs);
         for (key, n) in store::count_failures(&mut conn, &keys, since).await? {
-            let limit = if key.starts_with("email:") { self.settings.max_failures_per_email } else { self.settings.max_failures_per_client };
+            let limit = if key.starts_with("email:") {
+                self.settings.max_failures_per_email
+            } else {
+                self.settings.max_failures_per_client
+            };
             if n >= limit {
                 return Err(AppError::too_many_requests(format!(
                     "too many failed sign-in attempts; try again in {} minutes",
@@ -41,7 +45,10 @@ impl IdentityService {
             users.retain(|(_, slug)| slug.as_deref() == Some(program));
         }
         if users.len() > 1 {
-            return Err(AppError::invalid("program", "this email has accounts in several programs; name the program to sign in to"));
+            return Err(AppError::invalid(
+                "program",
+                "this email has accounts in several programs; name the program to sign in to",
+            ));
         }
         let Some((user, _)) = users.pop() else {
             dummy_verify(self.settings.argon2_memory_kib).await;
@@ -90,7 +97,10 @@ impl IdentityService {
         Ok(pb::Empty {})
     }
 
-    pub(super) async fn exchange_api_key_impl(&self, req: pb::ExchangeApiKeyRequest) -> Result<pb::AccessToken, AppError> {
+    pub(super) async fn exchange_api_key_impl(
+        &self,
+        req: pb::ExchangeApiKeyRequest,
+    ) -> Result<pb::AccessToken, AppError> {
         let now = self.clock.now();
         let mut conn = self.pool.acquire().await?;
         let key = store::use_api_key(&mut conn, &sha256(req.api_key.trim()), now)
@@ -147,7 +157,9 @@ impl IdentityService {
                 scopes: p.scopes,
             });
         }
-        let user = store::user_by_id(&mut conn, p.subject).await?.ok_or_else(|| AppError::unauthenticated("this account no longer exists"))?;
+        let user = store::user_by_id(&mut conn, p.subject)
+            .await?
+            .ok_or_else(|| AppError::unauthenticated("this account no longer exists"))?;
         let partner = match p.partner_id() {
             Some(_) => store::partner_by_user(&mut conn, user.id).await?.map(|r| convert::partner(&r)),
             None => None,
@@ -169,8 +181,10 @@ impl IdentityService {
     /// Signs an access token for the user and stores a new refresh token in `family`.
     async fn issue(&self, conn: &mut PgConnection, user: &UserRow, family: Uuid) -> Result<pb::TokenPair, AppError> {
         let now = self.clock.now();
-        let role = Role::parse(&user.role).ok_or_else(|| AppError::internal(anyhow::anyhow!("unknown role {}", user.role)))?;
-        let partner = if role == Role::Partner { store::partner_by_user(conn, user.id).await?.map(|p| p.id) } else { None };
+        let role =
+            Role::parse(&user.role).ok_or_else(|| AppError::internal(anyhow::anyhow!("unknown role {}", user.role)))?;
+        let partner =
+            if role == Role::Partner { store::partner_by_user(conn, user.id).await?.map(|p| p.id) } else { None };
         let claims = Claims {
             sub: user.id,
             iss: self.signer.issuer().to_string(),
@@ -193,7 +207,9 @@ impl IdentityService {
     }
 
     async fn last_issued(&self, conn: &mut PgConnection, refresh: &str) -> Result<Uuid, AppError> {
-        let row = store::refresh_for_update(conn, &sha256(refresh)).await?.ok_or_else(|| AppError::internal(anyhow::anyhow!("refresh token vanished")))?;
+        let row = store::refresh_for_update(conn, &sha256(refresh))
+            .await?
+            .ok_or_else(|| AppError::internal(anyhow::anyhow!("refresh token vanished")))?;
         Ok(row.id)
     }
 }

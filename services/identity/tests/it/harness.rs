@@ -46,10 +46,20 @@ impl Identity {
         self.try_login(email, password, program).await.expect("login").access_token
     }
 
-    pub async fn try_login(&mut self, email: &str, password: &str, program: Option<&str>) -> Result<pb::TokenPair, tonic::Status> {
+    pub async fn try_login(
+        &mut self,
+        email: &str,
+        password: &str,
+        program: Option<&str>,
+    ) -> Result<pb::TokenPair, tonic::Status> {
         let r = self
             .client
-            .login(pb::LoginRequest { email: email.into(), password: password.into(), program: program.map(Into::into), client: "10.0.0.1".into() })
+            .login(pb::LoginRequest {
+                email: email.into(),
+                password: password.into(),
+                program: program.map(Into::into),
+                client: "10.0.0.1".into(),
+            })
             .await?;
         Ok(r.into_inner())
     }

@@ -10,21 +10,31 @@ async fn a1_login_refresh_rotates_and_logout_ends_the_session() {
     let mut id = Identity::start().await;
     let pair = id.try_login("ADMIN@demo.test ", "demo-admin", None).await.unwrap();
     let me = id.client.get_me(req(pb::Empty {}, &pair.access_token)).await.unwrap().into_inner();
-    assert_eq!((me.email.as_str(), me.role.as_str(), me.program_slug.as_deref()), ("admin@demo.test", "merchant_admin", Some("demo")));
+    assert_eq!(
+        (me.email.as_str(), me.role.as_str(), me.program_slug.as_deref()),
+        ("admin@demo.test", "merchant_admin", Some("demo"))
+    );
 
     let wrong = id.try_login("admin@demo.test", "nope-nope", None).await.unwrap_err();
     assert_eq!(wrong.code(), Code::Unauthenticated);
     let unknown = id.try_login("nobody@demo.test", "demo-admin", None).await.unwrap_err();
     assert_eq!(unknown.message(), wrong.message(), "an unknown email looks like a wrong password");
     let text = id.metrics.render();
-    assert!(text.contains(r#"partnerline_grpc_requests_total{method="/partnerline.identity.v1.Identity/Login",code="16"} 2"#), "{text}");
+    assert!(
+        text.contains(
+            r#"partnerline_grpc_requests_total{method="/partnerline.identity.v1.Identity/Login",code="16"} 2"#
+        ),
+        "{text}"
+    );
 
-    let next = id.client.refresh(pb::RefreshRequest { refresh_token: pair.refresh_token.clone() }).await.unwrap().into_inner();
+    let next =
+        id.client.refresh(pb::RefreshRequest { refresh_token: pair.refresh_token.clone() }).await.unwrap().into_inner();
     assert_ne!(next.refresh_token, pair.refresh_token);
     // The old refresh token is spent; using it again ends the whole family (theft detection).
     let reused = id.client.refresh(pb::RefreshRequest { refresh_token: pair.refresh_token.clone() }).await.unwrap_err();
     assert_eq!(reused.code(), Code::Unauthenticated);
-    let after_theft = id.client.refresh(pb::RefreshRequest { refresh_token: next.refresh_token.clone() }).await.unwrap_err();
+    let after_theft =
+        id.client.refresh(pb::RefreshRequest { refresh_token: next.refresh_token.clone() }).await.unwrap_err();
     assert_eq!(after_theft.code(), Code::Unauthenticated);
 
     let third = id.try_login("admin@demo.test", "demo-admin", None).await.unwrap();
@@ -42,7 +52,10 @@ async fn a1_login_refresh_rotates_and_logout_ends_the_session() {
 async fn a1_login_attempts_are_rate_limited_per_email() {
     let mut id = Identity::start().await;
     for _ in 0..5 {
-        assert_eq!(id.try_login("ana@demo.test", "wrong-password", None).await.unwrap_err().code(), Code::Unauthenticated);
+        assert_eq!(
+            id.try_login("ana@demo.test", "wrong-password", None).await.unwrap_err().code(),
+            Code::Unauthenticated
+        );
     }
     let limited = id.try_login("ana@demo.test", "demo-partner", None).await.unwrap_err();
     assert_eq!(limited.code(), Code::ResourceExhausted, "even the right password waits");
@@ -56,11 +69,18 @@ async fn a1_login_attempts_are_rate_limited_per_email() {
 async fn a3_api_keys_are_scoped_shown_once_and_revocable() {
     let mut id = Identity::start().await;
     let admin = id.login("admin@demo.test", "demo-admin", None).await;
-    let bad = id.client.create_api_key(req(pb::CreateApiKeyRequest { name: "shop".into(), scopes: vec!["everything".into()] }, &admin)).await.unwrap_err();
+    let bad = id
+        .client
+        .create_api_key(req(pb::CreateApiKeyRequest { name: "shop".into(), scopes: vec!["everything".into()] }, &admin))
+        .await
+        .unwrap_err();
     assert_eq!(bad.code(), Code::InvalidArgument);
     let created = id
         .client
-        .create_api_key(req(pb::CreateApiKeyRequest { name: "shop".into(), scopes: vec!["partners:read".into()] }, &admin))
+        .create_api_key(req(
+            pb::CreateApiKeyRequest { name: "shop".into(), scopes: vec!["partners:read".into()] },
+            &admin,
+        ))
         .await
         .unwrap()
         .into_inner();
@@ -68,18 +88,30 @@ async fn a3_api_keys_are_scoped_shown_once_and_revocable() {
 
     // Stored hashed: the secret appears nowhere in the database.
     let pool = sqlx::PgPool::connect(&id.env.config.database_url("identity")).await.unwrap();
-    let leaked: i64 = sqlx::query_scalar("SELECT count(*) FROM api_keys WHERE secret_hash::text LIKE '%' || $1 || '%' OR prefix = $1")
-        .bind(&created.secret)
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let leaked: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM api_keys WHERE secret_hash::text LIKE '%' || $1 || '%' OR prefix = $1",
+    )
+    .bind(&created.secret)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
     assert_eq!(leaked, 0);
     pool.close().await;
 
-    let token = id.client.exchange_api_key(pb::ExchangeApiKeyRequest { api_key: created.secret.clone() }).await.unwrap().into_inner().access_token;
+    let token = id
+        .client
+        .exchange_api_key(pb::ExchangeApiKeyRequest { api_key: created.secret.clone() })
+        .await
+        .unwrap()
+        .into_inner()
+        .access_token;
     let page = id.client.list_partners(req(pb::ListPartnersRequest::default(), &token)).await.unwrap().into_inner();
     assert_eq!(page.items.len(), 3, "partners:read lists the tenant's partners");
-    let denied = id.client.update_program(req(pb::UpdateProgramRequest { self_purchase: Some(true), ..Default::default() }, &token)).await.unwrap_err();
+    let denied = id
+        .client
+        .update_program(req(pb::UpdateProgramRequest { self_purchase: Some(true), ..Default::default() }, &token))
+        .await
+        .unwrap_err();
     assert_eq!(denied.code(), Code::PermissionDenied, "no program:write scope");
 
     let key_id = created.key.unwrap().id;

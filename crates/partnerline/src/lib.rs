@@ -30,7 +30,10 @@ pub fn parse_targets(raw: &str) -> anyhow::Result<Vec<&'static str>> {
 }
 
 /// Binds each target's configured address.
-pub async fn bind(rt_config: &platform::Config, targets: &[&'static str]) -> anyhow::Result<BTreeMap<&'static str, TcpListener>> {
+pub async fn bind(
+    rt_config: &platform::Config,
+    targets: &[&'static str],
+) -> anyhow::Result<BTreeMap<&'static str, TcpListener>> {
     let mut out = BTreeMap::new();
     for t in targets {
         let addr = rt_config.endpoint(t)?.listen;
@@ -52,7 +55,11 @@ pub async fn serve(rt: Runtime, listeners: BTreeMap<&'static str, TcpListener>) 
                 other => Err(anyhow::anyhow!("unknown service {other}")),
             };
             if let Err(e) = &r {
-                tracing::error!(service = name, error = format!("{e:#}"), "service stopped with an error; stopping the others");
+                tracing::error!(
+                    service = name,
+                    error = format!("{e:#}"),
+                    "service stopped with an error; stopping the others"
+                );
                 rt.shutdown.cancel();
             }
             r.map_err(|e| e.context(name))

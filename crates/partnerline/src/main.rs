@@ -60,7 +60,8 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .map_err(|e| anyhow::anyhow!("admin: cannot listen on {}: {e}", cfg.admin.listen))?;
             let rt = Runtime::new(cfg, clock, shutdown.clone());
-            let admin = tokio::spawn(platform::admin::serve(admin, rt.metrics.clone(), rt.health.clone(), shutdown.clone()));
+            let admin =
+                tokio::spawn(platform::admin::serve(admin, rt.metrics.clone(), rt.health.clone(), shutdown.clone()));
             tracing::info!(targets = ?targets, "serving");
             let served = partnerline::serve(rt, listeners).await;
             shutdown.cancel();

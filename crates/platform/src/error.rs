@@ -157,6 +157,12 @@ impl AppError {
         self
     }
 
+    /// Replaces the machine code (keeping kind, message and fields).
+    pub fn with_code(mut self, code: impl Into<Cow<'static, str>>) -> Self {
+        self.code = code.into();
+        self
+    }
+
     pub fn into_status(self) -> tonic::Status {
         let details = Details { kind: self.kind, code: self.code.into_owned(), errors: self.errors };
         let bytes = serde_json::to_vec(&details).unwrap_or_default();

@@ -1,1 +1,104 @@
+//! The gateway: the one front door for people and integrators. It serves the REST API under
+//! `/api/v1` (JSON, RFC 9457 problems, OpenAPI 3.1 at `/api/v1/openapi.json`, Swagger UI at
+//! `/api/docs`) and the public recruitment page `/join/{program}`.
+//!
+//! It owns no business data and decides nothing about who may do what: every question goes to
+//! the owning service over gRPC with the caller's token, and that service authorizes. Its own
+//! small database holds only the saved responses behind `Idempotency-Key`.
 
+pub mod auth;
+pub mod dto;
+pub mod idempotency;
+pub mod middleware;
+pub mod openapi;
+pub mod problem;
+pub mod routes;
+pub mod state;
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use platform::Runtime;
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use utoipa_swagger_ui::SwaggerUi;
+
+pub use state::AppState;
+
+pub const SERVICE: &str = "gateway";
+
+/// Largest request body accepted (1 MiB).
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+pub fn migrator() -> sqlx::migrate::Migrator {
+    sqlx::migrate!("./migrations")
+}
+
+/// Connects to the gateway's database and applies its migrations (also `partnerline migrate`).
+/// Registers no readiness check, since the caller may close the pool; `run` registers its own.
+pub async fn database(rt: &Runtime) -> anyhow::Result<PgPool> {
+    let pool = platform::db::connect(&rt.config, SERVICE).await?;
+    platform::db::migrate(&pool, migrator()).await?;
+    Ok(pool)
+}
+
+/// Serves the REST API and public pages on `listener` until `rt.shutdown`; in-flight requests
+/// finish first.
+pub async fn run(rt: Runtime, listener: TcpListener) -> anyhow::Result<()> {
+    let db = rt.database(SERVICE, migrator()).await?;
+    let identity = platform::grpc::channel(&rt.config.endpoint("identity")?.url)?;
+    let state = AppState::new(identity, db.clone(), rt.clock.clone(), rt.metrics.clone());
+    let app = router(state, rt.clock.is_manual());
+    let sweeper = tokio::spawn(idempotency::sweep(db, rt.clock.clone(), rt.shutdown.clone()));
+    tracing::info!(addr = %listener.local_addr()?, manual_clock = rt.clock.is_manual(), "gateway listening");
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(rt.shutdown.clone().cancelled_owned())
+        .await?;
+    rt.shutdown.cancel();
+    sweeper.await?;
+    Ok(())
+}
+
+/// The documented API. `/api/v1/_test/clock` exists only when the clock is manual.
+pub fn api_router(manual_clock: bool) -> OpenApiRouter<AppState> {
+    use routes::{api_keys, applications, auth, partners, program, tenants, test_clock};
+    let api = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::refresh))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::me))
+        .routes(routes!(tenants::create_tenant))
+        .routes(routes!(program::get_program, program::update_program))
+        .routes(routes!(program::join_page))
+        .routes(routes!(partners::list_partners, partners::create_partner))
+        .routes(routes!(partners::get_partner, partners::update_partner))
+        .routes(routes!(partners::create_invite))
+        .routes(routes!(applications::submit_application))
+        .routes(routes!(applications::list_applications))
+        .routes(routes!(applications::approve_application))
+        .routes(routes!(applications::reject_application))
+        .routes(routes!(api_keys::list_api_keys, api_keys::create_api_key))
+        .routes(routes!(api_keys::revoke_api_key));
+    if manual_clock { api.routes(routes!(test_clock::move_clock)) } else { api }
+}
+
+/// The whole public HTTP surface, with its middleware.
+pub fn router(state: AppState, manual_clock: bool) -> Router {
+    let (api, doc) = api_router(manual_clock).split_for_parts();
+    api.route("/healthz", get(|| async { "ok" }))
+        .route("/join/{slug}", get(routes::join_page::page))
+        // Serves the document at /api/v1/openapi.json itself; nothing else registers that path.
+        .merge(SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", doc))
+        .fallback(problem::not_found)
+        .method_not_allowed_fallback(problem::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::guard))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(middleware::timeout))
+        .layer(axum::middleware::from_fn_with_state(state.metrics.clone(), middleware::observe))
+        .with_state(state)
+}

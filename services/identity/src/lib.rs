@@ -45,9 +45,12 @@ pub fn migrator() -> sqlx::migrate::Migrator {
     sqlx::migrate!("./migrations")
 }
 
-/// Connects to identity's database, applying migrations (also `partnerline migrate`).
+/// Connects to identity's database and applies its migrations (`partnerline migrate`, seeding).
+/// Registers no readiness check, since the caller may close the pool; `run` registers its own.
 pub async fn database(rt: &Runtime) -> anyhow::Result<PgPool> {
-    rt.database(SERVICE, migrator()).await
+    let pool = platform::db::connect(&rt.config, SERVICE).await?;
+    platform::db::migrate(&pool, migrator()).await?;
+    Ok(pool)
 }
 
 /// Builds the service over an open pool.
@@ -76,7 +79,7 @@ pub fn service(rt: &Runtime, pool: PgPool) -> anyhow::Result<IdentityService> {
 /// Serves identity's gRPC API on `listener` and relays its outbox until `rt.shutdown`; then
 /// finishes in-flight calls and flushes the outbox before returning.
 pub async fn run(rt: Runtime, listener: TcpListener) -> anyhow::Result<()> {
-    let pool = database(&rt).await?;
+    let pool = rt.database(SERVICE, migrator()).await?;
     let bus = rt.bus(SERVICE).await?;
     bus.ensure_stream(events::CONTEXT).await?;
     let svc = service(&rt, pool.clone())?;

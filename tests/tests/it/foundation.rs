@@ -33,7 +33,7 @@ async fn p3_admin_signs_in_changes_a_setting_and_approves_an_application_seen_on
     assert_eq!(approved["status"], "approved");
     let partner_id = approved["partner_id"].as_str().unwrap().to_string();
 
-    let (subject, headers) = sys.wait_for_event("identity", &format!("partner.approved")).await;
+    let (subject, headers) = sys.wait_for_event("identity", "partner.approved").await;
     assert!(subject.starts_with("identity."), "{subject}");
     assert_eq!(headers["ce-type"], "partnerline.identity.partner.approved.v1");
     assert_eq!(headers["ce-specversion"], "1.0");

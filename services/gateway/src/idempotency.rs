@@ -1,0 +1,169 @@
+//! `Idempotency-Key` on POSTs that create: the first response (status and body) is saved and
+//! replayed to a retry with the same key and body; the same key with another body is refused.
+//! Saved in the gateway's own database, so replicas agree.
+
+use std::time::Duration;
+
+use axum::body::{Body, to_bytes};
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use http::{HeaderValue, Method, StatusCode};
+use platform::{AppError, Clock};
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
+
+use crate::BODY_LIMIT;
+use crate::problem::{payload_too_large, problem};
+use crate::state::AppState;
+
+pub const HEADER: &str = "idempotency-key";
+/// A saved response is replayed for this long.
+pub const RETENTION_HOURS: i64 = 24;
+
+/// Which caller and endpoint a key belongs to: two clients may use the same key.
+pub fn scope(authorization: Option<&str>, method: &Method, path: &str) -> String {
+    hex::encode(Sha256::digest(format!("{} {method} {path}", authorization.unwrap_or("anonymous")).as_bytes()))
+}
+
+pub fn request_hash(body: &[u8]) -> String {
+    hex::encode(Sha256::digest(body))
+}
+
+fn valid_key(key: &str) -> bool {
+    (1..=255).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic())
+}
+
+pub async fn guard(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    if req.method() != Method::POST {
+        return next.run(req).await;
+    }
+    let Some(key) = req.headers().get(HEADER).map(|v| v.to_str().map(str::to_string)) else {
+        return next.run(req).await;
+    };
+    let key = match key {
+        Ok(k) if valid_key(&k) => k,
+        _ => return AppError::invalid("Idempotency-Key", "must be 1–255 visible ASCII characters").into_response(),
+    };
+    match run(&s, key, req, next).await {
+        Ok(res) => res,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn run(s: &AppState, key: String, req: Request, next: Next) -> Result<Response, AppError> {
+    let auth = req.headers().get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let scope = scope(auth.as_deref(), req.method(), req.uri().path());
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = to_bytes(body, BODY_LIMIT).await else { return Ok(payload_too_large()) };
+    let hash = request_hash(&bytes);
+    let now = s.clock.now();
+
+    if !claim(&s.db, &scope, &key, &hash, now).await? {
+        let (saved_hash, status, body): (String, Option<i32>, Option<Vec<u8>>) =
+            sqlx::query_as("SELECT request_hash, status, body FROM idempotency WHERE scope = $1 AND key = $2")
+                .bind(&scope)
+                .bind(&key)
+                .fetch_one(&s.db)
+                .await?;
+        if saved_hash != hash {
+            return Err(AppError::invalid("Idempotency-Key", "this key was used with a different request")
+                .with_code("idempotency_key_reused"));
+        }
+        let Some(status) = status else {
+            return Ok(problem(
+                StatusCode::CONFLICT,
+                "idempotency_in_progress",
+                "Conflict",
+                "a request with this key is still in progress; retry shortly",
+            ));
+        };
+        let status =
+            StatusCode::from_u16(u16::try_from(status).unwrap_or(500)).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut res = (status, body.unwrap_or_default()).into_response();
+        let ct = if status.is_success() { "application/json" } else { "application/problem+json" };
+        res.headers_mut().insert(http::header::CONTENT_TYPE, HeaderValue::from_static(ct));
+        res.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+        return Ok(res);
+    }
+
+    let res = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+    let (parts, body) = res.into_parts();
+    let bytes =
+        to_bytes(body, usize::MAX).await.map_err(|e| AppError::internal(anyhow::anyhow!("response body: {e}")))?;
+    if parts.status.is_server_error() {
+        // Not an answer worth replaying: let the client retry for real.
+        sqlx::query("DELETE FROM idempotency WHERE scope = $1 AND key = $2")
+            .bind(&scope)
+            .bind(&key)
+            .execute(&s.db)
+            .await?;
+    } else {
+        sqlx::query("UPDATE idempotency SET status = $3, body = $4 WHERE scope = $1 AND key = $2")
+            .bind(&scope)
+            .bind(&key)
+            .bind(i32::from(parts.status.as_u16()))
+            .bind(bytes.as_ref())
+            .execute(&s.db)
+            .await?;
+    }
+    Ok(Response::from_parts(parts, Body::from(bytes)))
+}
+
+/// Takes the key for this request: a new row, or one older than the retention period. False
+/// when a live row exists.
+async fn claim(db: &PgPool, scope: &str, key: &str, hash: &str, now: DateTime<Utc>) -> Result<bool, AppError> {
+    let expired = now - chrono::Duration::hours(RETENTION_HOURS);
+    let taken = sqlx::query(
+        "INSERT INTO idempotency (scope, key, request_hash, created_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (scope, key) DO UPDATE SET request_hash = EXCLUDED.request_hash, status = NULL, body = NULL, created_at = EXCLUDED.created_at
+         WHERE idempotency.created_at < $5",
+    )
+    .bind(scope)
+    .bind(key)
+    .bind(hash)
+    .bind(now)
+    .bind(expired)
+    .execute(db)
+    .await?;
+    Ok(taken.rows_affected() == 1)
+}
+
+/// Deletes expired keys every hour until shutdown.
+pub async fn sweep(db: PgPool, clock: Clock, shutdown: CancellationToken) {
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(Duration::from_secs(3600)) => {}
+        }
+        let cutoff = clock.now() - chrono::Duration::hours(RETENTION_HOURS);
+        if let Err(e) = sqlx::query("DELETE FROM idempotency WHERE created_at < $1").bind(cutoff).execute(&db).await {
+            tracing::warn!(error = %e, "idempotency sweep failed");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes_separate_callers_and_endpoints_and_hashes_bodies() {
+        let a = scope(Some("Bearer a"), &Method::POST, "/api/v1/partners");
+        assert_ne!(a, scope(Some("Bearer b"), &Method::POST, "/api/v1/partners"));
+        assert_ne!(a, scope(Some("Bearer a"), &Method::POST, "/api/v1/api-keys"));
+        assert_eq!(a, scope(Some("Bearer a"), &Method::POST, "/api/v1/partners"));
+        assert_eq!(request_hash(b"{}"), request_hash(b"{}"));
+        assert_ne!(request_hash(b"{}"), request_hash(b"{ }"));
+    }
+
+    #[test]
+    fn keys_are_short_visible_ascii() {
+        assert!(valid_key("create-flo-1"));
+        assert!(!valid_key(""));
+        assert!(!valid_key("has space"));
+        assert!(!valid_key(&"x".repeat(256)));
+    }
+}

@@ -1,0 +1,41 @@
+//! Around every request: a span that continues the caller's trace, metrics by route template,
+//! and a time limit.
+
+use std::time::{Duration, Instant};
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use http::StatusCode;
+use platform::metrics::{Metrics, labels};
+use platform::telemetry::{HttpHeadersRef, set_remote_parent};
+use tracing::Instrument;
+
+use crate::problem::problem;
+
+/// Requests taking longer are answered 504.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub async fn observe(State(metrics): State<Metrics>, req: Request, next: Next) -> Response {
+    let method = req.method().to_string();
+    let route = req.extensions().get::<MatchedPath>().map_or("unmatched", |m| m.as_str()).to_string();
+    let span = tracing::info_span!("http", %method, %route, status = tracing::field::Empty);
+    set_remote_parent(&span, &HttpHeadersRef(req.headers()));
+    let started = Instant::now();
+    let res = next.run(req).instrument(span.clone()).await;
+    let status = res.status().as_u16().to_string();
+    span.record("status", status.as_str());
+    metrics.http_requests.get_or_create(&labels(&[("method", &method), ("route", &route), ("status", &status)])).inc();
+    metrics
+        .http_duration
+        .get_or_create(&labels(&[("method", &method), ("route", &route)]))
+        .observe(started.elapsed().as_secs_f64());
+    res
+}
+
+pub async fn timeout(req: Request, next: Next) -> Response {
+    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => problem(StatusCode::GATEWAY_TIMEOUT, "timeout", "Timeout", "the request took too long; try again"),
+    }
+}

@@ -271,6 +271,7 @@ fn banner() {
  Demo logins
    platform admin                 root@partnerline.test  / demo-root
    merchant admin (program demo)  admin@demo.test        / demo-admin
+   sales rep (program demo)       sam@demo.test          / demo-rep
    partners                       ana@demo.test, bo@demo.test,
                                   cy@demo.test (Ana's sub-partner) / demo-partner
 

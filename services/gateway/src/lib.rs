@@ -66,12 +66,14 @@ pub async fn run(rt: Runtime, listener: TcpListener) -> anyhow::Result<()> {
 
 /// The documented API. `/api/v1/_test/clock` exists only when the clock is manual.
 pub fn api_router(manual_clock: bool) -> OpenApiRouter<AppState> {
-    use routes::{api_keys, applications, auth, partners, program, tenants, test_clock};
+    use routes::{api_keys, applications, auth, partners, program, tenants, test_clock, users};
     let api = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(auth::login))
         .routes(routes!(auth::refresh))
         .routes(routes!(auth::logout))
         .routes(routes!(auth::me))
+        .routes(routes!(auth::change_password))
+        .routes(routes!(users::list_users, users::create_user))
         .routes(routes!(tenants::create_tenant))
         .routes(routes!(program::get_program, program::update_program))
         .routes(routes!(program::join_page))

@@ -16,6 +16,8 @@ pub const DEMO_PROGRAM: &str = "demo";
 pub const ADMIN_EMAIL: &str = "admin@demo.test";
 pub const ADMIN_PASSWORD: &str = "demo-admin";
 pub const PARTNER_PASSWORD: &str = "demo-partner";
+pub const REP_EMAIL: &str = "sam@demo.test";
+pub const REP_PASSWORD: &str = "demo-rep";
 
 /// Creates the demo installation when missing; returns what it created (for the log).
 pub async fn demo(svc: &IdentityService) -> anyhow::Result<Vec<String>> {
@@ -34,6 +36,7 @@ pub async fn demo(svc: &IdentityService) -> anyhow::Result<Vec<String>> {
                     password_hash: hash_password(ROOT_PASSWORD.into(), svc.settings.argon2_memory_kib).await?,
                     role: Role::PlatformAdmin.as_str().into(),
                     language: "en".into(),
+                    phone: String::new(),
                     created_at: now,
                 };
                 store::insert_user(&mut conn, &u).await?;
@@ -80,6 +83,21 @@ pub async fn demo(svc: &IdentityService) -> anyhow::Result<Vec<String>> {
         pb::UpdateProgramRequest { review_required: Some(true), ..Default::default() },
     )
     .await?;
+
+    // A sales rep, whom leads can be assigned to (LE2).
+    let reps = svc.list_users_impl(admin.clone(), pb::ListUsersRequest { role: Some("sales_rep".into()) }).await?;
+    if !reps.items.iter().any(|u| u.email == REP_EMAIL) {
+        let rep = pb::CreateUserRequest {
+            email: REP_EMAIL.into(),
+            name: "Sam Sales".into(),
+            phone: "+39 02 9876 5432".into(),
+            password: REP_PASSWORD.into(),
+            role: "sales_rep".into(),
+            language: "en".into(),
+        };
+        svc.create_user_impl(admin.clone(), rep).await?;
+        created.push(format!("sales rep {REP_EMAIL}"));
+    }
 
     let ana =
         ensure_partner(svc, &admin, "Ana Rossi", "ana@demo.test", "+39 02 1234 5678", "trusted", None, &mut created)

@@ -29,6 +29,7 @@ pub struct UserRow {
     pub password_hash: String,
     pub role: String,
     pub language: String,
+    pub phone: String,
     pub created_at: DateTime<Utc>,
 }
 
@@ -158,17 +159,21 @@ pub async fn update_program(
 
 #[tracing::instrument(skip_all)]
 pub async fn insert_user(conn: &mut PgConnection, u: &UserRow) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO users (id, tenant_id, email, name, password_hash, role, language, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)")
-        .bind(u.id)
-        .bind(u.tenant_id)
-        .bind(&u.email)
-        .bind(&u.name)
-        .bind(&u.password_hash)
-        .bind(&u.role)
-        .bind(&u.language)
-        .bind(u.created_at)
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "INSERT INTO users (id, tenant_id, email, name, password_hash, role, language, phone, created_at)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)",
+    )
+    .bind(u.id)
+    .bind(u.tenant_id)
+    .bind(&u.email)
+    .bind(&u.name)
+    .bind(&u.password_hash)
+    .bind(&u.role)
+    .bind(&u.language)
+    .bind(&u.phone)
+    .bind(u.created_at)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -223,6 +228,37 @@ pub async fn update_user_profile(
         .bind(email)
         .bind(language)
         .execute(tx.conn())
+        .await?;
+    Ok(())
+}
+
+/// The tenant's staff (merchant admins and sales reps), optionally of one role.
+#[tracing::instrument(skip_all)]
+pub async fn list_staff(tx: &mut TenantTx, role: Option<&str>) -> Result<Vec<UserRow>, sqlx::Error> {
+    let id = tx.tenant();
+    sqlx::query_as(
+        "SELECT * FROM users WHERE tenant_id = $1 AND role IN ('merchant_admin', 'sales_rep')
+         AND ($2::text IS NULL OR role = $2) ORDER BY name, id",
+    )
+    .bind(id)
+    .bind(role)
+    .fetch_all(tx.conn())
+    .await
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn set_password(conn: &mut PgConnection, user: Uuid, hash: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1").bind(user).bind(hash).execute(conn).await?;
+    Ok(())
+}
+
+/// Ends every session of a user.
+#[tracing::instrument(skip_all)]
+pub async fn revoke_user_sessions(conn: &mut PgConnection, user: Uuid, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL")
+        .bind(user)
+        .bind(now)
+        .execute(conn)
         .await?;
     Ok(())
 }

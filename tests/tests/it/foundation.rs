@@ -230,3 +230,39 @@ async fn openapi_document_and_docs_page_are_served() {
     assert_eq!(docs.status, 200);
     sys.stop().await;
 }
+
+#[tokio::test]
+async fn a1_a_partner_changes_its_password_and_a_merchant_adds_a_sales_rep() {
+    let sys = TestSystem::start().await;
+    let ana = sys.login("ana@demo.test", "demo-partner").await;
+    let r = ana
+        .expect_with(
+            Method::POST,
+            "/api/v1/me/password",
+            Some(&json!({ "current_password": "wrong-one", "new_password": "ana-new-password" })),
+            &[],
+            422,
+        )
+        .await;
+    assert_problem(&r, 422, "invalid_field", Some("current_password"));
+    ana.post(
+        "/api/v1/me/password",
+        &json!({ "current_password": "demo-partner", "new_password": "ana-new-password" }),
+        204,
+    )
+    .await;
+    sys.client()
+        .post("/api/v1/auth/login", &json!({ "email": "ana@demo.test", "password": "demo-partner" }), 401)
+        .await;
+    sys.login("ana@demo.test", "ana-new-password").await;
+
+    let admin = sys.demo_admin().await;
+    let rep = admin
+        .post("/api/v1/users", &json!({ "email": "rita@demo.test", "name": "Rita", "phone": "+39 333 000 1111", "password": "rita-password", "role": "sales_rep" }), 201)
+        .await;
+    assert_eq!(rep["role"], "sales_rep");
+    let reps = admin.get("/api/v1/users?role=sales_rep", 200).await;
+    assert_eq!(reps["items"].as_array().unwrap().len(), 2, "the seeded rep and Rita");
+    ana.get("/api/v1/users", 403).await;
+    sys.stop().await;
+}

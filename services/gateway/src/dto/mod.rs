@@ -412,3 +412,64 @@ pub struct MoveClock {
 pub struct ClockNow {
     pub now: String,
 }
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePassword {
+    pub current_password: String,
+    /// 8–200 characters. Every other session of the account ends.
+    pub new_password: String,
+}
+
+/// A member of the merchant's staff.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub phone: String,
+    /// merchant_admin or sales_rep
+    pub role: String,
+    pub language: String,
+    pub created_at: String,
+}
+
+impl From<pb::User> for User {
+    fn from(u: pb::User) -> Self {
+        User {
+            id: u.id,
+            email: u.email,
+            name: u.name,
+            phone: u.phone,
+            role: u.role,
+            language: u.language,
+            created_at: u.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUser {
+    pub email: String,
+    pub name: String,
+    #[serde(default)]
+    pub phone: String,
+    pub password: String,
+    /// merchant_admin or sales_rep
+    pub role: String,
+    #[serde(default)]
+    pub language: String,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct UserQuery {
+    /// merchant_admin or sales_rep
+    pub role: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserList {
+    pub items: Vec<User>,
+}

@@ -7,7 +7,7 @@ use partnerline_proto::identity::v1 as pb;
 use platform::AppError;
 
 use crate::auth::{Caller, ClientIp};
-use crate::dto::{LoginBody, Me, RefreshBody, TokenPair};
+use crate::dto::{ChangePassword, LoginBody, Me, RefreshBody, TokenPair};
 use crate::openapi::ProblemDoc;
 use crate::problem::{ApiJson, upstream};
 use crate::state::AppState;
@@ -48,4 +48,17 @@ pub async fn logout(State(s): State<AppState>, ApiJson(b): ApiJson<RefreshBody>)
 pub async fn me(State(s): State<AppState>, caller: Caller) -> Result<Json<Me>, AppError> {
     let me = s.identity().get_me(caller.request(pb::Empty {})).await.map_err(upstream)?.into_inner();
     Ok(Json(me.into()))
+}
+
+/// Change the signed-in account's password (A1); every session of the account ends.
+#[utoipa::path(post, path = "/api/v1/me/password", tag = "auth", security(("bearer" = [])), request_body = ChangePassword,
+    responses((status = 204), (status = 401, body = ProblemDoc), (status = 422, body = ProblemDoc)))]
+pub async fn change_password(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiJson(b): ApiJson<ChangePassword>,
+) -> Result<StatusCode, AppError> {
+    let req = pb::ChangePasswordRequest { current_password: b.current_password, new_password: b.new_password };
+    s.identity().change_password(caller.request(req)).await.map_err(upstream)?;
+    Ok(StatusCode::NO_CONTENT)
 }

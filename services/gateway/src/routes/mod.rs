@@ -9,6 +9,7 @@ pub mod partners;
 pub mod program;
 pub mod tenants;
 pub mod test_clock;
+pub mod users;
 
 /// Default and largest page sizes.
 pub fn limit(limit: Option<u32>) -> u32 {

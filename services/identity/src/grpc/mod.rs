@@ -7,6 +7,7 @@ mod convert;
 mod partners;
 mod program;
 mod sessions;
+mod staff;
 
 use std::sync::Arc;
 
@@ -98,6 +99,27 @@ impl Identity for IdentityService {
     async fn get_me(&self, req: Request<pb::Empty>) -> Reply<pb::Me> {
         let r = match self.principal(&req) {
             Ok(p) => self.me_impl(p).await,
+            Err(e) => Err(e),
+        };
+        reply(r)
+    }
+    async fn change_password(&self, req: Request<pb::ChangePasswordRequest>) -> Reply<pb::Empty> {
+        let r = match self.principal(&req) {
+            Ok(p) => self.change_password_impl(p, req.into_inner()).await,
+            Err(e) => Err(e),
+        };
+        reply(r)
+    }
+    async fn create_user(&self, req: Request<pb::CreateUserRequest>) -> Reply<pb::User> {
+        let r = match self.principal(&req) {
+            Ok(p) => self.create_user_impl(p, req.into_inner()).await,
+            Err(e) => Err(e),
+        };
+        reply(r)
+    }
+    async fn list_users(&self, req: Request<pb::ListUsersRequest>) -> Reply<pb::UserList> {
+        let r = match self.principal(&req) {
+            Ok(p) => self.list_users_impl(p, req.into_inner()).await,
             Err(e) => Err(e),
         };
         reply(r)

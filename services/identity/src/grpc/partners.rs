@@ -129,6 +129,7 @@ impl IdentityService {
             password_hash: n.password_hash,
             role: Role::Partner.as_str().into(),
             language: n.language.clone(),
+            phone: n.phone.clone(),
             created_at: now,
         };
         store::insert_user(tx.conn(), &user).await.map_err(email_conflict)?;

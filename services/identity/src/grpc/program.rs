@@ -61,6 +61,7 @@ impl IdentityService {
             password_hash: hash,
             role: Role::MerchantAdmin.as_str().into(),
             language: "en".into(),
+            phone: String::new(),
             created_at: now,
         };
         store::insert_user(&mut tx, &admin).await?;

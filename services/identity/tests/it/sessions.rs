@@ -122,3 +122,115 @@ async fn a3_api_keys_are_scoped_shown_once_and_revocable() {
     assert!(listed.items[0].revoked_at.is_some());
     id.stop().await;
 }
+
+#[tokio::test]
+async fn a1_changing_the_password_needs_the_current_one_and_ends_every_session() {
+    let mut id = Identity::start().await;
+    let first = id.try_login("ana@demo.test", "demo-partner", None).await.unwrap();
+    let second = id.try_login("ana@demo.test", "demo-partner", None).await.unwrap();
+    let wrong = id
+        .client
+        .change_password(req(
+            pb::ChangePasswordRequest { current_password: "nope-nope".into(), new_password: "brand-new-pw".into() },
+            &first.access_token,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(wrong.code(), Code::InvalidArgument);
+    assert!(wrong.message().contains("current_password"));
+    let short = id
+        .client
+        .change_password(req(
+            pb::ChangePasswordRequest { current_password: "demo-partner".into(), new_password: "short".into() },
+            &first.access_token,
+        ))
+        .await
+        .unwrap_err();
+    assert!(short.message().contains("new_password"));
+
+    id.client
+        .change_password(req(
+            pb::ChangePasswordRequest { current_password: "demo-partner".into(), new_password: "brand-new-pw".into() },
+            &first.access_token,
+        ))
+        .await
+        .unwrap();
+    for old in [first.refresh_token, second.refresh_token] {
+        assert!(id.client.refresh(pb::RefreshRequest { refresh_token: old }).await.is_err(), "sessions end");
+    }
+    assert!(id.try_login("ana@demo.test", "demo-partner", None).await.is_err());
+    assert!(id.try_login("ana@demo.test", "brand-new-pw", None).await.is_ok());
+    id.stop().await;
+}
+
+#[tokio::test]
+async fn merchant_admins_add_sales_reps_whose_contact_details_are_kept() {
+    let mut id = Identity::start().await;
+    let admin = id.login("admin@demo.test", "demo-admin", None).await;
+    let reps = id
+        .client
+        .list_users(req(pb::ListUsersRequest { role: Some("sales_rep".into()) }, &admin))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(reps.items.iter().map(|u| u.email.as_str()).collect::<Vec<_>>(), vec!["sam@demo.test"], "seeded");
+    assert_eq!(reps.items[0].phone, "+39 02 9876 5432");
+
+    let bad = id
+        .client
+        .create_user(req(
+            pb::CreateUserRequest {
+                email: "x@demo.test".into(),
+                name: "X".into(),
+                password: "long-enough".into(),
+                role: "partner".into(),
+                ..Default::default()
+            },
+            &admin,
+        ))
+        .await
+        .unwrap_err();
+    assert!(bad.message().contains("role"), "{bad:?}");
+    let rep = id
+        .client
+        .create_user(req(
+            pb::CreateUserRequest {
+                email: "rita@demo.test".into(),
+                name: "Rita".into(),
+                phone: "+39 333 000 1111".into(),
+                password: "rita-password".into(),
+                role: "sales_rep".into(),
+                language: "it".into(),
+            },
+            &admin,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(rep.role, "sales_rep");
+    let rita = id.login("rita@demo.test", "rita-password", None).await;
+    let me = id.client.get_me(req(pb::Empty {}, &rita)).await.unwrap().into_inner();
+    assert_eq!(me.role, "sales_rep");
+    // Sales reps cannot add staff; partners cannot even list it.
+    let denied = id
+        .client
+        .create_user(req(
+            pb::CreateUserRequest {
+                email: "y@demo.test".into(),
+                name: "Y".into(),
+                password: "long-enough".into(),
+                role: "sales_rep".into(),
+                ..Default::default()
+            },
+            &rita,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(denied.code(), Code::PermissionDenied);
+    let ana = id.login("ana@demo.test", "demo-partner", None).await;
+    assert_eq!(
+        id.client.list_users(req(pb::ListUsersRequest::default(), &ana)).await.unwrap_err().code(),
+        Code::PermissionDenied
+    );
+    id.stop().await;
+}

@@ -1,6 +1,11 @@
 //! Compiles the .proto files with protox (pure Rust), so no system `protoc` is needed.
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let files = ["partnerline/identity/v1/identity.proto", "partnerline/events/v1/identity.proto"];
+    let files = [
+        "partnerline/identity/v1/identity.proto",
+        "partnerline/events/v1/identity.proto",
+        "partnerline/customers/v1/customers.proto",
+        "partnerline/events/v1/customers.proto",
+    ];
     for f in files {
         println!("cargo:rerun-if-changed={f}");
     }

@@ -9,6 +9,12 @@ pub mod identity {
     }
 }
 
+pub mod customers {
+    pub mod v1 {
+        tonic::include_proto!("partnerline.customers.v1");
+    }
+}
+
 pub mod events {
     pub mod v1 {
         tonic::include_proto!("partnerline.events.v1");

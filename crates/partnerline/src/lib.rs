@@ -8,7 +8,7 @@ use platform::Runtime;
 use tokio::net::TcpListener;
 
 /// Services this build can run, in start order.
-pub const SERVICES: &[&str] = &["identity", "gateway"];
+pub const SERVICES: &[&str] = &["identity", "customers", "gateway"];
 
 /// Parses `all` or a comma-separated list of services.
 pub fn parse_targets(raw: &str) -> anyhow::Result<Vec<&'static str>> {
@@ -51,6 +51,7 @@ pub async fn serve(rt: Runtime, listeners: BTreeMap<&'static str, TcpListener>) 
         tasks.spawn(async move {
             let r = match name {
                 "identity" => identity::run(rt.clone(), listener).await,
+                "customers" => customers::run(rt.clone(), listener).await,
                 "gateway" => gateway::run(rt.clone(), listener).await,
                 other => Err(anyhow::anyhow!("unknown service {other}")),
             };
@@ -88,6 +89,9 @@ pub async fn migrate(rt: &Runtime, targets: &[&'static str]) -> anyhow::Result<(
             "identity" => {
                 identity::database(rt).await?.close().await;
             }
+            "customers" => {
+                customers::database(rt).await?.close().await;
+            }
             "gateway" => {
                 gateway::database(rt).await?.close().await;
             }
@@ -116,6 +120,7 @@ mod tests {
     fn targets_parse() {
         assert_eq!(parse_targets("all").unwrap(), SERVICES.to_vec());
         assert_eq!(parse_targets("gateway, identity,gateway").unwrap(), vec!["gateway", "identity"]);
+        assert_eq!(parse_targets("customers").unwrap(), vec!["customers"]);
         assert!(parse_targets("orders").unwrap_err().to_string().contains("unknown target `orders`"));
     }
 }

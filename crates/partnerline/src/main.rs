@@ -15,7 +15,7 @@ struct Cli {
 enum Command {
     /// Serve services in this process, each on its own port.
     Serve {
-        /// `all`, or a comma-separated list of services (identity,gateway).
+        /// `all`, or a comma-separated list of services (identity,customers,gateway).
         #[arg(long, default_value = "all")]
         target: String,
         /// `manual` freezes time until `POST /api/v1/_test/clock` moves it (for black-box tests).

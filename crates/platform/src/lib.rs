@@ -21,6 +21,7 @@ pub mod outbox;
 pub mod shutdown;
 pub mod telemetry;
 pub mod testkit;
+pub mod values;
 
 use std::sync::Arc;
 

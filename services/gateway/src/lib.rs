@@ -52,7 +52,8 @@ pub async fn database(rt: &Runtime) -> anyhow::Result<PgPool> {
 pub async fn run(rt: Runtime, listener: TcpListener) -> anyhow::Result<()> {
     let db = rt.database(SERVICE, migrator()).await?;
     let identity = platform::grpc::channel(&rt.config.endpoint("identity")?.url)?;
-    let state = AppState::new(identity, db.clone(), rt.clock.clone(), rt.metrics.clone());
+    let customers = platform::grpc::channel(&rt.config.endpoint("customers")?.url)?;
+    let state = AppState::new(identity, customers, db.clone(), rt.clock.clone(), rt.metrics.clone());
     let app = router(state, rt.clock.is_manual());
     let sweeper = tokio::spawn(idempotency::sweep(db, rt.clock.clone(), rt.shutdown.clone()));
     tracing::info!(addr = %listener.local_addr()?, manual_clock = rt.clock.is_manual(), "gateway listening");
@@ -66,7 +67,7 @@ pub async fn run(rt: Runtime, listener: TcpListener) -> anyhow::Result<()> {
 
 /// The documented API. `/api/v1/_test/clock` exists only when the clock is manual.
 pub fn api_router(manual_clock: bool) -> OpenApiRouter<AppState> {
-    use routes::{api_keys, applications, auth, partners, program, tenants, test_clock, users};
+    use routes::{api_keys, applications, auth, customers, partners, program, tenants, test_clock, users};
     let api = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(auth::login))
         .routes(routes!(auth::refresh))
@@ -85,7 +86,15 @@ pub fn api_router(manual_clock: bool) -> OpenApiRouter<AppState> {
         .routes(routes!(applications::approve_application))
         .routes(routes!(applications::reject_application))
         .routes(routes!(api_keys::list_api_keys, api_keys::create_api_key))
-        .routes(routes!(api_keys::revoke_api_key));
+        .routes(routes!(api_keys::revoke_api_key))
+        .routes(routes!(customers::list_customers, customers::create_customer))
+        .routes(routes!(customers::get_customer, customers::update_customer, customers::delete_customer))
+        .routes(routes!(customers::list_notes, customers::add_note))
+        .routes(routes!(customers::update_note, customers::delete_note))
+        .routes(routes!(customers::list_communications, customers::add_communication))
+        .routes(routes!(customers::create_link, customers::revoke_link))
+        .routes(routes!(customers::resolve_link))
+        .routes(routes!(customers::register_customer));
     if manual_clock { api.routes(routes!(test_clock::move_clock)) } else { api }
 }
 

@@ -50,6 +50,7 @@ impl Modify for BearerAuth {
         (name = "partners", description = "Partners and teams (P4, P5)"),
         (name = "applications", description = "Joining a program (P1-P3)"),
         (name = "api-keys", description = "Integrator keys (A3)"),
+        (name = "customers", description = "Customers and CRM (CU1-CU8)"),
         (name = "testing", description = "Only with --clock manual"),
     )
 )]

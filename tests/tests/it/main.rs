@@ -1,4 +1,5 @@
 //! Black-box tests of the whole system through the public REST API.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod customers;
 mod foundation;

@@ -2,6 +2,7 @@
 //! Request bodies refuse unknown fields, so a typo is a 422 naming it. Decimal amounts and rates
 //! are strings ("12.50"): a JSON number is refused, so no float ever enters.
 
+mod customers;
 mod program;
 
 use std::collections::BTreeMap;
@@ -10,6 +11,7 @@ use partnerline_proto::identity::v1 as pb;
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+pub use customers::*;
 pub use program::*;
 
 /// Distinguishes a field set to `null` (`Some(None)`) from a missing one (`None`).

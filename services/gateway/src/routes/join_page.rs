@@ -95,6 +95,7 @@ mod tests {
             open: true,
             closed_reason: String::new(),
             inviting_partner: Some("O'Brien <b>".into()),
+            tenant_id: String::new(),
         };
         let html = render(&p, Some("\"><img src=x>"));
         assert!(!html.contains("<script>alert"));

@@ -10,32 +10,9 @@ use serde::{Deserialize, Serialize};
 
 pub use program::{LinkValidity, ProgramPatch, ProgramSettings, SettlementMode, default_recruitment_plan};
 
-/// Languages the pages and emails are offered in.
-pub const LANGUAGES: &[&str] = &["en", "it", "ro", "pl", "zh"];
+pub use platform::values::{Email, LANGUAGES, parse_language, parse_name, parse_phone};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Email(String);
-
-impl Email {
-    pub fn parse(field: &str, raw: &str) -> Result<Email, AppError> {
-        let s = raw.trim().to_lowercase();
-        let bad = || AppError::invalid(field, "is not an email address");
-        let (local, domain) = s.split_once('@').ok_or_else(bad)?;
-        let ok = !local.is_empty()
-            && local.len() <= 64
-            && s.len() <= 254
-            && domain.contains('.')
-            && !domain.starts_with('.')
-            && !domain.ends_with('.')
-            && !s.chars().any(|c| c.is_whitespace() || c == ',' || c == ';' || c == '<' || c == '>')
-            && !domain.contains('@');
-        if ok { Ok(Email(s)) } else { Err(bad()) }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
+pub(crate) use platform::string_enum;
 
 /// A program's URL slug: lower-case letters, digits and dashes, 3–40 characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,67 +56,6 @@ impl Password {
         &self.0
     }
 }
-
-/// A phone number as people write it (+39 02 1234 5678); empty means none.
-pub fn parse_phone(field: &str, raw: &str) -> Result<String, AppError> {
-    let s = raw.trim();
-    if s.is_empty() {
-        return Ok(String::new());
-    }
-    let digits = s.chars().filter(char::is_ascii_digit).count();
-    let allowed = s.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c));
-    let plus_ok = s.rfind('+').is_none_or(|i| i == 0);
-    if allowed && plus_ok && (6..=15).contains(&digits) {
-        Ok(s.to_string())
-    } else {
-        Err(AppError::invalid(field, "is not a phone number (6–15 digits, optionally starting with +)"))
-    }
-}
-
-pub fn parse_name(field: &str, raw: &str) -> Result<String, AppError> {
-    let s = raw.trim();
-    if s.is_empty() || s.chars().count() > 200 {
-        return Err(AppError::invalid(field, "must be between 1 and 200 characters"));
-    }
-    Ok(s.to_string())
-}
-
-pub fn parse_language(field: &str, raw: &str) -> Result<String, AppError> {
-    let s = raw.trim().to_lowercase();
-    if s.is_empty() {
-        return Ok("en".into());
-    }
-    if LANGUAGES.contains(&s.as_str()) {
-        Ok(s)
-    } else {
-        Err(AppError::invalid(field, format!("must be one of {}", LANGUAGES.join(", "))))
-    }
-}
-
-macro_rules! string_enum {
-    ($(#[$m:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [&'static str] = &[$($text),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-
-            pub fn parse(field: &str, raw: &str) -> Result<Self, AppError> {
-                match raw.trim() {
-                    $($text => Ok($name::$variant),)+
-                    _ => Err(AppError::invalid(field, format!("must be one of {}", Self::ALL.join(", ")))),
-                }
-            }
-        }
-    };
-}
-pub(crate) use string_enum;
 
 string_enum!(
     /// Decides the hold period (C3) and, later, fraud checks.
@@ -232,15 +148,6 @@ pub fn parent_would_cycle(partner: uuid::Uuid, new_parent: uuid::Uuid, ancestors
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-
-    #[test]
-    fn emails_are_trimmed_lowercased_and_checked() {
-        assert_eq!(Email::parse("email", "  Ana@Demo.TEST ").unwrap().as_str(), "ana@demo.test");
-        for bad in ["", "ana", "ana@", "@demo.test", "ana@demo", "a b@demo.test", "ana@demo.test."] {
-            let e = Email::parse("email", bad).unwrap_err();
-            assert_eq!(e.errors[0].field, "email", "{bad}");
-        }
-    }
 
     #[test]
     fn slugs_and_phones() {

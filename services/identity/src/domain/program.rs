@@ -6,7 +6,7 @@ use platform::{AppError, Currency};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use super::string_enum;
+use platform::string_enum;
 
 string_enum!(
     /// L3: `short` attributes a click for 15 days; `permanent` keeps the first binding for good.

@@ -172,6 +172,7 @@ impl IdentityService {
             open: t.settings.recruitment_enabled,
             closed_reason: if t.settings.recruitment_enabled { String::new() } else { RECRUITMENT_CLOSED.into() },
             inviting_partner: None,
+            tenant_id: t.id.to_string(),
         };
         if let Some(token) = req.invite.as_deref().filter(|s| !s.is_empty()) {
             let mut tx = TenantTx::begin(&self.pool, t.id).await?;

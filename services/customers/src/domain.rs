@@ -1,0 +1,165 @@
+//! Customers' values and rules, pure: no I/O.
+
+use std::cmp::Ordering;
+
+use chrono::{DateTime, Utc};
+use platform::AppError;
+use platform::string_enum;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+string_enum!(
+    /// CU1, CU2: the two sections of the customer list.
+    CustomerStatus { Current = "current", Potential = "potential" }
+);
+string_enum!(
+    /// CU1, CU2
+    Temperature { Hot = "hot", Warm = "warm", Cold = "cold", NotInterested = "not_interested" }
+);
+string_enum!(
+    /// CU3: red, yellow, none.
+    NotePriority { High = "high", Medium = "medium", None = "none" }
+);
+string_enum!(
+    /// CU4
+    CommunicationKind { Call = "call", Email = "email", Meeting = "meeting", Message = "message" }
+);
+
+impl NotePriority {
+    /// CU3: high first, then medium, then none.
+    pub fn rank(self) -> u8 {
+        match self {
+            NotePriority::High => 0,
+            NotePriority::Medium => 1,
+            NotePriority::None => 2,
+        }
+    }
+}
+
+/// CU1: a discount percent between 0 and 100 with at most two decimals.
+pub fn parse_discount(field: &str, raw: &str) -> Result<Decimal, AppError> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(Decimal::ZERO);
+    }
+    let d = Decimal::from_str_exact(raw)
+        .map_err(|_| AppError::invalid(field, "must be a decimal number written as a string, e.g. \"12.50\""))?;
+    if d < Decimal::ZERO || d > Decimal::ONE_HUNDRED {
+        return Err(AppError::invalid(field, "must be between 0 and 100"));
+    }
+    if d.normalize().scale() > 2 {
+        return Err(AppError::invalid(field, "may have at most two decimals"));
+    }
+    let mut d = d;
+    d.rescale(2);
+    Ok(d)
+}
+
+/// CU1: a VAT number is free text, trimmed, at most 50 characters.
+pub fn parse_vat(field: &str, raw: &str) -> Result<String, AppError> {
+    let s = raw.trim();
+    if s.chars().count() > 50 {
+        return Err(AppError::invalid(field, "must be at most 50 characters"));
+    }
+    Ok(s.to_string())
+}
+
+/// Free text of bounded length (notes, summaries, contact person).
+pub fn parse_text(field: &str, raw: &str, min: usize, max: usize) -> Result<String, AppError> {
+    let s = raw.trim();
+    let n = s.chars().count();
+    if n < min || n > max {
+        return Err(AppError::invalid(field, format!("must be between {min} and {max} characters")));
+    }
+    Ok(s.to_string())
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Address {
+    #[serde(default)]
+    pub line1: String,
+    #[serde(default)]
+    pub line2: String,
+    #[serde(default)]
+    pub city: String,
+    #[serde(default)]
+    pub postal_code: String,
+    #[serde(default)]
+    pub region: String,
+    /// ISO 3166-1 alpha-2, upper case; empty when unknown.
+    #[serde(default)]
+    pub country: String,
+}
+
+impl Address {
+    pub fn parse(field: &str, a: Address) -> Result<Address, AppError> {
+        let t = |name: &str, v: &str, max: usize| parse_text(&format!("{field}.{name}"), v, 0, max);
+        let country = a.country.trim().to_ascii_uppercase();
+        let iso = country.len() == 2 && country.chars().all(|c| c.is_ascii_uppercase());
+        if !country.is_empty() && !iso {
+            return Err(AppError::invalid(format!("{field}.country"), "must be a two-letter ISO 3166 country code"));
+        }
+        Ok(Address {
+            line1: t("line1", &a.line1, 200)?,
+            line2: t("line2", &a.line2, 200)?,
+            city: t("city", &a.city, 100)?,
+            postal_code: t("postal_code", &a.postal_code, 20)?,
+            region: t("region", &a.region, 100)?,
+            country,
+        })
+    }
+}
+
+/// The order notes are listed in (CU3): priority, then newest first, then id for a stable tie.
+pub fn note_order(a: (NotePriority, DateTime<Utc>, Uuid), b: (NotePriority, DateTime<Utc>, Uuid)) -> Ordering {
+    a.0.rank().cmp(&b.0.rank()).then(b.1.cmp(&a.1)).then(b.2.cmp(&a.2))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn cu1_discount_is_0_to_100_with_two_decimals() {
+        assert_eq!(parse_discount("discount_percent", "12.5").unwrap().to_string(), "12.50");
+        assert_eq!(parse_discount("discount_percent", "").unwrap(), Decimal::ZERO);
+        for bad in ["-1", "100.01", "12.345", "ten", "1e2"] {
+            let e = parse_discount("discount_percent", bad).unwrap_err();
+            assert_eq!(e.errors[0].field, "discount_percent", "{bad}");
+        }
+        assert_eq!(parse_discount("d", "100").unwrap().to_string(), "100.00");
+    }
+
+    #[test]
+    fn cu1_vat_is_trimmed_free_text_and_countries_are_iso_codes() {
+        assert_eq!(parse_vat("vat_number", "  IT 01234567890 ").unwrap(), "IT 01234567890");
+        let a = Address { country: "it".into(), city: " Milano ".into(), ..Default::default() };
+        let a = Address::parse("address", a).unwrap();
+        assert_eq!((a.country.as_str(), a.city.as_str()), ("IT", "Milano"));
+        let e = Address::parse("address", Address { country: "Italy".into(), ..Default::default() }).unwrap_err();
+        assert_eq!(e.errors[0].field, "address.country");
+    }
+
+    #[test]
+    fn cu3_notes_order_by_priority_then_newest_first() {
+        use NotePriority::*;
+        let t = |h: i64| DateTime::<Utc>::from_timestamp(1_700_000_000 + h * 3600, 0).unwrap();
+        let id = |n: u128| Uuid::from_u128(n);
+        // (priority, created, id) -> expected position
+        let table = [
+            ((None, t(9), id(1)), 4),
+            ((High, t(1), id(2)), 1),
+            ((Medium, t(5), id(3)), 2),
+            ((High, t(3), id(4)), 0),
+            ((Medium, t(2), id(5)), 3),
+            ((None, t(1), id(6)), 5),
+        ];
+        let mut notes: Vec<_> = table.iter().map(|(n, _)| *n).collect();
+        notes.sort_by(|a, b| note_order(*a, *b));
+        for (note, want) in table {
+            assert_eq!(notes.iter().position(|n| *n == note).unwrap(), want, "{note:?}");
+        }
+    }
+}

@@ -1,0 +1,64 @@
+//! What customers publishes (subjects `customers.<tenant>.<aggregate>.<event>`, payloads from
+//! `proto/partnerline/events/v1/customers.proto`). It consumes nothing yet.
+
+use partnerline_proto::events::v1 as ev;
+use platform::outbox::{NewEvent, Outbox};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::store::CustomerRow;
+
+pub const CONTEXT: &str = "customers";
+
+pub async fn emit<M: prost::Message>(
+    outbox: &Outbox,
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    aggregate: &str,
+    aggregate_id: Uuid,
+    event: &str,
+    payload: &M,
+) -> Result<Uuid, sqlx::Error> {
+    outbox
+        .enqueue(
+            conn,
+            NewEvent { tenant: Some(tenant), aggregate, aggregate_id: aggregate_id.to_string(), event, payload },
+        )
+        .await
+}
+
+pub fn snapshot(c: &CustomerRow) -> ev::CustomerSnapshot {
+    ev::CustomerSnapshot {
+        customer_id: c.id.to_string(),
+        name: c.name.clone(),
+        email: c.email.clone(),
+        status: c.status.clone(),
+        temperature: c.temperature.clone(),
+        discount_percent: c.discount_percent.to_string(),
+        currency: c.currency.clone(),
+        language: c.language.clone(),
+        owner_partner_id: c.owner_partner_id.map(|p| p.to_string()),
+        group_id: c.group_id.map(|g| g.to_string()),
+        is_business: c.is_business,
+        approval: c.approval.clone(),
+    }
+}
+
+/// `customer.created`, `customer.updated` or `customer.deleted`.
+pub async fn customer_changed(
+    outbox: &Outbox,
+    conn: &mut PgConnection,
+    c: &CustomerRow,
+    event: &str,
+    changed: &[&str],
+    actor: Uuid,
+) -> Result<(), sqlx::Error> {
+    let msg = ev::CustomerChanged {
+        tenant_id: c.tenant_id.to_string(),
+        customer: Some(snapshot(c)),
+        changed: changed.iter().map(|s| s.to_string()).collect(),
+        actor_user_id: actor.to_string(),
+    };
+    emit(outbox, conn, c.tenant_id, "customer", c.id, event, &msg).await?;
+    Ok(())
+}

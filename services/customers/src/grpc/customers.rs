@@ -1,0 +1,304 @@
+//! Customers: create, read, update, delete, search (CU1, CU2, CU5, CU6), and registration
+//! through a partner's link (L8).
+
+use partnerline_proto::customers::v1 as pb;
+use partnerline_proto::events::v1 as ev;
+use partnerline_proto::identity::v1::GetPartnerRequest;
+use platform::AppError;
+use platform::db::TenantTx;
+use platform::values::{Email, parse_language, parse_name, parse_phone};
+use sqlx::types::Json;
+use uuid::Uuid;
+
+use super::{Access, CustomersService, convert, parse_id};
+use crate::domain::{Address, CustomerStatus, Temperature, parse_discount, parse_text, parse_vat};
+use crate::events;
+use crate::store::{self, CustomerFilter, CustomerRow};
+
+fn email(field: &str, raw: &str) -> Result<String, AppError> {
+    if raw.trim().is_empty() { Ok(String::new()) } else { Ok(Email::parse(field, raw)?.as_str().to_string()) }
+}
+
+fn currency(field: &str, raw: &str) -> Result<String, AppError> {
+    if raw.trim().is_empty() {
+        return Ok("EUR".into());
+    }
+    platform::Currency::parse(raw).map(|c| c.code().to_string()).map_err(|e| AppError::invalid(field, e.to_string()))
+}
+
+fn address(a: Option<pb::Address>) -> Result<Address, AppError> {
+    let a = a.unwrap_or_default();
+    Address::parse(
+        "address",
+        Address {
+            line1: a.line1,
+            line2: a.line2,
+            city: a.city,
+            postal_code: a.postal_code,
+            region: a.region,
+            country: a.country,
+        },
+    )
+}
+
+impl CustomersService {
+    /// A partner named as owner must exist; identity answers with the caller's own rights.
+    async fn check_partner(&self, token: &str, id: &str) -> Result<Uuid, AppError> {
+        let bad = || AppError::invalid("owner_partner_id", "no such partner");
+        let pid = Uuid::parse_str(id.trim()).map_err(|_| bad())?;
+        let req = platform::grpc::request(GetPartnerRequest { id: pid.to_string() }, Some(token));
+        match self.identity.clone().get_partner(req).await {
+            Ok(_) => Ok(pid),
+            Err(s) if s.code() == tonic::Code::NotFound => Err(bad()),
+            Err(s) => Err(AppError::from_status(&s)),
+        }
+    }
+
+    async fn card(&self, tx: &mut TenantTx, a: &Access, id: Uuid) -> Result<pb::Customer, AppError> {
+        let card = store::card(tx, id, a.owner).await?.ok_or_else(|| AppError::not_found("customer"))?;
+        Ok(convert::customer(&card))
+    }
+
+    pub(super) async fn create_customer_impl(
+        &self,
+        a: Access,
+        token: String,
+        req: pb::CreateCustomerRequest,
+    ) -> Result<pb::Customer, AppError> {
+        let owner = match (a.owner, req.owner_partner_id.as_deref().filter(|s| !s.is_empty())) {
+            (Some(me), None) => Some(me),
+            (Some(me), Some(other)) if other == me.to_string() => Some(me),
+            (Some(_), Some(_)) => {
+                return Err(
+                    AppError::forbidden("a partner owns the customers it creates").with_field("owner_partner_id")
+                );
+            }
+            (None, Some(other)) => Some(self.check_partner(&token, other).await?),
+            (None, None) => None,
+        };
+        let now = self.clock.now();
+        let c = CustomerRow {
+            id: Uuid::now_v7(),
+            tenant_id: a.tenant,
+            name: parse_name("name", &req.name)?,
+            vat_number: parse_vat("vat_number", &req.vat_number)?,
+            contact_person: parse_text("contact_person", &req.contact_person, 0, 200)?,
+            email: email("email", &req.email)?,
+            phone: parse_phone("phone", &req.phone)?,
+            address: Json(address(req.address)?),
+            status: CustomerStatus::parse("status", if req.status.is_empty() { "potential" } else { &req.status })?
+                .as_str()
+                .into(),
+            temperature: Temperature::parse(
+                "temperature",
+                if req.temperature.is_empty() { "warm" } else { &req.temperature },
+            )?
+            .as_str()
+            .into(),
+            discount_percent: parse_discount("discount_percent", &req.discount_percent)?,
+            currency: currency("currency", &req.currency)?,
+            language: parse_language("language", &req.language)?,
+            owner_partner_id: owner,
+            group_id: None,
+            is_business: req.is_business,
+            approval: "active".into(),
+            created_at: now,
+            updated_at: now,
+        };
+        let mut tx = TenantTx::begin(&self.pool, a.tenant).await?;
+        store::insert_customer(&mut tx, &c).await?;
+        events::customer_changed(&self.outbox, tx.conn(), &c, "created", &[], a.actor).await?;
+        let out = self.card(&mut tx, &Access { owner: None, ..a }, c.id).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    pub(super) async fn get_customer_impl(&self, a: Access, req: pb::CustomerRef) -> Result<pb::Customer, AppError> {
+        let id = parse_id(&req.id, "customer")?;
+        let mut tx = TenantTx::begin(&self.pool, a.tenant).await?;
+        let out = self.card(&mut tx, &a, id).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    pub(super) async fn update_customer_impl(
+        &self,
+        a: Access,
+        token: String,
+        req: pb::UpdateCustomerRequest,
+    ) -> Result<pb::Customer, AppError> {
+        let id = parse_id(&req.id, "customer")?;
+        if a.is_partner() && req.owner_partner_id.is_some() {
+            return Err(AppError::forbidden("only the merchant reassigns customers").with_field("owner_partner_id"));
+        }
+        // Validate everything before touching the row, so bad input changes nothing.
+        let name = req.name.as_deref().map(|v| parse_name("name", v)).transpose()?;
+        let vat = req.vat_number.as_deref().map(|v| parse_vat("vat_number", v)).transpose()?;
+        let contact = req.contact_person.as_deref().map(|v| parse_text("contact_person", v, 0, 200)).transpose()?;
+        let mail = req.email.as_deref().map(|v| email("email", v)).transpose()?;
+        let phone = req.phone.as_deref().map(|v| parse_phone("phone", v)).transpose()?;
+        let addr = req.address.map(|v| address(Some(v))).transpose()?;
+        let status = req.status.as_deref().map(|v| CustomerStatus::parse("status", v)).transpose()?;
+        let temp = req.temperature.as_deref().map(|v| Temperature::parse("temperature", v)).transpose()?;
+        let discount = req.discount_percent.as_deref().map(|v| parse_discount("discount_percent", v)).transpose()?;
+        let cur = req.currency.as_deref().map(|v| currency("currency", v)).transpose()?;
+        let lang = req.language.as_deref().map(|v| parse_language("language", v)).transpose()?;
+        let owner = match req.owner_partner_id.as_deref() {
+            None => None,
+            Some("") => Some(None),
+            Some(other) => Some(Some(self.check_partner(&token, other).await?)),
+        };
+
+        let mut tx = TenantTx::begin(&self.pool, a.tenant).await?;
+        let old =
+            store::customer_for_update(&mut tx, id, a.owner).await?.ok_or_else(|| AppError::not_found("customer"))?;
+        let mut c = old.clone();
+        let mut changed = Vec::new();
+        macro_rules! set {
+            ($field:ident, $value:expr, $name:literal) => {
+                if let Some(v) = $value {
+                    if c.$field != v {
+                        c.$field = v;
+                        changed.push($name);
+                    }
+                }
+            };
+        }
+        set!(name, name, "name");
+        set!(vat_number, vat, "vat_number");
+        set!(contact_person, contact, "contact_person");
+        set!(email, mail, "email");
+        set!(phone, phone, "phone");
+        set!(address, addr.map(Json), "address");
+        set!(status, status.map(|s| s.as_str().to_string()), "status");
+        set!(temperature, temp.map(|s| s.as_str().to_string()), "temperature");
+        set!(discount_percent, discount, "discount_percent");
+        set!(currency, cur, "currency");
+        set!(language, lang, "language");
+        set!(owner_partner_id, owner, "owner_partner_id");
+        if !changed.is_empty() {
+            c.updated_at = self.clock.now();
+            store::update_customer(&mut tx, &c).await?;
+            events::customer_changed(&self.outbox, tx.conn(), &c, "updated", &changed, a.actor).await?;
+            if old.owner_partner_id != c.owner_partner_id {
+                let msg = ev::CustomerReassigned {
+                    tenant_id: a.tenant.to_string(),
+                    customer_id: id.to_string(),
+                    from_partner_id: old.owner_partner_id.map(|p| p.to_string()),
+                    to_partner_id: c.owner_partner_id.map(|p| p.to_string()),
+                    actor_user_id: a.actor.to_string(),
+                };
+                events::emit(&self.outbox, tx.conn(), a.tenant, "customer", id, "reassigned", &msg).await?;
+            }
+        }
+        let out = self.card(&mut tx, &Access { owner: None, ..a }, id).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    pub(super) async fn delete_customer_impl(&self, a: Access, req: pb::CustomerRef) -> Result<pb::Empty, AppError> {
+        let id = parse_id(&req.id, "customer")?;
+        let mut tx = TenantTx::begin(&self.pool, a.tenant).await?;
+        let c =
+            store::customer_for_update(&mut tx, id, a.owner).await?.ok_or_else(|| AppError::not_found("customer"))?;
+        store::delete_customer(&mut tx, id, self.clock.now()).await?;
+        events::customer_changed(&self.outbox, tx.conn(), &c, "deleted", &[], a.actor).await?;
+        tx.commit().await?;
+        Ok(pb::Empty {})
+    }
+
+    pub(super) async fn list_customers_impl(
+        &self,
+        a: Access,
+        req: pb::ListCustomersRequest,
+    ) -> Result<pb::CustomerPage, AppError> {
+        let status =
+            req.status.as_deref().filter(|s| !s.is_empty()).map(|s| CustomerStatus::parse("status", s)).transpose()?;
+        let temp = req
+            .temperature
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .map(|s| Temperature::parse("temperature", s))
+            .transpose()?;
+        let owner = match (a.owner, req.owner_partner_id.as_deref().filter(|s| !s.is_empty())) {
+            (Some(me), _) => Some(me),
+            (None, Some(o)) => {
+                Some(Uuid::parse_str(o).map_err(|_| AppError::invalid("owner_partner_id", "is not an id"))?)
+            }
+            (None, None) => None,
+        };
+        let before = req
+            .cursor
+            .as_deref()
+            .filter(|c| !c.is_empty())
+            .map(|c| Uuid::parse_str(c).map_err(|_| AppError::invalid("cursor", "is not a cursor this API returned")))
+            .transpose()?;
+        let limit = if req.limit == 0 { 50 } else { i64::from(req.limit.min(200)) };
+        let filter = CustomerFilter {
+            q: req.q.map(|q| q.trim().to_lowercase()).filter(|q| !q.is_empty()),
+            status: status.map(|s| s.as_str().to_string()),
+            temperature: temp.map(|t| t.as_str().to_string()),
+            owner,
+            before,
+            limit: limit + 1,
+        };
+        let mut tx = TenantTx::begin(&self.pool, a.tenant).await?;
+        let mut rows = store::list(&mut tx, &filter).await?;
+        tx.commit().await?;
+        let next = if rows.len() as i64 > limit {
+            rows.truncate(limit as usize);
+            rows.last().map(|r| r.customer.id.to_string())
+        } else {
+            None
+        };
+        Ok(pb::CustomerPage { items: rows.iter().map(convert::customer).collect(), next_cursor: next })
+    }
+
+    /// L8: public sign-up; the referral code travels on to attribution in `customer.registered`.
+    pub(super) async fn register_customer_impl(
+        &self,
+        req: pb::RegisterCustomerRequest,
+    ) -> Result<pb::Customer, AppError> {
+        let tenant = Uuid::parse_str(&req.tenant_id).map_err(|_| AppError::not_found("program"))?;
+        let referral = req.referral_code.as_deref().map(str::trim).filter(|c| !c.is_empty());
+        if let Some(code) = referral
+            && !(code.len() <= 64 && code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+        {
+            return Err(AppError::invalid("referral_code", "is not a referral code"));
+        }
+        let mail = Email::parse("email", &req.email)?;
+        let now = self.clock.now();
+        let c = CustomerRow {
+            id: Uuid::now_v7(),
+            tenant_id: tenant,
+            name: parse_name("name", &req.name)?,
+            vat_number: parse_vat("vat_number", &req.vat_number)?,
+            contact_person: String::new(),
+            email: mail.as_str().into(),
+            phone: parse_phone("phone", &req.phone)?,
+            address: Json(Address::default()),
+            status: CustomerStatus::Potential.as_str().into(),
+            temperature: Temperature::Warm.as_str().into(),
+            discount_percent: rust_decimal::Decimal::ZERO,
+            currency: "EUR".into(),
+            language: parse_language("language", &req.language)?,
+            owner_partner_id: None,
+            group_id: None,
+            is_business: req.is_business,
+            approval: "active".into(),
+            created_at: now,
+            updated_at: now,
+        };
+        let mut tx = TenantTx::begin(&self.pool, tenant).await?;
+        store::insert_customer(&mut tx, &c).await?;
+        let msg = ev::CustomerRegistered {
+            tenant_id: tenant.to_string(),
+            customer: Some(events::snapshot(&c)),
+            referral_code: referral.map(Into::into),
+        };
+        events::emit(&self.outbox, tx.conn(), tenant, "customer", c.id, "registered", &msg).await?;
+        let card = store::card(&mut tx, c.id, None).await?.ok_or_else(|| AppError::not_found("customer"))?;
+        tx.commit().await?;
+        Ok(convert::customer(&card))
+    }
+}

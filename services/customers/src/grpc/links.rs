@@ -1,0 +1,101 @@
+//! Quick-order links (CU8): one unguessable token per customer (256 random bits, stored only as
+//! its hash), regenerated or revoked at will. Resolving it needs no login, so every failure
+//! looks the same and lookups are rate-limited per client.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use partnerline_proto::customers::v1 as pb;
+use partnerline_proto::events::v1 as ev;
+use platform::AppError;
+use platform::db::TenantTx;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use super::{Access, CustomersService, convert, parse_id};
+use crate::events;
+use crate::store;
+
+fn new_token() -> String {
+    let mut b = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    B64.encode(b)
+}
+
+fn hash(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}
+
+impl CustomersService {
+    pub(super) async fn create_link_impl(
+        &self,
+        a: Access,
+        req: pb::CustomerRef,
+    ) -> Result<pb::QuickOrderLink, AppError> {
+        let id = parse_id(&req.id, "customer")?;
+        let mut tx = TenantTx::begin(&self.pool, a.tenant).await?;
+        let c =
+            store::customer_for_update(&mut tx, id, a.owner).await?.ok_or_else(|| AppError::not_found("customer"))?;
+        let token = new_token();
+        let now = self.clock.now();
+        store::put_link(&mut tx, id, &hash(&token), now).await?;
+        self.link_event(&mut tx, &a, id, c.owner_partner_id, "created").await?;
+        tx.commit().await?;
+        Ok(pb::QuickOrderLink { customer_id: id.to_string(), token, created_at: convert::ts(now) })
+    }
+
+    pub(super) async fn revoke_link_impl(&self, a: Access, req: pb::CustomerRef) -> Result<pb::Empty, AppError> {
+        let id = parse_id(&req.id, "customer")?;
+        let mut tx = TenantTx::begin(&self.pool, a.tenant).await?;
+        let c =
+            store::customer_for_update(&mut tx, id, a.owner).await?.ok_or_else(|| AppError::not_found("customer"))?;
+        if !store::delete_link(&mut tx, id).await? {
+            return Err(AppError::not_found("quick-order link"));
+        }
+        self.link_event(&mut tx, &a, id, c.owner_partner_id, "revoked").await?;
+        tx.commit().await?;
+        Ok(pb::Empty {})
+    }
+
+    async fn link_event(
+        &self,
+        tx: &mut TenantTx,
+        a: &Access,
+        customer: uuid::Uuid,
+        owner: Option<uuid::Uuid>,
+        event: &str,
+    ) -> Result<(), AppError> {
+        let msg = ev::QuickOrderLinkChanged {
+            tenant_id: a.tenant.to_string(),
+            customer_id: customer.to_string(),
+            owner_partner_id: owner.map(|o| o.to_string()),
+            actor_user_id: a.actor.to_string(),
+        };
+        events::emit(&self.outbox, tx.conn(), a.tenant, "quick_order_link", customer, event, &msg).await?;
+        Ok(())
+    }
+
+    pub(super) async fn resolve_token_impl(
+        &self,
+        req: pb::ResolveQuickOrderTokenRequest,
+    ) -> Result<pb::QuickOrderCustomer, AppError> {
+        let mut conn = self.pool.acquire().await?;
+        let client = if req.client.is_empty() { "unknown" } else { req.client.as_str() };
+        let n = store::count_lookup(&mut conn, client, self.clock.now(), self.settings.lookup_window_secs).await?;
+        if n > self.settings.lookups_per_window {
+            return Err(AppError::too_many_requests("too many quick-order link lookups; try again in a minute"));
+        }
+        // Unknown, revoked and replaced tokens are indistinguishable.
+        let c = store::customer_by_token(&mut conn, &hash(req.token.trim()))
+            .await?
+            .ok_or_else(|| AppError::not_found("quick-order link"))?;
+        Ok(pb::QuickOrderCustomer {
+            tenant_id: c.tenant_id.to_string(),
+            customer_id: c.id.to_string(),
+            customer_name: c.name,
+            owner_partner_id: c.owner_partner_id.map(|p| p.to_string()),
+            discount_percent: c.discount_percent.to_string(),
+            currency: c.currency,
+            language: c.language,
+        })
+    }
+}

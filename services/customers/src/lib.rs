@@ -1,0 +1,78 @@
+//! Customers: the CRM of partners and merchants (customers, notes, communication log),
+//! quick-order links and registration. Owns the `partnerline_customers` database and the
+//! `CUSTOMERS` stream; asks identity (over gRPC, with the caller's token) only whether a partner
+//! exists. Leads and B2B groups arrive next (see the closing note).
+
+pub mod domain;
+pub mod events;
+pub mod grpc;
+pub mod store;
+
+use std::sync::Arc;
+
+use partnerline_proto::customers::v1::customers_server::CustomersServer;
+use partnerline_proto::identity::v1::identity_client::IdentityClient;
+use platform::Runtime;
+use platform::auth::Verifier;
+use platform::outbox::{Outbox, Relay};
+use serde::Deserialize;
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+
+pub use grpc::CustomersService;
+
+pub const SERVICE: &str = "customers";
+
+/// The `[customers]` configuration section.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct CustomersConfig {
+    pub quick_order_lookups_per_minute: i64,
+}
+
+impl Default for CustomersConfig {
+    fn default() -> Self {
+        CustomersConfig { quick_order_lookups_per_minute: 30 }
+    }
+}
+
+pub fn migrator() -> sqlx::migrate::Migrator {
+    sqlx::migrate!("./migrations")
+}
+
+/// Connects and migrates (`partnerline migrate`); registers no readiness check.
+pub async fn database(rt: &Runtime) -> anyhow::Result<PgPool> {
+    let pool = platform::db::connect(&rt.config, SERVICE).await?;
+    platform::db::migrate(&pool, migrator()).await?;
+    Ok(pool)
+}
+
+pub fn service(rt: &Runtime, pool: PgPool) -> anyhow::Result<CustomersService> {
+    let own: CustomersConfig = rt.config.section(SERVICE)?;
+    Ok(CustomersService {
+        pool,
+        outbox: Outbox::new(events::CONTEXT, platform::nats::Naming::new(&rt.config.nats.prefix), rt.clock.clone()),
+        verifier: Verifier::from_config(&rt.config.auth, rt.clock.clone())?,
+        clock: rt.clock.clone(),
+        identity: IdentityClient::new(platform::grpc::channel(&rt.config.endpoint("identity")?.url)?),
+        settings: Arc::new(grpc::Settings {
+            lookups_per_window: own.quick_order_lookups_per_minute,
+            lookup_window_secs: 60,
+        }),
+    })
+}
+
+/// Serves the customers gRPC API and relays its outbox until `rt.shutdown`.
+pub async fn run(rt: Runtime, listener: TcpListener) -> anyhow::Result<()> {
+    let pool = rt.database(SERVICE, migrator()).await?;
+    let bus = rt.bus(SERVICE).await?;
+    bus.ensure_stream(events::CONTEXT).await?;
+    let svc = service(&rt, pool.clone())?;
+    let relay = tokio::spawn(Relay::new(pool, bus, rt.metrics.clone()).run(rt.shutdown.clone()));
+    tracing::info!(addr = %listener.local_addr()?, "customers serving gRPC");
+    let router = platform::grpc::server(&rt.metrics).add_service(CustomersServer::new(svc));
+    let served = platform::grpc::serve(listener, router, rt.shutdown.clone()).await;
+    rt.shutdown.cancel();
+    relay.await??;
+    served
+}

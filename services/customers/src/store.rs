@@ -1,0 +1,415 @@
+//! Customers' SQL: one function per query, each through a `TenantTx` so it filters by tenant.
+
+use chrono::{DateTime, Utc};
+use platform::db::TenantTx;
+use rust_decimal::Decimal;
+use sqlx::types::Json;
+use sqlx::{FromRow, PgConnection};
+use uuid::Uuid;
+
+use crate::domain::Address;
+
+#[derive(Debug, Clone, FromRow)]
+pub struct CustomerRow {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub name: String,
+    pub vat_number: String,
+    pub contact_person: String,
+    pub email: String,
+    pub phone: String,
+    pub address: Json<Address>,
+    pub status: String,
+    pub temperature: String,
+    pub discount_percent: Decimal,
+    pub currency: String,
+    pub language: String,
+    pub owner_partner_id: Option<Uuid>,
+    pub group_id: Option<Uuid>,
+    pub is_business: bool,
+    pub approval: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct NoteRow {
+    pub id: Uuid,
+    pub customer_id: Uuid,
+    pub priority: String,
+    pub body: String,
+    pub author_user_id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A customer with what its card shows besides its fields (CU2).
+#[derive(Debug, Clone, FromRow)]
+pub struct CustomerCard {
+    #[sqlx(flatten)]
+    pub customer: CustomerRow,
+    pub note_id: Option<Uuid>,
+    pub note_priority: Option<String>,
+    pub note_body: Option<String>,
+    pub note_author: Option<Uuid>,
+    pub note_created_at: Option<DateTime<Utc>>,
+    pub note_updated_at: Option<DateTime<Utc>>,
+    pub has_link: bool,
+}
+
+impl CustomerCard {
+    pub fn latest_note(&self) -> Option<NoteRow> {
+        Some(NoteRow {
+            id: self.note_id?,
+            customer_id: self.customer.id,
+            priority: self.note_priority.clone()?,
+            body: self.note_body.clone()?,
+            author_user_id: self.note_author?,
+            created_at: self.note_created_at?,
+            updated_at: self.note_updated_at?,
+        })
+    }
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct CommunicationRow {
+    pub id: Uuid,
+    pub customer_id: Uuid,
+    pub kind: String,
+    pub occurred_at: DateTime<Utc>,
+    pub author_user_id: Uuid,
+    pub summary: String,
+    pub created_at: DateTime<Utc>,
+}
+
+const CARD: &str =
+    "SELECT c.id, c.tenant_id, c.name, c.vat_number, c.contact_person, c.email, c.phone, c.address, c.status,
+        c.temperature, c.discount_percent, c.currency, c.language, c.owner_partner_id, c.group_id, c.is_business,
+        c.approval, c.created_at, c.updated_at,
+        n.id AS note_id, n.priority AS note_priority, n.body AS note_body, n.author_user_id AS note_author,
+        n.created_at AS note_created_at, n.updated_at AS note_updated_at,
+        EXISTS (SELECT 1 FROM quick_order_links l WHERE l.customer_id = c.id) AS has_link
+    FROM customers c
+    LEFT JOIN LATERAL (
+        SELECT * FROM notes WHERE notes.tenant_id = c.tenant_id AND notes.customer_id = c.id
+        ORDER BY priority_rank, created_at DESC, id DESC LIMIT 1
+    ) n ON true";
+
+#[tracing::instrument(skip_all)]
+pub async fn insert_customer(tx: &mut TenantTx, c: &CustomerRow) -> Result<(), sqlx::Error> {
+    let tenant = tx.tenant();
+    sqlx::query(
+        "INSERT INTO customers (id, tenant_id, name, vat_number, contact_person, email, phone, address, status, temperature,
+             discount_percent, currency, language, owner_partner_id, group_id, is_business, approval, created_at, updated_at)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19)",
+    )
+    .bind(c.id)
+    .bind(tenant)
+    .bind(&c.name)
+    .bind(&c.vat_number)
+    .bind(&c.contact_person)
+    .bind(&c.email)
+    .bind(&c.phone)
+    .bind(&c.address)
+    .bind(&c.status)
+    .bind(&c.temperature)
+    .bind(c.discount_percent)
+    .bind(&c.currency)
+    .bind(&c.language)
+    .bind(c.owner_partner_id)
+    .bind(c.group_id)
+    .bind(c.is_business)
+    .bind(&c.approval)
+    .bind(c.created_at)
+    .bind(c.updated_at)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// A live customer, visible to `owner` when given (a partner reaches only its own).
+#[tracing::instrument(skip_all)]
+pub async fn card(tx: &mut TenantTx, id: Uuid, owner: Option<Uuid>) -> Result<Option<CustomerCard>, sqlx::Error> {
+    let tenant = tx.tenant();
+    sqlx::query_as(&format!(
+        "{CARD} WHERE c.tenant_id = $1 AND c.id = $2 AND c.deleted_at IS NULL AND ($3::uuid IS NULL OR c.owner_partner_id = $3)"
+    ))
+    .bind(tenant)
+    .bind(id)
+    .bind(owner)
+    .fetch_optional(tx.conn())
+    .await
+}
+
+/// Locks a live customer the caller may change.
+#[tracing::instrument(skip_all)]
+pub async fn customer_for_update(
+    tx: &mut TenantTx,
+    id: Uuid,
+    owner: Option<Uuid>,
+) -> Result<Option<CustomerRow>, sqlx::Error> {
+    let tenant = tx.tenant();
+    sqlx::query_as(
+        "SELECT id, tenant_id, name, vat_number, contact_person, email, phone, address, status, temperature, discount_percent,
+                currency, language, owner_partner_id, group_id, is_business, approval, created_at, updated_at
+         FROM customers WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL AND ($3::uuid IS NULL OR owner_partner_id = $3)
+         FOR UPDATE",
+    )
+    .bind(tenant)
+    .bind(id)
+    .bind(owner)
+    .fetch_optional(tx.conn())
+    .await
+}
+
+pub struct CustomerFilter {
+    /// Lower-cased part of a name, email or phone.
+    pub q: Option<String>,
+    pub status: Option<String>,
+    pub temperature: Option<String>,
+    pub owner: Option<Uuid>,
+    /// Ids below this one (the list is newest first).
+    pub before: Option<Uuid>,
+    pub limit: i64,
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn list(tx: &mut TenantTx, f: &CustomerFilter) -> Result<Vec<CustomerCard>, sqlx::Error> {
+    let tenant = tx.tenant();
+    let q = f.q.as_ref().map(|q| format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
+    sqlx::query_as(&format!(
+        "{CARD} WHERE c.tenant_id = $1 AND c.deleted_at IS NULL
+           AND ($2::text IS NULL OR c.search LIKE $2)
+           AND ($3::text IS NULL OR c.status = $3)
+           AND ($4::text IS NULL OR c.temperature = $4)
+           AND ($5::uuid IS NULL OR c.owner_partner_id = $5)
+           AND ($6::uuid IS NULL OR c.id < $6)
+         ORDER BY c.id DESC LIMIT $7"
+    ))
+    .bind(tenant)
+    .bind(q)
+    .bind(&f.status)
+    .bind(&f.temperature)
+    .bind(f.owner)
+    .bind(f.before)
+    .bind(f.limit)
+    .fetch_all(tx.conn())
+    .await
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn update_customer(tx: &mut TenantTx, c: &CustomerRow) -> Result<(), sqlx::Error> {
+    let tenant = tx.tenant();
+    sqlx::query(
+        "UPDATE customers SET name = $3, vat_number = $4, contact_person = $5, email = $6, phone = $7, address = $8,
+             status = $9, temperature = $10, discount_percent = $11, currency = $12, language = $13, owner_partner_id = $14,
+             updated_at = $15
+         WHERE tenant_id = $1 AND id = $2",
+    )
+    .bind(tenant)
+    .bind(c.id)
+    .bind(&c.name)
+    .bind(&c.vat_number)
+    .bind(&c.contact_person)
+    .bind(&c.email)
+    .bind(&c.phone)
+    .bind(&c.address)
+    .bind(&c.status)
+    .bind(&c.temperature)
+    .bind(c.discount_percent)
+    .bind(&c.currency)
+    .bind(&c.language)
+    .bind(c.owner_partner_id)
+    .bind(c.updated_at)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Soft delete: the customer disappears from every list and lookup; its link stops working.
+#[tracing::instrument(skip_all)]
+pub async fn delete_customer(tx: &mut TenantTx, id: Uuid, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    let tenant = tx.tenant();
+    sqlx::query("UPDATE customers SET deleted_at = $3 WHERE tenant_id = $1 AND id = $2")
+        .bind(tenant)
+        .bind(id)
+        .bind(now)
+        .execute(tx.conn())
+        .await?;
+    sqlx::query("DELETE FROM quick_order_links WHERE tenant_id = $1 AND customer_id = $2")
+        .bind(tenant)
+        .bind(id)
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}
+
+// ---- notes ----
+
+#[tracing::instrument(skip_all)]
+pub async fn notes(tx: &mut TenantTx, customer: Uuid) -> Result<Vec<NoteRow>, sqlx::Error> {
+    let tenant = tx.tenant();
+    sqlx::query_as(
+        "SELECT id, customer_id, priority, body, author_user_id, created_at, updated_at FROM notes
+         WHERE tenant_id = $1 AND customer_id = $2 ORDER BY priority_rank, created_at DESC, id DESC",
+    )
+    .bind(tenant)
+    .bind(customer)
+    .fetch_all(tx.conn())
+    .await
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn insert_note(tx: &mut TenantTx, n: &NoteRow) -> Result<(), sqlx::Error> {
+    let tenant = tx.tenant();
+    sqlx::query(
+        "INSERT INTO notes (id, tenant_id, customer_id, priority, body, author_user_id, created_at, updated_at)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
+    )
+    .bind(n.id)
+    .bind(tenant)
+    .bind(n.customer_id)
+    .bind(&n.priority)
+    .bind(&n.body)
+    .bind(n.author_user_id)
+    .bind(n.created_at)
+    .bind(n.updated_at)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn note_for_update(tx: &mut TenantTx, customer: Uuid, id: Uuid) -> Result<Option<NoteRow>, sqlx::Error> {
+    let tenant = tx.tenant();
+    sqlx::query_as(
+        "SELECT id, customer_id, priority, body, author_user_id, created_at, updated_at FROM notes
+         WHERE tenant_id = $1 AND customer_id = $2 AND id = $3 FOR UPDATE",
+    )
+    .bind(tenant)
+    .bind(customer)
+    .bind(id)
+    .fetch_optional(tx.conn())
+    .await
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn update_note(tx: &mut TenantTx, n: &NoteRow) -> Result<(), sqlx::Error> {
+    let tenant = tx.tenant();
+    sqlx::query("UPDATE notes SET priority = $3, body = $4, updated_at = $5 WHERE tenant_id = $1 AND id = $2")
+        .bind(tenant)
+        .bind(n.id)
+        .bind(&n.priority)
+        .bind(&n.body)
+        .bind(n.updated_at)
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn delete_note(tx: &mut TenantTx, id: Uuid) -> Result<(), sqlx::Error> {
+    let tenant = tx.tenant();
+    sqlx::query("DELETE FROM notes WHERE tenant_id = $1 AND id = $2").bind(tenant).bind(id).execute(tx.conn()).await?;
+    Ok(())
+}
+
+// ---- communications ----
+
+#[tracing::instrument(skip_all)]
+pub async fn communications(tx: &mut TenantTx, customer: Uuid) -> Result<Vec<CommunicationRow>, sqlx::Error> {
+    let tenant = tx.tenant();
+    sqlx::query_as(
+        "SELECT id, customer_id, kind, occurred_at, author_user_id, summary, created_at FROM communications
+         WHERE tenant_id = $1 AND customer_id = $2 ORDER BY occurred_at DESC, id DESC",
+    )
+    .bind(tenant)
+    .bind(customer)
+    .fetch_all(tx.conn())
+    .await
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn insert_communication(tx: &mut TenantTx, c: &CommunicationRow) -> Result<(), sqlx::Error> {
+    let tenant = tx.tenant();
+    sqlx::query(
+        "INSERT INTO communications (id, tenant_id, customer_id, kind, occurred_at, author_user_id, summary, created_at)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
+    )
+    .bind(c.id)
+    .bind(tenant)
+    .bind(c.customer_id)
+    .bind(&c.kind)
+    .bind(c.occurred_at)
+    .bind(c.author_user_id)
+    .bind(&c.summary)
+    .bind(c.created_at)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+// ---- quick-order links ----
+
+/// Creates the customer's link, or replaces it: the old token stops resolving at once.
+#[tracing::instrument(skip_all)]
+pub async fn put_link(tx: &mut TenantTx, customer: Uuid, hash: &[u8], now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    let tenant = tx.tenant();
+    sqlx::query(
+        "INSERT INTO quick_order_links (customer_id, tenant_id, token_hash, created_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (customer_id) DO UPDATE SET token_hash = EXCLUDED.token_hash, created_at = EXCLUDED.created_at",
+    )
+    .bind(customer)
+    .bind(tenant)
+    .bind(hash)
+    .bind(now)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn delete_link(tx: &mut TenantTx, customer: Uuid) -> Result<bool, sqlx::Error> {
+    let tenant = tx.tenant();
+    let r = sqlx::query("DELETE FROM quick_order_links WHERE tenant_id = $1 AND customer_id = $2")
+        .bind(tenant)
+        .bind(customer)
+        .execute(tx.conn())
+        .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// The live customer a token belongs to (any tenant: the token is the credential).
+#[tracing::instrument(skip_all)]
+pub async fn customer_by_token(conn: &mut PgConnection, hash: &[u8]) -> Result<Option<CustomerRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT c.id, c.tenant_id, c.name, c.vat_number, c.contact_person, c.email, c.phone, c.address, c.status, c.temperature,
+                c.discount_percent, c.currency, c.language, c.owner_partner_id, c.group_id, c.is_business, c.approval,
+                c.created_at, c.updated_at
+         FROM quick_order_links l JOIN customers c ON c.id = l.customer_id AND c.tenant_id = l.tenant_id
+         WHERE l.token_hash = $1 AND c.deleted_at IS NULL",
+    )
+    .bind(hash)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Records a token lookup and returns how many this client made in the window.
+#[tracing::instrument(skip_all)]
+pub async fn count_lookup(
+    conn: &mut PgConnection,
+    client: &str,
+    now: DateTime<Utc>,
+    window_secs: i64,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query("INSERT INTO quick_order_lookups (client, at) VALUES ($1, $2)")
+        .bind(client)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query_scalar("SELECT count(*) FROM quick_order_lookups WHERE client = $1 AND at > $2")
+        .bind(client)
+        .bind(now - chrono::Duration::seconds(window_secs))
+        .fetch_one(conn)
+        .await
+}

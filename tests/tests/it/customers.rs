@@ -1,0 +1,322 @@
+//! Customers and CRM through the gateway (CU1-CU8, L8).
+
+use e2e::{Client, TestSystem, assert_problem, json};
+use reqwest::Method;
+use serde_json::Value;
+
+async fn partner(sys: &TestSystem, email: &str) -> Client {
+    sys.login(email, "demo-partner").await
+}
+
+fn id(v: &Value) -> String {
+    v["id"].as_str().expect("id").to_string()
+}
+
+#[tokio::test]
+async fn cu3_cu2_cu8_a_partner_keeps_a_customer_with_notes_filters_and_a_quick_order_link() {
+    let sys = TestSystem::start().await;
+    let ana = partner(&sys, "ana@demo.test").await;
+    let c = ana
+        .post(
+            "/api/v1/customers",
+            &json!({ "name": "Caffè Roma", "email": "Orders@CaffeRoma.it", "phone": "+39 06 1234 5678", "status": "potential",
+                     "temperature": "hot", "discount_percent": "7.5", "currency": "eur", "language": "it",
+                     "vat_number": " IT01234567890 ", "address": { "city": "Roma", "country": "it" } }),
+            201,
+        )
+        .await;
+    assert_eq!(c["email"], "orders@cafferoma.it");
+    assert_eq!(c["discount_percent"], "7.50");
+    assert_eq!(c["currency"], "EUR");
+    assert_eq!(c["vat_number"], "IT01234567890");
+    let me = ana.get("/api/v1/me", 200).await;
+    assert_eq!(c["owner_partner_id"], me["partner"]["id"], "CU6: a partner owns what it adds");
+    let cid = id(&c);
+
+    // CU3: notes come back by priority, then newest first.
+    for (priority, body) in [("none", "n1"), ("high", "h1"), ("medium", "m1"), ("high", "h2"), ("none", "n2")] {
+        ana.post(&format!("/api/v1/customers/{cid}/notes"), &json!({ "priority": priority, "body": body }), 201).await;
+        sys.clock.advance(chrono::Duration::seconds(1));
+    }
+    let notes = ana.get(&format!("/api/v1/customers/{cid}/notes"), 200).await;
+    let order: Vec<&str> = notes["items"].as_array().unwrap().iter().map(|n| n["body"].as_str().unwrap()).collect();
+    assert_eq!(order, vec!["h2", "h1", "m1", "n2", "n1"]);
+    let n1 = notes["items"][4]["id"].as_str().unwrap().to_string();
+    ana.patch(&format!("/api/v1/customers/{cid}/notes/{n1}"), &json!({ "priority": "high" }), 200).await;
+    let notes = ana.get(&format!("/api/v1/customers/{cid}/notes"), 200).await;
+    assert_eq!(notes["items"][2]["body"], "n1", "edited to high, it sorts among the highs by age");
+    ana.delete(&format!("/api/v1/customers/{cid}/notes/{n1}"), 204).await;
+
+    // CU2: the card carries the latest note by priority and the discount.
+    ana.post("/api/v1/customers", &json!({ "name": "Bar Sport", "status": "potential", "temperature": "cold" }), 201)
+        .await;
+    ana.post("/api/v1/customers", &json!({ "name": "Hotel Nord", "status": "current", "temperature": "hot" }), 201)
+        .await;
+    let hot = ana.get("/api/v1/customers?status=potential&temperature=hot", 200).await;
+    let items = hot["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["name"], "Caffè Roma");
+    assert_eq!(items[0]["latest_note"]["body"], "h2");
+    assert_eq!(items[0]["discount_percent"], "7.50");
+    let found = ana.get("/api/v1/customers?q=CAFFEROMA", 200).await;
+    assert_eq!(found["items"].as_array().unwrap().len(), 1, "search is partial and case-insensitive, on email too");
+    let by_phone = ana.get("/api/v1/customers?q=1234%205678", 200).await;
+    assert_eq!(by_phone["items"][0]["name"], "Caffè Roma");
+
+    // CU8: generate, regenerate (the old link dies at once), revoke.
+    let anon = sys.client();
+    let first = ana.post(&format!("/api/v1/customers/{cid}/quick-order-link"), &json!({}), 201).await;
+    let t1 = first["token"].as_str().unwrap().to_string();
+    assert!(t1.len() >= 22, "at least 128 bits");
+    let opened = anon.get(&format!("/api/v1/quick-order/{t1}"), 200).await;
+    assert_eq!(
+        (opened["customer_name"].as_str(), opened["language"].as_str(), opened["discount_percent"].as_str()),
+        (Some("Caffè Roma"), Some("it"), Some("7.50"))
+    );
+    let second = ana.post(&format!("/api/v1/customers/{cid}/quick-order-link"), &json!({}), 201).await;
+    let t2 = second["token"].as_str().unwrap().to_string();
+    let gone = anon.send(Method::GET, &format!("/api/v1/quick-order/{t1}"), None, &[]).await;
+    let never = anon.send(Method::GET, "/api/v1/quick-order/never-existed-token-0000000000", None, &[]).await;
+    assert_problem(&gone, 404, "not_found", None);
+    assert_eq!(gone.body, never.body, "a regenerated link answers like one that never existed");
+    anon.get(&format!("/api/v1/quick-order/{t2}"), 200).await;
+    ana.delete(&format!("/api/v1/customers/{cid}/quick-order-link"), 204).await;
+    anon.get(&format!("/api/v1/quick-order/{t2}"), 404).await;
+    ana.delete(&format!("/api/v1/customers/{cid}/quick-order-link"), 404).await;
+    sys.stop().await;
+}
+
+#[tokio::test]
+async fn cu4_cu5_the_communication_log_and_the_full_customer_page() {
+    let sys = TestSystem::start().await;
+    let bo = partner(&sys, "bo@demo.test").await;
+    let c = bo
+        .post("/api/v1/customers", &json!({ "name": "Deli Kraków", "contact_person": "Ola", "status": "current" }), 201)
+        .await;
+    let cid = id(&c);
+    bo.post(
+        &format!("/api/v1/customers/{cid}/communications"),
+        &json!({ "kind": "call", "occurred_at": "2026-05-01T10:00:00Z", "summary": "Asked for a price list" }),
+        201,
+    )
+    .await;
+    bo.post(
+        &format!("/api/v1/customers/{cid}/communications"),
+        &json!({ "kind": "meeting", "occurred_at": "2026-05-03T15:00:00Z", "summary": "Tasting" }),
+        201,
+    )
+    .await;
+    let log = bo.get(&format!("/api/v1/customers/{cid}/communications"), 200).await;
+    let kinds: Vec<&str> = log["items"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, vec!["meeting", "call"], "newest first");
+    let me = bo.get("/api/v1/me", 200).await;
+    assert_eq!(log["items"][0]["author_user_id"], me["user_id"]);
+    let r = bo
+        .expect_with(
+            Method::POST,
+            &format!("/api/v1/customers/{cid}/communications"),
+            Some(&json!({ "kind": "fax", "summary": "x" })),
+            &[],
+            422,
+        )
+        .await;
+    assert_problem(&r, 422, "invalid_field", Some("kind"));
+    let page = bo.get(&format!("/api/v1/customers/{cid}"), 200).await;
+    assert_eq!(page["contact_person"], "Ola");
+    sys.stop().await;
+}
+
+#[tokio::test]
+async fn cu6_a_merchant_sees_all_and_reassigns_with_an_event() {
+    let sys = TestSystem::start().await;
+    let ana = partner(&sys, "ana@demo.test").await;
+    let bo = partner(&sys, "bo@demo.test").await;
+    let c = ana.post("/api/v1/customers", &json!({ "name": "Moving Co" }), 201).await;
+    let cid = id(&c);
+    let bo_id = bo.get("/api/v1/me", 200).await["partner"]["id"].as_str().unwrap().to_string();
+    bo.get(&format!("/api/v1/customers/{cid}"), 404).await;
+    let r = ana
+        .expect_with(
+            Method::PATCH,
+            &format!("/api/v1/customers/{cid}"),
+            Some(&json!({ "owner_partner_id": bo_id })),
+            &[],
+            403,
+        )
+        .await;
+    assert_problem(&r, 403, "forbidden", Some("owner_partner_id"));
+
+    let admin = sys.demo_admin().await;
+    let all = admin.get("/api/v1/customers", 200).await;
+    assert!(all["items"].as_array().unwrap().iter().any(|x| x["id"] == cid.as_str()));
+    let r = admin
+        .expect_with(
+            Method::PATCH,
+            &format!("/api/v1/customers/{cid}"),
+            Some(&json!({ "owner_partner_id": "01900000-0000-7000-8000-000000000000" })),
+            &[],
+            422,
+        )
+        .await;
+    assert_problem(&r, 422, "invalid_field", Some("owner_partner_id"));
+    let moved = admin.patch(&format!("/api/v1/customers/{cid}"), &json!({ "owner_partner_id": bo_id }), 200).await;
+    assert_eq!(moved["owner_partner_id"], bo_id.as_str());
+    bo.get(&format!("/api/v1/customers/{cid}"), 200).await;
+    ana.get(&format!("/api/v1/customers/{cid}"), 404).await;
+    let (_, headers) = sys.wait_for_event("customers", "customer.reassigned").await;
+    assert_eq!(headers["ce-subject"], cid);
+    sys.stop().await;
+}
+
+#[tokio::test]
+async fn cu1_each_bad_field_is_a_422_naming_it_and_changes_nothing() {
+    let sys = TestSystem::start().await;
+    let ana = partner(&sys, "ana@demo.test").await;
+    let c = ana.post("/api/v1/customers", &json!({ "name": "Steady" }), 201).await;
+    let cid = id(&c);
+    let cases = [
+        ("name", json!("  ")),
+        ("email", json!("not-an-email")),
+        ("phone", json!("12")),
+        ("status", json!("former")),
+        ("temperature", json!("lukewarm")),
+        ("discount_percent", json!("100.5")),
+        ("discount_percent", json!("1.234")),
+        ("discount_percent", json!(12)),
+        ("currency", json!("EURO")),
+        ("language", json!("de")),
+        ("vat_number", json!("x".repeat(51))),
+    ];
+    for (field, value) in cases {
+        let mut create = json!({ "name": "X" });
+        create[field] = value.clone();
+        let r = ana.expect_with(Method::POST, "/api/v1/customers", Some(&create), &[], 422).await;
+        assert_problem(&r, 422, "invalid_field", Some(field));
+        let r = ana
+            .expect_with(Method::PATCH, &format!("/api/v1/customers/{cid}"), Some(&json!({ field: value })), &[], 422)
+            .await;
+        assert_problem(&r, 422, "invalid_field", Some(field));
+    }
+    let r = ana
+        .expect_with(
+            Method::POST,
+            "/api/v1/customers",
+            Some(&json!({ "name": "X", "address": { "country": "Italy" } })),
+            &[],
+            422,
+        )
+        .await;
+    assert_problem(&r, 422, "invalid_field", Some("address.country"));
+    let after = ana.get(&format!("/api/v1/customers/{cid}"), 200).await;
+    assert_eq!(after["name"], "Steady");
+    assert_eq!(after["updated_at"], c["updated_at"], "nothing changed");
+    let all = ana.get("/api/v1/customers", 200).await;
+    assert_eq!(all["items"].as_array().unwrap().len(), 1, "no half-created customer");
+    sys.stop().await;
+}
+
+#[tokio::test]
+async fn l8_a_customer_registers_through_a_partner_link_and_the_code_travels_on() {
+    let sys = TestSystem::start().await;
+    let anon = sys.client();
+    let c = anon
+        .post(
+            "/api/v1/programs/demo/customers",
+            &json!({ "name": "Eva", "email": "eva@x.test", "referral_code": "ana-2026" }),
+            201,
+        )
+        .await;
+    assert_eq!(c["owner_partner_id"], Value::Null, "attribution assigns it when it reads the event");
+    let (_, headers) = sys.wait_for_event("customers", "customer.registered").await;
+    assert_eq!(headers["ce-subject"], id(&c));
+    let r = anon
+        .expect_with(
+            Method::POST,
+            "/api/v1/programs/demo/customers",
+            Some(&json!({ "name": "Eva", "email": "eva@x.test", "referral_code": "bad code!" })),
+            &[],
+            422,
+        )
+        .await;
+    assert_problem(&r, 422, "invalid_field", Some("referral_code"));
+    anon.post("/api/v1/programs/nope/customers", &json!({ "name": "Eva", "email": "eva@x.test" }), 404).await;
+    sys.stop().await;
+}
+
+/// Every customers endpoint, for a partner who does not own the customer, and for a merchant and
+/// a partner of another tenant: 404, and nothing changes. Endpoints come from the OpenAPI
+/// document, so a new one without an ownership check fails here.
+#[tokio::test]
+async fn cu6_a2_authorization_matrix_over_every_customer_endpoint() {
+    let sys = TestSystem::start().await;
+    let ana = partner(&sys, "ana@demo.test").await;
+    let c = ana.post("/api/v1/customers", &json!({ "name": "Ana's own", "temperature": "hot" }), 201).await;
+    let cid = id(&c);
+    let note = ana
+        .post(&format!("/api/v1/customers/{cid}/notes"), &json!({ "priority": "high", "body": "secret" }), 201)
+        .await;
+    let nid = id(&note);
+    ana.post(&format!("/api/v1/customers/{cid}/communications"), &json!({ "kind": "call", "summary": "hello" }), 201)
+        .await;
+    ana.post(&format!("/api/v1/customers/{cid}/quick-order-link"), &json!({}), 201).await;
+
+    // Program B with its own admin and partner.
+    let root = sys.login("root@partnerline.test", "demo-root").await;
+    root.post("/api/v1/tenants", &json!({ "slug": "other", "name": "Other", "admin_email": "admin@other.test", "admin_password": "other-admin" }), 201).await;
+    let admin_b = sys
+        .client()
+        .post("/api/v1/auth/login", &json!({ "email": "admin@other.test", "password": "other-admin" }), 200)
+        .await;
+    let admin_b = sys.client().with_token(admin_b["access_token"].as_str().unwrap());
+    admin_b
+        .post("/api/v1/partners", &json!({ "name": "Zed", "email": "zed@other.test", "password": "zed-password" }), 201)
+        .await;
+    let zed = sys.login("zed@other.test", "zed-password").await;
+    let bo = partner(&sys, "bo@demo.test").await;
+
+    let doc = sys.client().get("/api/v1/openapi.json", 200).await;
+    let mut checked = 0;
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        if !path.starts_with("/api/v1/customers/{id}") {
+            continue;
+        }
+        let url = path.replace("{id}", &cid).replace("{note_id}", &nid);
+        for method in ops.as_object().unwrap().keys() {
+            let body = match (method.as_str(), path.as_str()) {
+                ("patch", "/api/v1/customers/{id}") => Some(json!({ "name": "Stolen" })),
+                ("post", "/api/v1/customers/{id}/notes") => Some(json!({ "priority": "high", "body": "x" })),
+                ("patch", "/api/v1/customers/{id}/notes/{note_id}") => Some(json!({ "body": "x" })),
+                ("post", "/api/v1/customers/{id}/communications") => Some(json!({ "kind": "call", "summary": "x" })),
+                ("post", _) => Some(json!({})),
+                _ => None,
+            };
+            let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            for (who, client) in [("bo (same tenant)", &bo), ("admin of B", &admin_b), ("partner of B", &zed)] {
+                let r = client
+                    .send(
+                        m.clone(),
+                        &url,
+                        body.as_ref()
+                            .map(|b| ("application/json", b.to_string()))
+                            .as_ref()
+                            .map(|(c, b)| (*c, b.as_str())),
+                        &[],
+                    )
+                    .await;
+                assert_eq!(r.status, 404, "{who}: {method} {path} -> {} {:?}", r.status, r.body);
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 11, "every customer endpoint was tried");
+    let after = ana.get(&format!("/api/v1/customers/{cid}"), 200).await;
+    assert_eq!(after["name"], "Ana's own");
+    assert!(after["has_quick_order_link"].as_bool().unwrap());
+    let notes = ana.get(&format!("/api/v1/customers/{cid}/notes"), 200).await;
+    assert_eq!(notes["items"].as_array().unwrap().len(), 1);
+    for other in [&bo, &admin_b, &zed] {
+        let list = other.get("/api/v1/customers?q=ana", 200).await;
+        assert!(list["items"].as_array().unwrap().iter().all(|x| x["id"] != cid.as_str()));
+    }
+    sys.stop().await;
+}

@@ -106,7 +106,17 @@ pub async fn migrate(rt: &Runtime, targets: &[&'static str]) -> anyhow::Result<(
 pub async fn seed_demo(rt: &Runtime) -> anyhow::Result<Vec<String>> {
     let pool = identity::database(rt).await?;
     let svc = identity::service(rt, pool.clone())?;
-    let created = identity::seed::demo(&svc).await?;
+    let mut created = identity::seed::demo(&svc).await?;
+    let crm_pool = customers::database(rt).await?;
+    let crm = customers::service(rt, crm_pool.clone())?;
+    for (i, email) in ["ana@demo.test", "bo@demo.test"].into_iter().enumerate() {
+        let (tenant, partner, user) = identity::seed::demo_partner(&svc, email).await?;
+        let n = customers::seed::demo_for(&crm, tenant, partner, user, i).await?;
+        if n > 0 {
+            created.push(format!("{n} customers with notes for {email}"));
+        }
+    }
+    crm_pool.close().await;
     pool.close().await;
     Ok(created)
 }

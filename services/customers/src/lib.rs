@@ -6,6 +6,7 @@
 pub mod domain;
 pub mod events;
 pub mod grpc;
+pub mod seed;
 pub mod store;
 
 use std::sync::Arc;

@@ -184,3 +184,16 @@ async fn ensure_partner(
     created.push(format!("partner {email}"));
     Ok(Uuid::parse_str(&p.id)?)
 }
+
+/// (tenant, partner, user) of a demo partner, for seeding other services.
+pub async fn demo_partner(svc: &IdentityService, email: &str) -> anyhow::Result<(Uuid, Uuid, Uuid)> {
+    let mut conn = svc.pool.acquire().await?;
+    let (user, _) = store::users_by_email(&mut conn, email)
+        .await?
+        .into_iter()
+        .find(|(_, slug)| slug.as_deref() == Some(DEMO_PROGRAM))
+        .ok_or_else(|| anyhow::anyhow!("demo partner {email} missing"))?;
+    let partner =
+        store::partner_by_user(&mut conn, user.id).await?.ok_or_else(|| anyhow::anyhow!("{email} is not a partner"))?;
+    Ok((partner.tenant_id, partner.id, user.id))
+}

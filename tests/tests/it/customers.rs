@@ -4,7 +4,10 @@ use e2e::{Client, TestSystem, assert_problem, json};
 use reqwest::Method;
 use serde_json::Value;
 
+/// A partner of the demo program with no customers yet (the demo partners have seeded ones).
 async fn partner(sys: &TestSystem, email: &str) -> Client {
+    let admin = sys.demo_admin().await;
+    admin.post("/api/v1/partners", &json!({ "name": email, "email": email, "password": "demo-partner" }), 201).await;
     sys.login(email, "demo-partner").await
 }
 
@@ -15,7 +18,7 @@ fn id(v: &Value) -> String {
 #[tokio::test]
 async fn cu3_cu2_cu8_a_partner_keeps_a_customer_with_notes_filters_and_a_quick_order_link() {
     let sys = TestSystem::start().await;
-    let ana = partner(&sys, "ana@demo.test").await;
+    let ana = partner(&sys, "pia@demo.test").await;
     let c = ana
         .post(
             "/api/v1/customers",
@@ -89,7 +92,7 @@ async fn cu3_cu2_cu8_a_partner_keeps_a_customer_with_notes_filters_and_a_quick_o
 #[tokio::test]
 async fn cu4_cu5_the_communication_log_and_the_full_customer_page() {
     let sys = TestSystem::start().await;
-    let bo = partner(&sys, "bo@demo.test").await;
+    let bo = partner(&sys, "quin@demo.test").await;
     let c = bo
         .post("/api/v1/customers", &json!({ "name": "Deli Kraków", "contact_person": "Ola", "status": "current" }), 201)
         .await;
@@ -129,8 +132,8 @@ async fn cu4_cu5_the_communication_log_and_the_full_customer_page() {
 #[tokio::test]
 async fn cu6_a_merchant_sees_all_and_reassigns_with_an_event() {
     let sys = TestSystem::start().await;
-    let ana = partner(&sys, "ana@demo.test").await;
-    let bo = partner(&sys, "bo@demo.test").await;
+    let ana = partner(&sys, "pia@demo.test").await;
+    let bo = partner(&sys, "quin@demo.test").await;
     let c = ana.post("/api/v1/customers", &json!({ "name": "Moving Co" }), 201).await;
     let cid = id(&c);
     let bo_id = bo.get("/api/v1/me", 200).await["partner"]["id"].as_str().unwrap().to_string();
@@ -171,7 +174,7 @@ async fn cu6_a_merchant_sees_all_and_reassigns_with_an_event() {
 #[tokio::test]
 async fn cu1_each_bad_field_is_a_422_naming_it_and_changes_nothing() {
     let sys = TestSystem::start().await;
-    let ana = partner(&sys, "ana@demo.test").await;
+    let ana = partner(&sys, "pia@demo.test").await;
     let c = ana.post("/api/v1/customers", &json!({ "name": "Steady" }), 201).await;
     let cid = id(&c);
     let cases = [
@@ -249,7 +252,7 @@ async fn l8_a_customer_registers_through_a_partner_link_and_the_code_travels_on(
 #[tokio::test]
 async fn cu6_a2_authorization_matrix_over_every_customer_endpoint() {
     let sys = TestSystem::start().await;
-    let ana = partner(&sys, "ana@demo.test").await;
+    let ana = partner(&sys, "pia@demo.test").await;
     let c = ana.post("/api/v1/customers", &json!({ "name": "Ana's own", "temperature": "hot" }), 201).await;
     let cid = id(&c);
     let note = ana
@@ -272,7 +275,7 @@ async fn cu6_a2_authorization_matrix_over_every_customer_endpoint() {
         .post("/api/v1/partners", &json!({ "name": "Zed", "email": "zed@other.test", "password": "zed-password" }), 201)
         .await;
     let zed = sys.login("zed@other.test", "zed-password").await;
-    let bo = partner(&sys, "bo@demo.test").await;
+    let bo = partner(&sys, "quin@demo.test").await;
 
     let doc = sys.client().get("/api/v1/openapi.json", 200).await;
     let mut checked = 0;
@@ -318,5 +321,30 @@ async fn cu6_a2_authorization_matrix_over_every_customer_endpoint() {
         let list = other.get("/api/v1/customers?q=ana", 200).await;
         assert!(list["items"].as_array().unwrap().iter().all(|x| x["id"] != cid.as_str()));
     }
+    sys.stop().await;
+}
+
+#[tokio::test]
+async fn cu8_quick_order_lookups_are_rate_limited_per_client() {
+    let sys = TestSystem::start().await;
+    let ana = partner(&sys, "pia@demo.test").await;
+    let c = ana.post("/api/v1/customers", &json!({ "name": "Limited" }), 201).await;
+    let link = ana.post(&format!("/api/v1/customers/{}/quick-order-link", id(&c)), &json!({}), 201).await;
+    let url = format!("/api/v1/quick-order/{}", link["token"].as_str().unwrap());
+    let anon = sys.client();
+    let guess = [("x-forwarded-for", "203.0.113.9")];
+    // A client guessing tokens is stopped after 30 lookups a minute, right tokens included.
+    for i in 0..30 {
+        let r = anon
+            .send(Method::GET, &format!("/api/v1/quick-order/guess-{i:02}-aaaaaaaaaaaaaaaaaaaa"), None, &guess)
+            .await;
+        assert_eq!(r.status, 404);
+    }
+    let r = anon.send(Method::GET, &url, None, &guess).await;
+    assert_problem(&r, 429, "too_many_requests", None);
+    // Another client is not affected, and the guesser may try again a minute later.
+    assert_eq!(anon.send(Method::GET, &url, None, &[("x-forwarded-for", "198.51.100.1")]).await.status, 200);
+    sys.clock.advance(chrono::Duration::seconds(61));
+    assert_eq!(anon.send(Method::GET, &url, None, &guess).await.status, 200);
     sys.stop().await;
 }

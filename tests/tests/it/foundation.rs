@@ -266,3 +266,25 @@ async fn a1_a_partner_changes_its_password_and_a_merchant_adds_a_sales_rep() {
     ana.get("/api/v1/users", 403).await;
     sys.stop().await;
 }
+
+#[tokio::test]
+async fn seed_demo_is_safe_to_run_twice() {
+    let sys = TestSystem::start().await;
+    let rt =
+        platform::Runtime::new(sys.env.config.clone(), sys.clock.clone(), tokio_util::sync::CancellationToken::new());
+    let again = partnerline::seed_demo(&rt).await.unwrap();
+    assert!(again.is_empty(), "the second run creates nothing: {again:?}");
+    let admin = sys.demo_admin().await;
+    assert_eq!(admin.get("/api/v1/partners", 200).await["items"].as_array().unwrap().len(), 3);
+    assert_eq!(admin.get("/api/v1/applications?status=pending", 200).await["items"].as_array().unwrap().len(), 1);
+    let ana = sys.login("ana@demo.test", "demo-partner").await;
+    let crm = ana.get("/api/v1/customers?limit=200", 200).await;
+    let items = crm["items"].as_array().unwrap();
+    assert_eq!(items.len(), 15, "a lived-in CRM, seeded once");
+    for t in ["hot", "warm", "cold", "not_interested"] {
+        assert!(items.iter().any(|c| c["temperature"] == t), "{t}");
+    }
+    assert!(items.iter().any(|c| c["has_quick_order_link"] == true));
+    assert!(items.iter().all(|c| c["latest_note"].is_object()));
+    sys.stop().await;
+}

@@ -27,7 +27,7 @@ impl CustomersService {
         Ok(pb::NoteList { items: rows.iter().map(convert::note).collect() })
     }
 
-    pub(super) async fn add_note_impl(&self, a: Access, req: pb::AddNoteRequest) -> Result<pb::Note, AppError> {
+    pub(crate) async fn add_note_impl(&self, a: Access, req: pb::AddNoteRequest) -> Result<pb::Note, AppError> {
         let priority = NotePriority::parse("priority", if req.priority.is_empty() { "none" } else { &req.priority })?;
         let body = parse_text("body", &req.body, 1, 10_000)?;
         let (mut tx, customer) = self.reach(&a, &req.customer_id).await?;
@@ -100,7 +100,7 @@ impl CustomersService {
         Ok(pb::CommunicationList { items: rows.iter().map(convert::communication).collect() })
     }
 
-    pub(super) async fn add_communication_impl(
+    pub(crate) async fn add_communication_impl(
         &self,
         a: Access,
         req: pb::AddCommunicationRequest,

@@ -59,7 +59,7 @@ impl CustomersService {
         Ok(convert::customer(&card))
     }
 
-    pub(super) async fn create_customer_impl(
+    pub(crate) async fn create_customer_impl(
         &self,
         a: Access,
         token: String,

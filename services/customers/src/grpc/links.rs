@@ -26,7 +26,7 @@ fn hash(token: &str) -> Vec<u8> {
 }
 
 impl CustomersService {
-    pub(super) async fn create_link_impl(
+    pub(crate) async fn create_link_impl(
         &self,
         a: Access,
         req: pb::CustomerRef,

@@ -1,0 +1,96 @@
+//! Demo CRM for `partnerline seed --demo`: customers of Ana and Bo in both statuses and all four
+//! temperatures, with prioritised notes, communication entries and one quick-order link. Safe to
+//! run twice: a partner who has customers already is left alone.
+
+use partnerline_proto::customers::v1 as pb;
+use platform::db::TenantTx;
+use uuid::Uuid;
+
+use crate::CustomersService;
+use crate::grpc::Access;
+use crate::store::{self, CustomerFilter};
+
+const NAMES: &[(&str, &str, &str, &str)] = &[
+    ("Caffè Roma", "current", "hot", "it"),
+    ("Bar Sport", "potential", "warm", "it"),
+    ("Hotel Nord", "current", "cold", "it"),
+    ("Pasticceria Dolce", "potential", "hot", "it"),
+    ("Trattoria Lupo", "potential", "not_interested", "it"),
+    ("Gelateria Sole", "current", "warm", "it"),
+    ("Osteria Vino", "potential", "cold", "it"),
+    ("Bistro Verde", "current", "hot", "en"),
+    ("Panificio Grano", "potential", "warm", "it"),
+    ("Enoteca Rossa", "current", "not_interested", "it"),
+    ("Deli Kraków", "current", "hot", "pl"),
+    ("Kawiarnia Mała", "potential", "warm", "pl"),
+    ("Cafenea Veche", "current", "cold", "ro"),
+    ("Bistro Bucur", "potential", "hot", "ro"),
+    ("Piekarnia Złota", "potential", "not_interested", "pl"),
+];
+
+/// Seeds `partner`'s customers unless it has some already; returns how many were created.
+pub async fn demo_for(
+    svc: &CustomersService,
+    tenant: Uuid,
+    partner: Uuid,
+    user: Uuid,
+    offset: usize,
+) -> anyhow::Result<usize> {
+    let access = Access { tenant, owner: Some(partner), actor: user };
+    let mut tx = TenantTx::begin(&svc.pool, tenant).await?;
+    let existing = store::list(
+        &mut tx,
+        &CustomerFilter { q: None, status: None, temperature: None, owner: Some(partner), before: None, limit: 1 },
+    )
+    .await?;
+    tx.commit().await?;
+    if !existing.is_empty() {
+        return Ok(0);
+    }
+    let mut n = 0;
+    for (i, (name, status, temperature, language)) in NAMES.iter().enumerate() {
+        let slug: String = name.to_lowercase().chars().filter(char::is_ascii_alphanumeric).collect();
+        let c = svc
+            .create_customer_impl(
+                access,
+                String::new(),
+                pb::CreateCustomerRequest {
+                    name: format!("{name}{}", if offset > 0 { " II" } else { "" }),
+                    email: format!("orders{offset}@{slug}.test"),
+                    phone: format!("+39 02 555 {:04}", offset * 100 + i),
+                    status: (*status).into(),
+                    temperature: (*temperature).into(),
+                    discount_percent: ["0", "5", "7.5", "10"][i % 4].into(),
+                    currency: "EUR".into(),
+                    language: (*language).into(),
+                    contact_person: "Owner".into(),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        let customer_id = c.id.clone();
+        for (priority, body) in
+            [("medium", "Asked about the autumn blend"), ("high", "Call back before Friday"), ("none", "Prefers email")]
+                .into_iter()
+                .take(1 + i % 3)
+        {
+            let note =
+                pb::AddNoteRequest { customer_id: customer_id.clone(), priority: priority.into(), body: body.into() };
+            svc.add_note_impl(access, note).await?;
+        }
+        if i % 2 == 0 {
+            let entry = pb::AddCommunicationRequest {
+                customer_id: customer_id.clone(),
+                kind: ["call", "email", "meeting", "message"][i % 4].into(),
+                occurred_at: String::new(),
+                summary: "Followed up on the last order".into(),
+            };
+            svc.add_communication_impl(access, entry).await?;
+        }
+        if i == 0 {
+            svc.create_link_impl(access, pb::CustomerRef { id: customer_id }).await?;
+        }
+        n += 1;
+    }
+    Ok(n)
+}

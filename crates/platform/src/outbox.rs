@@ -87,6 +87,8 @@ pub struct Relay {
     batch_size: i64,
     /// How often to look even without a notification (a missed NOTIFY, a failed publish).
     poll: Duration,
+    /// How long sent rows are kept (audit, debugging) before the relay deletes them.
+    retention: Duration,
 }
 
 enum Fault {
@@ -96,7 +98,14 @@ enum Fault {
 
 impl Relay {
     pub fn new(pool: PgPool, bus: Bus, metrics: Metrics) -> Self {
-        Relay { pool, bus, metrics, batch_size: 256, poll: Duration::from_secs(2) }
+        Relay {
+            pool,
+            bus,
+            metrics,
+            batch_size: 256,
+            poll: Duration::from_secs(2),
+            retention: Duration::from_secs(7 * 86_400),
+        }
     }
 
     /// Runs until `shutdown`, then flushes what is left (bounded by 10 s) and returns.
@@ -104,7 +113,16 @@ impl Relay {
         let mut listener = PgListener::connect_with(&self.pool).await?;
         listener.listen(CHANNEL).await?;
         let mut failures = 0u32;
+        let mut pruned_at = tokio::time::Instant::now();
         loop {
+            if pruned_at.elapsed() >= Duration::from_secs(3600) {
+                pruned_at = tokio::time::Instant::now();
+                match self.prune().await {
+                    Ok(n) if n > 0 => tracing::info!(deleted = n, "outbox relay: pruned sent rows"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = format!("{e:#}"), "outbox relay: prune failed"),
+                }
+            }
             match self.drain().await {
                 Ok(_) => failures = 0,
                 Err(e) => {
@@ -213,13 +231,22 @@ impl Relay {
         Ok(seqs.len())
     }
 
-    /// Deletes rows sent before `before` (kept a while for audit and replays).
-    pub async fn prune(&self, before: chrono::DateTime<chrono::Utc>) -> anyhow::Result<u64> {
-        let r = sqlx::query("DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < $1")
-            .bind(before)
-            .execute(&self.pool)
-            .await?;
+    /// Deletes rows sent longer ago than the retention period. `sent_at` is the database's
+    /// time, so the database's clock judges it.
+    pub async fn prune(&self) -> anyhow::Result<u64> {
+        let r = sqlx::query(
+            "DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at <= now() - make_interval(secs => $1)",
+        )
+        .bind(self.retention.as_secs_f64())
+        .execute(&self.pool)
+        .await?;
         Ok(r.rows_affected())
+    }
+
+    /// Keeps sent rows for `retention` (tests use zero to see pruning at work).
+    pub fn with_retention(mut self, retention: Duration) -> Self {
+        self.retention = retention;
+        self
     }
 
     /// Rows not yet published.

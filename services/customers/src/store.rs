@@ -402,6 +402,13 @@ pub async fn count_lookup(
     now: DateTime<Utc>,
     window_secs: i64,
 ) -> Result<i64, sqlx::Error> {
+    let since = now - chrono::Duration::seconds(window_secs);
+    // Lookups older than the window no longer count: drop this client's, so the table stays small.
+    sqlx::query("DELETE FROM quick_order_lookups WHERE client = $1 AND at <= $2")
+        .bind(client)
+        .bind(since)
+        .execute(&mut *conn)
+        .await?;
     sqlx::query("INSERT INTO quick_order_lookups (client, at) VALUES ($1, $2)")
         .bind(client)
         .bind(now)
@@ -409,7 +416,7 @@ pub async fn count_lookup(
         .await?;
     sqlx::query_scalar("SELECT count(*) FROM quick_order_lookups WHERE client = $1 AND at > $2")
         .bind(client)
-        .bind(now - chrono::Duration::seconds(window_secs))
+        .bind(since)
         .fetch_one(conn)
         .await
 }

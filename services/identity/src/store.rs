@@ -579,7 +579,18 @@ pub async fn count_failures(
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn record_failure(conn: &mut PgConnection, keys: &[String], at: DateTime<Utc>) -> Result<(), sqlx::Error> {
+pub async fn record_failure(
+    conn: &mut PgConnection,
+    keys: &[String],
+    at: DateTime<Utc>,
+    forget_before: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    // Failures older than the window no longer count: drop this key's, so the table stays small.
+    sqlx::query("DELETE FROM login_failures WHERE key = ANY($1) AND at < $2")
+        .bind(keys)
+        .bind(forget_before)
+        .execute(&mut *conn)
+        .await?;
     sqlx::query("INSERT INTO login_failures (key, at) SELECT k, $2 FROM unnest($1::text[]) k")
         .bind(keys)
         .bind(at)

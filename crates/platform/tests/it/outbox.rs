@@ -138,6 +138,12 @@ async fn outbox_relay_killed_between_ack_and_mark_delivers_each_event_once() {
     shutdown.cancel();
     task.await.unwrap().unwrap();
     assert_eq!(effects(&s.pool).await, (5, 5), "each event applied exactly once");
+    // Sent rows are kept for the retention period, then pruned; unsent ones never are.
+    assert_eq!(s.relay.prune().await.unwrap(), 0, "sent rows are kept a week by default");
+    enqueue(&s, 1).await;
+    let pruned = s.relay.clone().with_retention(Duration::ZERO).prune().await.unwrap();
+    assert_eq!(pruned, 5);
+    assert_eq!(s.relay.unsent().await.unwrap(), 1, "the unsent row stays");
     s.env.cleanup().await;
 }
 

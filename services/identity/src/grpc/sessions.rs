@@ -52,11 +52,11 @@ impl IdentityService {
         }
         let Some((user, _)) = users.pop() else {
             dummy_verify(self.settings.argon2_memory_kib).await;
-            store::record_failure(&mut conn, &keys, now).await?;
+            store::record_failure(&mut conn, &keys, now, since).await?;
             return Err(AppError::unauthenticated(WRONG));
         };
         if !verify_password(req.password, user.password_hash.clone()).await {
-            store::record_failure(&mut conn, &keys, now).await?;
+            store::record_failure(&mut conn, &keys, now, since).await?;
             return Err(AppError::unauthenticated(WRONG));
         }
         store::clear_failures(&mut conn, &email_key).await?;

@@ -41,6 +41,24 @@ impl Outbox {
         Outbox { context, naming, clock }
     }
 
+    /// Adds `<context>.<tenant>.<aggregate>.<event>` about `aggregate_id` to the transaction:
+    /// the shorthand services use for [`Outbox::enqueue`].
+    pub async fn emit<M: prost::Message>(
+        &self,
+        conn: &mut PgConnection,
+        tenant: Uuid,
+        aggregate: &str,
+        aggregate_id: Uuid,
+        event: &str,
+        payload: &M,
+    ) -> Result<Uuid, sqlx::Error> {
+        self.enqueue(
+            conn,
+            NewEvent { tenant: Some(tenant), aggregate, aggregate_id: aggregate_id.to_string(), event, payload },
+        )
+        .await
+    }
+
     /// Adds the event to the transaction; it is published only if the transaction commits.
     pub async fn enqueue<M: prost::Message>(
         &self,

@@ -2,30 +2,13 @@
 //! `proto/partnerline/events/v1/customers.proto`). It consumes nothing yet.
 
 use partnerline_proto::events::v1 as ev;
-use platform::outbox::{NewEvent, Outbox};
+use platform::outbox::Outbox;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::store::CustomerRow;
 
 pub const CONTEXT: &str = "customers";
-
-pub async fn emit<M: prost::Message>(
-    outbox: &Outbox,
-    conn: &mut PgConnection,
-    tenant: Uuid,
-    aggregate: &str,
-    aggregate_id: Uuid,
-    event: &str,
-    payload: &M,
-) -> Result<Uuid, sqlx::Error> {
-    outbox
-        .enqueue(
-            conn,
-            NewEvent { tenant: Some(tenant), aggregate, aggregate_id: aggregate_id.to_string(), event, payload },
-        )
-        .await
-}
 
 pub fn snapshot(c: &CustomerRow) -> ev::CustomerSnapshot {
     ev::CustomerSnapshot {
@@ -59,6 +42,6 @@ pub async fn customer_changed(
         changed: changed.iter().map(|s| s.to_string()).collect(),
         actor_user_id: actor.to_string(),
     };
-    emit(outbox, conn, c.tenant_id, "customer", c.id, event, &msg).await?;
+    outbox.emit(conn, c.tenant_id, "customer", c.id, event, &msg).await?;
     Ok(())
 }

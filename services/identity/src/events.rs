@@ -3,30 +3,13 @@
 //! `proto/partnerline/events/v1/identity.proto`). Identity consumes nothing yet.
 
 use partnerline_proto::events::v1 as ev;
-use platform::outbox::{NewEvent, Outbox};
+use platform::outbox::Outbox;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::store::PartnerRow;
 
 pub const CONTEXT: &str = "identity";
-
-pub async fn emit<M: prost::Message>(
-    outbox: &Outbox,
-    conn: &mut PgConnection,
-    tenant: Uuid,
-    aggregate: &str,
-    aggregate_id: Uuid,
-    event: &str,
-    payload: &M,
-) -> Result<Uuid, sqlx::Error> {
-    outbox
-        .enqueue(
-            conn,
-            NewEvent { tenant: Some(tenant), aggregate, aggregate_id: aggregate_id.to_string(), event, payload },
-        )
-        .await
-}
 
 pub fn snapshot(p: &PartnerRow) -> ev::PartnerSnapshot {
     ev::PartnerSnapshot {
@@ -55,6 +38,6 @@ pub async fn partner_approved(
         application_id: application.map(|a| a.to_string()).unwrap_or_default(),
         actor_user_id: actor.to_string(),
     };
-    emit(outbox, conn, p.tenant_id, "partner", p.id, "approved", &msg).await?;
+    outbox.emit(conn, p.tenant_id, "partner", p.id, "approved", &msg).await?;
     Ok(())
 }

@@ -8,7 +8,6 @@ use uuid::Uuid;
 
 use super::{Access, CustomersService, convert, parse_id};
 use crate::domain::{CommunicationKind, NotePriority, parse_text};
-use crate::events;
 use crate::store::{self, CommunicationRow, NoteRow};
 
 impl CustomersService {
@@ -85,7 +84,7 @@ impl CustomersService {
             priority: n.priority.clone(),
             actor_user_id: a.actor.to_string(),
         };
-        events::emit(&self.outbox, tx.conn(), a.tenant, "note", n.id, event, &msg).await?;
+        self.outbox.emit(tx.conn(), a.tenant, "note", n.id, event, &msg).await?;
         Ok(())
     }
 
@@ -134,7 +133,7 @@ impl CustomersService {
             occurred_at: convert::ts(occurred_at),
             actor_user_id: a.actor.to_string(),
         };
-        events::emit(&self.outbox, tx.conn(), a.tenant, "communication", c.id, "logged", &msg).await?;
+        self.outbox.emit(tx.conn(), a.tenant, "communication", c.id, "logged", &msg).await?;
         tx.commit().await?;
         Ok(convert::communication(&c))
     }

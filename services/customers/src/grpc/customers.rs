@@ -188,7 +188,7 @@ impl CustomersService {
                     to_partner_id: c.owner_partner_id.map(|p| p.to_string()),
                     actor_user_id: a.actor.to_string(),
                 };
-                events::emit(&self.outbox, tx.conn(), a.tenant, "customer", id, "reassigned", &msg).await?;
+                self.outbox.emit(tx.conn(), a.tenant, "customer", id, "reassigned", &msg).await?;
             }
         }
         let out = self.card(&mut tx, &Access { owner: None, ..a }, id).await?;
@@ -296,7 +296,7 @@ impl CustomersService {
             customer: Some(events::snapshot(&c)),
             referral_code: referral.map(Into::into),
         };
-        events::emit(&self.outbox, tx.conn(), tenant, "customer", c.id, "registered", &msg).await?;
+        self.outbox.emit(tx.conn(), tenant, "customer", c.id, "registered", &msg).await?;
         let card = store::card(&mut tx, c.id, None).await?.ok_or_else(|| AppError::not_found("customer"))?;
         tx.commit().await?;
         Ok(convert::customer(&card))

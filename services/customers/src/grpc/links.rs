@@ -12,7 +12,6 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use super::{Access, CustomersService, convert, parse_id};
-use crate::events;
 use crate::store;
 
 fn new_token() -> String {
@@ -70,7 +69,7 @@ impl CustomersService {
             owner_partner_id: owner.map(|o| o.to_string()),
             actor_user_id: a.actor.to_string(),
         };
-        events::emit(&self.outbox, tx.conn(), a.tenant, "quick_order_link", customer, event, &msg).await?;
+        self.outbox.emit(tx.conn(), a.tenant, "quick_order_link", customer, event, &msg).await?;
         Ok(())
     }
 

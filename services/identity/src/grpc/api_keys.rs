@@ -10,7 +10,6 @@ use uuid::Uuid;
 
 use super::{IdentityService, convert, parse_id};
 use crate::credentials::{new_api_key, sha256};
-use crate::events;
 use crate::store::{self, ApiKeyRow};
 
 fn require_admin(p: &Principal) -> Result<Uuid, AppError> {
@@ -62,7 +61,7 @@ impl IdentityService {
             scopes: row.scopes.clone(),
             actor_user_id: p.subject.to_string(),
         };
-        events::emit(&self.outbox, tx.conn(), tenant, "api_key", row.id, "created", &msg).await?;
+        self.outbox.emit(tx.conn(), tenant, "api_key", row.id, "created", &msg).await?;
         tx.commit().await?;
         Ok(pb::CreatedApiKey { key: Some(convert::api_key(&row)), secret })
     }
@@ -91,7 +90,7 @@ impl IdentityService {
             api_key_id: id.to_string(),
             actor_user_id: p.subject.to_string(),
         };
-        events::emit(&self.outbox, tx.conn(), tenant, "api_key", id, "revoked", &msg).await?;
+        self.outbox.emit(tx.conn(), tenant, "api_key", id, "revoked", &msg).await?;
         tx.commit().await?;
         Ok(pb::Empty {})
     }

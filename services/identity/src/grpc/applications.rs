@@ -99,7 +99,7 @@ impl IdentityService {
             parent_partner_id: app.parent_partner_id.map(|p| p.to_string()),
             language: app.language.clone(),
         };
-        events::emit(&self.outbox, tx.conn(), program.id, "application", app.id, "submitted", &msg).await?;
+        self.outbox.emit(tx.conn(), program.id, "application", app.id, "submitted", &msg).await?;
         if !program.settings.review_required {
             // P3: with review off, applicants are approved at once.
             self.approve(&mut tx, &mut app, None).await?;
@@ -166,7 +166,7 @@ impl IdentityService {
             language: app.language.clone(),
             actor_user_id: p.subject.to_string(),
         };
-        events::emit(&self.outbox, tx.conn(), tenant, "application", app.id, "rejected", &msg).await?;
+        self.outbox.emit(tx.conn(), tenant, "application", app.id, "rejected", &msg).await?;
         tx.commit().await?;
         Ok(convert::application(&app))
     }

@@ -261,7 +261,7 @@ impl IdentityService {
                 changed: changed.iter().map(|c| c.to_string()).collect(),
                 actor_user_id: p.subject.to_string(),
             };
-            events::emit(&self.outbox, tx.conn(), tenant, "partner", id, "updated", &msg).await?;
+            self.outbox.emit(tx.conn(), tenant, "partner", id, "updated", &msg).await?;
             if old.status != row.status {
                 // P5: attribution stops (or resumes) binding this partner's links.
                 let event = if row.status == PartnerStatus::Suspended.as_str() { "suspended" } else { "reactivated" };
@@ -271,7 +271,7 @@ impl IdentityService {
                     status: row.status.clone(),
                     actor_user_id: p.subject.to_string(),
                 };
-                events::emit(&self.outbox, tx.conn(), tenant, "partner", id, event, &msg).await?;
+                self.outbox.emit(tx.conn(), tenant, "partner", id, event, &msg).await?;
             }
         }
         tx.commit().await?;
@@ -307,7 +307,7 @@ impl IdentityService {
             partner_id: me.to_string(),
             expires_at: convert::ts(expires),
         };
-        events::emit(&self.outbox, tx.conn(), tenant, "invite", id, "created", &msg).await?;
+        self.outbox.emit(tx.conn(), tenant, "invite", id, "created", &msg).await?;
         tx.commit().await?;
         Ok(pb::Invite {
             id: id.to_string(),

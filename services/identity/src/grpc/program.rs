@@ -13,7 +13,6 @@ use super::{IdentityService, convert};
 use crate::credentials::{hash_password, sha256};
 use crate::domain::program::HoldPeriods;
 use crate::domain::{Email, Password, ProgramPatch, ProgramSettings, Slug, default_recruitment_plan, parse_name};
-use crate::events;
 use crate::store::{self, TenantRow, UserRow};
 
 impl IdentityService {
@@ -71,7 +70,7 @@ impl IdentityService {
             name: tenant.name.clone(),
             currency: tenant.settings.currency.code().into(),
         };
-        events::emit(&self.outbox, &mut tx, tenant.id, "tenant", tenant.id, "created", &msg).await?;
+        self.outbox.emit(&mut tx, tenant.id, "tenant", tenant.id, "created", &msg).await?;
         tx.commit().await?;
         Ok(pb::Tenant { id: tenant.id.to_string(), slug: tenant.slug, name: tenant.name, created_at: convert::ts(now) })
     }
@@ -152,7 +151,7 @@ impl IdentityService {
                 changed: changed.iter().map(|c| c.to_string()).collect(),
                 actor_user_id: p.subject.to_string(),
             };
-            events::emit(&self.outbox, tx.conn(), tenant, "program", tenant, "updated", &msg).await?;
+            self.outbox.emit(tx.conn(), tenant, "program", tenant, "updated", &msg).await?;
         }
         tx.commit().await?;
         Ok(convert::program(&t, &notices))

@@ -11,7 +11,6 @@ use uuid::Uuid;
 use super::{IdentityService, convert};
 use crate::credentials::{hash_password, verify_password};
 use crate::domain::{Email, Password, parse_language, parse_name, parse_phone};
-use crate::events;
 use crate::store::{self, UserRow};
 
 fn user(u: &UserRow) -> pb::User {
@@ -59,7 +58,7 @@ impl IdentityService {
         store::revoke_user_sessions(&mut tx, u.id, self.clock.now()).await?;
         if let Some(tenant) = u.tenant_id {
             let msg = ev::PasswordChanged { tenant_id: tenant.to_string(), user_id: u.id.to_string() };
-            events::emit(&self.outbox, &mut tx, tenant, "user", u.id, "password_changed", &msg).await?;
+            self.outbox.emit(&mut tx, tenant, "user", u.id, "password_changed", &msg).await?;
         }
         tx.commit().await?;
         Ok(pb::Empty {})
@@ -108,7 +107,7 @@ impl IdentityService {
             role: u.role.clone(),
             actor_user_id: p.subject.to_string(),
         };
-        events::emit(&self.outbox, tx.conn(), tenant, "user", u.id, "created", &msg).await?;
+        self.outbox.emit(tx.conn(), tenant, "user", u.id, "created", &msg).await?;
         tx.commit().await?;
         Ok(user(&u))
     }

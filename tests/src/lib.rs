@@ -103,6 +103,16 @@ impl TestSystem {
     /// Waits until an event whose subject (without the test prefix) ends with `suffix` is on the
     /// `context` stream, and returns its subject and CloudEvents headers.
     pub async fn wait_for_event(&self, context: &str, suffix: &str) -> (String, BTreeMap<String, String>) {
+        self.wait_for_event_about(context, suffix, None).await
+    }
+
+    /// Like [`Self::wait_for_event`], for the event about one aggregate (`ce-subject`) when given.
+    pub async fn wait_for_event_about(
+        &self,
+        context: &str,
+        suffix: &str,
+        about: Option<&str>,
+    ) -> (String, BTreeMap<String, String>) {
         let bus = platform::nats::Bus::connect(&self.env.config.nats, "e2e-reader").await.unwrap();
         for _ in 0..100 {
             if let Ok(mut stream) = bus.js.get_stream(bus.naming.stream(context)).await {
@@ -110,7 +120,9 @@ impl TestSystem {
                 for seq in 1..=n {
                     if let Ok(m) = stream.get_raw_message(seq).await {
                         let subject = bus.naming.strip(m.subject.as_str()).to_string();
-                        if subject.ends_with(suffix) {
+                        let about_it =
+                            about.is_none_or(|a| m.headers.get("ce-subject").is_some_and(|v| v.as_str() == a));
+                        if subject.ends_with(suffix) && about_it {
                             let headers = m
                                 .headers
                                 .iter()

@@ -109,11 +109,12 @@ pub async fn seed_demo(rt: &Runtime) -> anyhow::Result<Vec<String>> {
     let mut created = identity::seed::demo(&svc).await?;
     let crm_pool = customers::database(rt).await?;
     let crm = customers::service(rt, crm_pool.clone())?;
+    let (_, admin) = identity::seed::demo_admin(&svc).await?;
     for (i, email) in ["ana@demo.test", "bo@demo.test"].into_iter().enumerate() {
         let (tenant, partner, user) = identity::seed::demo_partner(&svc, email).await?;
-        let n = customers::seed::demo_for(&crm, tenant, partner, user, i).await?;
+        let n = customers::seed::demo_for(&crm, tenant, partner, user, admin, i).await?;
         if n > 0 {
-            created.push(format!("{n} customers with notes for {email}"));
+            created.push(format!("{n} customers with notes, and 4 leads, for {email}"));
         }
     }
     crm_pool.close().await;

@@ -163,3 +163,93 @@ mod tests {
         }
     }
 }
+
+string_enum!(
+    /// LE2
+    LeadStatus { Submitted = "submitted", InProgress = "in_progress", Won = "won", NotEligible = "not_eligible" }
+);
+
+impl LeadStatus {
+    /// LE2: `submitted → in_progress → won | not_eligible`; nothing else.
+    pub fn next(self) -> &'static [LeadStatus] {
+        match self {
+            LeadStatus::Submitted => &[LeadStatus::InProgress],
+            LeadStatus::InProgress => &[LeadStatus::Won, LeadStatus::NotEligible],
+            LeadStatus::Won | LeadStatus::NotEligible => &[],
+        }
+    }
+
+    pub fn move_to(self, to: LeadStatus) -> Result<LeadStatus, AppError> {
+        if self.next().contains(&to) {
+            return Ok(to);
+        }
+        let allowed: Vec<&str> = self.next().iter().map(|s| s.as_str()).collect();
+        let hint = if allowed.is_empty() { "none: the lead is closed".to_string() } else { allowed.join(" or ") };
+        Err(AppError::conflict(
+            "illegal_transition",
+            format!("a lead cannot go from {} to {}; allowed next: {hint}", self.as_str(), to.as_str()),
+        ))
+    }
+}
+
+/// LE1: a product line such as `plus` or `pos`.
+pub fn parse_product_line(field: &str, raw: &str) -> Result<String, AppError> {
+    let s = raw.trim().to_lowercase();
+    let ok = (1..=50).contains(&s.len())
+        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+    if ok { Ok(s) } else { Err(AppError::invalid(field, "must be 1–50 of a-z, 0-9, '-' or '_', e.g. plus or pos")) }
+}
+
+/// LE1: an http(s) URL; empty means none.
+pub fn parse_url(field: &str, raw: &str) -> Result<String, AppError> {
+    let s = raw.trim();
+    if s.is_empty() {
+        return Ok(String::new());
+    }
+    let rest = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://"));
+    let host = rest.map(|r| r.split(['/', '?', '#']).next().unwrap_or(""));
+    let ok = s.len() <= 2000
+        && !s.contains(char::is_whitespace)
+        && host.is_some_and(|h| h.contains('.') && !h.starts_with('.'));
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err(AppError::invalid(field, "must be an http(s) URL, e.g. https://example.com"))
+    }
+}
+
+#[cfg(test)]
+mod lead_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn le2_leads_move_submitted_in_progress_then_won_or_not_eligible_only() {
+        use LeadStatus::*;
+        assert_eq!(Submitted.move_to(InProgress).unwrap(), InProgress);
+        assert_eq!(InProgress.move_to(Won).unwrap(), Won);
+        assert_eq!(InProgress.move_to(NotEligible).unwrap(), NotEligible);
+        for (from, to) in [
+            (Submitted, Won),
+            (Submitted, NotEligible),
+            (Won, InProgress),
+            (NotEligible, Won),
+            (InProgress, Submitted),
+            (Won, Won),
+        ] {
+            let e = from.move_to(to).unwrap_err();
+            assert_eq!(e.code, "illegal_transition", "{from:?} -> {to:?}");
+        }
+        assert!(Submitted.move_to(Won).unwrap_err().message.contains("allowed next: in_progress"));
+    }
+
+    #[test]
+    fn le1_product_lines_and_urls() {
+        assert_eq!(parse_product_line("product_line", " POS ").unwrap(), "pos");
+        assert!(parse_product_line("product_line", "point of sale").is_err());
+        assert_eq!(parse_url("website_url", "https://shop.example.com/x").unwrap(), "https://shop.example.com/x");
+        for bad in ["example.com", "ftp://example.com", "https://", "https://localhost", "https://a b.com"] {
+            assert!(parse_url("website_url", bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -34,9 +34,10 @@ pub async fn demo_for(
     tenant: Uuid,
     partner: Uuid,
     user: Uuid,
+    admin: Uuid,
     offset: usize,
 ) -> anyhow::Result<usize> {
-    let access = Access { tenant, owner: Some(partner), actor: user };
+    let access = Access { tenant, owner: Some(partner), actor: user, role: platform::auth::Role::Partner };
     let mut tx = TenantTx::begin(&svc.pool, tenant).await?;
     let existing = store::list(
         &mut tx,
@@ -91,6 +92,37 @@ pub async fn demo_for(
             svc.create_link_impl(access, pb::CustomerRef { id: customer_id }).await?;
         }
         n += 1;
+    }
+    // Leads in every status (LE2), moved by the merchant.
+    let merchant = Access { tenant, owner: None, actor: admin, role: platform::auth::Role::MerchantAdmin };
+    let moves: [&[(&str, &str)]; 4] = [
+        &[],
+        &[("in_progress", "")],
+        &[("in_progress", ""), ("won", "pos-pro")],
+        &[("in_progress", ""), ("not_eligible", "")],
+    ];
+    for (i, steps) in moves.iter().enumerate() {
+        let company = ["Nuovo Bar", "Caffè Centrale", "Hotel Lago", "Chiosco Mare"][i];
+        let lead = pb::SubmitLeadRequest {
+            product_line: if i % 2 == 0 { "pos".into() } else { "plus".into() },
+            contact_name: "Giulia Bianchi".into(),
+            email: format!("giulia{offset}{i}@lead.test"),
+            company: format!("{company}{}", if offset > 0 { " II" } else { "" }),
+            website_url: format!("https://lead{offset}{i}.test"),
+            notes: "Met at the trade fair".into(),
+            wants_sales_support: i % 2 == 1,
+        };
+        let l = svc.submit_lead_impl(access, lead).await?;
+        for (status, plan) in steps.iter() {
+            let change = pb::ChangeLeadStatusRequest {
+                id: l.id.clone(),
+                status: (*status).into(),
+                plan: (*plan).into(),
+                revenue: if plan.is_empty() { String::new() } else { "2400.00".into() },
+                currency: "EUR".into(),
+            };
+            svc.change_lead_status_impl(merchant, change).await?;
+        }
     }
     Ok(n)
 }

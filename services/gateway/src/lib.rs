@@ -67,7 +67,7 @@ pub async fn run(rt: Runtime, listener: TcpListener) -> anyhow::Result<()> {
 
 /// The documented API. `/api/v1/_test/clock` exists only when the clock is manual.
 pub fn api_router(manual_clock: bool) -> OpenApiRouter<AppState> {
-    use routes::{api_keys, applications, auth, customers, partners, program, tenants, test_clock, users};
+    use routes::{api_keys, applications, auth, customers, leads, partners, program, tenants, test_clock, users};
     let api = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(auth::login))
         .routes(routes!(auth::refresh))
@@ -94,7 +94,12 @@ pub fn api_router(manual_clock: bool) -> OpenApiRouter<AppState> {
         .routes(routes!(customers::list_communications, customers::add_communication))
         .routes(routes!(customers::create_link, customers::revoke_link))
         .routes(routes!(customers::resolve_link))
-        .routes(routes!(customers::register_customer));
+        .routes(routes!(customers::register_customer))
+        .routes(routes!(leads::list_leads, leads::submit_lead))
+        .routes(routes!(leads::get_lead))
+        .routes(routes!(leads::change_status))
+        .routes(routes!(leads::assign_rep))
+        .routes(routes!(leads::list_referrals));
     if manual_clock { api.routes(routes!(test_clock::move_clock)) } else { api }
 }
 

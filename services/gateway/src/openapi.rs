@@ -51,6 +51,7 @@ impl Modify for BearerAuth {
         (name = "applications", description = "Joining a program (P1-P3)"),
         (name = "api-keys", description = "Integrator keys (A3)"),
         (name = "customers", description = "Customers and CRM (CU1-CU8)"),
+        (name = "leads", description = "Leads and referrals (LE1-LE6)"),
         (name = "testing", description = "Only with --clock manual"),
     )
 )]

@@ -197,3 +197,14 @@ pub async fn demo_partner(svc: &IdentityService, email: &str) -> anyhow::Result<
         store::partner_by_user(&mut conn, user.id).await?.ok_or_else(|| anyhow::anyhow!("{email} is not a partner"))?;
     Ok((partner.tenant_id, partner.id, user.id))
 }
+
+/// (tenant, user) of the demo program's admin, for seeding other services.
+pub async fn demo_admin(svc: &IdentityService) -> anyhow::Result<(Uuid, Uuid)> {
+    let mut conn = svc.pool.acquire().await?;
+    let (user, _) = store::users_by_email(&mut conn, ADMIN_EMAIL)
+        .await?
+        .into_iter()
+        .find(|(_, slug)| slug.as_deref() == Some(DEMO_PROGRAM))
+        .ok_or_else(|| anyhow::anyhow!("demo admin missing"))?;
+    Ok((user.tenant_id.unwrap_or_default(), user.id))
+}

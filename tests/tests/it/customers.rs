@@ -166,8 +166,8 @@ async fn cu6_a_merchant_sees_all_and_reassigns_with_an_event() {
     assert_eq!(moved["owner_partner_id"], bo_id.as_str());
     bo.get(&format!("/api/v1/customers/{cid}"), 200).await;
     ana.get(&format!("/api/v1/customers/{cid}"), 404).await;
-    let (_, headers) = sys.wait_for_event("customers", "customer.reassigned").await;
-    assert_eq!(headers["ce-subject"], cid);
+    let (_, headers) = sys.wait_for_event_about("customers", "customer.reassigned", Some(&cid)).await;
+    assert_eq!(headers["ce-type"], "partnerline.customers.customer.reassigned.v1");
     sys.stop().await;
 }
 
@@ -230,8 +230,8 @@ async fn l8_a_customer_registers_through_a_partner_link_and_the_code_travels_on(
         )
         .await;
     assert_eq!(c["owner_partner_id"], Value::Null, "attribution assigns it when it reads the event");
-    let (_, headers) = sys.wait_for_event("customers", "customer.registered").await;
-    assert_eq!(headers["ce-subject"], id(&c));
+    let (_, headers) = sys.wait_for_event_about("customers", "customer.registered", Some(&id(&c))).await;
+    assert_eq!(headers["ce-type"], "partnerline.customers.customer.registered.v1");
     let r = anon
         .expect_with(
             Method::POST,

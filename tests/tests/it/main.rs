@@ -3,3 +3,4 @@
 
 mod customers;
 mod foundation;
+mod leads;

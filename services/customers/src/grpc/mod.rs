@@ -3,6 +3,7 @@
 mod convert;
 mod crm;
 mod customers;
+mod leads;
 mod links;
 
 use std::sync::Arc;
@@ -43,6 +44,7 @@ pub(crate) struct Access {
     pub tenant: Uuid,
     pub owner: Option<Uuid>,
     pub actor: Uuid,
+    pub role: Role,
 }
 
 impl Access {
@@ -57,7 +59,7 @@ impl Access {
             }
             Role::PlatformAdmin => return Err(AppError::forbidden("sign in to a program to see its customers")),
         };
-        Ok(Access { tenant, owner, actor: p.subject })
+        Ok(Access { tenant, owner, actor: p.subject, role: p.role })
     }
 
     pub fn is_partner(&self) -> bool {
@@ -134,6 +136,24 @@ impl Customers for CustomersService {
     }
     async fn revoke_quick_order_link(&self, req: Request<pb::CustomerRef>) -> Reply<pb::Empty> {
         self.authed(req, true, |a, _, m| self.revoke_link_impl(a, m)).await
+    }
+    async fn submit_lead(&self, req: Request<pb::SubmitLeadRequest>) -> Reply<pb::Lead> {
+        self.authed(req, true, |a, _, m| self.submit_lead_impl(a, m)).await
+    }
+    async fn get_lead(&self, req: Request<pb::LeadRef>) -> Reply<pb::Lead> {
+        self.authed(req, false, |a, _, m| self.get_lead_impl(a, m)).await
+    }
+    async fn list_leads(&self, req: Request<pb::ListLeadsRequest>) -> Reply<pb::LeadPage> {
+        self.authed(req, false, |a, _, m| self.list_leads_impl(a, m)).await
+    }
+    async fn change_lead_status(&self, req: Request<pb::ChangeLeadStatusRequest>) -> Reply<pb::Lead> {
+        self.authed(req, true, |a, _, m| self.change_lead_status_impl(a, m)).await
+    }
+    async fn assign_sales_rep(&self, req: Request<pb::AssignSalesRepRequest>) -> Reply<pb::Lead> {
+        self.authed(req, true, |a, t, m| self.assign_sales_rep_impl(a, t, m)).await
+    }
+    async fn list_referrals(&self, req: Request<pb::ListReferralsRequest>) -> Reply<pb::ReferralPage> {
+        self.authed(req, false, |a, _, m| self.list_referrals_impl(a, m)).await
     }
     async fn resolve_quick_order_token(
         &self,

@@ -3,6 +3,7 @@
 //! are strings ("12.50"): a JSON number is refused, so no float ever enters.
 
 mod customers;
+mod leads;
 mod program;
 
 use std::collections::BTreeMap;
@@ -12,6 +13,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 pub use customers::*;
+pub use leads::*;
 pub use program::*;
 
 /// Distinguishes a field set to `null` (`Some(None)`) from a missing one (`None`).

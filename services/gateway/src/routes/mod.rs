@@ -6,6 +6,7 @@ pub mod applications;
 pub mod auth;
 pub mod customers;
 pub mod join_page;
+pub mod leads;
 pub mod partners;
 pub mod program;
 pub mod tenants;

@@ -1,0 +1,121 @@
+//! Leads and referrals (LE1-LE5): partners submit and follow their leads; the merchant moves
+//! them and assigns sales reps; won leads are the partner's referrals.
+
+use axum::Json;
+use axum::extract::State;
+use http::StatusCode;
+use partnerline_proto::customers::v1 as pb;
+use platform::AppError;
+
+use super::limit;
+use crate::auth::Caller;
+use crate::dto::{AssignSalesRep, ChangeLeadStatus, Lead, LeadQuery, Page, Referral, ReferralQuery, SubmitLead};
+use crate::openapi::ProblemDoc;
+use crate::problem::{ApiJson, ApiQuery, ResourceId, upstream};
+use crate::state::AppState;
+
+/// Leads, sortable by any column, filterable by status, searchable (LE4).
+#[utoipa::path(get, path = "/api/v1/leads", tag = "leads", security(("bearer" = [])), params(LeadQuery),
+    responses((status = 200, body = Page<Lead>), (status = 422, body = ProblemDoc)))]
+pub async fn list_leads(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<LeadQuery>,
+) -> Result<Json<Page<Lead>>, AppError> {
+    let descending = match q.order.as_deref() {
+        None | Some("desc") => true,
+        Some("asc") => false,
+        Some(_) => return Err(AppError::invalid("order", "must be asc or desc")),
+    };
+    let req = pb::ListLeadsRequest {
+        status: q.status,
+        q: q.q,
+        sort: q.sort.unwrap_or_default(),
+        descending,
+        limit: limit(q.limit),
+        cursor: q.cursor,
+    };
+    let page = s.customers().list_leads(caller.request(req)).await.map_err(upstream)?.into_inner();
+    Ok(Json(Page { items: page.items.into_iter().map(Into::into).collect(), next_cursor: page.next_cursor }))
+}
+
+/// A partner submits a lead (LE1).
+#[utoipa::path(post, path = "/api/v1/leads", tag = "leads", security(("bearer" = [])), request_body = SubmitLead,
+    responses((status = 201, body = Lead), (status = 403, body = ProblemDoc), (status = 422, body = ProblemDoc)))]
+pub async fn submit_lead(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiJson(b): ApiJson<SubmitLead>,
+) -> Result<(StatusCode, Json<Lead>), AppError> {
+    let req = pb::SubmitLeadRequest {
+        product_line: b.product_line,
+        contact_name: b.contact_name,
+        email: b.email,
+        company: b.company,
+        website_url: b.website_url,
+        notes: b.notes,
+        wants_sales_support: b.wants_sales_support,
+    };
+    let l = s.customers().submit_lead(caller.request(req)).await.map_err(upstream)?.into_inner();
+    Ok((StatusCode::CREATED, Json(l.into())))
+}
+
+/// A lead with its timeline.
+#[utoipa::path(get, path = "/api/v1/leads/{id}", tag = "leads", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = Lead), (status = 404, body = ProblemDoc)))]
+pub async fn get_lead(
+    State(s): State<AppState>,
+    caller: Caller,
+    ResourceId(id): ResourceId,
+) -> Result<Json<Lead>, AppError> {
+    let l = s.customers().get_lead(caller.request(pb::LeadRef { id })).await.map_err(upstream)?.into_inner();
+    Ok(Json(l.into()))
+}
+
+/// Move a lead (LE2): submitted → in_progress → won (with plan and revenue) or not_eligible.
+#[utoipa::path(post, path = "/api/v1/leads/{id}/status", tag = "leads", security(("bearer" = [])), params(("id" = String, Path)),
+    request_body = ChangeLeadStatus,
+    responses((status = 200, body = Lead), (status = 404, body = ProblemDoc), (status = 409, body = ProblemDoc), (status = 422, body = ProblemDoc)))]
+pub async fn change_status(
+    State(s): State<AppState>,
+    caller: Caller,
+    ResourceId(id): ResourceId,
+    ApiJson(b): ApiJson<ChangeLeadStatus>,
+) -> Result<Json<Lead>, AppError> {
+    let req =
+        pb::ChangeLeadStatusRequest { id, status: b.status, plan: b.plan, revenue: b.revenue, currency: b.currency };
+    let l = s.customers().change_lead_status(caller.request(req)).await.map_err(upstream)?.into_inner();
+    Ok(Json(l.into()))
+}
+
+/// Assign a sales rep (merchant admin); the partner then sees the rep's contact details.
+#[utoipa::path(post, path = "/api/v1/leads/{id}/sales-rep", tag = "leads", security(("bearer" = [])), params(("id" = String, Path)),
+    request_body = AssignSalesRep,
+    responses((status = 200, body = Lead), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc), (status = 422, body = ProblemDoc)))]
+pub async fn assign_rep(
+    State(s): State<AppState>,
+    caller: Caller,
+    ResourceId(id): ResourceId,
+    ApiJson(b): ApiJson<AssignSalesRep>,
+) -> Result<Json<Lead>, AppError> {
+    let l = s
+        .customers()
+        .assign_sales_rep(caller.request(pb::AssignSalesRepRequest { id, user_id: b.user_id }))
+        .await
+        .map_err(upstream)?
+        .into_inner();
+    Ok(Json(l.into()))
+}
+
+/// Won referrals with date, plan and revenue (LE5).
+#[utoipa::path(get, path = "/api/v1/referrals", tag = "leads", security(("bearer" = [])), params(ReferralQuery),
+    responses((status = 200, body = Page<Referral>)))]
+pub async fn list_referrals(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<ReferralQuery>,
+) -> Result<Json<Page<Referral>>, AppError> {
+    let req = pb::ListReferralsRequest { limit: limit(q.limit), cursor: q.cursor };
+    let page = s.customers().list_referrals(caller.request(req)).await.map_err(upstream)?.into_inner();
+    Ok(Json(Page { items: page.items.into_iter().map(Into::into).collect(), next_cursor: page.next_cursor }))
+}

@@ -28,16 +28,42 @@ pub fn scope(authorization: Option<&str>, method: &Method, path: &str) -> String
     hex::encode(Sha256::digest(format!("{} {method} {path}", authorization.unwrap_or("anonymous")).as_bytes()))
 }
 
+/// Hash of the request body. A JSON body is hashed in a canonical form (keys sorted, no
+/// whitespace), so a retry that spaces or orders its JSON differently is still the same request.
 pub fn request_hash(body: &[u8]) -> String {
-    hex::encode(Sha256::digest(body))
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(v) => hex::encode(Sha256::digest(canonical(&v).to_string().as_bytes())),
+        Err(_) => hex::encode(Sha256::digest(body)),
+    }
 }
+
+fn canonical(v: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            Value::Object(keys.into_iter().map(|k| (k.clone(), canonical(&m[k]))).collect())
+        }
+        Value::Array(a) => Value::Array(a.iter().map(canonical).collect()),
+        other => other.clone(),
+    }
+}
+
+/// Sessions and the test clock are never saved: a stored login response would keep live tokens.
+pub fn applies_to(path: &str) -> bool {
+    !(path.starts_with("/api/v1/auth/") || path == "/api/v1/me/password" || path.starts_with("/api/v1/_test/"))
+}
+
+/// A request still "in progress" after this long died (client gone, timeout): its key is free again.
+pub const ABANDONED_AFTER_SECS: i64 = 120;
 
 fn valid_key(key: &str) -> bool {
     (1..=255).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic())
 }
 
 pub async fn guard(State(s): State<AppState>, req: Request, next: Next) -> Response {
-    if req.method() != Method::POST {
+    if req.method() != Method::POST || !applies_to(req.uri().path()) {
         return next.run(req).await;
     }
     let Some(key) = req.headers().get(HEADER).map(|v| v.to_str().map(str::to_string)) else {
@@ -62,12 +88,21 @@ async fn run(s: &AppState, key: String, req: Request, next: Next) -> Result<Resp
     let now = s.clock.now();
 
     if !claim(&s.db, &scope, &key, &hash, now).await? {
-        let (saved_hash, status, body): (String, Option<i32>, Option<Vec<u8>>) =
+        let saved: Option<(String, Option<i32>, Option<Vec<u8>>)> =
             sqlx::query_as("SELECT request_hash, status, body FROM idempotency WHERE scope = $1 AND key = $2")
                 .bind(&scope)
                 .bind(&key)
-                .fetch_one(&s.db)
+                .fetch_optional(&s.db)
                 .await?;
+        // Gone between our claim and this read: another request just finished with it; retry.
+        let Some((saved_hash, status, body)) = saved else {
+            return Ok(problem(
+                StatusCode::CONFLICT,
+                "idempotency_in_progress",
+                "Conflict",
+                "a request with this key is still in progress; retry shortly",
+            ));
+        };
         if saved_hash != hash {
             return Err(AppError::invalid("Idempotency-Key", "this key was used with a different request")
                 .with_code("idempotency_key_reused"));
@@ -93,7 +128,7 @@ async fn run(s: &AppState, key: String, req: Request, next: Next) -> Result<Resp
     let (parts, body) = res.into_parts();
     let bytes =
         to_bytes(body, usize::MAX).await.map_err(|e| AppError::internal(anyhow::anyhow!("response body: {e}")))?;
-    if parts.status.is_server_error() {
+    if parts.status.is_server_error() || parts.status == StatusCode::TOO_MANY_REQUESTS {
         // Not an answer worth replaying: let the client retry for real.
         sqlx::query("DELETE FROM idempotency WHERE scope = $1 AND key = $2")
             .bind(&scope)
@@ -112,20 +147,21 @@ async fn run(s: &AppState, key: String, req: Request, next: Next) -> Result<Resp
     Ok(Response::from_parts(parts, Body::from(bytes)))
 }
 
-/// Takes the key for this request: a new row, or one older than the retention period. False
-/// when a live row exists.
+/// Takes the key for this request: a new row, one older than the retention period, or one left
+/// "in progress" by a request that died. False when a live row exists.
 async fn claim(db: &PgPool, scope: &str, key: &str, hash: &str, now: DateTime<Utc>) -> Result<bool, AppError> {
     let expired = now - chrono::Duration::hours(RETENTION_HOURS);
     let taken = sqlx::query(
         "INSERT INTO idempotency (scope, key, request_hash, created_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT (scope, key) DO UPDATE SET request_hash = EXCLUDED.request_hash, status = NULL, body = NULL, created_at = EXCLUDED.created_at
-         WHERE idempotency.created_at < $5",
+         WHERE idempotency.created_at < $5 OR (idempotency.status IS NULL AND idempotency.created_at < $6)",
     )
     .bind(scope)
     .bind(key)
     .bind(hash)
     .bind(now)
     .bind(expired)
+    .bind(now - chrono::Duration::seconds(ABANDONED_AFTER_SECS))
     .execute(db)
     .await?;
     Ok(taken.rows_affected() == 1)
@@ -156,7 +192,22 @@ mod tests {
         assert_ne!(a, scope(Some("Bearer a"), &Method::POST, "/api/v1/api-keys"));
         assert_eq!(a, scope(Some("Bearer a"), &Method::POST, "/api/v1/partners"));
         assert_eq!(request_hash(b"{}"), request_hash(b"{}"));
-        assert_ne!(request_hash(b"{}"), request_hash(b"{ }"));
+        assert_eq!(
+            request_hash(br#"{"a":1,"b":[{"y":2,"x":1}]}"#),
+            request_hash(br#"{ "b": [ {"x":1, "y":2} ], "a": 1 }"#)
+        );
+        assert_ne!(request_hash(br#"{"a":1}"#), request_hash(br#"{"a":2}"#));
+        assert_ne!(request_hash(b"not json"), request_hash(b"not  json"));
+    }
+
+    #[test]
+    fn sessions_are_never_saved() {
+        assert!(!applies_to("/api/v1/auth/login"));
+        assert!(!applies_to("/api/v1/auth/refresh"));
+        assert!(!applies_to("/api/v1/me/password"));
+        assert!(!applies_to("/api/v1/_test/clock"));
+        assert!(applies_to("/api/v1/partners"));
+        assert!(applies_to("/api/v1/programs/demo/applications"));
     }
 
     #[test]

@@ -168,6 +168,31 @@ async fn creating_with_an_idempotency_key_twice_creates_once() {
     let second = admin.expect_with(Method::POST, "/api/v1/partners", Some(&body), &key, 201).await;
     assert_eq!(first.body["id"], second.body["id"]);
     assert_eq!(second.headers.get("idempotent-replayed").map(|v| v.to_str().unwrap()), Some("true"));
+    let reordered = admin
+        .send(
+            Method::POST,
+            "/api/v1/partners",
+            Some(("application/json", r#"{ "password": "flo-password", "email": "flo@demo.test", "name": "Flo" }"#)),
+            &key,
+        )
+        .await;
+    assert_eq!(
+        (reordered.status, &reordered.body["id"]),
+        (201, &first.body["id"]),
+        "the same JSON, spaced and ordered differently"
+    );
+    // Sign-ins are never saved: a replay would hand out stored tokens.
+    let login = json!({ "email": "admin@demo.test", "password": "demo-admin" });
+    let l1 = sys
+        .client()
+        .expect_with(Method::POST, "/api/v1/auth/login", Some(&login), &[("Idempotency-Key", "login-1")], 200)
+        .await;
+    let l2 = sys
+        .client()
+        .expect_with(Method::POST, "/api/v1/auth/login", Some(&login), &[("Idempotency-Key", "login-1")], 200)
+        .await;
+    assert!(l2.headers.get("idempotent-replayed").is_none());
+    assert_ne!(l1.body["refresh_token"], l2.body["refresh_token"]);
     let other = json!({ "name": "Flo", "email": "flo2@demo.test", "password": "flo-password" });
     let r = admin.expect_with(Method::POST, "/api/v1/partners", Some(&other), &key, 422).await;
     assert_problem(&r, 422, "idempotency_key_reused", None);

@@ -233,6 +233,19 @@ impl Verifier {
     }
 }
 
+/// An opaque secret (refresh token, API key, invite or quick-order link): 256 random bits, base64url.
+pub fn random_token() -> String {
+    let mut b = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut b);
+    B64.encode(b)
+}
+
+/// What is stored of an opaque secret: its SHA-256, never the secret itself (A3, CU8).
+pub fn token_hash(token: &str) -> Vec<u8> {
+    use sha2::Digest;
+    sha2::Sha256::digest(token.as_bytes()).to_vec()
+}
+
 /// The bearer token in gRPC metadata, if any.
 pub fn bearer(md: &tonic::metadata::MetadataMap) -> Option<&str> {
     md.get("authorization")?.to_str().ok()?.strip_prefix("Bearer ").map(str::trim)

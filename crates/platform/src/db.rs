@@ -72,6 +72,12 @@ pub async fn migrate(pool: &PgPool, mut service: Migrator) -> anyhow::Result<()>
     Ok(())
 }
 
+/// A `LIKE`/`ILIKE` pattern matching `text` anywhere, with its wildcards escaped, so a search for
+/// "50%" finds "50%" and not "500".
+pub fn contains_pattern(text: &str) -> String {
+    format!("%{}%", text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))
+}
+
 fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(s), Some(at)) if at > s => format!("{}://***{}", &url[..s], &url[at..]),
@@ -110,6 +116,12 @@ impl TenantTx {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn search_patterns_escape_wildcards() {
+        assert_eq!(contains_pattern("ana"), "%ana%");
+        assert_eq!(contains_pattern(r"50%_off\"), r"%50\%\_off\\%");
+    }
 
     #[test]
     fn urls_are_redacted_in_errors() {

@@ -176,7 +176,7 @@ pub struct CustomerFilter {
 #[tracing::instrument(skip_all)]
 pub async fn list(tx: &mut TenantTx, f: &CustomerFilter) -> Result<Vec<CustomerCard>, sqlx::Error> {
     let tenant = tx.tenant();
-    let q = f.q.as_ref().map(|q| format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
+    let q = f.q.as_deref().map(platform::db::contains_pattern);
     sqlx::query_as(&format!(
         "{CARD} WHERE c.tenant_id = $1 AND c.deleted_at IS NULL
            AND ($2::text IS NULL OR c.search LIKE $2)
@@ -522,7 +522,7 @@ pub struct LeadFilter {
 #[tracing::instrument(skip_all)]
 pub async fn list_leads(tx: &mut TenantTx, f: &LeadFilter) -> Result<Vec<LeadRow>, sqlx::Error> {
     let tenant = tx.tenant();
-    let q = f.q.as_ref().map(|q| format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
+    let q = f.q.as_deref().map(platform::db::contains_pattern);
     // `sort` comes from a fixed list, never from the client's text.
     let sql = format!(
         "SELECT * FROM leads WHERE tenant_id = $1 AND ($2::uuid IS NULL OR partner_id = $2)

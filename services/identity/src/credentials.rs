@@ -3,10 +3,6 @@
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use rand::RngCore;
-use sha2::{Digest, Sha256};
 
 /// Hashes a password with argon2id (memory cost from `auth.argon2_memory_kib`) off the async
 /// runtime's threads.
@@ -43,16 +39,7 @@ fn hasher(memory_kib: u32) -> anyhow::Result<Argon2<'static>> {
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
-/// 256 random bits, base64url.
-pub fn random_token() -> String {
-    let mut b = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut b);
-    B64.encode(b)
-}
-
-pub fn sha256(token: &str) -> Vec<u8> {
-    Sha256::digest(token.as_bytes()).to_vec()
-}
+pub use platform::auth::{random_token, token_hash as sha256};
 
 /// An API key: `plk_<8-char prefix>_<secret>`. The prefix is shown in listings so a key can be
 /// recognised; only the hash of the whole key is stored.
@@ -65,6 +52,9 @@ pub fn new_api_key() -> (String, String) {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+
     use super::*;
 
     #[tokio::test]

@@ -329,7 +329,7 @@ pub struct PartnerFilter {
 #[tracing::instrument(skip_all)]
 pub async fn list_partners(tx: &mut TenantTx, f: &PartnerFilter) -> Result<Vec<PartnerRow>, sqlx::Error> {
     let tenant = tx.tenant();
-    let q = f.q.as_ref().map(|q| format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
+    let q = f.q.as_deref().map(platform::db::contains_pattern);
     sqlx::query_as(
         "WITH RECURSIVE team AS (
              SELECT id FROM partners WHERE tenant_id = $1 AND parent_partner_id = $5

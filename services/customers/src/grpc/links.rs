@@ -2,27 +2,14 @@
 //! its hash), regenerated or revoked at will. Resolving it needs no login, so every failure
 //! looks the same and lookups are rate-limited per client.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use partnerline_proto::customers::v1 as pb;
 use partnerline_proto::events::v1 as ev;
 use platform::AppError;
+use platform::auth::{random_token as new_token, token_hash as hash};
 use platform::db::TenantTx;
-use rand::RngCore;
-use sha2::{Digest, Sha256};
 
 use super::{Access, CustomersService, convert, parse_id};
 use crate::store;
-
-fn new_token() -> String {
-    let mut b = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut b);
-    B64.encode(b)
-}
-
-fn hash(token: &str) -> Vec<u8> {
-    Sha256::digest(token.as_bytes()).to_vec()
-}
 
 impl CustomersService {
     pub(crate) async fn create_link_impl(

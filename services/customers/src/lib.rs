@@ -1,7 +1,7 @@
 //! Customers: the CRM of partners and merchants (customers, notes, communication log),
 //! quick-order links and registration. Owns the `partnerline_customers` database and the
 //! `CUSTOMERS` stream; asks identity (over gRPC, with the caller's token) only whether a partner
-//! exists. Leads and B2B groups arrive next (see the closing note).
+//! exists.
 
 pub mod domain;
 pub mod events;

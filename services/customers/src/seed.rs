@@ -39,11 +39,8 @@ pub async fn demo_for(
 ) -> anyhow::Result<usize> {
     let access = Access { tenant, owner: Some(partner), actor: user, role: platform::auth::Role::Partner };
     let mut tx = TenantTx::begin(&svc.pool, tenant).await?;
-    let existing = store::list(
-        &mut tx,
-        &CustomerFilter { q: None, status: None, temperature: None, owner: Some(partner), before: None, limit: 1 },
-    )
-    .await?;
+    let existing =
+        store::list(&mut tx, &CustomerFilter { owner: Some(partner), limit: 1, ..Default::default() }).await?;
     tx.commit().await?;
     if !existing.is_empty() {
         return Ok(0);

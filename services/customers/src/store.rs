@@ -55,6 +55,7 @@ pub struct CustomerCard {
     pub note_created_at: Option<DateTime<Utc>>,
     pub note_updated_at: Option<DateTime<Utc>>,
     pub has_link: bool,
+    pub group_name: Option<String>,
 }
 
 impl CustomerCard {
@@ -82,18 +83,28 @@ pub struct CommunicationRow {
     pub created_at: DateTime<Utc>,
 }
 
-const CARD: &str =
-    "SELECT c.id, c.tenant_id, c.name, c.vat_number, c.contact_person, c.email, c.phone, c.address, c.status,
-        c.temperature, c.discount_percent, c.currency, c.language, c.owner_partner_id, c.group_id, c.is_business,
-        c.approval, c.created_at, c.updated_at,
-        n.id AS note_id, n.priority AS note_priority, n.body AS note_body, n.author_user_id AS note_author,
-        n.created_at AS note_created_at, n.updated_at AS note_updated_at,
-        EXISTS (SELECT 1 FROM quick_order_links l WHERE l.customer_id = c.id) AS has_link
-    FROM customers c
-    LEFT JOIN LATERAL (
-        SELECT * FROM notes WHERE notes.tenant_id = c.tenant_id AND notes.customer_id = c.id
-        ORDER BY priority_rank, created_at DESC, id DESC LIMIT 1
-    ) n ON true";
+/// A customer's columns, on the alias `c`: every query that reads a `CustomerRow` selects these.
+const COLUMNS: &str =
+    "c.id, c.tenant_id, c.name, c.vat_number, c.contact_person, c.email, c.phone, c.address, c.status,
+    c.temperature, c.discount_percent, c.currency, c.language, c.owner_partner_id, c.group_id, c.is_business,
+    c.approval, c.created_at, c.updated_at";
+
+fn card_query(condition: &str) -> String {
+    format!(
+        "SELECT {COLUMNS},
+            n.id AS note_id, n.priority AS note_priority, n.body AS note_body, n.author_user_id AS note_author,
+            n.created_at AS note_created_at, n.updated_at AS note_updated_at,
+            EXISTS (SELECT 1 FROM quick_order_links l WHERE l.customer_id = c.id) AS has_link,
+            g.name AS group_name
+        FROM customers c
+        LEFT JOIN LATERAL (
+            SELECT * FROM notes WHERE notes.tenant_id = c.tenant_id AND notes.customer_id = c.id
+            ORDER BY priority_rank, created_at DESC, id DESC LIMIT 1
+        ) n ON true
+        LEFT JOIN customer_groups g ON g.tenant_id = c.tenant_id AND g.id = c.group_id
+        WHERE {condition}"
+    )
+}
 
 #[tracing::instrument(skip_all)]
 pub async fn insert_customer(tx: &mut TenantTx, c: &CustomerRow) -> Result<(), sqlx::Error> {
@@ -131,8 +142,8 @@ pub async fn insert_customer(tx: &mut TenantTx, c: &CustomerRow) -> Result<(), s
 #[tracing::instrument(skip_all)]
 pub async fn card(tx: &mut TenantTx, id: Uuid, owner: Option<Uuid>) -> Result<Option<CustomerCard>, sqlx::Error> {
     let tenant = tx.tenant();
-    sqlx::query_as(&format!(
-        "{CARD} WHERE c.tenant_id = $1 AND c.id = $2 AND c.deleted_at IS NULL AND ($3::uuid IS NULL OR c.owner_partner_id = $3)"
+    sqlx::query_as(&card_query(
+        "c.tenant_id = $1 AND c.id = $2 AND c.deleted_at IS NULL AND ($3::uuid IS NULL OR c.owner_partner_id = $3)",
     ))
     .bind(tenant)
     .bind(id)
@@ -149,12 +160,11 @@ pub async fn customer_for_update(
     owner: Option<Uuid>,
 ) -> Result<Option<CustomerRow>, sqlx::Error> {
     let tenant = tx.tenant();
-    sqlx::query_as(
-        "SELECT id, tenant_id, name, vat_number, contact_person, email, phone, address, status, temperature, discount_percent,
-                currency, language, owner_partner_id, group_id, is_business, approval, created_at, updated_at
-         FROM customers WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL AND ($3::uuid IS NULL OR owner_partner_id = $3)
-         FOR UPDATE",
-    )
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM customers c
+         WHERE c.tenant_id = $1 AND c.id = $2 AND c.deleted_at IS NULL AND ($3::uuid IS NULL OR c.owner_partner_id = $3)
+         FOR UPDATE OF c"
+    ))
     .bind(tenant)
     .bind(id)
     .bind(owner)
@@ -162,6 +172,7 @@ pub async fn customer_for_update(
     .await
 }
 
+#[derive(Debug, Default)]
 pub struct CustomerFilter {
     /// Lower-cased part of a name, email or phone.
     pub q: Option<String>,
@@ -171,20 +182,24 @@ pub struct CustomerFilter {
     /// Ids below this one (the list is newest first).
     pub before: Option<Uuid>,
     pub limit: i64,
+    pub approval: Option<String>,
+    pub group: Option<Uuid>,
 }
 
 #[tracing::instrument(skip_all)]
 pub async fn list(tx: &mut TenantTx, f: &CustomerFilter) -> Result<Vec<CustomerCard>, sqlx::Error> {
     let tenant = tx.tenant();
     let q = f.q.as_deref().map(platform::db::contains_pattern);
-    sqlx::query_as(&format!(
-        "{CARD} WHERE c.tenant_id = $1 AND c.deleted_at IS NULL
+    sqlx::query_as(&card_query(
+        "c.tenant_id = $1 AND c.deleted_at IS NULL
            AND ($2::text IS NULL OR c.search LIKE $2)
            AND ($3::text IS NULL OR c.status = $3)
            AND ($4::text IS NULL OR c.temperature = $4)
            AND ($5::uuid IS NULL OR c.owner_partner_id = $5)
            AND ($6::uuid IS NULL OR c.id < $6)
-         ORDER BY c.id DESC LIMIT $7"
+           AND ($8::text IS NULL OR c.approval = $8)
+           AND ($9::uuid IS NULL OR c.group_id = $9)
+         ORDER BY c.id DESC LIMIT $7",
     ))
     .bind(tenant)
     .bind(q)
@@ -193,6 +208,8 @@ pub async fn list(tx: &mut TenantTx, f: &CustomerFilter) -> Result<Vec<CustomerC
     .bind(f.owner)
     .bind(f.before)
     .bind(f.limit)
+    .bind(&f.approval)
+    .bind(f.group)
     .fetch_all(tx.conn())
     .await
 }
@@ -203,7 +220,7 @@ pub async fn update_customer(tx: &mut TenantTx, c: &CustomerRow) -> Result<(), s
     sqlx::query(
         "UPDATE customers SET name = $3, vat_number = $4, contact_person = $5, email = $6, phone = $7, address = $8,
              status = $9, temperature = $10, discount_percent = $11, currency = $12, language = $13, owner_partner_id = $14,
-             updated_at = $15
+             updated_at = $15, group_id = $16, approval = $17
          WHERE tenant_id = $1 AND id = $2",
     )
     .bind(tenant)
@@ -221,6 +238,8 @@ pub async fn update_customer(tx: &mut TenantTx, c: &CustomerRow) -> Result<(), s
     .bind(&c.language)
     .bind(c.owner_partner_id)
     .bind(c.updated_at)
+    .bind(c.group_id)
+    .bind(&c.approval)
     .execute(tx.conn())
     .await?;
     Ok(())
@@ -382,13 +401,11 @@ pub async fn delete_link(tx: &mut TenantTx, customer: Uuid) -> Result<bool, sqlx
 /// The live customer a token belongs to (any tenant: the token is the credential).
 #[tracing::instrument(skip_all)]
 pub async fn customer_by_token(conn: &mut PgConnection, hash: &[u8]) -> Result<Option<CustomerRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT c.id, c.tenant_id, c.name, c.vat_number, c.contact_person, c.email, c.phone, c.address, c.status, c.temperature,
-                c.discount_percent, c.currency, c.language, c.owner_partner_id, c.group_id, c.is_business, c.approval,
-                c.created_at, c.updated_at
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS}
          FROM quick_order_links l JOIN customers c ON c.id = l.customer_id AND c.tenant_id = l.tenant_id
-         WHERE l.token_hash = $1 AND c.deleted_at IS NULL",
-    )
+         WHERE l.token_hash = $1 AND c.deleted_at IS NULL AND c.approval = 'active'"
+    ))
     .bind(hash)
     .fetch_optional(conn)
     .await
@@ -598,4 +615,150 @@ pub async fn lead_events(tx: &mut TenantTx, lead: Uuid) -> Result<Vec<LeadEventR
         .bind(lead)
         .fetch_all(tx.conn())
         .await
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct GroupRow {
+    pub id: Uuid,
+    pub name: String,
+    pub partner_id: Option<Uuid>,
+    pub customer_count: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+const GROUP: &str = "SELECT g.id, g.name, g.partner_id, g.created_at, g.updated_at,
+        (SELECT count(*) FROM customers c
+         WHERE c.tenant_id = g.tenant_id AND c.group_id = g.id AND c.deleted_at IS NULL) AS customer_count
+    FROM customer_groups g";
+
+/// Inserts a group; `false` when the program already has one of that name (any case).
+#[tracing::instrument(skip_all)]
+pub async fn insert_group(
+    tx: &mut TenantTx,
+    id: Uuid,
+    name: &str,
+    partner: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let tenant = tx.tenant();
+    let r = sqlx::query(
+        "INSERT INTO customer_groups (id, tenant_id, name, partner_id, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT DO NOTHING",
+    )
+    .bind(id)
+    .bind(tenant)
+    .bind(name)
+    .bind(partner)
+    .bind(now)
+    .execute(tx.conn())
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn group(tx: &mut TenantTx, id: Uuid) -> Result<Option<GroupRow>, sqlx::Error> {
+    let tenant = tx.tenant();
+    sqlx::query_as(&format!("{GROUP} WHERE g.tenant_id = $1 AND g.id = $2"))
+        .bind(tenant)
+        .bind(id)
+        .fetch_optional(tx.conn())
+        .await
+}
+
+/// Locks a group while it or its customers change.
+#[tracing::instrument(skip_all)]
+pub async fn group_for_update(tx: &mut TenantTx, id: Uuid) -> Result<Option<GroupRow>, sqlx::Error> {
+    let tenant = tx.tenant();
+    sqlx::query_as(&format!("{GROUP} WHERE g.tenant_id = $1 AND g.id = $2 FOR UPDATE OF g"))
+        .bind(tenant)
+        .bind(id)
+        .fetch_optional(tx.conn())
+        .await
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn groups(tx: &mut TenantTx) -> Result<Vec<GroupRow>, sqlx::Error> {
+    let tenant = tx.tenant();
+    sqlx::query_as(&format!("{GROUP} WHERE g.tenant_id = $1 ORDER BY lower(g.name), g.id"))
+        .bind(tenant)
+        .fetch_all(tx.conn())
+        .await
+}
+
+/// Renames or reassigns a group; `false` when the new name is taken.
+#[tracing::instrument(skip_all)]
+pub async fn update_group(
+    tx: &mut TenantTx,
+    id: Uuid,
+    name: &str,
+    partner: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let tenant = tx.tenant();
+    let r = sqlx::query(
+        "UPDATE customer_groups SET name = $3, partner_id = $4, updated_at = $5
+         WHERE tenant_id = $1 AND id = $2
+           AND NOT EXISTS (SELECT 1 FROM customer_groups o WHERE o.tenant_id = $1 AND o.id <> $2 AND lower(o.name) = lower($3))",
+    )
+    .bind(tenant)
+    .bind(id)
+    .bind(name)
+    .bind(partner)
+    .bind(now)
+    .execute(tx.conn())
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Hands every live customer of a group to `partner`; returns the customers whose owner changed,
+/// as they are now, with their previous owner.
+#[tracing::instrument(skip_all)]
+pub async fn reassign_group(
+    tx: &mut TenantTx,
+    group: Uuid,
+    partner: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Vec<(CustomerRow, Option<Uuid>)>, sqlx::Error> {
+    #[derive(FromRow)]
+    struct Moved {
+        #[sqlx(flatten)]
+        customer: CustomerRow,
+        previous_owner: Option<Uuid>,
+    }
+    let tenant = tx.tenant();
+    let rows: Vec<Moved> = sqlx::query_as(&format!(
+        "WITH moved AS (
+             SELECT id, owner_partner_id AS previous_owner FROM customers
+             WHERE tenant_id = $1 AND group_id = $2 AND deleted_at IS NULL AND owner_partner_id IS DISTINCT FROM $3
+             FOR UPDATE
+         )
+         UPDATE customers c SET owner_partner_id = $3, updated_at = $4
+         FROM moved WHERE c.tenant_id = $1 AND c.id = moved.id
+         RETURNING {COLUMNS}, moved.previous_owner"
+    ))
+    .bind(tenant)
+    .bind(group)
+    .bind(partner)
+    .bind(now)
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(rows.into_iter().map(|m| (m.customer, m.previous_owner)).collect())
+}
+
+/// Deletes a group; its customers (live or deleted) leave it and keep their owner.
+#[tracing::instrument(skip_all)]
+pub async fn delete_group(tx: &mut TenantTx, id: Uuid) -> Result<(), sqlx::Error> {
+    let tenant = tx.tenant();
+    sqlx::query("UPDATE customers SET group_id = NULL WHERE tenant_id = $1 AND group_id = $2")
+        .bind(tenant)
+        .bind(id)
+        .execute(tx.conn())
+        .await?;
+    sqlx::query("DELETE FROM customer_groups WHERE tenant_id = $1 AND id = $2")
+        .bind(tenant)
+        .bind(id)
+        .execute(tx.conn())
+        .await?;
+    Ok(())
 }

@@ -122,6 +122,12 @@ pub async fn tenant_by_slug(conn: &mut PgConnection, slug: &str) -> Result<Optio
     sqlx::query_as("SELECT * FROM tenants WHERE slug = $1").bind(slug).fetch_optional(conn).await
 }
 
+/// A tenant by id, outside any tenant transaction (public pages of other services).
+#[tracing::instrument(skip_all)]
+pub async fn tenant_by_id(conn: &mut PgConnection, id: Uuid) -> Result<Option<TenantRow>, sqlx::Error> {
+    sqlx::query_as("SELECT * FROM tenants WHERE id = $1").bind(id).fetch_optional(conn).await
+}
+
 #[tracing::instrument(skip_all)]
 pub async fn tenant(tx: &mut TenantTx) -> Result<Option<TenantRow>, sqlx::Error> {
     let id = tx.tenant();

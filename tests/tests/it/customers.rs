@@ -311,7 +311,7 @@ async fn cu6_a2_authorization_matrix_over_every_customer_endpoint() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 11, "every customer endpoint was tried");
+    assert_eq!(checked, 12, "every customer endpoint was tried");
     let after = ana.get(&format!("/api/v1/customers/{cid}"), 200).await;
     assert_eq!(after["name"], "Ana's own");
     assert!(after["has_quick_order_link"].as_bool().unwrap());
@@ -346,5 +346,171 @@ async fn cu8_quick_order_lookups_are_rate_limited_per_client() {
     assert_eq!(anon.send(Method::GET, &url, None, &[("x-forwarded-for", "198.51.100.1")]).await.status, 200);
     sys.clock.advance(chrono::Duration::seconds(61));
     assert_eq!(anon.send(Method::GET, &url, None, &guess).await.status, 200);
+    sys.stop().await;
+}
+
+/// CU7: a group assigned to a partner makes its customers that partner's, present and future;
+/// moving the group moves them all, each with `customer.reassigned`.
+#[tokio::test]
+async fn cu7_groups_assigned_to_partners_carry_their_customers() {
+    let sys = TestSystem::start().await;
+    let pia = partner(&sys, "pia@demo.test").await;
+    let quin = partner(&sys, "quin@demo.test").await;
+    let pia_id = pia.get("/api/v1/me", 200).await["partner"]["id"].as_str().unwrap().to_string();
+    let quin_id = quin.get("/api/v1/me", 200).await["partner"]["id"].as_str().unwrap().to_string();
+    let admin = sys.demo_admin().await;
+
+    let g = admin.post("/api/v1/customer-groups", &json!({ "name": "Retail North", "partner_id": pia_id }), 201).await;
+    let gid = id(&g);
+    assert_eq!(g["partner_id"], pia_id.as_str());
+    let r = admin
+        .expect_with(Method::POST, "/api/v1/customer-groups", Some(&json!({ "name": "retail north" })), &[], 409)
+        .await;
+    assert_problem(&r, 409, "group_name_taken", Some("name"));
+    let r = admin
+        .expect_with(
+            Method::POST,
+            "/api/v1/customer-groups",
+            Some(&json!({ "name": "Ghosts", "partner_id": "01900000-0000-7000-8000-000000000000" })),
+            &[],
+            422,
+        )
+        .await;
+    assert_problem(&r, 422, "invalid_field", Some("partner_id"));
+
+    // A customer put in the group belongs to the group's partner, and says which group it is in.
+    let a = admin.post("/api/v1/customers", &json!({ "name": "Shop A", "group_id": gid }), 201).await;
+    assert_eq!(a["owner_partner_id"], pia_id.as_str());
+    assert_eq!(a["group_name"], "Retail North");
+    let r = admin
+        .expect_with(
+            Method::POST,
+            "/api/v1/customers",
+            Some(&json!({ "name": "Shop X", "group_id": gid, "owner_partner_id": quin_id })),
+            &[],
+            422,
+        )
+        .await;
+    assert_problem(&r, 422, "invalid_field", Some("owner_partner_id"));
+    let b = quin.post("/api/v1/customers", &json!({ "name": "Shop B" }), 201).await;
+    let moved = admin.patch(&format!("/api/v1/customers/{}", id(&b)), &json!({ "group_id": gid }), 200).await;
+    assert_eq!(moved["owner_partner_id"], pia_id.as_str(), "joining the group hands the customer to its partner");
+    pia.get(&format!("/api/v1/customers/{}", id(&b)), 200).await;
+    quin.get(&format!("/api/v1/customers/{}", id(&b)), 404).await;
+    let listed = admin.get(&format!("/api/v1/customers?group_id={gid}"), 200).await;
+    assert_eq!(listed["items"].as_array().unwrap().len(), 2);
+    assert_eq!(admin.get(&format!("/api/v1/customer-groups/{gid}"), 200).await["customer_count"], 2);
+
+    // Partners neither see nor manage groups, nor put their customers in one.
+    let r = pia.expect_with(Method::GET, "/api/v1/customer-groups", None, &[], 403).await;
+    assert_problem(&r, 403, "forbidden", None);
+    let r = pia
+        .expect_with(
+            Method::PATCH,
+            &format!("/api/v1/customers/{}", id(&a)),
+            Some(&json!({ "group_id": null })),
+            &[],
+            403,
+        )
+        .await;
+    assert_problem(&r, 403, "forbidden", Some("group_id"));
+
+    // Reassigning the group moves every customer in it.
+    let g = admin.patch(&format!("/api/v1/customer-groups/{gid}"), &json!({ "partner_id": quin_id }), 200).await;
+    assert_eq!(g["partner_id"], quin_id.as_str());
+    for c in [&a, &b] {
+        quin.get(&format!("/api/v1/customers/{}", id(c)), 200).await;
+        pia.get(&format!("/api/v1/customers/{}", id(c)), 404).await;
+        sys.wait_for_event_about("customers", "customer.reassigned", Some(&id(c))).await;
+    }
+    sys.wait_for_event_about("customers", "group.updated", Some(&gid)).await;
+
+    // Unassigning leaves owners as they are; deleting takes customers out of the group.
+    admin.patch(&format!("/api/v1/customer-groups/{gid}"), &json!({ "partner_id": null }), 200).await;
+    quin.get(&format!("/api/v1/customers/{}", id(&a)), 200).await;
+    admin.delete(&format!("/api/v1/customer-groups/{gid}"), 204).await;
+    let a = quin.get(&format!("/api/v1/customers/{}", id(&a)), 200).await;
+    assert_eq!(a["group_id"], Value::Null);
+    admin.get(&format!("/api/v1/customer-groups/{gid}"), 404).await;
+    assert_eq!(admin.get("/api/v1/customer-groups", 200).await["items"].as_array().unwrap().len(), 0);
+    sys.stop().await;
+}
+
+/// CU7: with business approval on, business customers added by partners or registering through a
+/// link wait in `pending_approval` until the merchant approves them and picks the partner. New
+/// customers default to the program currency.
+#[tokio::test]
+async fn cu7_business_customers_wait_for_the_merchant_to_approve_and_pick_the_partner() {
+    let sys = TestSystem::start().await;
+    let pia = partner(&sys, "pia@demo.test").await;
+    let quin = partner(&sys, "quin@demo.test").await;
+    let quin_id = quin.get("/api/v1/me", 200).await["partner"]["id"].as_str().unwrap().to_string();
+    let admin = sys.demo_admin().await;
+    admin
+        .patch(
+            "/api/v1/program",
+            &json!({ "settings": { "business_customer_approval": true, "currency": "PLN" } }),
+            200,
+        )
+        .await;
+
+    let person = pia.post("/api/v1/customers", &json!({ "name": "Just a person" }), 201).await;
+    assert_eq!(person["approval"], "active");
+    assert_eq!(person["currency"], "PLN", "the program currency is the default");
+    let biz =
+        pia.post("/api/v1/customers", &json!({ "name": "Big Co", "is_business": true, "currency": "EUR" }), 201).await;
+    assert_eq!(biz["approval"], "pending_approval");
+    assert_eq!(biz["currency"], "EUR");
+    let bid = id(&biz);
+    // Nothing is sold to it before approval.
+    let r = pia
+        .expect_with(Method::POST, &format!("/api/v1/customers/{bid}/quick-order-link"), Some(&json!({})), &[], 409)
+        .await;
+    assert_problem(&r, 409, "customer_pending_approval", None);
+    let r =
+        pia.expect_with(Method::POST, &format!("/api/v1/customers/{bid}/approve"), Some(&json!({})), &[], 403).await;
+    assert_problem(&r, 403, "forbidden", None);
+    let mine = admin.post("/api/v1/customers", &json!({ "name": "Merchant's own Co", "is_business": true }), 201).await;
+    assert_eq!(mine["approval"], "active", "the merchant approves what it adds");
+
+    let registered = sys
+        .client()
+        .post(
+            "/api/v1/programs/demo/customers",
+            &json!({ "name": "Signed Up Ltd", "email": "ltd@x.test", "is_business": true, "vat_number": " PL123 " }),
+            201,
+        )
+        .await;
+    assert_eq!(registered["approval"], "pending_approval");
+    assert_eq!(registered["currency"], "PLN");
+    let rid = id(&registered);
+
+    let queue = admin.get("/api/v1/customers?approval=pending_approval", 200).await;
+    let ids: Vec<_> = queue["items"].as_array().unwrap().iter().map(id).collect();
+    assert_eq!(ids, vec![rid.clone(), bid.clone()], "the approval queue, newest first");
+    let r = admin.expect_with(Method::GET, "/api/v1/customers?approval=maybe", None, &[], 422).await;
+    assert_problem(&r, 422, "invalid_field", Some("approval"));
+
+    // The registered one has no partner yet: the approver must pick one.
+    let r =
+        admin.expect_with(Method::POST, &format!("/api/v1/customers/{rid}/approve"), Some(&json!({})), &[], 422).await;
+    assert_problem(&r, 422, "invalid_field", Some("owner_partner_id"));
+    let ok =
+        admin.post(&format!("/api/v1/customers/{rid}/approve"), &json!({ "owner_partner_id": quin_id }), 200).await;
+    assert_eq!(ok["approval"], "active");
+    assert_eq!(ok["owner_partner_id"], quin_id.as_str());
+    quin.get(&format!("/api/v1/customers/{rid}"), 200).await;
+    sys.wait_for_event_about("customers", "customer.approved", Some(&rid)).await;
+    // Pia's keeps Pia when the approver does not pick another.
+    let ok = admin.post(&format!("/api/v1/customers/{bid}/approve"), &json!({}), 200).await;
+    assert_eq!(ok["approval"], "active");
+    let r =
+        admin.expect_with(Method::POST, &format!("/api/v1/customers/{bid}/approve"), Some(&json!({})), &[], 409).await;
+    assert_problem(&r, 409, "not_pending", None);
+    pia.post(&format!("/api/v1/customers/{bid}/quick-order-link"), &json!({}), 201).await;
+    assert_eq!(
+        admin.get("/api/v1/customers?approval=pending_approval", 200).await["items"].as_array().unwrap().len(),
+        0
+    );
     sys.stop().await;
 }

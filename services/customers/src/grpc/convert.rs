@@ -40,6 +40,7 @@ pub fn customer(card: &CustomerCard) -> pb::Customer {
         has_quick_order_link: card.has_link,
         created_at: ts(c.created_at),
         updated_at: ts(c.updated_at),
+        group_name: card.group_name.clone(),
     }
 }
 

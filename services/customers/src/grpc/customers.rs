@@ -3,7 +3,7 @@
 
 use partnerline_proto::customers::v1 as pb;
 use partnerline_proto::events::v1 as ev;
-use partnerline_proto::identity::v1::GetPartnerRequest;
+use partnerline_proto::identity::v1::{GetJoinPageRequest, GetPartnerRequest, JoinPage};
 use platform::AppError;
 use platform::db::TenantTx;
 use platform::values::{Email, parse_language, parse_name, parse_phone};
@@ -13,17 +13,31 @@ use uuid::Uuid;
 use super::{Access, CustomersService, convert, parse_id};
 use crate::domain::{Address, CustomerStatus, Temperature, parse_discount, parse_text, parse_vat};
 use crate::events;
-use crate::store::{self, CustomerFilter, CustomerRow};
+use crate::store::{self, CustomerFilter, CustomerRow, GroupRow};
+
+/// CU7: whether a new customer waits for the merchant. Merchant staff approve what they add.
+fn approval_for(program: &JoinPage, is_business: bool, by_partner_or_public: bool) -> &'static str {
+    if is_business && program.business_customer_approval && by_partner_or_public {
+        "pending_approval"
+    } else {
+        "active"
+    }
+}
 
 fn email(field: &str, raw: &str) -> Result<String, AppError> {
     if raw.trim().is_empty() { Ok(String::new()) } else { Ok(Email::parse(field, raw)?.as_str().to_string()) }
 }
 
 fn currency(field: &str, raw: &str) -> Result<String, AppError> {
-    if raw.trim().is_empty() {
-        return Ok("EUR".into());
-    }
     platform::Currency::parse(raw).map(|c| c.code().to_string()).map_err(|e| AppError::invalid(field, e.to_string()))
+}
+
+/// An optional id in a request: absent or blank is `None`; a malformed one is `bad`.
+fn optional_id(raw: Option<&str>, field: &str, bad: &str) -> Result<Option<Uuid>, AppError> {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => Uuid::parse_str(s).map(Some).map_err(|_| AppError::invalid(field, bad)),
+    }
 }
 
 fn address(a: Option<pb::Address>) -> Result<Address, AppError> {
@@ -43,7 +57,7 @@ fn address(a: Option<pb::Address>) -> Result<Address, AppError> {
 
 impl CustomersService {
     /// A partner named as owner must exist; identity answers with the caller's own rights.
-    async fn check_partner(&self, token: &str, id: &str) -> Result<Uuid, AppError> {
+    pub(super) async fn check_partner(&self, token: &str, id: &str) -> Result<Uuid, AppError> {
         let bad = || AppError::invalid("owner_partner_id", "no such partner");
         let pid = Uuid::parse_str(id.trim()).map_err(|_| bad())?;
         let req = platform::grpc::request(GetPartnerRequest { id: pid.to_string() }, Some(token));
@@ -52,6 +66,26 @@ impl CustomersService {
             Err(s) if s.code() == tonic::Code::NotFound => Err(bad()),
             Err(s) => Err(AppError::from_status(&s)),
         }
+    }
+
+    /// The program's public facts (currency, approval switch), by tenant id or by slug.
+    pub(crate) async fn program(&self, tenant: Option<Uuid>, slug: Option<&str>) -> Result<JoinPage, AppError> {
+        let req = GetJoinPageRequest {
+            program: slug.unwrap_or_default().to_string(),
+            invite: None,
+            tenant_id: tenant.map(|t| t.to_string()),
+        };
+        match self.identity.clone().get_join_page(platform::grpc::request(req, None)).await {
+            Ok(page) => Ok(page.into_inner()),
+            Err(s) => Err(AppError::from_status(&s)),
+        }
+    }
+
+    /// A group named in a customer's fields: it must exist (merchant only, checked by the caller).
+    async fn named_group(tx: &mut TenantTx, raw: &str) -> Result<GroupRow, AppError> {
+        let bad = || AppError::invalid("group_id", "no such group");
+        let id = Uuid::parse_str(raw.trim()).map_err(|_| bad())?;
+        store::group(tx, id).await?.ok_or_else(bad)
     }
 
     async fn card(&self, tx: &mut TenantTx, a: &Access, id: Uuid) -> Result<pb::Customer, AppError> {
@@ -76,6 +110,21 @@ impl CustomersService {
             (None, Some(other)) => Some(self.check_partner(&token, other).await?),
             (None, None) => None,
         };
+        let group = req.group_id.as_deref().filter(|g| !g.trim().is_empty());
+        if group.is_some() && a.is_partner() {
+            return Err(AppError::forbidden("only the merchant puts customers in groups").with_field("group_id"));
+        }
+        // The program is asked only when its answer matters: no currency given, or a business.
+        let program = if req.currency.trim().is_empty() || req.is_business {
+            Some(self.program(Some(a.tenant), None).await?)
+        } else {
+            None
+        };
+        let cur = match &program {
+            Some(p) if req.currency.trim().is_empty() => p.currency.clone(),
+            _ => currency("currency", &req.currency)?,
+        };
+        let approval = program.as_ref().map_or("active", |p| approval_for(p, req.is_business, a.is_partner()));
         let now = self.clock.now();
         let c = CustomerRow {
             id: Uuid::now_v7(),
@@ -96,16 +145,22 @@ impl CustomersService {
             .as_str()
             .into(),
             discount_percent: parse_discount("discount_percent", &req.discount_percent)?,
-            currency: currency("currency", &req.currency)?,
+            currency: cur,
             language: parse_language("language", &req.language)?,
             owner_partner_id: owner,
             group_id: None,
             is_business: req.is_business,
-            approval: "active".into(),
+            approval: approval.into(),
             created_at: now,
             updated_at: now,
         };
+        let mut c = c;
         let mut tx = TenantTx::begin(&self.pool, a.tenant).await?;
+        if let Some(raw) = group {
+            let g = Self::named_group(&mut tx, raw).await?;
+            c.group_id = Some(g.id);
+            c.owner_partner_id = group_owner(&g, c.owner_partner_id, req.owner_partner_id.is_some())?;
+        }
         store::insert_customer(&mut tx, &c).await?;
         events::customer_changed(&self.outbox, tx.conn(), &c, "created", &[], a.actor).await?;
         let out = self.card(&mut tx, &Access { owner: None, ..a }, c.id).await?;
@@ -131,6 +186,9 @@ impl CustomersService {
         if a.is_partner() && req.owner_partner_id.is_some() {
             return Err(AppError::forbidden("only the merchant reassigns customers").with_field("owner_partner_id"));
         }
+        if a.is_partner() && req.group_id.is_some() {
+            return Err(AppError::forbidden("only the merchant puts customers in groups").with_field("group_id"));
+        }
         // Validate everything before touching the row, so bad input changes nothing.
         let name = req.name.as_deref().map(|v| parse_name("name", v)).transpose()?;
         let vat = req.vat_number.as_deref().map(|v| parse_vat("vat_number", v)).transpose()?;
@@ -154,6 +212,17 @@ impl CustomersService {
             store::customer_for_update(&mut tx, id, a.owner).await?.ok_or_else(|| AppError::not_found("customer"))?;
         let mut c = old.clone();
         let mut changed = Vec::new();
+        // CU7: joining a group that belongs to a partner makes the customer that partner's.
+        let (group, owner) = match req.group_id.as_deref().map(str::trim) {
+            None => (None, owner),
+            Some("") => (Some(None), owner),
+            Some(raw) => {
+                let g = Self::named_group(&mut tx, raw).await?;
+                let current = owner.unwrap_or(old.owner_partner_id);
+                let owner = group_owner(&g, current, owner.is_some())?;
+                (Some(Some(g.id)), Some(owner))
+            }
+        };
         macro_rules! set {
             ($field:ident, $value:expr, $name:literal) => {
                 if let Some(v) = $value {
@@ -176,6 +245,7 @@ impl CustomersService {
         set!(currency, cur, "currency");
         set!(language, lang, "language");
         set!(owner_partner_id, owner, "owner_partner_id");
+        set!(group_id, group, "group_id");
         if !changed.is_empty() {
             c.updated_at = self.clock.now();
             store::update_customer(&mut tx, &c).await?;
@@ -233,8 +303,16 @@ impl CustomersService {
             .filter(|c| !c.is_empty())
             .map(|c| Uuid::parse_str(c).map_err(|_| AppError::invalid("cursor", "is not a cursor this API returned")))
             .transpose()?;
+        let approval = match req.approval.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => None,
+            Some(v @ ("active" | "pending_approval")) => Some(v.to_string()),
+            Some(_) => return Err(AppError::invalid("approval", "must be active or pending_approval")),
+        };
+        let group = optional_id(req.group_id.as_deref(), "group_id", "is not an id")?;
         let limit = if req.limit == 0 { 50 } else { i64::from(req.limit.min(200)) };
         let filter = CustomerFilter {
+            approval,
+            group,
             q: req.q.map(|q| q.trim().to_lowercase()).filter(|q| !q.is_empty()),
             status: status.map(|s| s.as_str().to_string()),
             temperature: temp.map(|t| t.as_str().to_string()),
@@ -259,7 +337,8 @@ impl CustomersService {
         &self,
         req: pb::RegisterCustomerRequest,
     ) -> Result<pb::Customer, AppError> {
-        let tenant = Uuid::parse_str(&req.tenant_id).map_err(|_| AppError::not_found("program"))?;
+        let program = self.program(None, Some(&req.program)).await?;
+        let tenant = Uuid::parse_str(&program.tenant_id).map_err(|_| AppError::not_found("program"))?;
         let referral = req.referral_code.as_deref().map(str::trim).filter(|c| !c.is_empty());
         if let Some(code) = referral
             && !(code.len() <= 64 && code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
@@ -280,12 +359,12 @@ impl CustomersService {
             status: CustomerStatus::Potential.as_str().into(),
             temperature: Temperature::Warm.as_str().into(),
             discount_percent: rust_decimal::Decimal::ZERO,
-            currency: "EUR".into(),
+            currency: program.currency.clone(),
             language: parse_language("language", &req.language)?,
             owner_partner_id: None,
             group_id: None,
             is_business: req.is_business,
-            approval: "active".into(),
+            approval: approval_for(&program, req.is_business, true).into(),
             created_at: now,
             updated_at: now,
         };
@@ -300,5 +379,70 @@ impl CustomersService {
         let card = store::card(&mut tx, c.id, None).await?.ok_or_else(|| AppError::not_found("customer"))?;
         tx.commit().await?;
         Ok(convert::customer(&card))
+    }
+
+    /// CU7: the merchant approves a business customer and picks the partner it belongs to.
+    pub(super) async fn approve_customer_impl(
+        &self,
+        a: Access,
+        token: String,
+        req: pb::ApproveCustomerRequest,
+    ) -> Result<pb::Customer, AppError> {
+        let id = parse_id(&req.id, "customer")?;
+        let mut tx = TenantTx::begin(&self.pool, a.tenant).await?;
+        let old =
+            store::customer_for_update(&mut tx, id, a.owner).await?.ok_or_else(|| AppError::not_found("customer"))?;
+        require_merchant_admin(&a, "only the merchant approves customers")?;
+        if old.approval != "pending_approval" {
+            return Err(AppError::conflict("not_pending", "this customer is not waiting for approval"));
+        }
+        let owner = match req.owner_partner_id.as_deref().filter(|s| !s.trim().is_empty()) {
+            Some(p) => self.check_partner(&token, p).await?,
+            None => old
+                .owner_partner_id
+                .ok_or_else(|| AppError::invalid("owner_partner_id", "pick the partner this customer belongs to"))?,
+        };
+        let mut c = old.clone();
+        c.approval = "active".into();
+        c.owner_partner_id = Some(owner);
+        c.updated_at = self.clock.now();
+        store::update_customer(&mut tx, &c).await?;
+        let mut changed = vec!["approval"];
+        if old.owner_partner_id != c.owner_partner_id {
+            changed.push("owner_partner_id");
+            let msg = ev::CustomerReassigned {
+                tenant_id: a.tenant.to_string(),
+                customer_id: id.to_string(),
+                from_partner_id: old.owner_partner_id.map(|p| p.to_string()),
+                to_partner_id: Some(owner.to_string()),
+                actor_user_id: a.actor.to_string(),
+            };
+            self.outbox.emit(tx.conn(), a.tenant, "customer", id, "reassigned", &msg).await?;
+        }
+        events::customer_changed(&self.outbox, tx.conn(), &c, "approved", &changed, a.actor).await?;
+        let out = self.card(&mut tx, &a, id).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+}
+
+/// Merchant admins (and integrators allowed to write customers) manage groups and approvals.
+pub(super) fn require_merchant_admin(a: &Access, why: &str) -> Result<(), AppError> {
+    match a.role {
+        platform::auth::Role::MerchantAdmin | platform::auth::Role::Integrator => Ok(()),
+        _ => Err(AppError::forbidden(why.to_string())),
+    }
+}
+
+/// CU7: the owner of a customer joining group `g`: the group's partner when it has one; naming
+/// another owner in the same request is refused.
+fn group_owner(g: &GroupRow, owner: Option<Uuid>, owner_named: bool) -> Result<Option<Uuid>, AppError> {
+    match g.partner_id {
+        None => Ok(owner),
+        Some(p) if owner_named && owner.is_some_and(|o| o != p) => Err(AppError::invalid(
+            "owner_partner_id",
+            format!("group {} belongs to partner {p}; its customers are that partner's", g.name),
+        )),
+        Some(p) => Ok(Some(p)),
     }
 }

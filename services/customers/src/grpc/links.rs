@@ -21,6 +21,12 @@ impl CustomersService {
         let mut tx = TenantTx::begin(&self.pool, a.tenant).await?;
         let c =
             store::customer_for_update(&mut tx, id, a.owner).await?.ok_or_else(|| AppError::not_found("customer"))?;
+        if c.approval == "pending_approval" {
+            return Err(AppError::conflict(
+                "customer_pending_approval",
+                "this business customer waits for the merchant's approval (CU7)",
+            ));
+        }
         let token = new_token();
         let now = self.clock.now();
         store::put_link(&mut tx, id, &hash(&token), now).await?;

@@ -3,6 +3,7 @@
 mod convert;
 mod crm;
 mod customers;
+mod groups;
 mod leads;
 mod links;
 
@@ -112,6 +113,24 @@ impl Customers for CustomersService {
     }
     async fn register_customer(&self, req: Request<pb::RegisterCustomerRequest>) -> Reply<pb::Customer> {
         reply(self.register_customer_impl(req.into_inner()).await)
+    }
+    async fn approve_customer(&self, req: Request<pb::ApproveCustomerRequest>) -> Reply<pb::Customer> {
+        self.authed(req, true, |a, t, m| self.approve_customer_impl(a, t, m)).await
+    }
+    async fn create_group(&self, req: Request<pb::CreateGroupRequest>) -> Reply<pb::CustomerGroup> {
+        self.authed(req, true, |a, t, m| self.create_group_impl(a, t, m)).await
+    }
+    async fn list_groups(&self, req: Request<pb::Empty>) -> Reply<pb::GroupList> {
+        self.authed(req, false, |a, _, _| self.list_groups_impl(a)).await
+    }
+    async fn get_group(&self, req: Request<pb::GroupRef>) -> Reply<pb::CustomerGroup> {
+        self.authed(req, false, |a, _, m| self.get_group_impl(a, m)).await
+    }
+    async fn update_group(&self, req: Request<pb::UpdateGroupRequest>) -> Reply<pb::CustomerGroup> {
+        self.authed(req, true, |a, t, m| self.update_group_impl(a, t, m)).await
+    }
+    async fn delete_group(&self, req: Request<pb::GroupRef>) -> Reply<pb::Empty> {
+        self.authed(req, true, |a, _, m| self.delete_group_impl(a, m)).await
     }
     async fn list_notes(&self, req: Request<pb::CustomerRef>) -> Reply<pb::NoteList> {
         self.authed(req, false, |a, _, m| self.list_notes_impl(a, m)).await

@@ -82,7 +82,9 @@ pub struct Customer {
     pub language: String,
     pub owner_partner_id: Option<String>,
     pub group_id: Option<String>,
+    pub group_name: Option<String>,
     pub is_business: bool,
+    /// active, or pending_approval while a business customer waits for the merchant (CU7)
     pub approval: String,
     pub latest_note: Option<Note>,
     pub has_quick_order_link: bool,
@@ -114,6 +116,7 @@ impl From<pb::Customer> for Customer {
             language: c.language,
             owner_partner_id: c.owner_partner_id,
             group_id: c.group_id,
+            group_name: c.group_name,
             is_business: c.is_business,
             approval: c.approval,
             latest_note: c.latest_note.map(Into::into),
@@ -146,7 +149,7 @@ pub struct CreateCustomer {
     /// "0"–"100", two decimals
     #[serde(default)]
     pub discount_percent: String,
-    /// ISO 4217, default EUR
+    /// ISO 4217, default the program currency
     #[serde(default)]
     pub currency: String,
     /// en (default), it, ro, pl or zh
@@ -154,8 +157,11 @@ pub struct CreateCustomer {
     pub language: String,
     /// Merchants only: the owning partner.
     pub owner_partner_id: Option<String>,
+    /// A business customer; added by a partner it waits for approval when the program says so (CU7).
     #[serde(default)]
     pub is_business: bool,
+    /// Merchants only (CU7): the customer group; a group assigned to a partner makes it that partner's.
+    pub group_id: Option<String>,
 }
 
 impl From<CreateCustomer> for pb::CreateCustomerRequest {
@@ -174,6 +180,7 @@ impl From<CreateCustomer> for pb::CreateCustomerRequest {
             language: b.language,
             owner_partner_id: b.owner_partner_id,
             is_business: b.is_business,
+            group_id: b.group_id,
         }
     }
 }
@@ -196,6 +203,10 @@ pub struct UpdateCustomer {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub owner_partner_id: Option<Option<String>>,
+    /// Merchants only (CU7): move the customer to a group (`null` takes it out).
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub group_id: Option<Option<String>>,
 }
 
 impl UpdateCustomer {
@@ -214,6 +225,7 @@ impl UpdateCustomer {
             currency: self.currency,
             language: self.language,
             owner_partner_id: self.owner_partner_id.map(|o| o.unwrap_or_default()),
+            group_id: self.group_id.map(|g| g.unwrap_or_default()),
         }
     }
 }
@@ -229,6 +241,10 @@ pub struct CustomerQuery {
     pub temperature: Option<String>,
     /// Merchants: one partner's customers.
     pub owner_partner_id: Option<String>,
+    /// active or pending_approval (CU7: the merchant's approval queue)
+    pub approval: Option<String>,
+    /// One group's customers.
+    pub group_id: Option<String>,
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
@@ -328,4 +344,59 @@ pub struct RegisterCustomer {
     pub is_business: bool,
     #[serde(default)]
     pub vat_number: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ApproveCustomer {
+    /// The partner the customer belongs to; may be left out when it already has one.
+    pub owner_partner_id: Option<String>,
+}
+
+/// CU7: a group of customers, maybe assigned to a partner.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CustomerGroup {
+    pub id: String,
+    pub name: String,
+    pub partner_id: Option<String>,
+    pub customer_count: u64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<pb::CustomerGroup> for CustomerGroup {
+    fn from(g: pb::CustomerGroup) -> Self {
+        CustomerGroup {
+            id: g.id,
+            name: g.name,
+            partner_id: g.partner_id,
+            customer_count: g.customer_count,
+            created_at: g.created_at,
+            updated_at: g.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GroupList {
+    pub items: Vec<CustomerGroup>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateGroup {
+    pub name: String,
+    /// Assign the group to a partner: its customers become that partner's.
+    pub partner_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateGroup {
+    pub name: Option<String>,
+    /// A partner id moves the group and all its customers to that partner; `null` unassigns the
+    /// group (its customers keep their owner).
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub partner_id: Option<Option<String>>,
 }

@@ -5,14 +5,14 @@ use axum::Json;
 use axum::extract::{Path, State};
 use http::StatusCode;
 use partnerline_proto::customers::v1 as pb;
-use partnerline_proto::identity::v1::GetJoinPageRequest;
 use platform::AppError;
 
 use super::limit;
 use crate::auth::{Caller, ClientIp};
 use crate::dto::{
-    AddCommunication, AddNote, Communication, CommunicationList, CreateCustomer, Customer, CustomerQuery, Note,
-    NoteList, Page, QuickOrderCustomer, QuickOrderLink, RegisterCustomer, UpdateCustomer, UpdateNote,
+    AddCommunication, AddNote, ApproveCustomer, Communication, CommunicationList, CreateCustomer, CreateGroup,
+    Customer, CustomerGroup, CustomerQuery, GroupList, Note, NoteList, Page, QuickOrderCustomer, QuickOrderLink,
+    RegisterCustomer, UpdateCustomer, UpdateGroup, UpdateNote,
 };
 use crate::openapi::ProblemDoc;
 use crate::problem::{ApiJson, ApiQuery, ResourceId, upstream};
@@ -39,6 +39,8 @@ pub async fn list_customers(
         owner_partner_id: q.owner_partner_id,
         limit: limit(q.limit),
         cursor: q.cursor,
+        approval: q.approval,
+        group_id: q.group_id,
     };
     let page = s.customers().list_customers(caller.request(req)).await.map_err(upstream)?.into_inner();
     Ok(Json(Page { items: page.items.into_iter().map(Into::into).collect(), next_cursor: page.next_cursor }))
@@ -238,14 +240,8 @@ pub async fn register_customer(
     Path(slug): Path<String>,
     ApiJson(b): ApiJson<RegisterCustomer>,
 ) -> Result<(StatusCode, Json<Customer>), AppError> {
-    let page = s
-        .identity()
-        .get_join_page(platform::grpc::request(GetJoinPageRequest { program: slug, invite: None }, None))
-        .await
-        .map_err(upstream)?
-        .into_inner();
     let req = pb::RegisterCustomerRequest {
-        tenant_id: page.tenant_id,
+        program: slug,
         name: b.name,
         email: b.email,
         phone: b.phone,
@@ -256,4 +252,84 @@ pub async fn register_customer(
     };
     let c = s.customers().register_customer(platform::grpc::request(req, None)).await.map_err(upstream)?.into_inner();
     Ok((StatusCode::CREATED, Json(c.into())))
+}
+
+/// CU7: approve a business customer waiting in `pending_approval`, picking its partner.
+#[utoipa::path(post, path = "/api/v1/customers/{id}/approve", tag = "customers", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = ApproveCustomer,
+    responses((status = 200, body = Customer), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc),
+        (status = 409, body = ProblemDoc), (status = 422, body = ProblemDoc)))]
+pub async fn approve_customer(
+    State(s): State<AppState>,
+    caller: Caller,
+    ResourceId(id): ResourceId,
+    ApiJson(b): ApiJson<ApproveCustomer>,
+) -> Result<Json<Customer>, AppError> {
+    let req = pb::ApproveCustomerRequest { id, owner_partner_id: b.owner_partner_id };
+    let c = s.customers().approve_customer(caller.request(req)).await.map_err(upstream)?.into_inner();
+    Ok(Json(c.into()))
+}
+
+/// CU7: the program's customer groups, by name (merchant only).
+#[utoipa::path(get, path = "/api/v1/customer-groups", tag = "customers", security(("bearer" = [])),
+    responses((status = 200, body = GroupList), (status = 403, body = ProblemDoc)))]
+pub async fn list_groups(State(s): State<AppState>, caller: Caller) -> Result<Json<GroupList>, AppError> {
+    let list = s.customers().list_groups(caller.request(pb::Empty {})).await.map_err(upstream)?.into_inner();
+    Ok(Json(GroupList { items: list.items.into_iter().map(Into::into).collect() }))
+}
+
+/// CU7: a new group, maybe assigned to a partner at once.
+#[utoipa::path(post, path = "/api/v1/customer-groups", tag = "customers", security(("bearer" = [])),
+    request_body = CreateGroup,
+    responses((status = 201, body = CustomerGroup), (status = 403, body = ProblemDoc), (status = 409, body = ProblemDoc),
+        (status = 422, body = ProblemDoc)))]
+pub async fn create_group(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiJson(b): ApiJson<CreateGroup>,
+) -> Result<(StatusCode, Json<CustomerGroup>), AppError> {
+    let req = pb::CreateGroupRequest { name: b.name, partner_id: b.partner_id };
+    let g = s.customers().create_group(caller.request(req)).await.map_err(upstream)?.into_inner();
+    Ok((StatusCode::CREATED, Json(g.into())))
+}
+
+#[utoipa::path(get, path = "/api/v1/customer-groups/{id}", tag = "customers", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = CustomerGroup), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc)))]
+pub async fn get_group(
+    State(s): State<AppState>,
+    caller: Caller,
+    ResourceId(id): ResourceId,
+) -> Result<Json<CustomerGroup>, AppError> {
+    let g = s.customers().get_group(caller.request(pb::GroupRef { id })).await.map_err(upstream)?.into_inner();
+    Ok(Json(g.into()))
+}
+
+/// CU7: rename a group, or assign it to a partner (its customers move with it) or unassign it.
+#[utoipa::path(patch, path = "/api/v1/customer-groups/{id}", tag = "customers", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = UpdateGroup,
+    responses((status = 200, body = CustomerGroup), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc),
+        (status = 409, body = ProblemDoc), (status = 422, body = ProblemDoc)))]
+pub async fn update_group(
+    State(s): State<AppState>,
+    caller: Caller,
+    ResourceId(id): ResourceId,
+    ApiJson(b): ApiJson<UpdateGroup>,
+) -> Result<Json<CustomerGroup>, AppError> {
+    let req = pb::UpdateGroupRequest { id, name: b.name, partner_id: b.partner_id.map(|p| p.unwrap_or_default()) };
+    let g = s.customers().update_group(caller.request(req)).await.map_err(upstream)?.into_inner();
+    Ok(Json(g.into()))
+}
+
+/// CU7: delete a group; its customers leave it and keep their owner.
+#[utoipa::path(delete, path = "/api/v1/customer-groups/{id}", tag = "customers", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 204), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc)))]
+pub async fn delete_group(
+    State(s): State<AppState>,
+    caller: Caller,
+    ResourceId(id): ResourceId,
+) -> Result<StatusCode, AppError> {
+    s.customers().delete_group(caller.request(pb::GroupRef { id })).await.map_err(upstream)?;
+    Ok(StatusCode::NO_CONTENT)
 }

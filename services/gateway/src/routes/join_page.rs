@@ -15,7 +15,7 @@ pub async fn page(
     Path(slug): Path<String>,
     ApiQuery(q): ApiQuery<JoinQuery>,
 ) -> Result<Response, AppError> {
-    let req = pb::GetJoinPageRequest { program: slug, invite: q.invite.clone() };
+    let req = pb::GetJoinPageRequest { program: slug, invite: q.invite.clone(), tenant_id: None };
     let p = s.identity().get_join_page(platform::grpc::request(req, None)).await.map_err(upstream)?.into_inner();
     Ok(Html(render(&p, q.invite.as_deref())).into_response())
 }
@@ -95,7 +95,7 @@ mod tests {
             open: true,
             closed_reason: String::new(),
             inviting_partner: Some("O'Brien <b>".into()),
-            tenant_id: String::new(),
+            ..Default::default()
         };
         let html = render(&p, Some("\"><img src=x>"));
         assert!(!html.contains("<script>alert"));

@@ -41,7 +41,7 @@ pub async fn join_page(
     Path(slug): Path<String>,
     ApiQuery(q): ApiQuery<JoinQuery>,
 ) -> Result<Json<JoinPage>, AppError> {
-    let req = pb::GetJoinPageRequest { program: slug, invite: q.invite };
+    let req = pb::GetJoinPageRequest { program: slug, invite: q.invite, tenant_id: None };
     let page = s.identity().get_join_page(platform::grpc::request(req, None)).await.map_err(upstream)?.into_inner();
     Ok(Json(page.into()))
 }

@@ -160,9 +160,14 @@ impl IdentityService {
     /// P1, P2: the public join page; `open` is false with the reason when applications are refused.
     pub(super) async fn join_page_impl(&self, req: pb::GetJoinPageRequest) -> Result<pb::JoinPage, AppError> {
         let mut conn = self.pool.acquire().await?;
-        let t = store::tenant_by_slug(&mut conn, req.program.trim())
-            .await?
-            .ok_or_else(|| AppError::not_found("program"))?;
+        let found = match req.tenant_id.as_deref().filter(|_| req.program.trim().is_empty()) {
+            Some(id) => match Uuid::parse_str(id.trim()) {
+                Ok(id) => store::tenant_by_id(&mut conn, id).await?,
+                Err(_) => None,
+            },
+            None => store::tenant_by_slug(&mut conn, req.program.trim()).await?,
+        };
+        let t = found.ok_or_else(|| AppError::not_found("program"))?;
         drop(conn);
         let mut page = pb::JoinPage {
             program: t.slug.clone(),
@@ -172,6 +177,8 @@ impl IdentityService {
             closed_reason: if t.settings.recruitment_enabled { String::new() } else { RECRUITMENT_CLOSED.into() },
             inviting_partner: None,
             tenant_id: t.id.to_string(),
+            currency: t.settings.currency.code().to_string(),
+            business_customer_approval: t.settings.business_customer_approval,
         };
         if let Some(token) = req.invite.as_deref().filter(|s| !s.is_empty()) {
             let mut tx = TenantTx::begin(&self.pool, t.id).await?;

@@ -24,7 +24,7 @@ async fn p1_join_page_shows_the_default_plan_until_the_merchant_writes_one() {
     let (_, admin) = id.program("acme").await;
     let page = id
         .client
-        .get_join_page(pb::GetJoinPageRequest { program: "acme".into(), invite: None })
+        .get_join_page(pb::GetJoinPageRequest { program: "acme".into(), invite: None, tenant_id: None })
         .await
         .unwrap()
         .into_inner();
@@ -39,7 +39,7 @@ async fn p1_join_page_shows_the_default_plan_until_the_merchant_writes_one() {
     .await;
     let page = id
         .client
-        .get_join_page(pb::GetJoinPageRequest { program: "acme".into(), invite: None })
+        .get_join_page(pb::GetJoinPageRequest { program: "acme".into(), invite: None, tenant_id: None })
         .await
         .unwrap()
         .into_inner();
@@ -63,7 +63,7 @@ async fn p2_recruitment_off_refuses_applications_and_invites() {
     id.set_program(&admin, pb::UpdateProgramRequest { recruitment_enabled: Some(false), ..Default::default() }).await;
     let page = id
         .client
-        .get_join_page(pb::GetJoinPageRequest { program: "closed".into(), invite: None })
+        .get_join_page(pb::GetJoinPageRequest { program: "closed".into(), invite: None, tenant_id: None })
         .await
         .unwrap()
         .into_inner();
@@ -152,7 +152,11 @@ async fn p4_an_approved_invitee_becomes_the_inviters_sub_partner() {
         id.client.create_invite(req(pb::CreateInviteRequest { valid_days: 7 }, &lead)).await.unwrap().into_inner();
     let page = id
         .client
-        .get_join_page(pb::GetJoinPageRequest { program: "team".into(), invite: Some(invite.token.clone()) })
+        .get_join_page(pb::GetJoinPageRequest {
+            program: "team".into(),
+            invite: Some(invite.token.clone()),
+            tenant_id: None,
+        })
         .await
         .unwrap()
         .into_inner();

@@ -27,7 +27,9 @@ commands:
   test [-- <cargo test args>]
           the same infrastructure check, then cargo fmt --check, cargo clippy -D warnings
           and cargo test --workspace (extra arguments go to cargo test)
-  bench   run the benchmarks
+  bench [scenario...]
+          build optimised and run the benchmarks (customers), each beside its
+          baseline; figures also go to target/bench/<scenario>.json
   help    show this text
 
 environment:
@@ -59,10 +61,7 @@ fn run(args: &[String]) -> Result<ExitCode> {
     match command.as_str() {
         "up" => up(&Ctx::new()?, rest),
         "test" => test(&Ctx::new()?, rest),
-        "bench" => {
-            println!("no benchmarks yet: they arrive with the services that have speed targets");
-            Ok(ExitCode::SUCCESS)
-        }
+        "bench" => bench(&Ctx::new()?, rest),
         // Hidden: just the infrastructure check `up` and `test` start with.
         "infra" => {
             let ctx = Ctx::new()?;
@@ -307,6 +306,23 @@ fn test(ctx: &Ctx, extra: &[String]) -> Result<ExitCode> {
         println!("==> [{name}] ok in {took}");
     }
     println!("==> all steps passed in {}", fmt_duration(total.elapsed()));
+    Ok(ExitCode::SUCCESS)
+}
+
+// ---------------------------------------------------------------------------------------------
+// bench
+
+/// Builds the benchmarks optimised and runs the named scenarios (all when none is named). Each
+/// prints its figures beside its baseline and writes them to `target/bench/<scenario>.json`.
+fn bench(ctx: &Ctx, scenarios: &[String]) -> Result<ExitCode> {
+    let infra = infra::check(&ctx.target_dir)?;
+    let mut args = strings(&["bench", "-p", "partnerline-e2e", "--bench", "bench", "--"]);
+    args.extend(scenarios.iter().cloned());
+    step(&format!("cargo {}", args.join(" ")));
+    let status = ctx.cargo(&infra, &args).status().map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !status.success() {
+        return fail(format!("the benchmarks failed ({status})"));
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -1,0 +1,283 @@
+//! `cargo xtask bench [scenario...]`: speed targets measured against a baseline in the same run.
+//! Timing is never asserted in a test; this prints figures (and writes them to
+//! `target/bench/<scenario>.json`) for a human to read and the closing notes to quote.
+//!
+//! Scenarios:
+//! - `customers`: 1,000,000 customers across 1,000 partners of one tenant; a partner's
+//!   `GET /api/v1/customers?q&status&temperature` through the gateway against the same query run
+//!   straight on PostgreSQL (`customers::store::list`). Target: p99 < 20 ms and ≤ 3× SQL.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use e2e::{Options, TestSystem, json};
+use platform::db::TenantTx;
+use serde_json::Value;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+#[tokio::main]
+async fn main() {
+    // `cargo bench` passes `--bench`; everything else names scenarios.
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    let all = ["customers"];
+    let chosen: Vec<&str> = if args.is_empty() { all.to_vec() } else { args.iter().map(String::as_str).collect() };
+    for name in chosen {
+        match name {
+            "customers" => customers().await,
+            other => {
+                eprintln!("unknown scenario {other}; known: {}", all.join(", "));
+                std::process::exit(2);
+            }
+        }
+    }
+}
+
+/// Latencies of one series, in microseconds.
+struct Series {
+    name: String,
+    micros: Vec<u64>,
+}
+
+impl Series {
+    fn new(name: &str) -> Series {
+        Series { name: name.into(), micros: Vec::new() }
+    }
+    fn add(&mut self, d: Duration) {
+        self.micros.push(d.as_micros() as u64);
+    }
+    fn pct(&self, p: f64) -> f64 {
+        let mut v = self.micros.clone();
+        v.sort_unstable();
+        let i = ((v.len() as f64 - 1.0) * p).round() as usize;
+        v[i] as f64 / 1000.0
+    }
+    fn mean(&self) -> f64 {
+        self.micros.iter().sum::<u64>() as f64 / self.micros.len() as f64 / 1000.0
+    }
+    fn json(&self) -> Value {
+        json!({ "name": self.name, "n": self.micros.len(), "p50_ms": self.pct(0.5), "p99_ms": self.pct(0.99), "mean_ms": self.mean() })
+    }
+}
+
+fn report(scenario: &str, rows: &[&Series], extra: Value) {
+    println!("\n{scenario}");
+    println!("  {:<44} {:>6} {:>9} {:>9} {:>9}", "series", "n", "p50 ms", "p99 ms", "mean ms");
+    for s in rows {
+        println!("  {:<44} {:>6} {:>9.2} {:>9.2} {:>9.2}", s.name, s.micros.len(), s.pct(0.5), s.pct(0.99), s.mean());
+    }
+    let dir = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace").join("target"));
+    let dir = dir.join("bench");
+    std::fs::create_dir_all(&dir).unwrap();
+    let out =
+        json!({ "scenario": scenario, "series": rows.iter().map(|s| s.json()).collect::<Vec<_>>(), "summary": extra });
+    let path = dir.join(format!("{scenario}.json"));
+    std::fs::write(&path, serde_json::to_string_pretty(&out).unwrap()).unwrap();
+    println!("  written to {}", path.display());
+}
+
+const CUSTOMERS: i64 = 1_000_000;
+const PARTNERS: i64 = 1_000;
+/// Words customer names are made of, so searches match realistic shares of a partner's book.
+const WORDS: &[&str] = &[
+    "caffe",
+    "bar",
+    "hotel",
+    "trattoria",
+    "gelateria",
+    "osteria",
+    "bistro",
+    "panificio",
+    "enoteca",
+    "deli",
+    "kawiarnia",
+    "cafenea",
+    "piekarnia",
+    "pizzeria",
+    "market",
+    "studio",
+    "garage",
+    "farmacia",
+    "libreria",
+    "ottica",
+];
+const PLACES: &[&str] = &[
+    "roma",
+    "milano",
+    "torino",
+    "napoli",
+    "krakow",
+    "warszawa",
+    "bucuresti",
+    "cluj",
+    "verona",
+    "parma",
+    "gdansk",
+    "iasi",
+];
+
+async fn customers() {
+    println!("customers: starting the platform and loading {CUSTOMERS} customers across {PARTNERS} partners…");
+    let sys = TestSystem::start_with(Options { manual_clock: false, seed_demo: true }).await;
+    let admin = sys.demo_admin().await;
+    admin
+        .post(
+            "/api/v1/partners",
+            &json!({ "name": "Bench Partner", "email": "bench@demo.test", "password": "bench-partner" }),
+            201,
+        )
+        .await;
+    let pool = PgPool::connect(&sys.env.config.database_url("customers")).await.unwrap();
+    let partner = {
+        let who = sys.login("bench@demo.test", "bench-partner").await.get("/api/v1/me", 200).await;
+        Uuid::parse_str(who["partner"]["id"].as_str().unwrap()).unwrap()
+    };
+    let tenant: Uuid = sqlx::query_scalar("SELECT tenant_id FROM customers LIMIT 1").fetch_one(&pool).await.unwrap();
+    let started = Instant::now();
+    load(&pool, tenant, partner).await;
+    let load_secs = started.elapsed().as_secs_f64();
+    println!("  loaded in {load_secs:.1} s");
+
+    // Sign in after loading: tokens live 15 minutes.
+    let bench = sys.login("bench@demo.test", "bench-partner").await;
+    let http = reqwest::Client::new();
+    let token = bench.token.clone().unwrap();
+    let queries = query_mix();
+
+    let mut gw = Series::new("partner search via gateway (HTTP+gRPC)");
+    let mut sql = Series::new("partner search, same query on PostgreSQL");
+    let mut gw_all = Series::new("merchant search via gateway (all 1M)");
+    let mut sql_all = Series::new("merchant search on PostgreSQL (all 1M)");
+    let admin_token = sys.demo_admin().await.token.unwrap();
+    let mut matched = 0usize;
+    // Interleaved, so both sides see the same cache state; the first round warms up.
+    for round in 0..2 {
+        for (q, status, temp) in &queries {
+            for (owner, series_gw, series_sql, tok) in
+                [(Some(partner), &mut gw, &mut sql, &token), (None, &mut gw_all, &mut sql_all, &admin_token)]
+            {
+                let url = format!("{}/api/v1/customers?q={q}&status={status}&temperature={temp}", sys.url);
+                let t = Instant::now();
+                let r = http.get(&url).bearer_auth(tok).send().await.unwrap();
+                assert!(r.status().is_success(), "{url}: {}", r.status());
+                let body: Value = r.json().await.unwrap();
+                let took = t.elapsed();
+                let t = Instant::now();
+                let rows = raw(&pool, tenant, owner, q, status, temp).await;
+                let took_sql = t.elapsed();
+                if round == 1 {
+                    series_gw.add(took);
+                    series_sql.add(took_sql);
+                    if owner.is_some() {
+                        matched += rows;
+                    }
+                }
+                assert_eq!(body["items"].as_array().unwrap().len(), rows, "both sides see the same page");
+            }
+        }
+    }
+    let ratio_p50 = gw.pct(0.5) / sql.pct(0.5);
+    let ratio_p99 = gw.pct(0.99) / sql.pct(0.99);
+    let summary = json!({
+        "customers": CUSTOMERS, "partners": PARTNERS, "load_seconds": load_secs,
+        "partner_p99_ms": gw.pct(0.99), "target_p99_ms": 20.0,
+        "gateway_to_sql_p50": ratio_p50, "gateway_to_sql_p99": ratio_p99, "target_ratio": 3.0,
+        "mean_rows_per_partner_query": matched as f64 / queries.len() as f64,
+    });
+    report("customers", &[&gw, &sql, &gw_all, &sql_all], summary);
+    println!(
+        "  partner search: p99 {:.2} ms (target < 20 ms) — {}; gateway/SQL p50 {ratio_p50:.2}×, p99 {ratio_p99:.2}× (target ≤ 3×) — {}",
+        gw.pct(0.99),
+        if gw.pct(0.99) < 20.0 { "met" } else { "MISSED" },
+        if ratio_p99 <= 3.0 { "met" } else { "MISSED" },
+    );
+    sys.stop().await;
+}
+
+/// Searches a partner makes: parts of names, places, emails and phone numbers, with filters.
+fn query_mix() -> Vec<(String, &'static str, &'static str)> {
+    let statuses = ["current", "potential"];
+    let temps = ["hot", "warm", "cold", "not_interested"];
+    let mut out = Vec::new();
+    for i in 0..250usize {
+        let q = match i % 5 {
+            0 => WORDS[i % WORDS.len()].to_string(),
+            1 => PLACES[i % PLACES.len()].to_string(),
+            2 => WORDS[(i * 3) % WORDS.len()][..3].to_uppercase(),
+            3 => format!("{}", 1000 + i * 37),
+            _ => format!("contact{}", i * 4001 % CUSTOMERS as usize),
+        };
+        out.push((q, statuses[i % 2], temps[(i / 2) % 4]));
+    }
+    out
+}
+
+/// The store's own list query, as the service runs it, minus gRPC, HTTP and auth.
+async fn raw(pool: &PgPool, tenant: Uuid, owner: Option<Uuid>, q: &str, status: &str, temp: &str) -> usize {
+    let mut tx = TenantTx::begin(pool, tenant).await.unwrap();
+    let filter = customers::store::CustomerFilter {
+        q: Some(q.to_lowercase()),
+        status: Some(status.into()),
+        temperature: Some(temp.into()),
+        owner,
+        limit: 51,
+        ..Default::default()
+    };
+    let rows = customers::store::list(&mut tx, &filter).await.unwrap();
+    tx.commit().await.unwrap();
+    rows.len().min(50)
+}
+
+/// Bulk-loads the customers straight into PostgreSQL (the API is not what is measured here):
+/// partner 0 is the bench partner, the other 999 are ids of partners that exist only here.
+async fn load(pool: &PgPool, tenant: Uuid, partner: Uuid) {
+    let words = WORDS.iter().map(|w| format!("'{w}'")).collect::<Vec<_>>().join(",");
+    let places = PLACES.iter().map(|w| format!("'{w}'")).collect::<Vec<_>>().join(",");
+    sqlx::query("DROP INDEX customers_search").execute(pool).await.unwrap();
+    let chunk = 100_000;
+    for start in (0..CUSTOMERS).step_by(chunk as usize) {
+        let sql = format!(
+            "INSERT INTO customers (id, tenant_id, name, email, phone, status, temperature, discount_percent, currency,
+                 language, owner_partner_id, created_at, updated_at)
+             SELECT gen_random_uuid(), $1,
+                 initcap((ARRAY[{words}])[1 + (i * 7) % {nw}] || ' ' || (ARRAY[{places}])[1 + (i * 13) % {np}]) || ' ' || i,
+                 'contact' || i || '@example' || (i % 97) || '.test',
+                 '+39 02 ' || lpad(i::text, 7, '0'),
+                 (ARRAY['current','potential'])[1 + i % 2],
+                 (ARRAY['hot','warm','cold','not_interested'])[1 + (i / 2) % 4],
+                 (i % 21)::numeric, 'EUR', 'it',
+                 CASE WHEN i % {PARTNERS} = 0 THEN $2
+                      ELSE ('00000000-0000-4000-8000-' || lpad(to_hex(i % {PARTNERS}), 12, '0'))::uuid END,
+                 now(), now()
+             FROM generate_series($3::bigint, $4::bigint) AS i",
+            nw = WORDS.len(),
+            np = PLACES.len(),
+        );
+        sqlx::query(&sql).bind(tenant).bind(partner).bind(start).bind(start + chunk - 1).execute(pool).await.unwrap();
+        print!("  {} customers\r", start + chunk);
+        use std::io::Write;
+        std::io::stdout().flush().ok();
+    }
+    println!();
+    // One customer in three has a note, so the card's latest-note join has work to do.
+    sqlx::query(
+        "INSERT INTO notes (id, tenant_id, customer_id, priority, body, author_user_id, created_at, updated_at)
+         SELECT gen_random_uuid(), tenant_id, id, (ARRAY['high','medium','none'])[1 + abs(hashtext(id::text)) % 3],
+                'Call back about the order', coalesce(owner_partner_id, id), now(), now()
+         FROM customers WHERE tenant_id = $1 AND abs(hashtext(id::text)) % 3 = 0",
+    )
+    .bind(tenant)
+    .execute(pool)
+    .await
+    .unwrap();
+    sqlx::query("CREATE INDEX customers_search ON customers USING gin (search gin_trgm_ops)")
+        .execute(pool)
+        .await
+        .unwrap();
+    sqlx::query("VACUUM ANALYZE customers").execute(pool).await.unwrap();
+    sqlx::query("VACUUM ANALYZE notes").execute(pool).await.unwrap();
+}

@@ -5,11 +5,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "partnerline/events/v1/identity.proto",
         "partnerline/customers/v1/customers.proto",
         "partnerline/events/v1/customers.proto",
+        "partnerline/orders/v1/orders.proto",
+        "partnerline/events/v1/orders.proto",
     ];
     for f in files {
         println!("cargo:rerun-if-changed={f}");
     }
     let fds = protox::compile(files, ["."])?;
-    tonic_prost_build::configure().build_client(true).build_server(true).compile_fds(fds)?;
+    // The orders API's messages are its REST bodies too: JSON (absent fields take their defaults,
+    // unknown ones are refused) with an OpenAPI schema, so the gateway needs no copy of each.
+    tonic_prost_build::configure()
+        .build_client(true)
+        .build_server(true)
+        .message_attribute(
+            ".partnerline.orders.v1",
+            "#[derive(serde::Serialize, serde::Deserialize, utoipa::ToSchema)] #[serde(default, deny_unknown_fields)]",
+        )
+        .compile_fds(fds)?;
     Ok(())
 }

@@ -15,6 +15,12 @@ pub mod customers {
     }
 }
 
+pub mod orders {
+    pub mod v1 {
+        tonic::include_proto!("partnerline.orders.v1");
+    }
+}
+
 pub mod events {
     pub mod v1 {
         tonic::include_proto!("partnerline.events.v1");

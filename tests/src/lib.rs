@@ -140,6 +140,24 @@ impl TestSystem {
         panic!("no event ending in {suffix} on the {context} stream");
     }
 
+    /// Every payload on the `context` stream whose subject ends with `suffix` and whose
+    /// `ce-subject` is `about`, oldest first, decoded as `M` (waits for the first one).
+    pub async fn events<M: prost::Message + Default>(&self, context: &str, suffix: &str, about: &str) -> Vec<M> {
+        self.wait_for_event_about(context, suffix, Some(about)).await;
+        let bus = platform::nats::Bus::connect(&self.env.config.nats, "e2e-reader").await.unwrap();
+        let mut stream = bus.js.get_stream(bus.naming.stream(context)).await.unwrap();
+        let n = stream.info().await.unwrap().state.messages;
+        let mut out = Vec::new();
+        for seq in 1..=n {
+            let Ok(m) = stream.get_raw_message(seq).await else { continue };
+            let subject = bus.naming.strip(m.subject.as_str()).to_string();
+            if subject.ends_with(suffix) && m.headers.get("ce-subject").is_some_and(|v| v.as_str() == about) {
+                out.push(M::decode(m.payload.as_ref()).expect("payload decodes"));
+            }
+        }
+        out
+    }
+
     /// Stops every service gracefully and removes the databases and streams.
     pub async fn stop(mut self) {
         self.shutdown.cancel();

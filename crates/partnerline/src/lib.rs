@@ -8,7 +8,7 @@ use platform::Runtime;
 use tokio::net::TcpListener;
 
 /// Services this build can run, in start order.
-pub const SERVICES: &[&str] = &["identity", "customers", "gateway"];
+pub const SERVICES: &[&str] = &["identity", "customers", "orders", "gateway"];
 
 /// Parses `all` or a comma-separated list of services.
 pub fn parse_targets(raw: &str) -> anyhow::Result<Vec<&'static str>> {
@@ -52,6 +52,7 @@ pub async fn serve(rt: Runtime, listeners: BTreeMap<&'static str, TcpListener>) 
             let r = match name {
                 "identity" => identity::run(rt.clone(), listener).await,
                 "customers" => customers::run(rt.clone(), listener).await,
+                "orders" => orders::run(rt.clone(), listener).await,
                 "gateway" => gateway::run(rt.clone(), listener).await,
                 other => Err(anyhow::anyhow!("unknown service {other}")),
             };
@@ -92,6 +93,9 @@ pub async fn migrate(rt: &Runtime, targets: &[&'static str]) -> anyhow::Result<(
             "customers" => {
                 customers::database(rt).await?.close().await;
             }
+            "orders" => {
+                orders::database(rt).await?.close().await;
+            }
             "gateway" => {
                 gateway::database(rt).await?.close().await;
             }
@@ -109,15 +113,35 @@ pub async fn seed_demo(rt: &Runtime) -> anyhow::Result<Vec<String>> {
     let mut created = identity::seed::demo(&svc).await?;
     let crm_pool = customers::database(rt).await?;
     let crm = customers::service(rt, crm_pool.clone())?;
-    let (_, admin) = identity::seed::demo_admin(&svc).await?;
+    let (tenant, admin) = identity::seed::demo_admin(&svc).await?;
+    let mut partners = Vec::new();
     for (i, email) in ["ana@demo.test", "bo@demo.test"].into_iter().enumerate() {
         let (tenant, partner, user) = identity::seed::demo_partner(&svc, email).await?;
         let n = customers::seed::demo_for(&crm, tenant, partner, user, admin, i).await?;
         if n > 0 {
             created.push(format!("{n} customers with notes, and 4 leads, for {email}"));
         }
+        let book = customers::seed::book(&crm, tenant, partner).await?;
+        let customers = book
+            .into_iter()
+            .map(|c| orders::grpc::place::Buyer {
+                customer_id: Some(c.id),
+                name: c.name,
+                email: c.email,
+                language: c.language,
+                owner: c.owner_partner_id,
+                discount: c.discount_percent,
+            })
+            .collect();
+        partners.push(orders::seed::DemoPartner { partner, user, customers });
     }
     crm_pool.close().await;
+    let shop_pool = orders::database(rt).await?;
+    let shop = orders::service(rt, shop_pool.clone())?;
+    if let (Some(bo), Some(ana)) = (partners.pop(), partners.pop()) {
+        created.extend(orders::seed::demo(&shop, tenant, admin, ana, bo).await?);
+    }
+    shop_pool.close().await;
     pool.close().await;
     Ok(created)
 }
@@ -132,6 +156,6 @@ mod tests {
         assert_eq!(parse_targets("all").unwrap(), SERVICES.to_vec());
         assert_eq!(parse_targets("gateway, identity,gateway").unwrap(), vec!["gateway", "identity"]);
         assert_eq!(parse_targets("customers").unwrap(), vec!["customers"]);
-        assert!(parse_targets("orders").unwrap_err().to_string().contains("unknown target `orders`"));
+        assert!(parse_targets("shop").unwrap_err().to_string().contains("unknown target `shop`"));
     }
 }

@@ -123,3 +123,13 @@ pub async fn demo_for(
     }
     Ok(n)
 }
+
+/// A partner's customers, oldest first, for other services' demo data.
+pub async fn book(svc: &CustomersService, tenant: Uuid, partner: Uuid) -> anyhow::Result<Vec<store::CustomerRow>> {
+    let mut tx = TenantTx::begin(&svc.pool, tenant).await?;
+    let mut rows =
+        store::list(&mut tx, &CustomerFilter { owner: Some(partner), limit: 100, ..Default::default() }).await?;
+    tx.commit().await?;
+    rows.reverse();
+    Ok(rows.into_iter().map(|c| c.customer).collect())
+}

@@ -189,18 +189,25 @@ pub struct CustomerFilter {
 #[tracing::instrument(skip_all)]
 pub async fn list(tx: &mut TenantTx, f: &CustomerFilter) -> Result<Vec<CustomerCard>, sqlx::Error> {
     let tenant = tx.tenant();
-    let q = f.q.as_deref().map(platform::db::contains_pattern);
-    sqlx::query_as(&card_query(
+    // A partner's book is small and indexed by owner: scan it and test each row, rather than let
+    // the planner intersect it with the trigram index, which reads every match in the tenant.
+    // Across the whole tenant, the trigram index is what finds matches.
+    let (q, search) = match (&f.q, f.owner) {
+        (None, _) => (None, "true"),
+        (Some(q), Some(_)) => (Some(q.clone()), "strpos(c.search, $2) > 0"),
+        (Some(q), None) => (Some(platform::db::contains_pattern(q)), "c.search LIKE $2"),
+    };
+    sqlx::query_as(&card_query(&format!(
         "c.tenant_id = $1 AND c.deleted_at IS NULL
-           AND ($2::text IS NULL OR c.search LIKE $2)
+           AND ($2::text IS NULL OR {search})
            AND ($3::text IS NULL OR c.status = $3)
            AND ($4::text IS NULL OR c.temperature = $4)
            AND ($5::uuid IS NULL OR c.owner_partner_id = $5)
            AND ($6::uuid IS NULL OR c.id < $6)
            AND ($8::text IS NULL OR c.approval = $8)
            AND ($9::uuid IS NULL OR c.group_id = $9)
-         ORDER BY c.id DESC LIMIT $7",
-    ))
+         ORDER BY c.id DESC LIMIT $7"
+    )))
     .bind(tenant)
     .bind(q)
     .bind(&f.status)

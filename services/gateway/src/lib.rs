@@ -51,9 +51,13 @@ pub async fn database(rt: &Runtime) -> anyhow::Result<PgPool> {
 /// finish first.
 pub async fn run(rt: Runtime, listener: TcpListener) -> anyhow::Result<()> {
     let db = rt.database(SERVICE, migrator()).await?;
-    let identity = platform::grpc::channel(&rt.config.endpoint("identity")?.url)?;
-    let customers = platform::grpc::channel(&rt.config.endpoint("customers")?.url)?;
-    let state = AppState::new(identity, customers, db.clone(), rt.clock.clone(), rt.metrics.clone());
+    let channel = |name: &str| -> anyhow::Result<_> { platform::grpc::channel(&rt.config.endpoint(name)?.url) };
+    let channels = state::Channels {
+        identity: channel("identity")?,
+        customers: channel("customers")?,
+        orders: channel("orders")?,
+    };
+    let state = AppState::new(channels, db.clone(), rt.clock.clone(), rt.metrics.clone());
     let app = router(state, rt.clock.is_manual());
     let sweeper = tokio::spawn(idempotency::sweep(db, rt.clock.clone(), rt.shutdown.clone()));
     tracing::info!(addr = %listener.local_addr()?, manual_clock = rt.clock.is_manual(), "gateway listening");
@@ -67,7 +71,10 @@ pub async fn run(rt: Runtime, listener: TcpListener) -> anyhow::Result<()> {
 
 /// The documented API. `/api/v1/_test/clock` exists only when the clock is manual.
 pub fn api_router(manual_clock: bool) -> OpenApiRouter<AppState> {
-    use routes::{api_keys, applications, auth, customers, leads, partners, program, tenants, test_clock, users};
+    use routes::{
+        api_keys, applications, auth, customers, leads, orders, partners, program, storefront, tenants, test_clock,
+        users,
+    };
     let api = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(auth::login))
         .routes(routes!(auth::refresh))
@@ -102,7 +109,23 @@ pub fn api_router(manual_clock: bool) -> OpenApiRouter<AppState> {
         .routes(routes!(leads::get_lead))
         .routes(routes!(leads::change_status))
         .routes(routes!(leads::assign_rep))
-        .routes(routes!(leads::list_referrals));
+        .routes(routes!(leads::list_referrals))
+        .routes(routes!(orders::list_products, orders::create_product))
+        .routes(routes!(orders::bulk_update_products))
+        .routes(routes!(orders::get_product, orders::update_product))
+        .routes(routes!(orders::list_orders, orders::place_order))
+        .routes(routes!(orders::quote_order))
+        .routes(routes!(orders::get_order))
+        .routes(routes!(orders::change_status))
+        .routes(routes!(orders::add_note))
+        .routes(routes!(orders::refund))
+        .routes(routes!(orders::list_coupons, orders::create_coupon))
+        .routes(routes!(orders::disable_coupon))
+        .routes(routes!(orders::get_checkout, orders::update_checkout))
+        .routes(routes!(storefront::payment))
+        .routes(routes!(storefront::pay))
+        .routes(routes!(storefront::quick_catalog))
+        .routes(routes!(storefront::quick_order));
     if manual_clock { api.routes(routes!(test_clock::move_clock)) } else { api }
 }
 
@@ -111,6 +134,9 @@ pub fn router(state: AppState, manual_clock: bool) -> Router {
     let (api, doc) = api_router(manual_clock).split_for_parts();
     api.route("/healthz", get(|| async { "ok" }))
         .route("/join/{slug}", get(routes::join_page::page))
+        .route("/pay/{token}", get(routes::storefront::pay_page))
+        .route("/q/{token}", get(routes::storefront::quick_page))
+        .route("/q/{token}/orders", axum::routing::post(routes::storefront::quick_order))
         // Serves the document at /api/v1/openapi.json itself; nothing else registers that path.
         .merge(SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", doc))
         .fallback(problem::not_found)

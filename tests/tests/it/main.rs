@@ -4,3 +4,4 @@
 mod customers;
 mod foundation;
 mod leads;
+mod orders;

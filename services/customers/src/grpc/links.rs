@@ -88,6 +88,7 @@ impl CustomersService {
             discount_percent: c.discount_percent.to_string(),
             currency: c.currency,
             language: c.language,
+            customer_email: c.email,
         })
     }
 }

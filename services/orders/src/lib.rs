@@ -1,0 +1,64 @@
+//! Orders: the catalog (O1), orders and their workflow (O2-O7), wholesale (O9), coupons (L9, X2),
+//! payment links (O3) and quick orders (CU8). Owns the `partnerline_orders` database and the
+//! `ORDERS` stream; asks identity for program settings and customers for the customer of an order,
+//! each with the caller's token.
+
+pub mod domain;
+pub mod events;
+pub mod grpc;
+pub mod payments;
+pub mod seed;
+pub mod store;
+
+use std::sync::Arc;
+
+use partnerline_proto::customers::v1::customers_client::CustomersClient;
+use partnerline_proto::identity::v1::identity_client::IdentityClient;
+use partnerline_proto::orders::v1::orders_server::OrdersServer;
+use platform::Runtime;
+use platform::auth::Verifier;
+use platform::outbox::{Outbox, Relay};
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+
+pub use grpc::OrdersService;
+
+pub const SERVICE: &str = "orders";
+
+pub fn migrator() -> sqlx::migrate::Migrator {
+    sqlx::migrate!("./migrations")
+}
+
+/// Connects and migrates (`partnerline migrate`); registers no readiness check.
+pub async fn database(rt: &Runtime) -> anyhow::Result<PgPool> {
+    let pool = platform::db::connect(&rt.config, SERVICE).await?;
+    platform::db::migrate(&pool, migrator()).await?;
+    Ok(pool)
+}
+
+pub fn service(rt: &Runtime, pool: PgPool) -> anyhow::Result<OrdersService> {
+    Ok(OrdersService {
+        pool,
+        outbox: Outbox::new(events::CONTEXT, platform::nats::Naming::new(&rt.config.nats.prefix), rt.clock.clone()),
+        verifier: Verifier::from_config(&rt.config.auth, rt.clock.clone())?,
+        clock: rt.clock.clone(),
+        identity: IdentityClient::new(platform::grpc::channel(&rt.config.endpoint("identity")?.url)?),
+        customers: CustomersClient::new(platform::grpc::channel(&rt.config.endpoint("customers")?.url)?),
+        provider: Arc::new(payments::ManualProvider),
+    })
+}
+
+/// Serves the orders gRPC API and relays its outbox until `rt.shutdown`.
+pub async fn run(rt: Runtime, listener: TcpListener) -> anyhow::Result<()> {
+    let pool = rt.database(SERVICE, migrator()).await?;
+    let bus = rt.bus(SERVICE).await?;
+    bus.ensure_stream(events::CONTEXT).await?;
+    let svc = service(&rt, pool.clone())?;
+    let relay = tokio::spawn(Relay::new(pool, bus, rt.metrics.clone()).run(rt.shutdown.clone()));
+    tracing::info!(addr = %listener.local_addr()?, "orders serving gRPC");
+    let router = platform::grpc::server(&rt.metrics).add_service(OrdersServer::new(svc));
+    let served = platform::grpc::serve(listener, router, rt.shutdown.clone()).await;
+    rt.shutdown.cancel();
+    relay.await??;
+    served
+}

@@ -6,6 +6,9 @@
 //! - `customers`: 1,000,000 customers across 1,000 partners of one tenant; a partner's
 //!   `GET /api/v1/customers?q&status&temperature` through the gateway against the same query run
 //!   straight on PostgreSQL (`customers::store::list`). Target: p99 < 20 ms and ≤ 3× SQL.
+//! - `orders-import`: 200,000 orders through `POST /api/v1/orders/import` in batches of 1,000
+//!   (orders/s, and the time until the last `order.placed` is on the stream) against the same rows
+//!   inserted with plain batched INSERTs. Target: ≥ 5,000 orders/s and ≥ 0.3× the baseline.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -22,11 +25,12 @@ use uuid::Uuid;
 async fn main() {
     // `cargo bench` passes `--bench`; everything else names scenarios.
     let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
-    let all = ["customers"];
+    let all = ["customers", "orders-import"];
     let chosen: Vec<&str> = if args.is_empty() { all.to_vec() } else { args.iter().map(String::as_str).collect() };
     for name in chosen {
         match name {
             "customers" => customers().await,
+            "orders-import" => orders_import().await,
             other => {
                 eprintln!("unknown scenario {other}; known: {}", all.join(", "));
                 std::process::exit(2);
@@ -159,7 +163,7 @@ async fn customers() {
         for (n, (q, status, temp)) in queries.iter().enumerate() {
             let mut sides = vec![(Some(partner), &mut gw, &mut sql, &token)];
             // Tenant-wide searches are slower and have no target: a sample of them is enough.
-            if n % 10 == 0 {
+            if n.is_multiple_of(10) {
                 sides.push((None, &mut gw_all, &mut sql_all, &admin_token));
             }
             for (owner, series_gw, series_sql, tok) in sides {
@@ -283,4 +287,189 @@ async fn load(pool: &PgPool, tenant: Uuid, partner: Uuid) {
         .unwrap();
     sqlx::query("VACUUM ANALYZE customers").execute(pool).await.unwrap();
     sqlx::query("VACUUM ANALYZE notes").execute(pool).await.unwrap();
+}
+
+const IMPORT_ORDERS: usize = 200_000;
+const IMPORT_BATCH: usize = 1_000;
+/// Batches in flight at once: enough to keep both cores and the database busy.
+const IMPORT_SENDERS: usize = 4;
+
+/// One import batch: 1 to 3 lines of demo products each, a customer given inline.
+fn import_batch(b: usize, skus: &[String]) -> Value {
+    let orders: Vec<Value> = (0..IMPORT_BATCH)
+        .map(|i| {
+            let n = b * IMPORT_BATCH + i;
+            let lines: Vec<Value> = (0..1 + n % 3)
+                .map(|k| json!({ "sku": skus[(n + k * 5) % skus.len()], "quantity": 1 + (n + k) % 4 }))
+                .collect();
+            json!({
+                "external_id": format!("shop-{n}"),
+                "customer": { "name": format!("Shop customer {n}"), "email": format!("c{n}@shop.test"), "language": "en" },
+                "items": lines,
+                "payment_method": "card",
+                "status": if n.is_multiple_of(2) { "paid" } else { "pending_payment" },
+            })
+        })
+        .collect();
+    json!({ "orders": orders })
+}
+
+async fn orders_import() {
+    println!("orders-import: {IMPORT_ORDERS} orders in batches of {IMPORT_BATCH}, {IMPORT_SENDERS} in flight…");
+    let sys = TestSystem::start_with(Options { manual_clock: false, seed_demo: true }).await;
+    let admin = sys.demo_admin().await;
+    let skus: Vec<String> = admin.get("/api/v1/products?limit=200", 200).await["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["sku"].as_str().unwrap().to_string())
+        .collect();
+    let token = admin.token.clone().unwrap();
+    let bus = platform::nats::Bus::connect(&sys.env.config.nats, "bench").await.unwrap();
+    let mut stream = bus.js.get_stream(bus.naming.stream("orders")).await.unwrap();
+    let before = stream.info().await.unwrap().state.messages;
+    let batches: Vec<String> = (0..IMPORT_ORDERS / IMPORT_BATCH).map(|b| import_batch(b, &skus).to_string()).collect();
+    let http = reqwest::Client::new();
+    let url = format!("{}/api/v1/orders/import", sys.url);
+
+    let mut per_batch = Series::new("import batch of 1,000 via gateway");
+    let started = Instant::now();
+    let queue = std::sync::Arc::new(std::sync::Mutex::new(batches.into_iter()));
+    let mut senders = Vec::new();
+    for _ in 0..IMPORT_SENDERS {
+        let (queue, http, url, token) = (queue.clone(), http.clone(), url.clone(), token.clone());
+        senders.push(tokio::spawn(async move {
+            let mut took = Vec::new();
+            loop {
+                let next = queue.lock().unwrap().next();
+                let Some(body) = next else { break };
+                let t = Instant::now();
+                let r = http
+                    .post(&url)
+                    .bearer_auth(&token)
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap();
+                assert!(r.status().is_success(), "import: {}", r.status());
+                let v: Value = r.json().await.unwrap();
+                assert_eq!(v["created"], IMPORT_BATCH as u64, "{}", v["items"][0]);
+                took.push(t.elapsed());
+            }
+            took
+        }));
+    }
+    for s in senders {
+        for d in s.await.unwrap() {
+            per_batch.add(d);
+        }
+    }
+    let imported = started.elapsed();
+    // The relay publishes after commit: wait for the last order.placed on the stream.
+    loop {
+        let n = stream.info().await.unwrap().state.messages;
+        if n >= before + IMPORT_ORDERS as u64 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let on_stream = started.elapsed();
+    let rate = IMPORT_ORDERS as f64 / imported.as_secs_f64();
+
+    // Baseline: the same rows (orders and their lines) with plain multi-row INSERTs.
+    let pool = PgPool::connect(&sys.env.config.database_url("orders")).await.unwrap();
+    let started = Instant::now();
+    baseline_inserts(&pool).await;
+    let base = started.elapsed();
+    let base_rate = IMPORT_ORDERS as f64 / base.as_secs_f64();
+    let ratio = rate / base_rate;
+    let summary = json!({
+        "orders": IMPORT_ORDERS, "batch": IMPORT_BATCH, "senders": IMPORT_SENDERS,
+        "import_seconds": imported.as_secs_f64(), "orders_per_second": rate,
+        "last_event_on_stream_seconds": on_stream.as_secs_f64(),
+        "baseline_seconds": base.as_secs_f64(), "baseline_orders_per_second": base_rate,
+        "ratio_to_baseline": ratio, "target_orders_per_second": 5000, "target_ratio": 0.3,
+    });
+    report("orders-import", &[&per_batch], summary);
+    println!(
+        "  import: {rate:.0} orders/s (target ≥ 5,000) — {}; last order.placed on the stream after {:.1} s",
+        if rate >= 5000.0 { "met" } else { "MISSED" },
+        on_stream.as_secs_f64()
+    );
+    println!(
+        "  baseline (plain batched INSERTs): {base_rate:.0} orders/s; import/baseline {ratio:.2}× (target ≥ 0.3×) — {}",
+        if ratio >= 0.3 { "met" } else { "MISSED" }
+    );
+    sys.stop().await;
+}
+
+/// The rows the import writes for its orders and lines, inserted 1,000 orders per statement.
+async fn baseline_inserts(pool: &PgPool) {
+    let tenant = Uuid::now_v7();
+    let product = Uuid::now_v7();
+    let now = chrono::Utc::now();
+    for b in 0..IMPORT_ORDERS / IMPORT_BATCH {
+        let mut tx = pool.begin().await.unwrap();
+        let ids: Vec<Uuid> = (0..IMPORT_BATCH).map(|_| Uuid::now_v7()).collect();
+        let mut q = sqlx::QueryBuilder::new(
+            "INSERT INTO orders (id, tenant_id, number, seq, customer_name, customer_email, customer_language, kind,
+                channel, payment_method, status, currency, subtotal, discount, shipping, tax_rate, tax, total, amount_paid,
+                external_id, version, placed_at, updated_at) ",
+        );
+        q.push_values(ids.iter().enumerate(), |mut row, (i, id)| {
+            let n = (b * IMPORT_BATCH + i) as i64;
+            let total = rust_decimal::Decimal::new(34900 + n % 1000, 2);
+            row.push_bind(id)
+                .push_bind(tenant)
+                .push_bind(format!("PL-{n:06}"))
+                .push_bind(n + 1)
+                .push_bind(format!("Shop customer {n}"))
+                .push_bind(format!("c{n}@shop.test"))
+                .push_bind("en")
+                .push_bind("standard")
+                .push_bind("api")
+                .push_bind("card")
+                .push_bind("paid")
+                .push_bind("EUR")
+                .push_bind(total)
+                .push_bind(rust_decimal::Decimal::ZERO)
+                .push_bind(rust_decimal::Decimal::ZERO)
+                .push_bind(rust_decimal::Decimal::ZERO)
+                .push_bind(rust_decimal::Decimal::ZERO)
+                .push_bind(total)
+                .push_bind(total)
+                .push_bind(format!("base-{n}"))
+                .push_bind(1)
+                .push_bind(now)
+                .push_bind(now);
+        });
+        q.build().execute(&mut *tx).await.unwrap();
+        let lines: Vec<(Uuid, i32)> = ids
+            .iter()
+            .enumerate()
+            .flat_map(|(i, id)| (0..1 + (b * IMPORT_BATCH + i) % 3).map(move |k| (*id, k as i32 + 1)))
+            .collect();
+        let mut q = sqlx::QueryBuilder::new(
+            "INSERT INTO order_items (order_id, line, tenant_id, product_id, sku, name, kind, quantity, unit_price,
+                line_total, discount, net) ",
+        );
+        q.push_values(lines, |mut row, (id, line)| {
+            let price = rust_decimal::Decimal::new(34900, 2);
+            row.push_bind(id)
+                .push_bind(line)
+                .push_bind(tenant)
+                .push_bind(product)
+                .push_bind("POS-T1")
+                .push_bind("POS Terminal T1")
+                .push_bind("physical")
+                .push_bind(1)
+                .push_bind(price)
+                .push_bind(price)
+                .push_bind(rust_decimal::Decimal::ZERO)
+                .push_bind(price);
+        });
+        q.build().execute(&mut *tx).await.unwrap();
+        tx.commit().await.unwrap();
+    }
 }

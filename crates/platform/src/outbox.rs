@@ -96,6 +96,59 @@ impl Outbox {
     }
 }
 
+impl Outbox {
+    /// Adds many events to the transaction in one statement (bulk imports); published only if the
+    /// transaction commits, in the order given.
+    pub async fn enqueue_many<M: prost::Message>(
+        &self,
+        conn: &mut PgConnection,
+        events: &[NewEvent<'_, M>],
+    ) -> Result<(), sqlx::Error> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let (mut ids, mut tenants, mut subjects, mut types, mut payloads, mut headers, mut times) =
+            (vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
+        let traceparent = crate::telemetry::current_traceparent();
+        for ev in events {
+            let id = Uuid::now_v7();
+            let ce = CloudEvent {
+                id: id.to_string(),
+                source: format!("/partnerline/{}", self.context),
+                ce_type: CloudEvent::type_name(self.context, ev.aggregate, ev.event),
+                subject: ev.aggregate_id.clone(),
+                time: self.clock.now(),
+                tenant: ev.tenant,
+                traceparent: traceparent.clone(),
+            };
+            let h: serde_json::Map<String, Value> =
+                ce.to_pairs().into_iter().map(|(k, v)| (k.to_string(), Value::String(v))).collect();
+            ids.push(id);
+            tenants.push(ev.tenant);
+            subjects.push(self.naming.subject(self.context, ev.tenant, ev.aggregate, ev.event));
+            types.push(ce.ce_type);
+            payloads.push(ev.payload.encode_to_vec());
+            headers.push(Value::Object(h));
+            times.push(ce.time);
+        }
+        sqlx::query(
+            "INSERT INTO outbox (id, tenant_id, subject, ce_type, payload, headers, created_at)
+             SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::bytea[], $6::jsonb[], $7::timestamptz[])",
+        )
+        .bind(ids)
+        .bind(tenants)
+        .bind(subjects)
+        .bind(types)
+        .bind(payloads)
+        .bind(headers)
+        .bind(times)
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query("SELECT pg_notify($1, '')").bind(CHANNEL).execute(&mut *conn).await?;
+        Ok(())
+    }
+}
+
 /// Publishes the outbox to JetStream.
 #[derive(Clone)]
 pub struct Relay {

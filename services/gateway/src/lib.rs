@@ -61,6 +61,12 @@ pub async fn run(rt: Runtime, listener: TcpListener) -> anyhow::Result<()> {
     let app = router(state, rt.clock.is_manual());
     let sweeper = tokio::spawn(idempotency::sweep(db, rt.clock.clone(), rt.shutdown.clone()));
     tracing::info!(addr = %listener.local_addr()?, manual_clock = rt.clock.is_manual(), "gateway listening");
+    // TCP_NODELAY: without it, a response's small frames wait for the client's delayed ACK.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+        }
+    });
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(rt.shutdown.clone().cancelled_owned())
         .await?;
@@ -115,6 +121,7 @@ pub fn api_router(manual_clock: bool) -> OpenApiRouter<AppState> {
         .routes(routes!(orders::get_product, orders::update_product))
         .routes(routes!(orders::list_orders, orders::place_order))
         .routes(routes!(orders::quote_order))
+        .routes(routes!(orders::import_orders))
         .routes(routes!(orders::get_order))
         .routes(routes!(orders::change_status))
         .routes(routes!(orders::add_note))

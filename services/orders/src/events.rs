@@ -17,8 +17,13 @@ fn id(u: Option<Uuid>) -> Option<String> {
 
 /// `order.placed`: everything attribution and commissions need to know about the order.
 pub async fn placed(outbox: &Outbox, conn: &mut PgConnection, o: &OrderRow, items: &[ItemRow]) -> sqlx::Result<()> {
+    let msg = placed_message(o, items);
+    outbox.emit(conn, o.tenant_id, "order", o.id, "placed", &msg).await.map(drop)
+}
+
+pub fn placed_message(o: &OrderRow, items: &[ItemRow]) -> ev::OrderPlaced {
     let c = o.currency.as_str();
-    let msg = ev::OrderPlaced {
+    ev::OrderPlaced {
         tenant_id: o.tenant_id.to_string(),
         order_id: o.id.to_string(),
         number: o.number.clone(),
@@ -60,8 +65,7 @@ pub async fn placed(outbox: &Outbox, conn: &mut PgConnection, o: &OrderRow, item
         external_id: o.external_id.clone(),
         version: o.version as u32,
         placed_at: ts(o.placed_at),
-    };
-    outbox.emit(conn, o.tenant_id, "order", o.id, "placed", &msg).await.map(drop)
+    }
 }
 
 /// `order.<status>` (O4).

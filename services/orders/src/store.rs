@@ -755,3 +755,189 @@ pub async fn insert_payment(
     .await?;
     Ok(r.rows_affected() == 1)
 }
+
+/// O8: which of these external ids the program has already, with their orders.
+#[tracing::instrument(skip_all)]
+pub async fn orders_by_external_ids(tx: &mut TenantTx, ids: &[String]) -> Result<Vec<OrderRow>, sqlx::Error> {
+    let tenant = tx.tenant();
+    sqlx::query_as(&format!(
+        "SELECT {ORDER_COLUMNS} FROM orders o WHERE o.tenant_id = $1 AND o.external_id = ANY($2) ORDER BY o.external_id FOR UPDATE"
+    ))
+    .bind(tenant)
+    .bind(ids)
+    .fetch_all(tx.conn())
+    .await
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn products_by_skus(tx: &mut TenantTx, skus: &[String]) -> Result<Vec<ProductRow>, sqlx::Error> {
+    let tenant = tx.tenant();
+    sqlx::query_as(&format!("{PRODUCT} WHERE tenant_id = $1 AND lower(sku) = ANY($2)"))
+        .bind(tenant)
+        .bind(skus)
+        .fetch_all(tx.conn())
+        .await
+}
+
+/// Reserves `n` order numbers at once; returns the first.
+#[tracing::instrument(skip_all)]
+pub async fn reserve_order_seqs(tx: &mut TenantTx, n: i64) -> Result<i64, sqlx::Error> {
+    let tenant = tx.tenant();
+    let last: i64 = sqlx::query_scalar(
+        "INSERT INTO order_numbers (tenant_id, last) VALUES ($1, $2)
+         ON CONFLICT (tenant_id) DO UPDATE SET last = order_numbers.last + $2 RETURNING last",
+    )
+    .bind(tenant)
+    .bind(n)
+    .fetch_one(tx.conn())
+    .await?;
+    Ok(last - n + 1)
+}
+
+/// Inserts many orders in one statement; an external id another transaction imported first is
+/// skipped. Returns the ids of the orders inserted.
+#[tracing::instrument(skip_all)]
+pub async fn insert_orders_bulk(tx: &mut TenantTx, orders: &[OrderRow]) -> Result<Vec<Uuid>, sqlx::Error> {
+    let tenant = tx.tenant();
+    macro_rules! col {
+        ($f:ident) => {
+            orders.iter().map(|o| o.$f.clone()).collect::<Vec<_>>()
+        };
+    }
+    sqlx::query_scalar(
+        "INSERT INTO orders (id, tenant_id, number, seq, customer_id, customer_name, customer_email, customer_language,
+             customer_owner_id, kind, channel, payment_method, promotion_type, status, currency, subtotal, discount,
+             shipping, tax_rate, tax, total, amount_paid, amount_refunded, placed_by_partner_id, partner_id, external_id,
+             version, placed_at, updated_at)
+         SELECT u.id, $1, u.number, u.seq, u.customer_id, u.customer_name, u.customer_email, u.customer_language,
+             u.customer_owner_id, u.kind, u.channel, u.payment_method, u.promotion_type, u.status, u.currency, u.subtotal,
+             u.discount, u.shipping, u.tax_rate, u.tax, u.total, u.amount_paid, 0, u.placed_by, u.partner_id,
+             u.external_id, u.version, u.placed_at, u.placed_at
+         FROM unnest($2::uuid[], $3::text[], $4::bigint[], $5::uuid[], $6::text[], $7::text[], $8::text[], $9::uuid[],
+             $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::numeric[], $17::numeric[],
+             $18::numeric[], $19::numeric[], $20::numeric[], $21::numeric[], $22::numeric[], $23::uuid[], $24::uuid[],
+             $25::text[], $26::int[], $27::timestamptz[])
+             AS u(id, number, seq, customer_id, customer_name, customer_email, customer_language, customer_owner_id, kind,
+                  channel, payment_method, promotion_type, status, currency, subtotal, discount, shipping, tax_rate, tax,
+                  total, amount_paid, placed_by, partner_id, external_id, version, placed_at)
+         ON CONFLICT (tenant_id, external_id) WHERE external_id IS NOT NULL DO NOTHING
+         RETURNING id",
+    )
+    .bind(tenant)
+    .bind(col!(id))
+    .bind(col!(number))
+    .bind(col!(seq))
+    .bind(col!(customer_id))
+    .bind(col!(customer_name))
+    .bind(col!(customer_email))
+    .bind(col!(customer_language))
+    .bind(col!(customer_owner_id))
+    .bind(col!(kind))
+    .bind(col!(channel))
+    .bind(col!(payment_method))
+    .bind(col!(promotion_type))
+    .bind(col!(status))
+    .bind(col!(currency))
+    .bind(col!(subtotal))
+    .bind(col!(discount))
+    .bind(col!(shipping))
+    .bind(col!(tax_rate))
+    .bind(col!(tax))
+    .bind(col!(total))
+    .bind(col!(amount_paid))
+    .bind(col!(placed_by_partner_id))
+    .bind(col!(partner_id))
+    .bind(col!(external_id))
+    .bind(col!(version))
+    .bind(col!(placed_at))
+    .fetch_all(tx.conn())
+    .await
+}
+
+/// Inserts the lines of many orders in one statement.
+#[tracing::instrument(skip_all)]
+pub async fn insert_items_bulk(tx: &mut TenantTx, items: &[(Uuid, &ItemRow)]) -> Result<(), sqlx::Error> {
+    let tenant = tx.tenant();
+    macro_rules! col {
+        ($f:ident) => {
+            items.iter().map(|(_, i)| i.$f.clone()).collect::<Vec<_>>()
+        };
+    }
+    sqlx::query(
+        "INSERT INTO order_items (order_id, line, tenant_id, product_id, sku, name, category, kind, quantity, unit_price,
+             line_total, discount, net, commission_rate, coupon_applies, returned_quantity)
+         SELECT u.order_id, u.line, $1, u.product_id, u.sku, u.name, u.category, u.kind, u.quantity, u.unit_price,
+             u.line_total, u.discount, u.net, u.commission_rate, false, 0
+         FROM unnest($2::uuid[], $3::int[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int[],
+             $10::numeric[], $11::numeric[], $12::numeric[], $13::numeric[], $14::numeric[])
+             AS u(order_id, line, product_id, sku, name, category, kind, quantity, unit_price, line_total, discount, net,
+                  commission_rate)",
+    )
+    .bind(tenant)
+    .bind(items.iter().map(|(o, _)| *o).collect::<Vec<_>>())
+    .bind(col!(line))
+    .bind(col!(product_id))
+    .bind(col!(sku))
+    .bind(col!(name))
+    .bind(col!(category))
+    .bind(col!(kind))
+    .bind(col!(quantity))
+    .bind(col!(unit_price))
+    .bind(col!(line_total))
+    .bind(col!(discount))
+    .bind(col!(net))
+    .bind(col!(commission_rate))
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Records the first status of many orders in one statement.
+#[tracing::instrument(skip_all)]
+pub async fn insert_first_statuses_bulk(
+    tx: &mut TenantTx,
+    orders: &[&OrderRow],
+    actor: Option<Uuid>,
+    actor_kind: &str,
+) -> Result<(), sqlx::Error> {
+    let tenant = tx.tenant();
+    sqlx::query(
+        "INSERT INTO order_status_changes (tenant_id, order_id, from_status, to_status, actor_user_id, actor_kind, version, at)
+         SELECT $1, u.order_id, NULL, u.status, $4, $5, 1, u.at FROM unnest($2::uuid[], $3::text[], $6::timestamptz[])
+             AS u(order_id, status, at)",
+    )
+    .bind(tenant)
+    .bind(orders.iter().map(|o| o.id).collect::<Vec<_>>())
+    .bind(orders.iter().map(|o| o.status.clone()).collect::<Vec<_>>())
+    .bind(actor)
+    .bind(actor_kind)
+    .bind(orders.iter().map(|o| o.placed_at).collect::<Vec<_>>())
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// O8: whether the order has a refund with this external id already.
+#[tracing::instrument(skip_all)]
+pub async fn refund_external_ids(tx: &mut TenantTx, order: Uuid) -> Result<Vec<String>, sqlx::Error> {
+    let tenant = tx.tenant();
+    sqlx::query_scalar(
+        "SELECT external_id FROM refunds WHERE tenant_id = $1 AND order_id = $2 AND external_id IS NOT NULL",
+    )
+    .bind(tenant)
+    .bind(order)
+    .fetch_all(tx.conn())
+    .await
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn set_refund_external_id(tx: &mut TenantTx, refund: Uuid, external_id: &str) -> Result<(), sqlx::Error> {
+    let tenant = tx.tenant();
+    sqlx::query("UPDATE refunds SET external_id = $3 WHERE tenant_id = $1 AND id = $2")
+        .bind(tenant)
+        .bind(refund)
+        .bind(external_id)
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}

@@ -601,3 +601,103 @@ async fn o2_an_order_sent_twice_with_one_idempotency_key_is_placed_once() {
     assert_eq!(a.body["order"]["id"], b.body["order"]["id"]);
     sys.stop().await;
 }
+
+fn import_order(ext: &str, sku: &str, extra: Value) -> Value {
+    let mut o = json!({
+        "external_id": ext,
+        "customer": { "name": "Web Shopper", "email": "web@shop.test", "language": "en" },
+        "items": [{ "sku": sku, "quantity": 2 }],
+        "payment_method": "card",
+    });
+    for (k, v) in extra.as_object().unwrap() {
+        o[k] = v.clone();
+    }
+    o
+}
+
+/// O8: a batch is answered item by item; re-sending it changes nothing; later status changes
+/// and refunds arrive by external id; partners may not import.
+#[tokio::test]
+async fn o8_imports_answer_each_order_and_are_idempotent_by_external_id() {
+    let sys = TestSystem::start().await;
+    let admin = sys.demo_admin().await;
+    let batch = json!({ "orders": [
+        import_order("web-1", "POS-T1", json!({})),
+        import_order("web-2", "NO-SUCH", json!({ "payment_method": "barter" })),
+        import_order("web-3", "SW-BASIC", json!({ "status": "completed", "shipping": "0", "tax_rate": "0" })),
+        import_order("web-1", "POS-T1", json!({})),
+    ]});
+    let r = admin.post("/api/v1/orders/import", &batch, 200).await;
+    assert_eq!((r["created"].as_u64(), r["rejected"].as_u64()), (Some(2), Some(2)));
+    let results: Vec<_> =
+        r["items"].as_array().unwrap().iter().map(|i| i["result"].as_str().unwrap().to_string()).collect();
+    assert_eq!(results, ["created", "rejected", "created", "rejected"]);
+    let fields: Vec<_> =
+        r["items"][1]["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert!(fields.contains(&"orders[1].items[0].sku") && fields.contains(&"orders[1].payment_method"), "{fields:?}");
+    assert_eq!(r["items"][3]["errors"][0]["field"], "orders[3].external_id");
+    let web3 = admin.get(&format!("/api/v1/orders/{}", r["items"][2]["order_id"].as_str().unwrap()), 200).await;
+    assert_eq!(web3["status"], "completed");
+    assert_eq!(web3["channel"], "api");
+    assert_eq!(web3["total"], "480.00");
+    assert_eq!(web3["amount_paid"], "480.00");
+    assert_adds_up(&web3);
+    let placed: Vec<ev::OrderPlaced> = sys.events("orders", "order.placed", &id(&web3)).await;
+    assert_eq!(placed[0].external_id.as_deref(), Some("web-3"));
+
+    let again =
+        admin.post("/api/v1/orders/import", &json!({ "orders": [batch["orders"][0], batch["orders"][2]] }), 200).await;
+    assert_eq!(again["duplicate"], 2, "re-sending changes nothing");
+    assert_eq!(again["items"][0]["order_id"], r["items"][0]["order_id"]);
+
+    // Later changes of web-1: walked to shipped, then a refund, each once.
+    let web1 = r["items"][0]["order_id"].as_str().unwrap().to_string();
+    let change = json!({ "orders": [{ "external_id": "web-1", "status": "shipped",
+        "refunds": [{ "external_id": "rf-1", "amount": "10.00", "reason": "late" }] }] });
+    let u = admin.post("/api/v1/orders/import", &change, 200).await;
+    assert_eq!(u["items"][0]["result"], "updated", "{}", u);
+    let o = admin.get(&format!("/api/v1/orders/{web1}"), 200).await;
+    assert_eq!(o["status"], "shipped");
+    assert_eq!(o["history"].as_array().unwrap().len(), 5);
+    assert_eq!(o["amount_refunded"], "10.00");
+    assert_eq!(admin.post("/api/v1/orders/import", &change, 200).await["items"][0]["result"], "duplicate");
+    let back = json!({ "orders": [{ "external_id": "web-1", "status": "paid" }] });
+    let b = admin.post("/api/v1/orders/import", &back, 200).await;
+    assert_eq!(b["items"][0]["result"], "rejected");
+    assert_eq!(b["items"][0]["errors"][0]["field"], "orders[0].status");
+    let too_much =
+        json!({ "orders": [{ "external_id": "web-1", "refunds": [{ "external_id": "rf-2", "amount": "100000" }] }] });
+    let t = admin.post("/api/v1/orders/import", &too_much, 200).await;
+    assert_eq!(t["items"][0]["errors"][0]["field"], "orders[0].refunds[0].amount");
+
+    let ana = sys.login("ana@demo.test", "demo-partner").await;
+    let r = ana.expect_with(Method::POST, "/api/v1/orders/import", Some(&batch), &[], 403).await;
+    assert_problem(&r, 403, "forbidden", None);
+    let r = admin.expect_with(Method::POST, "/api/v1/orders/import", Some(&json!({ "orders": [] })), &[], 422).await;
+    assert_problem(&r, 422, "invalid_field", Some("orders"));
+    sys.stop().await;
+}
+
+/// O8: the same batch sent twice at once creates each order once.
+#[tokio::test]
+async fn o8_the_same_batch_sent_twice_concurrently_creates_each_order_once() {
+    let sys = TestSystem::start().await;
+    let admin = sys.demo_admin().await;
+    let orders: Vec<Value> = (0..200).map(|i| import_order(&format!("race-{i}"), "PAP-50", json!({}))).collect();
+    let batch = json!({ "orders": orders });
+    let (a, b) = tokio::join!(
+        admin.post("/api/v1/orders/import", &batch, 200),
+        admin.post("/api/v1/orders/import", &batch, 200)
+    );
+    assert_eq!(a["created"].as_u64().unwrap() + b["created"].as_u64().unwrap(), 200);
+    assert_eq!(a["duplicate"].as_u64().unwrap() + b["duplicate"].as_u64().unwrap(), 200);
+    for i in 0..200 {
+        let ids = [&a["items"][i]["order_id"], &b["items"][i]["order_id"]];
+        if ids[0].is_string() && ids[1].is_string() {
+            assert_eq!(ids[0], ids[1], "race-{i} is one order");
+        }
+    }
+    let listed = admin.get("/api/v1/orders?q=shopper&limit=200", 200).await;
+    assert_eq!(listed["items"].as_array().unwrap().len(), 200);
+    sys.stop().await;
+}

@@ -284,3 +284,17 @@ pub async fn update_checkout(
 ) -> Result<Json<pb::CheckoutSettings>, AppError> {
     Ok(Json(s.orders().update_checkout_settings(caller.request(b)).await.map_err(upstream)?.into_inner()))
 }
+
+/// O8: up to 1,000 orders (new ones, or status changes and refunds of ones imported before), each
+/// answered `created`, `updated`, `duplicate` or `rejected` with reasons; idempotent by
+/// `external_id`. One bad order never blocks the others.
+#[utoipa::path(post, path = "/api/v1/orders/import", tag = "orders", security(("bearer" = [])),
+    request_body = pb::ImportOrdersRequest,
+    responses((status = 200, body = pb::ImportOrdersResult), (status = 403, body = ProblemDoc), (status = 422, body = ProblemDoc)))]
+pub async fn import_orders(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiJson(b): ApiJson<pb::ImportOrdersRequest>,
+) -> Result<Json<pb::ImportOrdersResult>, AppError> {
+    Ok(Json(s.orders().import_orders(caller.request(b)).await.map_err(upstream)?.into_inner()))
+}

@@ -3,6 +3,7 @@
 mod catalog;
 pub(crate) mod convert;
 mod coupons;
+mod import;
 mod orders;
 pub mod place;
 mod public;
@@ -150,6 +151,9 @@ impl Orders for OrdersService {
     }
     async fn refund_order(&self, req: Request<pb::RefundOrderRequest>) -> Reply<pb::Order> {
         self.authed(req, true, |a, _, m| self.refund_impl(a, m)).await
+    }
+    async fn import_orders(&self, req: Request<pb::ImportOrdersRequest>) -> Reply<pb::ImportOrdersResult> {
+        self.authed(req, true, |a, _, m| self.import_impl(a, m)).await
     }
     async fn get_payment_page(&self, req: Request<pb::PaymentTokenRequest>) -> Reply<pb::PaymentPage> {
         reply(self.payment_page_impl(req.into_inner()).await)

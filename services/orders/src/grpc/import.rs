@@ -1,0 +1,533 @@
+//! O8: integrators push orders from their own stores in bulk. Each order is checked on its own
+//! (one bad order never blocks the others) and answered `created`, `updated`, `duplicate` or
+//! `rejected` with reasons. Re-sending changes nothing: the external id is unique per program, and
+//! two batches racing on one id create it once (the loser reports `duplicate`). New orders are
+//! written with one statement per table for the whole batch.
+
+use std::collections::{HashMap, HashSet};
+
+use partnerline_proto::events::v1 as ev;
+use partnerline_proto::orders::v1 as pb;
+use platform::db::TenantTx;
+use platform::outbox::NewEvent;
+use platform::{AppError, Currency};
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+use super::{Access, OrdersService};
+use crate::domain::{self, CartLine, Channel, OrderKind, OrderStatus, PaymentMethod, Pricing, ProductKind};
+use crate::store::{self, ItemRow, OrderRow, ProductRow, RefundRow};
+
+pub const MAX_BATCH: usize = 1000;
+
+/// What one item of a batch asked for, once checked.
+enum Plan {
+    Create(Box<(OrderRow, Vec<ItemRow>)>),
+    Update { external_id: String, status: Option<OrderStatus>, refunds: Vec<pb::ImportRefund> },
+}
+
+fn problem(field: String, message: impl Into<String>) -> pb::FieldProblem {
+    pb::FieldProblem { field, message: message.into() }
+}
+
+fn problems(e: AppError, prefix: &str) -> Vec<pb::FieldProblem> {
+    if e.errors.is_empty() {
+        return vec![problem(prefix.trim_end_matches('.').to_string(), e.message)];
+    }
+    e.errors.into_iter().map(|f| problem(format!("{prefix}{}", f.field), f.message)).collect()
+}
+
+/// The statuses an order passes through to get from `from` to `to` along the workflow (O4).
+pub fn path(from: OrderStatus, to: OrderStatus) -> Option<Vec<OrderStatus>> {
+    let mut steps = Vec::new();
+    let mut at = from;
+    while at != to {
+        // Cancelling is always one direct step; otherwise the main line forward.
+        let next = if to == OrderStatus::Cancelled && at.next().contains(&OrderStatus::Cancelled) {
+            OrderStatus::Cancelled
+        } else {
+            *at.next().iter().find(|s| **s != OrderStatus::Cancelled)?
+        };
+        steps.push(next);
+        at = next;
+    }
+    Some(steps)
+}
+
+fn external_id(raw: &str) -> Result<String, String> {
+    let s = raw.trim();
+    if s.is_empty() || s.len() > 100 || s.chars().any(char::is_control) {
+        return Err("must be 1 to 100 characters".into());
+    }
+    Ok(s.to_string())
+}
+
+impl OrdersService {
+    pub(super) async fn import_impl(
+        &self,
+        a: Access,
+        req: pb::ImportOrdersRequest,
+    ) -> Result<pb::ImportOrdersResult, AppError> {
+        a.require_admin("only the merchant and its integrations import orders")?;
+        if req.orders.is_empty() || req.orders.len() > MAX_BATCH {
+            return Err(AppError::invalid("orders", format!("a batch holds 1 to {MAX_BATCH} orders")));
+        }
+        let mut outcomes: Vec<pb::ImportOutcome> = req
+            .orders
+            .iter()
+            .enumerate()
+            .map(|(i, o)| pb::ImportOutcome {
+                index: i as u32,
+                external_id: o.external_id.trim().to_string(),
+                ..Default::default()
+            })
+            .collect();
+        let mut tx = TenantTx::begin(&self.pool, a.tenant).await?;
+
+        // What the batch refers to, fetched once.
+        let mut seen = HashSet::new();
+        let mut ids = Vec::new();
+        for (i, o) in req.orders.iter().enumerate() {
+            match external_id(&o.external_id) {
+                Ok(id) if seen.insert(id.clone()) => ids.push(id),
+                Ok(_) => {
+                    outcomes[i].errors.push(problem(format!("orders[{i}].external_id"), "appears twice in the batch"))
+                }
+                Err(m) => outcomes[i].errors.push(problem(format!("orders[{i}].external_id"), m)),
+            }
+        }
+        let known: HashMap<String, OrderRow> = store::orders_by_external_ids(&mut tx, &ids)
+            .await?
+            .into_iter()
+            .filter_map(|o| o.external_id.clone().map(|e| (e, o)))
+            .collect();
+        let skus: Vec<String> =
+            req.orders.iter().flat_map(|o| o.items.iter().map(|l| l.sku.trim().to_lowercase())).collect();
+        let products: HashMap<String, ProductRow> =
+            store::products_by_skus(&mut tx, &skus).await?.into_iter().map(|p| (p.sku.to_lowercase(), p)).collect();
+        let settings = store::checkout(&mut tx).await?;
+
+        let mut plans: Vec<(usize, Plan)> = Vec::new();
+        for (i, o) in req.orders.iter().enumerate() {
+            if !outcomes[i].errors.is_empty() {
+                continue;
+            }
+            let prefix = format!("orders[{i}].");
+            let ext = o.external_id.trim().to_string();
+            let result = match known.get(&ext) {
+                Some(existing) => self.plan_update(existing, o).map(|p| p.map(|p| (i, p))),
+                None => self.plan_create(&a, o, &products, &settings).map(|p| Some((i, Plan::Create(Box::new(p))))),
+            };
+            match result {
+                Ok(Some(p)) => plans.push(p),
+                Ok(None) => {
+                    outcomes[i].result = "duplicate".into();
+                    let k = &known[&ext];
+                    outcomes[i].order_id = Some(k.id.to_string());
+                    outcomes[i].number = Some(k.number.clone());
+                }
+                Err(e) => outcomes[i].errors.extend(problems(e, &prefix)),
+            }
+        }
+
+        // New orders: numbers reserved at once, then one statement per table.
+        let creates: Vec<(usize, &(OrderRow, Vec<ItemRow>))> = plans
+            .iter()
+            .filter_map(|(i, p)| if let Plan::Create(c) = p { Some((*i, c.as_ref())) } else { None })
+            .collect();
+        if !creates.is_empty() {
+            let first = store::reserve_order_seqs(&mut tx, creates.len() as i64).await?;
+            let mut rows: Vec<OrderRow> = Vec::with_capacity(creates.len());
+            for (n, (_, (order, _))) in creates.iter().enumerate() {
+                let mut o = order.clone();
+                o.seq = first + n as i64;
+                o.number = domain::order_number(o.seq);
+                rows.push(o);
+            }
+            let inserted: HashSet<Uuid> = store::insert_orders_bulk(&mut tx, &rows).await?.into_iter().collect();
+            let written: Vec<&OrderRow> = rows.iter().filter(|o| inserted.contains(&o.id)).collect();
+            let lines: Vec<(Uuid, &ItemRow)> = creates
+                .iter()
+                .zip(&rows)
+                .filter(|(_, o)| inserted.contains(&o.id))
+                .flat_map(|((_, (_, items)), o)| items.iter().map(move |it| (o.id, it)))
+                .collect();
+            store::insert_items_bulk(&mut tx, &lines).await?;
+            store::insert_first_statuses_bulk(&mut tx, &written, Some(a.actor), a.actor_kind()).await?;
+            let messages: Vec<(Uuid, Uuid, ev::OrderPlaced)> = creates
+                .iter()
+                .zip(&rows)
+                .filter(|(_, o)| inserted.contains(&o.id))
+                .map(|((_, (_, items)), o)| (o.tenant_id, o.id, crate::events::placed_message(o, items)))
+                .collect();
+            let events: Vec<NewEvent<'_, ev::OrderPlaced>> = messages
+                .iter()
+                .map(|(tenant, id, msg)| NewEvent {
+                    tenant: Some(*tenant),
+                    aggregate: "order",
+                    aggregate_id: id.to_string(),
+                    event: "placed",
+                    payload: msg,
+                })
+                .collect();
+            self.outbox.enqueue_many(tx.conn(), &events).await?;
+            for ((i, _), o) in creates.iter().zip(&rows) {
+                let out = &mut outcomes[*i];
+                // Lost a race with another batch importing the same id: it is there, once.
+                out.result = if inserted.contains(&o.id) { "created" } else { "duplicate" }.into();
+                if inserted.contains(&o.id) {
+                    out.order_id = Some(o.id.to_string());
+                    out.number = Some(o.number.clone());
+                }
+            }
+        }
+
+        // Changes to known orders, one by one (they are few, and each walks the workflow).
+        for (i, plan) in &plans {
+            let Plan::Update { external_id, status, refunds } = plan else { continue };
+            let mut o = known[external_id].clone();
+            let changed = self.apply_update(&mut tx, &a, &mut o, *status, refunds).await;
+            let out = &mut outcomes[*i];
+            match changed {
+                Ok(true) => out.result = "updated".into(),
+                Ok(false) => out.result = "duplicate".into(),
+                Err(e) => out.errors.extend(problems(e, &format!("orders[{i}]."))),
+            }
+            out.order_id = Some(o.id.to_string());
+            out.number = Some(o.number.clone());
+        }
+        tx.commit().await?;
+
+        let mut result = pb::ImportOrdersResult::default();
+        for out in &mut outcomes {
+            if !out.errors.is_empty() {
+                out.result = "rejected".into();
+                out.order_id = None;
+                out.number = None;
+            }
+            match out.result.as_str() {
+                "created" => result.created += 1,
+                "updated" => result.updated += 1,
+                "duplicate" => result.duplicate += 1,
+                _ => result.rejected += 1,
+            }
+        }
+        result.items = outcomes;
+        Ok(result)
+    }
+
+    /// A new order, priced like any other (O2), from the catalog by SKU.
+    fn plan_create(
+        &self,
+        a: &Access,
+        o: &pb::ImportOrder,
+        products: &HashMap<String, ProductRow>,
+        settings: &store::CheckoutRow,
+    ) -> Result<(OrderRow, Vec<ItemRow>), AppError> {
+        let mut errors = Vec::new();
+        let nobody = pb::ImportCustomer::default();
+        let customer = o.customer.as_ref().unwrap_or(&nobody);
+        let kind = OrderKind::parse("kind", if o.kind.is_empty() { "standard" } else { &o.kind });
+        let method = PaymentMethod::parse("payment_method", &o.payment_method);
+        let channel = Channel::parse("channel", if o.channel.is_empty() { "api" } else { &o.channel });
+        let status =
+            OrderStatus::parse("status", o.status.as_deref().filter(|s| !s.is_empty()).unwrap_or("pending_payment"));
+        let name = platform::values::parse_name("customer.name", &customer.name);
+        let email = if customer.email.trim().is_empty() {
+            Ok(String::new())
+        } else {
+            platform::values::Email::parse("customer.email", &customer.email).map(|e| e.as_str().to_string())
+        };
+        let language = platform::values::parse_language("customer.language", &customer.language);
+        let discount = if customer.discount_percent.trim().is_empty() {
+            Ok(Decimal::ZERO)
+        } else {
+            domain::parse_percent("customer.discount_percent", &customer.discount_percent, Decimal::ONE_HUNDRED)
+        };
+        let id = |field: &str, raw: Option<&str>| -> Result<Option<Uuid>, AppError> {
+            raw.map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| Uuid::parse_str(s).map_err(|_| AppError::invalid(field, "is not an id")))
+                .transpose()
+        };
+        let customer_id = id("customer.id", customer.id.as_deref());
+        let owner = id("customer.owner_partner_id", customer.owner_partner_id.as_deref());
+        let placed_by = id("placed_by_partner_id", o.placed_by_partner_id.as_deref());
+        let promotion = super::place::parse_promotion(o.promotion_type.as_deref());
+        if o.items.is_empty() || o.items.len() > 200 {
+            errors.push(platform::error::FieldError {
+                field: "items".into(),
+                message: "an order holds 1 to 200 lines".into(),
+            });
+        }
+        if !o.refunds.is_empty() {
+            errors.push(platform::error::FieldError {
+                field: "refunds".into(),
+                message: "refunds apply to orders imported before".into(),
+            });
+        }
+        let mut currency: Option<Currency> = None;
+        let mut lines = Vec::new();
+        for (n, l) in o.items.iter().enumerate() {
+            let Some(p) = products.get(&l.sku.trim().to_lowercase()).filter(|p| p.active) else {
+                errors.push(platform::error::FieldError {
+                    field: format!("items[{n}].sku"),
+                    message: "no such product".into(),
+                });
+                continue;
+            };
+            let c = Currency::parse(&p.currency).map_err(|e| AppError::internal(anyhow::anyhow!(e)))?;
+            if currency.is_some_and(|first| first != c) {
+                errors.push(platform::error::FieldError {
+                    field: format!("items[{n}].sku"),
+                    message: "one currency per order".into(),
+                });
+                continue;
+            }
+            currency = Some(c);
+            if l.quantity == 0 || l.quantity > 10_000 {
+                errors.push(platform::error::FieldError {
+                    field: format!("items[{n}].quantity"),
+                    message: "must be between 1 and 10000".into(),
+                });
+            }
+            let unit_price = match l.unit_price.as_deref().filter(|u| !u.trim().is_empty()) {
+                Some(u) => match domain::parse_amount(&format!("items[{n}].unit_price"), u, c) {
+                    Ok(u) => u,
+                    Err(e) => {
+                        errors.extend(e.errors);
+                        continue;
+                    }
+                },
+                None if matches!(kind, Ok(OrderKind::Wholesale)) => match p.wholesale_price {
+                    Some(w) => w,
+                    None => {
+                        errors.push(platform::error::FieldError {
+                            field: format!("items[{n}].sku"),
+                            message: "has no wholesale price".into(),
+                        });
+                        continue;
+                    }
+                },
+                None => p.base_price,
+            };
+            lines.push(CartLine {
+                product_id: p.id,
+                sku: p.sku.clone(),
+                name: p.name.clone(),
+                category: p.category.clone(),
+                kind: ProductKind::parse("kind", &p.kind)?,
+                quantity: l.quantity,
+                unit_price,
+                commission_rate: p.commission_rate,
+                coupon_applies: false,
+            });
+        }
+        let shipping = match (&o.shipping, currency) {
+            (Some(s), Some(c)) => domain::parse_amount("shipping", s, c).map(Some),
+            _ => Ok(None),
+        };
+        let tax_rate =
+            o.tax_rate.as_deref().map(|t| domain::parse_percent("tax_rate", t, Decimal::ONE_HUNDRED)).transpose();
+        let quick = (channel.as_ref().ok() == Some(&Channel::QuickOrder))
+            .then(|| AppError::invalid("channel", "quick orders come through the customer's link"));
+        let failed = [
+            kind.as_ref().err(),
+            method.as_ref().err(),
+            channel.as_ref().err(),
+            status.as_ref().err(),
+            name.as_ref().err(),
+            email.as_ref().err(),
+            language.as_ref().err(),
+            discount.as_ref().err(),
+            customer_id.as_ref().err(),
+            owner.as_ref().err(),
+            placed_by.as_ref().err(),
+            promotion.as_ref().err(),
+            shipping.as_ref().err(),
+            tax_rate.as_ref().err(),
+            quick.as_ref(),
+        ];
+        for e in failed.into_iter().flatten() {
+            errors.extend(e.errors.iter().cloned());
+        }
+        if !errors.is_empty() {
+            return Err(AppError::invalid_fields(errors));
+        }
+        // Every value was checked just above.
+        let (kind, method, channel, status) = (kind?, method?, channel?, status?);
+        let currency = currency.ok_or_else(|| AppError::invalid("items", "an order holds 1 to 200 lines"))?;
+        let pricing = Pricing {
+            currency,
+            customer_discount: if kind == OrderKind::Standard { discount? } else { Decimal::ZERO },
+            coupon_discount: None,
+            shipping: shipping?.unwrap_or_else(|| domain::round(settings.shipping_flat, currency)),
+            tax_rate: tax_rate?.unwrap_or(settings.tax_rate),
+        };
+        let totals = domain::price(lines, &pricing);
+        let now = self.clock.now();
+        let (owner, placed_by) = (owner?, placed_by?);
+        let order = OrderRow {
+            id: Uuid::now_v7(),
+            tenant_id: a.tenant,
+            number: String::new(),
+            seq: 0,
+            customer_id: customer_id?,
+            customer_name: name?,
+            customer_email: email?,
+            customer_language: language?,
+            customer_owner_id: owner,
+            kind: kind.as_str().into(),
+            channel: channel.as_str().into(),
+            payment_method: method.as_str().into(),
+            promotion_type: promotion?,
+            status: status.as_str().into(),
+            currency: currency.code().into(),
+            subtotal: totals.subtotal,
+            discount: totals.discount,
+            shipping: totals.shipping,
+            tax_rate: pricing.tax_rate,
+            tax: totals.tax,
+            total: totals.total,
+            amount_paid: if status.is_paid() { totals.total } else { Decimal::ZERO },
+            amount_refunded: Decimal::ZERO,
+            placed_by_partner_id: placed_by,
+            coupon_id: None,
+            coupon_code: None,
+            coupon_partner_id: None,
+            coupon_commission_rate: None,
+            partner_id: placed_by.or(owner),
+            external_id: Some(o.external_id.trim().to_string()),
+            version: 1,
+            placed_at: now,
+            updated_at: now,
+        };
+        let items = totals
+            .lines
+            .into_iter()
+            .enumerate()
+            .map(|(n, l)| ItemRow {
+                line: n as i32 + 1,
+                product_id: l.line.product_id,
+                sku: l.line.sku,
+                name: l.line.name,
+                category: l.line.category,
+                kind: l.line.kind.as_str().into(),
+                quantity: l.line.quantity as i32,
+                unit_price: l.line.unit_price,
+                line_total: l.line_total,
+                discount: l.discount,
+                net: l.net,
+                commission_rate: l.line.commission_rate,
+                coupon_applies: false,
+                returned_quantity: 0,
+            })
+            .collect();
+        Ok((order, items))
+    }
+
+    /// A known order: what would change, or `None` when nothing would (a re-send).
+    fn plan_update(&self, existing: &OrderRow, o: &pb::ImportOrder) -> Result<Option<Plan>, AppError> {
+        let target = o
+            .status
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .map(|s| OrderStatus::parse("status", s))
+            .transpose()?
+            .filter(|s| s.as_str() != existing.status);
+        if let Some(to) = target {
+            let from = OrderStatus::parse("status", &existing.status)?;
+            if path(from, to).is_none() {
+                return Err(AppError::conflict(
+                    "illegal_transition",
+                    format!("an order {} cannot become {}", from.as_str(), to.as_str()),
+                )
+                .with_field("status"));
+            }
+        }
+        if target.is_none() && o.refunds.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(Plan::Update {
+            external_id: existing.external_id.clone().unwrap_or_default(),
+            status: target,
+            refunds: o.refunds.clone(),
+        }))
+    }
+
+    /// Walks a known order to its new status and records refunds not seen before; `false` when
+    /// nothing was new.
+    async fn apply_update(
+        &self,
+        tx: &mut TenantTx,
+        a: &Access,
+        o: &mut OrderRow,
+        status: Option<OrderStatus>,
+        refunds: &[pb::ImportRefund],
+    ) -> Result<bool, AppError> {
+        let currency = Currency::parse(&o.currency).map_err(|e| AppError::internal(anyhow::anyhow!(e)))?;
+        // Check every new refund before writing anything, against what will have been paid.
+        let done = if refunds.is_empty() { Vec::new() } else { store::refund_external_ids(tx, o.id).await? };
+        let from = OrderStatus::parse("status", &o.status)?;
+        let steps = status.and_then(|to| path(from, to)).unwrap_or_default();
+        let paid = if steps.contains(&OrderStatus::Paid) { o.total } else { o.amount_paid };
+        let mut refunded = o.amount_refunded;
+        let mut new_refunds = Vec::new();
+        for (n, r) in refunds.iter().enumerate() {
+            let ext =
+                external_id(&r.external_id).map_err(|m| AppError::invalid(format!("refunds[{n}].external_id"), m))?;
+            if done.contains(&ext) || new_refunds.iter().any(|(e, _, _): &(String, Decimal, String)| *e == ext) {
+                continue;
+            }
+            let amount = domain::parse_amount(&format!("refunds[{n}].amount"), &r.amount, currency)?;
+            domain::check_refund(amount, paid, refunded)
+                .map_err(|e| AppError::invalid(format!("refunds[{n}].amount"), e.message))?;
+            refunded += amount;
+            new_refunds.push((ext, amount, r.reason.trim().chars().take(1000).collect()));
+        }
+        let mut changed = false;
+        for step in steps {
+            self.move_order(tx, o, step, Some(a.actor), a.actor_kind()).await?;
+            changed = true;
+        }
+        for (ext, amount, reason) in new_refunds {
+            let row = RefundRow {
+                id: Uuid::now_v7(),
+                amount,
+                reason,
+                items: sqlx::types::Json(Vec::new()),
+                physical_returned: false,
+                actor_user_id: Some(a.actor),
+                created_at: self.clock.now(),
+            };
+            store::insert_refund(tx, o.id, &row).await?;
+            store::set_refund_external_id(tx, row.id, &ext).await?;
+            o.amount_refunded += amount;
+            o.version += 1;
+            o.updated_at = row.created_at;
+            store::update_order(tx, o).await?;
+            let physical = store::refunds(tx, o.id).await?.iter().any(|r| r.physical_returned);
+            crate::events::refunded(&self.outbox, tx.conn(), o, row.id, amount, physical).await?;
+            changed = true;
+        }
+        Ok(changed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// O4, O8: an imported status change walks the workflow, or is refused when it cannot.
+    #[test]
+    fn o8_status_changes_walk_the_workflow() {
+        use OrderStatus::*;
+        assert_eq!(path(PendingPayment, Shipped).unwrap(), vec![Paid, Confirmed, InProduction, Shipped]);
+        assert_eq!(path(Paid, Cancelled).unwrap(), vec![Cancelled]);
+        assert_eq!(path(Completed, Completed).unwrap(), Vec::<OrderStatus>::new());
+        assert!(path(Shipped, Cancelled).is_none());
+        assert!(path(Completed, Paid).is_none());
+        assert!(path(Cancelled, Paid).is_none());
+    }
+}

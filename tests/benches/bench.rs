@@ -126,7 +126,7 @@ const PLACES: &[&str] = &[
 
 async fn customers() {
     println!("customers: starting the platform and loading {CUSTOMERS} customers across {PARTNERS} partners…");
-    let sys = TestSystem::start_with(Options { manual_clock: false, seed_demo: true }).await;
+    let sys = TestSystem::start_with(Options { manual_clock: false, seed_demo: true, ..Default::default() }).await;
     let admin = sys.demo_admin().await;
     admin
         .post(
@@ -316,7 +316,7 @@ fn import_batch(b: usize, skus: &[String]) -> Value {
 
 async fn orders_import() {
     println!("orders-import: {IMPORT_ORDERS} orders in batches of {IMPORT_BATCH}, {IMPORT_SENDERS} in flight…");
-    let sys = TestSystem::start_with(Options { manual_clock: false, seed_demo: true }).await;
+    let sys = TestSystem::start_with(Options { manual_clock: false, seed_demo: true, ..Default::default() }).await;
     let admin = sys.demo_admin().await;
     let skus: Vec<String> = admin.get("/api/v1/products?limit=200", 200).await["items"]
         .as_array()

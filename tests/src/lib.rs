@@ -21,11 +21,13 @@ pub struct Options {
     pub manual_clock: bool,
     /// Seed the demo program (`seed --demo`).
     pub seed_demo: bool,
+    /// Configuration sections of services, e.g. `("orders", json!({"webhook_secrets": ...}))`.
+    pub sections: Vec<(&'static str, Value)>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { manual_clock: true, seed_demo: true }
+        Options { manual_clock: true, seed_demo: true, sections: Vec::new() }
     }
 }
 
@@ -45,6 +47,9 @@ impl TestSystem {
 
     pub async fn start_with(opts: Options) -> TestSystem {
         let mut env = TestEnv::new();
+        for (name, value) in &opts.sections {
+            env.config.extra.insert(name.to_string(), value.clone());
+        }
         let mut listeners = BTreeMap::new();
         for name in partnerline::SERVICES {
             let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -131,6 +131,7 @@ pub fn api_router(manual_clock: bool) -> OpenApiRouter<AppState> {
         .routes(routes!(orders::get_checkout, orders::update_checkout))
         .routes(routes!(storefront::payment))
         .routes(routes!(storefront::pay))
+        .routes(routes!(storefront::payment_webhook))
         .routes(routes!(storefront::quick_catalog))
         .routes(routes!(storefront::quick_order));
     if manual_clock { api.routes(routes!(test_clock::move_clock)) } else { api }

@@ -25,6 +25,15 @@ pub use grpc::OrdersService;
 
 pub const SERVICE: &str = "orders";
 
+/// The `[orders]` configuration section.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct OrdersConfig {
+    /// Secrets of payment providers' signed webhooks, by provider name
+    /// (`PARTNERLINE_ORDERS__WEBHOOK_SECRETS__<PROVIDER>`).
+    pub webhook_secrets: std::collections::BTreeMap<String, String>,
+}
+
 pub fn migrator() -> sqlx::migrate::Migrator {
     sqlx::migrate!("./migrations")
 }
@@ -37,6 +46,7 @@ pub async fn database(rt: &Runtime) -> anyhow::Result<PgPool> {
 }
 
 pub fn service(rt: &Runtime, pool: PgPool) -> anyhow::Result<OrdersService> {
+    let own: OrdersConfig = rt.config.section(SERVICE)?;
     Ok(OrdersService {
         pool,
         outbox: Outbox::new(events::CONTEXT, platform::nats::Naming::new(&rt.config.nats.prefix), rt.clock.clone()),
@@ -45,6 +55,7 @@ pub fn service(rt: &Runtime, pool: PgPool) -> anyhow::Result<OrdersService> {
         identity: IdentityClient::new(platform::grpc::channel(&rt.config.endpoint("identity")?.url)?),
         customers: CustomersClient::new(platform::grpc::channel(&rt.config.endpoint("customers")?.url)?),
         provider: Arc::new(payments::ManualProvider),
+        webhook_secrets: Arc::new(own.webhook_secrets),
     })
 }
 

@@ -118,7 +118,7 @@ async fn unknown_field_values_are_422_naming_the_field_and_change_nothing() {
 
 #[tokio::test]
 async fn the_test_clock_exists_only_in_manual_clock_mode() {
-    let normal = TestSystem::start_with(Options { manual_clock: false, seed_demo: false }).await;
+    let normal = TestSystem::start_with(Options { manual_clock: false, seed_demo: false, ..Default::default() }).await;
     let r = normal
         .client()
         .send(Method::POST, "/api/v1/_test/clock", Some(("application/json", r#"{"advance_seconds": 60}"#)), &[])
@@ -237,7 +237,7 @@ async fn p1_p2_public_join_page_and_application_through_the_gateway() {
 
 #[tokio::test]
 async fn openapi_document_and_docs_page_are_served() {
-    let sys = TestSystem::start_with(Options { manual_clock: false, seed_demo: false }).await;
+    let sys = TestSystem::start_with(Options { manual_clock: false, seed_demo: false, ..Default::default() }).await;
     let c = sys.client();
     let doc = c.get("/api/v1/openapi.json", 200).await;
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));

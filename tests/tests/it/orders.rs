@@ -80,7 +80,9 @@ async fn o3_o4_o5_a_pay_later_order_is_paid_through_its_link_and_walked_to_compl
     let text = html.body.as_str().unwrap();
     assert!(text.contains(order["number"].as_str().unwrap()) && text.contains("Delivery on Tuesday"));
     assert!(!text.contains("Upsell"), "internal notes stay internal");
-    assert!(text.contains(&format!("Pay {}", order["total"].as_str().unwrap())));
+    assert_eq!(customer["language"], "it");
+    assert!(text.contains(&format!("Paga {} EUR", order["total"].as_str().unwrap())), "in the customer's language");
+    assert!(text.contains("Demo Coffee Co.") && text.contains("<html lang=\"it\">"));
     let page = anon.get(&format!("/api/v1/payments/{token}"), 200).await;
     assert_eq!(page["payable"], true);
     assert_eq!(page["notes"].as_array().unwrap().len(), 1);
@@ -142,7 +144,7 @@ async fn cu8_a_quick_order_link_places_an_order_with_the_customer_discount() {
     let c = pia
         .post(
             "/api/v1/customers",
-            &json!({ "name": "Quick Bar", "email": "bar@quick.test", "discount_percent": "10" }),
+            &json!({ "name": "Quick Bar", "email": "bar@quick.test", "discount_percent": "10", "language": "it" }),
             201,
         )
         .await;
@@ -155,7 +157,10 @@ async fn cu8_a_quick_order_link_places_an_order_with_the_customer_discount() {
     assert_eq!(t1["your_price"], "314.10", "base minus the customer's 10%");
     let html = anon.send(Method::GET, &format!("/q/{token}"), None, &[]).await;
     assert_eq!(html.status, 200);
-    assert!(html.body.as_str().unwrap().contains("314.10"));
+    let page = html.body.as_str().unwrap();
+    assert!(page.contains("314.10"));
+    assert!(page.contains("Ordine per Quick Bar") && page.contains("Invia ordine"), "in the customer's language");
+    assert!(page.contains("Demo Coffee Co."), "under the merchant's name");
 
     let placed = anon
         .post(
@@ -699,5 +704,66 @@ async fn o8_the_same_batch_sent_twice_concurrently_creates_each_order_once() {
     }
     let listed = admin.get("/api/v1/orders?q=shopper&limit=200", 200).await;
     assert_eq!(listed["items"].as_array().unwrap().len(), 200);
+    sys.stop().await;
+}
+
+/// O3: a provider's signed webhook marks a pay-later order paid, once; a bad signature, an
+/// unknown provider and a wrong amount change nothing.
+#[tokio::test]
+async fn o3_a_signed_provider_webhook_marks_the_order_paid_once() {
+    let secret = "whsec_test";
+    let sys = TestSystem::start_with(e2e::Options {
+        sections: vec![("orders", json!({ "webhook_secrets": { "acmepay": secret } }))],
+        ..Default::default()
+    })
+    .await;
+    let ana = sys.login("ana@demo.test", "demo-partner").await;
+    let customer = &ana.get("/api/v1/customers", 200).await["items"][0];
+    let t1 = product(&ana, "POS-T1").await;
+    let placed = ana
+        .post("/api/v1/orders", &json!({ "customer_id": id(customer), "items": [{ "product_id": id(&t1), "quantity": 1 }], "payment_method": "pay_later_link" }), 201)
+        .await;
+    let o = &placed["order"];
+    let me = sys.demo_admin().await.get("/api/v1/me", 200).await;
+    let body = |amount: &str| {
+        json!({ "tenant_id": me["tenant_id"], "order_id": id(o), "reference": "ch_1", "amount": amount,
+                "currency": "EUR", "status": "succeeded" })
+        .to_string()
+    };
+    let now = sys.clock.now().timestamp();
+    let anon = sys.client();
+    let send = |body: String, sig: String, provider: &'static str| {
+        let anon = anon.clone();
+        async move {
+            anon.send(
+                Method::POST,
+                &format!("/api/v1/payments/webhooks/{provider}"),
+                Some(("application/json", &body)),
+                &[("partnerline-signature", &sig)],
+            )
+            .await
+        }
+    };
+    let good = body(o["total"].as_str().unwrap());
+    let r = send(good.clone(), orders::grpc::webhooks::sign("wrong", good.as_bytes(), now), "acmepay").await;
+    assert_problem(&r, 401, "unauthenticated", None);
+    let r = send(good.clone(), orders::grpc::webhooks::sign(secret, good.as_bytes(), now), "nopay").await;
+    assert_eq!(r.status, 404);
+    let cheap = body("1.00");
+    let r = send(cheap.clone(), orders::grpc::webhooks::sign(secret, cheap.as_bytes(), now), "acmepay").await;
+    assert_problem(&r, 409, "amount_mismatch", None);
+    assert_eq!(
+        ana.get(&format!("/api/v1/orders/{}", id(o)), 200).await["status"],
+        "pending_payment",
+        "nothing changed"
+    );
+    let r = send(good.clone(), orders::grpc::webhooks::sign(secret, good.as_bytes(), now), "acmepay").await;
+    assert_eq!((r.status, r.body["status"].as_str(), r.body["duplicate"].as_bool()), (200, Some("paid"), Some(false)));
+    let r = send(good.clone(), orders::grpc::webhooks::sign(secret, good.as_bytes(), now), "acmepay").await;
+    assert_eq!(r.body["duplicate"], true, "a redelivery changes nothing");
+    let after = ana.get(&format!("/api/v1/orders/{}", id(o)), 200).await;
+    assert_eq!(after["status"], "paid");
+    assert_eq!(after["history"].as_array().unwrap().len(), 2);
+    assert_eq!(after["history"][1]["actor_kind"], "provider");
     sys.stop().await;
 }

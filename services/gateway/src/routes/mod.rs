@@ -11,6 +11,7 @@ pub mod orders;
 pub mod partners;
 pub mod program;
 pub mod storefront;
+pub mod storefront_text;
 pub mod tenants;
 pub mod test_clock;
 pub mod users;

@@ -7,6 +7,7 @@ mod import;
 mod orders;
 pub mod place;
 mod public;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -36,6 +37,8 @@ pub struct OrdersService {
     /// and quick-order tokens.
     pub(crate) customers: CustomersClient<Channel>,
     pub(crate) provider: Arc<dyn PaymentProvider>,
+    /// Webhook secrets by provider name (O3).
+    pub(crate) webhook_secrets: Arc<std::collections::BTreeMap<String, String>>,
 }
 
 /// Whose orders the caller reaches: a partner only those attributed to it or placed by it,
@@ -157,6 +160,9 @@ impl Orders for OrdersService {
     }
     async fn get_payment_page(&self, req: Request<pb::PaymentTokenRequest>) -> Reply<pb::PaymentPage> {
         reply(self.payment_page_impl(req.into_inner()).await)
+    }
+    async fn confirm_payment_webhook(&self, req: Request<pb::PaymentWebhook>) -> Reply<pb::PaymentWebhookResult> {
+        reply(self.webhook_impl(req.into_inner()).await)
     }
     async fn pay_by_token(&self, req: Request<pb::PaymentTokenRequest>) -> Reply<pb::PaymentPage> {
         reply(self.pay_impl(req.into_inner()).await)

@@ -42,6 +42,22 @@ impl OrdersService {
         Ok((tx, o, expires))
     }
 
+    /// The merchant's program name, for the customer pages (blank if identity cannot say).
+    async fn program_name(&self, tenant: Uuid) -> String {
+        let req = partnerline_proto::identity::v1::GetJoinPageRequest {
+            program: String::new(),
+            invite: None,
+            tenant_id: Some(tenant.to_string()),
+        };
+        match self.identity.clone().get_join_page(platform::grpc::request(req, None)).await {
+            Ok(p) => p.into_inner().program_name,
+            Err(e) => {
+                tracing::warn!(error = %e, "program name unavailable");
+                String::new()
+            }
+        }
+    }
+
     async fn page(
         &self,
         tx: &mut TenantTx,
@@ -52,7 +68,7 @@ impl OrdersService {
         let notes = store::notes(tx, o.id, true).await?;
         let c = o.currency.as_str();
         Ok(pb::PaymentPage {
-            program_name: String::new(),
+            program_name: self.program_name(o.tenant_id).await,
             number: o.number.clone(),
             customer_name: o.customer_name.clone(),
             items: items.iter().map(|i| convert::item(i, c)).collect(),
@@ -145,6 +161,7 @@ impl OrdersService {
             currency: c.currency,
             language: c.language,
             products,
+            program_name: self.program_name(tenant).await,
         })
     }
 

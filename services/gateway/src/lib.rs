@@ -126,6 +126,7 @@ pub fn api_router(manual_clock: bool) -> OpenApiRouter<AppState> {
         .routes(routes!(orders::change_status))
         .routes(routes!(orders::add_note))
         .routes(routes!(orders::refund))
+        .routes(routes!(orders::renew_payment_link))
         .routes(routes!(orders::list_coupons, orders::create_coupon))
         .routes(routes!(orders::disable_coupon))
         .routes(routes!(orders::get_checkout, orders::update_checkout))

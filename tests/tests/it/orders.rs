@@ -83,6 +83,11 @@ async fn o3_o4_o5_a_pay_later_order_is_paid_through_its_link_and_walked_to_compl
     assert_eq!(customer["language"], "it");
     assert!(text.contains(&format!("Paga {} EUR", order["total"].as_str().unwrap())), "in the customer's language");
     assert!(text.contains("Demo Coffee Co.") && text.contains("<html lang=\"it\">"));
+    // Ana sends a new link: the old one stops working at once.
+    let renewed = ana.post(&format!("/api/v1/orders/{oid}/payment-link"), &json!({}), 201).await;
+    anon.get(&format!("/api/v1/payments/{token}"), 404).await;
+    let token = renewed["payment_token"].as_str().unwrap().to_string();
+    assert_eq!(sys.events::<ev::OrderPaymentLinkCreated>("orders", "order.payment_link_created", &oid).await.len(), 2);
     let page = anon.get(&format!("/api/v1/payments/{token}"), 200).await;
     assert_eq!(page["payable"], true);
     assert_eq!(page["notes"].as_array().unwrap().len(), 1);
@@ -580,7 +585,7 @@ async fn o_a2_authorization_matrix_over_every_order_endpoint() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 4, "every order endpoint was tried");
+    assert_eq!(checked, 5, "every order endpoint was tried");
     let after = ana.get(&format!("/api/v1/orders/{oid}"), 200).await;
     assert_eq!(after["status"], "pending_payment");
     assert_eq!(after["notes"].as_array().unwrap().len(), 0);

@@ -298,3 +298,17 @@ pub async fn import_orders(
 ) -> Result<Json<pb::ImportOrdersResult>, AppError> {
     Ok(Json(s.orders().import_orders(caller.request(b)).await.map_err(upstream)?.into_inner()))
 }
+
+/// O3: a new payment link for an order waiting for payment (the old link stops working); the
+/// customer is emailed again.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/payment-link", tag = "orders", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 201, body = pb::PlacedOrder), (status = 404, body = ProblemDoc), (status = 409, body = ProblemDoc)))]
+pub async fn renew_payment_link(
+    State(s): State<AppState>,
+    caller: Caller,
+    ResourceId(id): ResourceId,
+) -> Result<(StatusCode, Json<pb::PlacedOrder>), AppError> {
+    let o = s.orders().renew_payment_link(caller.request(pb::OrderRef { id })).await.map_err(upstream)?.into_inner();
+    Ok((StatusCode::CREATED, Json(o)))
+}

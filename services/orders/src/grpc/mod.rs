@@ -155,6 +155,9 @@ impl Orders for OrdersService {
     async fn refund_order(&self, req: Request<pb::RefundOrderRequest>) -> Reply<pb::Order> {
         self.authed(req, true, |a, _, m| self.refund_impl(a, m)).await
     }
+    async fn renew_payment_link(&self, req: Request<pb::OrderRef>) -> Reply<pb::PlacedOrder> {
+        self.authed(req, true, |a, _, m| self.renew_link_impl(a, m)).await
+    }
     async fn import_orders(&self, req: Request<pb::ImportOrdersRequest>) -> Reply<pb::ImportOrdersResult> {
         self.authed(req, true, |a, _, m| self.import_impl(a, m)).await
     }

@@ -346,6 +346,27 @@ impl OrdersService {
         Ok(out)
     }
 
+    /// O3: the partner who sees the order, or the merchant, sends the customer a new link.
+    pub(super) async fn renew_link_impl(&self, a: Access, req: pb::OrderRef) -> Result<pb::PlacedOrder, AppError> {
+        let id = parse_id(&req.id, "order")?;
+        let mut tx = TenantTx::begin(&self.pool, a.tenant).await?;
+        let o = store::order(&mut tx, id, a.partner, true).await?.ok_or_else(|| AppError::not_found("order"))?;
+        if o.status != OrderStatus::PendingPayment.as_str() {
+            return Err(AppError::conflict(
+                "not_payable",
+                format!("this order is {} and needs no payment link", o.status),
+            ));
+        }
+        let (token, expires) = self.payment_link(&mut tx, &o).await?;
+        let order = self.detail(&mut tx, &o).await?;
+        tx.commit().await?;
+        Ok(pb::PlacedOrder {
+            order: Some(order),
+            payment_token: Some(token),
+            payment_link_expires_at: Some(convert::ts(expires)),
+        })
+    }
+
     /// O6: partial or full; never more than was paid; returned items are counted per line.
     pub(super) async fn refund_impl(&self, a: Access, req: pb::RefundOrderRequest) -> Result<pb::Order, AppError> {
         let id = parse_id(&req.id, "order")?;

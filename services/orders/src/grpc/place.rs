@@ -307,15 +307,24 @@ impl OrdersService {
         events::placed(&self.outbox, tx.conn(), &order, &items).await?;
         let mut payment = None;
         if cart.payment_method == PaymentMethod::PayLaterLink && order.status == OrderStatus::PendingPayment.as_str() {
-            let settings = store::checkout(tx).await?;
-            let token = platform::auth::random_token();
-            let expires = order.placed_at + chrono::Duration::days(i64::from(settings.payment_link_days));
-            store::put_payment_link(tx, order.id, &platform::auth::token_hash(&token), expires, order.placed_at)
-                .await?;
-            events::payment_link_created(&self.outbox, tx.conn(), &order, &token, expires).await?;
-            payment = Some((token, expires));
+            payment = Some(self.payment_link(tx, &order).await?);
         }
         Ok(Placed { order, payment })
+    }
+
+    /// O3: a fresh payment link for the order (replacing any earlier one), announced for the email.
+    pub(crate) async fn payment_link(
+        &self,
+        tx: &mut TenantTx,
+        order: &OrderRow,
+    ) -> Result<(String, chrono::DateTime<chrono::Utc>), AppError> {
+        let settings = store::checkout(tx).await?;
+        let token = platform::auth::random_token();
+        let now = self.clock.now();
+        let expires = now + chrono::Duration::days(i64::from(settings.payment_link_days));
+        store::put_payment_link(tx, order.id, &platform::auth::token_hash(&token), expires, now).await?;
+        events::payment_link_created(&self.outbox, tx.conn(), order, &token, expires).await?;
+        Ok((token, expires))
     }
 }
 

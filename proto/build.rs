@@ -7,6 +7,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "partnerline/events/v1/customers.proto",
         "partnerline/orders/v1/orders.proto",
         "partnerline/events/v1/orders.proto",
+        "partnerline/attribution/v1/attribution.proto",
+        "partnerline/events/v1/attribution.proto",
     ];
     for f in files {
         println!("cargo:rerun-if-changed={f}");

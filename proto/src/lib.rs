@@ -21,6 +21,12 @@ pub mod orders {
     }
 }
 
+pub mod attribution {
+    pub mod v1 {
+        tonic::include_proto!("partnerline.attribution.v1");
+    }
+}
+
 pub mod events {
     pub mod v1 {
         tonic::include_proto!("partnerline.events.v1");

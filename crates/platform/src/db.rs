@@ -87,14 +87,27 @@ fn redact(url: &str) -> String {
 
 /// A transaction bound to one tenant. Store functions take it, so no query can forget whose
 /// data it touches; the tenant is also set as `app.tenant_id` for triggers and audit.
-pub struct TenantTx {
-    tx: Transaction<'static, Postgres>,
+pub struct TenantTx<'c> {
+    tx: Transaction<'c, Postgres>,
     tenant: Uuid,
 }
 
-impl TenantTx {
+impl TenantTx<'static> {
     pub async fn begin(pool: &PgPool, tenant: Uuid) -> Result<Self, sqlx::Error> {
-        let mut tx = pool.begin().await?;
+        let tx = pool.begin().await?;
+        Self::scoped(tx, tenant).await
+    }
+}
+
+impl<'c> TenantTx<'c> {
+    /// A tenant transaction inside one already open on `conn` (a savepoint), e.g. a consumer's
+    /// inbox transaction: it commits with it.
+    pub async fn within(conn: &'c mut PgConnection, tenant: Uuid) -> Result<Self, sqlx::Error> {
+        let tx = sqlx::Connection::begin(conn).await?;
+        Self::scoped(tx, tenant).await
+    }
+
+    async fn scoped(mut tx: Transaction<'c, Postgres>, tenant: Uuid) -> Result<Self, sqlx::Error> {
         sqlx::query("SELECT set_config('app.tenant_id', $1, true)").bind(tenant.to_string()).execute(&mut *tx).await?;
         Ok(TenantTx { tx, tenant })
     }

@@ -1,5 +1,94 @@
-//! Attribution: who brought each customer and each order (L1-L11, X1, X8). This first part holds
-//! the rules (`domain`); the service around them (links, `/r/{code}` clicks, consumers of
-//! `partner.approved`, `customer.registered` and `order.placed`, `order.attributed`) follows.
+//! Attribution: who brought each customer and each order (L1-L11, X1). Owns the
+//! `partnerline_attribution` database and the `ATTRIBUTION` stream; keeps a copy of identity's
+//! programs and partners from its events; reads `customer.registered` (L8) and `order.placed`
+//! (L9-L11) and publishes `order.attributed`. The rules live in `domain`, free of I/O.
 
+pub mod consumers;
 pub mod domain;
+pub mod events;
+pub mod grpc;
+pub mod program;
+pub mod service;
+pub mod store;
+
+use partnerline_proto::attribution::v1::attribution_server::AttributionServer;
+use platform::Runtime;
+use platform::auth::Verifier;
+use platform::consumer::ConsumerSpec;
+use platform::outbox::{Outbox, Relay};
+use serde::Deserialize;
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+
+pub use service::AttributionService;
+
+pub const SERVICE: &str = "attribution";
+
+/// The `[attribution]` configuration section.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct AttributionConfig {
+    /// Where referral links and disabled links lead: the merchant's shop.
+    pub home_url: String,
+}
+
+impl Default for AttributionConfig {
+    fn default() -> Self {
+        AttributionConfig { home_url: "https://shop.example/".into() }
+    }
+}
+
+pub fn migrator() -> sqlx::migrate::Migrator {
+    sqlx::migrate!("./migrations")
+}
+
+/// Connects and migrates (`partnerline migrate`); registers no readiness check.
+pub async fn database(rt: &Runtime) -> anyhow::Result<PgPool> {
+    let pool = platform::db::connect(&rt.config, SERVICE).await?;
+    platform::db::migrate(&pool, migrator()).await?;
+    Ok(pool)
+}
+
+pub fn service(rt: &Runtime, pool: PgPool) -> anyhow::Result<AttributionService> {
+    let own: AttributionConfig = rt.config.section(SERVICE)?;
+    Ok(AttributionService::new(
+        pool,
+        Outbox::new(events::CONTEXT, platform::nats::Naming::new(&rt.config.nats.prefix), rt.clock.clone()),
+        Verifier::from_config(&rt.config.auth, rt.clock.clone())?,
+        rt.clock.clone(),
+        own.home_url,
+        platform::grpc::channel(&rt.config.endpoint("customers")?.url)?,
+    ))
+}
+
+/// Serves the attribution gRPC API, consumes identity, customers and orders events, and relays
+/// its outbox, until `rt.shutdown`.
+pub async fn run(rt: Runtime, listener: TcpListener) -> anyhow::Result<()> {
+    let pool = rt.database(SERVICE, migrator()).await?;
+    let bus = rt.bus(SERVICE).await?;
+    bus.ensure_stream(events::CONTEXT).await?;
+    let svc = service(&rt, pool.clone())?;
+    let mut tasks = tokio::task::JoinSet::new();
+    tasks.spawn(Relay::new(pool.clone(), bus.clone(), rt.metrics.clone()).run(rt.shutdown.clone()));
+    for (context, filters) in
+        [("identity", consumers::IDENTITY), ("customers", consumers::CUSTOMERS), ("orders", consumers::ORDERS)]
+    {
+        let spec = ConsumerSpec::new(&format!("attribution-{context}"), context, filters);
+        tasks.spawn(platform::consumer::run(
+            pool.clone(),
+            bus.clone(),
+            rt.metrics.clone(),
+            spec,
+            consumers::Events(svc.clone()),
+            rt.shutdown.clone(),
+        ));
+    }
+    tracing::info!(addr = %listener.local_addr()?, "attribution serving gRPC");
+    let router = platform::grpc::server(&rt.metrics).add_service(AttributionServer::new(svc));
+    let served = platform::grpc::serve(listener, router, rt.shutdown.clone()).await;
+    rt.shutdown.cancel();
+    while let Some(r) = tasks.join_next().await {
+        r??;
+    }
+    served
+}

@@ -107,7 +107,7 @@ fn card_query(condition: &str) -> String {
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn insert_customer(tx: &mut TenantTx, c: &CustomerRow) -> Result<(), sqlx::Error> {
+pub async fn insert_customer(tx: &mut TenantTx<'_>, c: &CustomerRow) -> Result<(), sqlx::Error> {
     let tenant = tx.tenant();
     sqlx::query(
         "INSERT INTO customers (id, tenant_id, name, vat_number, contact_person, email, phone, address, status, temperature,
@@ -140,7 +140,7 @@ pub async fn insert_customer(tx: &mut TenantTx, c: &CustomerRow) -> Result<(), s
 
 /// A live customer, visible to `owner` when given (a partner reaches only its own).
 #[tracing::instrument(skip_all)]
-pub async fn card(tx: &mut TenantTx, id: Uuid, owner: Option<Uuid>) -> Result<Option<CustomerCard>, sqlx::Error> {
+pub async fn card(tx: &mut TenantTx<'_>, id: Uuid, owner: Option<Uuid>) -> Result<Option<CustomerCard>, sqlx::Error> {
     let tenant = tx.tenant();
     sqlx::query_as(&card_query(
         "c.tenant_id = $1 AND c.id = $2 AND c.deleted_at IS NULL AND ($3::uuid IS NULL OR c.owner_partner_id = $3)",
@@ -155,7 +155,7 @@ pub async fn card(tx: &mut TenantTx, id: Uuid, owner: Option<Uuid>) -> Result<Op
 /// Locks a live customer the caller may change.
 #[tracing::instrument(skip_all)]
 pub async fn customer_for_update(
-    tx: &mut TenantTx,
+    tx: &mut TenantTx<'_>,
     id: Uuid,
     owner: Option<Uuid>,
 ) -> Result<Option<CustomerRow>, sqlx::Error> {
@@ -187,7 +187,7 @@ pub struct CustomerFilter {
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn list(tx: &mut TenantTx, f: &CustomerFilter) -> Result<Vec<CustomerCard>, sqlx::Error> {
+pub async fn list(tx: &mut TenantTx<'_>, f: &CustomerFilter) -> Result<Vec<CustomerCard>, sqlx::Error> {
     let tenant = tx.tenant();
     // A partner's book is small and indexed by owner: scan it and test each row, rather than let
     // the planner intersect it with the trigram index, which reads every match in the tenant.
@@ -222,7 +222,7 @@ pub async fn list(tx: &mut TenantTx, f: &CustomerFilter) -> Result<Vec<CustomerC
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn update_customer(tx: &mut TenantTx, c: &CustomerRow) -> Result<(), sqlx::Error> {
+pub async fn update_customer(tx: &mut TenantTx<'_>, c: &CustomerRow) -> Result<(), sqlx::Error> {
     let tenant = tx.tenant();
     sqlx::query(
         "UPDATE customers SET name = $3, vat_number = $4, contact_person = $5, email = $6, phone = $7, address = $8,
@@ -254,7 +254,7 @@ pub async fn update_customer(tx: &mut TenantTx, c: &CustomerRow) -> Result<(), s
 
 /// Soft delete: the customer disappears from every list and lookup; its link stops working.
 #[tracing::instrument(skip_all)]
-pub async fn delete_customer(tx: &mut TenantTx, id: Uuid, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+pub async fn delete_customer(tx: &mut TenantTx<'_>, id: Uuid, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
     let tenant = tx.tenant();
     sqlx::query("UPDATE customers SET deleted_at = $3 WHERE tenant_id = $1 AND id = $2")
         .bind(tenant)
@@ -273,7 +273,7 @@ pub async fn delete_customer(tx: &mut TenantTx, id: Uuid, now: DateTime<Utc>) ->
 // ---- notes ----
 
 #[tracing::instrument(skip_all)]
-pub async fn notes(tx: &mut TenantTx, customer: Uuid) -> Result<Vec<NoteRow>, sqlx::Error> {
+pub async fn notes(tx: &mut TenantTx<'_>, customer: Uuid) -> Result<Vec<NoteRow>, sqlx::Error> {
     let tenant = tx.tenant();
     sqlx::query_as(
         "SELECT id, customer_id, priority, body, author_user_id, created_at, updated_at FROM notes
@@ -286,7 +286,7 @@ pub async fn notes(tx: &mut TenantTx, customer: Uuid) -> Result<Vec<NoteRow>, sq
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn insert_note(tx: &mut TenantTx, n: &NoteRow) -> Result<(), sqlx::Error> {
+pub async fn insert_note(tx: &mut TenantTx<'_>, n: &NoteRow) -> Result<(), sqlx::Error> {
     let tenant = tx.tenant();
     sqlx::query(
         "INSERT INTO notes (id, tenant_id, customer_id, priority, body, author_user_id, created_at, updated_at)
@@ -306,7 +306,7 @@ pub async fn insert_note(tx: &mut TenantTx, n: &NoteRow) -> Result<(), sqlx::Err
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn note_for_update(tx: &mut TenantTx, customer: Uuid, id: Uuid) -> Result<Option<NoteRow>, sqlx::Error> {
+pub async fn note_for_update(tx: &mut TenantTx<'_>, customer: Uuid, id: Uuid) -> Result<Option<NoteRow>, sqlx::Error> {
     let tenant = tx.tenant();
     sqlx::query_as(
         "SELECT id, customer_id, priority, body, author_user_id, created_at, updated_at FROM notes
@@ -320,7 +320,7 @@ pub async fn note_for_update(tx: &mut TenantTx, customer: Uuid, id: Uuid) -> Res
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn update_note(tx: &mut TenantTx, n: &NoteRow) -> Result<(), sqlx::Error> {
+pub async fn update_note(tx: &mut TenantTx<'_>, n: &NoteRow) -> Result<(), sqlx::Error> {
     let tenant = tx.tenant();
     sqlx::query("UPDATE notes SET priority = $3, body = $4, updated_at = $5 WHERE tenant_id = $1 AND id = $2")
         .bind(tenant)
@@ -334,7 +334,7 @@ pub async fn update_note(tx: &mut TenantTx, n: &NoteRow) -> Result<(), sqlx::Err
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn delete_note(tx: &mut TenantTx, id: Uuid) -> Result<(), sqlx::Error> {
+pub async fn delete_note(tx: &mut TenantTx<'_>, id: Uuid) -> Result<(), sqlx::Error> {
     let tenant = tx.tenant();
     sqlx::query("DELETE FROM notes WHERE tenant_id = $1 AND id = $2").bind(tenant).bind(id).execute(tx.conn()).await?;
     Ok(())
@@ -343,7 +343,7 @@ pub async fn delete_note(tx: &mut TenantTx, id: Uuid) -> Result<(), sqlx::Error>
 // ---- communications ----
 
 #[tracing::instrument(skip_all)]
-pub async fn communications(tx: &mut TenantTx, customer: Uuid) -> Result<Vec<CommunicationRow>, sqlx::Error> {
+pub async fn communications(tx: &mut TenantTx<'_>, customer: Uuid) -> Result<Vec<CommunicationRow>, sqlx::Error> {
     let tenant = tx.tenant();
     sqlx::query_as(
         "SELECT id, customer_id, kind, occurred_at, author_user_id, summary, created_at FROM communications
@@ -356,7 +356,7 @@ pub async fn communications(tx: &mut TenantTx, customer: Uuid) -> Result<Vec<Com
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn insert_communication(tx: &mut TenantTx, c: &CommunicationRow) -> Result<(), sqlx::Error> {
+pub async fn insert_communication(tx: &mut TenantTx<'_>, c: &CommunicationRow) -> Result<(), sqlx::Error> {
     let tenant = tx.tenant();
     sqlx::query(
         "INSERT INTO communications (id, tenant_id, customer_id, kind, occurred_at, author_user_id, summary, created_at)
@@ -379,7 +379,12 @@ pub async fn insert_communication(tx: &mut TenantTx, c: &CommunicationRow) -> Re
 
 /// Creates the customer's link, or replaces it: the old token stops resolving at once.
 #[tracing::instrument(skip_all)]
-pub async fn put_link(tx: &mut TenantTx, customer: Uuid, hash: &[u8], now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+pub async fn put_link(
+    tx: &mut TenantTx<'_>,
+    customer: Uuid,
+    hash: &[u8],
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
     let tenant = tx.tenant();
     sqlx::query(
         "INSERT INTO quick_order_links (customer_id, tenant_id, token_hash, created_at) VALUES ($1, $2, $3, $4)
@@ -395,7 +400,7 @@ pub async fn put_link(tx: &mut TenantTx, customer: Uuid, hash: &[u8], now: DateT
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn delete_link(tx: &mut TenantTx, customer: Uuid) -> Result<bool, sqlx::Error> {
+pub async fn delete_link(tx: &mut TenantTx<'_>, customer: Uuid) -> Result<bool, sqlx::Error> {
     let tenant = tx.tenant();
     let r = sqlx::query("DELETE FROM quick_order_links WHERE tenant_id = $1 AND customer_id = $2")
         .bind(tenant)
@@ -495,7 +500,7 @@ pub struct LeadScope {
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn insert_lead(tx: &mut TenantTx, l: &LeadRow) -> Result<(), sqlx::Error> {
+pub async fn insert_lead(tx: &mut TenantTx<'_>, l: &LeadRow) -> Result<(), sqlx::Error> {
     let tenant = tx.tenant();
     sqlx::query(
         "INSERT INTO leads (id, tenant_id, partner_id, product_line, contact_name, email, company, website_url, notes,
@@ -521,7 +526,12 @@ pub async fn insert_lead(tx: &mut TenantTx, l: &LeadRow) -> Result<(), sqlx::Err
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn lead(tx: &mut TenantTx, id: Uuid, scope: LeadScope, lock: bool) -> Result<Option<LeadRow>, sqlx::Error> {
+pub async fn lead(
+    tx: &mut TenantTx<'_>,
+    id: Uuid,
+    scope: LeadScope,
+    lock: bool,
+) -> Result<Option<LeadRow>, sqlx::Error> {
     let tenant = tx.tenant();
     let sql = format!(
         "SELECT * FROM leads WHERE tenant_id = $1 AND id = $2 AND ($3::uuid IS NULL OR partner_id = $3)
@@ -544,7 +554,7 @@ pub struct LeadFilter {
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn list_leads(tx: &mut TenantTx, f: &LeadFilter) -> Result<Vec<LeadRow>, sqlx::Error> {
+pub async fn list_leads(tx: &mut TenantTx<'_>, f: &LeadFilter) -> Result<Vec<LeadRow>, sqlx::Error> {
     let tenant = tx.tenant();
     let q = f.q.as_deref().map(platform::db::contains_pattern);
     // `sort` comes from a fixed list, never from the client's text.
@@ -572,7 +582,7 @@ pub async fn list_leads(tx: &mut TenantTx, f: &LeadFilter) -> Result<Vec<LeadRow
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn update_lead(tx: &mut TenantTx, l: &LeadRow) -> Result<(), sqlx::Error> {
+pub async fn update_lead(tx: &mut TenantTx<'_>, l: &LeadRow) -> Result<(), sqlx::Error> {
     let tenant = tx.tenant();
     sqlx::query(
         "UPDATE leads SET status = $3, sales_rep = $4, sales_rep_user_id = $5, plan = $6, revenue = $7, currency = $8,
@@ -595,7 +605,7 @@ pub async fn update_lead(tx: &mut TenantTx, l: &LeadRow) -> Result<(), sqlx::Err
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn insert_lead_event(tx: &mut TenantTx, lead: Uuid, e: &LeadEventRow) -> Result<(), sqlx::Error> {
+pub async fn insert_lead_event(tx: &mut TenantTx<'_>, lead: Uuid, e: &LeadEventRow) -> Result<(), sqlx::Error> {
     let tenant = tx.tenant();
     sqlx::query(
         "INSERT INTO lead_events (id, tenant_id, lead_id, at, actor_user_id, change, from_status, to_status)
@@ -615,7 +625,7 @@ pub async fn insert_lead_event(tx: &mut TenantTx, lead: Uuid, e: &LeadEventRow) 
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn lead_events(tx: &mut TenantTx, lead: Uuid) -> Result<Vec<LeadEventRow>, sqlx::Error> {
+pub async fn lead_events(tx: &mut TenantTx<'_>, lead: Uuid) -> Result<Vec<LeadEventRow>, sqlx::Error> {
     let tenant = tx.tenant();
     sqlx::query_as("SELECT at, actor_user_id, change, from_status, to_status FROM lead_events WHERE tenant_id = $1 AND lead_id = $2 ORDER BY at, id")
         .bind(tenant)
@@ -642,7 +652,7 @@ const GROUP: &str = "SELECT g.id, g.name, g.partner_id, g.created_at, g.updated_
 /// Inserts a group; `false` when the program already has one of that name (any case).
 #[tracing::instrument(skip_all)]
 pub async fn insert_group(
-    tx: &mut TenantTx,
+    tx: &mut TenantTx<'_>,
     id: Uuid,
     name: &str,
     partner: Option<Uuid>,
@@ -664,7 +674,7 @@ pub async fn insert_group(
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn group(tx: &mut TenantTx, id: Uuid) -> Result<Option<GroupRow>, sqlx::Error> {
+pub async fn group(tx: &mut TenantTx<'_>, id: Uuid) -> Result<Option<GroupRow>, sqlx::Error> {
     let tenant = tx.tenant();
     sqlx::query_as(&format!("{GROUP} WHERE g.tenant_id = $1 AND g.id = $2"))
         .bind(tenant)
@@ -675,7 +685,7 @@ pub async fn group(tx: &mut TenantTx, id: Uuid) -> Result<Option<GroupRow>, sqlx
 
 /// Locks a group while it or its customers change.
 #[tracing::instrument(skip_all)]
-pub async fn group_for_update(tx: &mut TenantTx, id: Uuid) -> Result<Option<GroupRow>, sqlx::Error> {
+pub async fn group_for_update(tx: &mut TenantTx<'_>, id: Uuid) -> Result<Option<GroupRow>, sqlx::Error> {
     let tenant = tx.tenant();
     sqlx::query_as(&format!("{GROUP} WHERE g.tenant_id = $1 AND g.id = $2 FOR UPDATE OF g"))
         .bind(tenant)
@@ -685,7 +695,7 @@ pub async fn group_for_update(tx: &mut TenantTx, id: Uuid) -> Result<Option<Grou
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn groups(tx: &mut TenantTx) -> Result<Vec<GroupRow>, sqlx::Error> {
+pub async fn groups(tx: &mut TenantTx<'_>) -> Result<Vec<GroupRow>, sqlx::Error> {
     let tenant = tx.tenant();
     sqlx::query_as(&format!("{GROUP} WHERE g.tenant_id = $1 ORDER BY lower(g.name), g.id"))
         .bind(tenant)
@@ -696,7 +706,7 @@ pub async fn groups(tx: &mut TenantTx) -> Result<Vec<GroupRow>, sqlx::Error> {
 /// Renames or reassigns a group; `false` when the new name is taken.
 #[tracing::instrument(skip_all)]
 pub async fn update_group(
-    tx: &mut TenantTx,
+    tx: &mut TenantTx<'_>,
     id: Uuid,
     name: &str,
     partner: Option<Uuid>,
@@ -722,7 +732,7 @@ pub async fn update_group(
 /// as they are now, with their previous owner.
 #[tracing::instrument(skip_all)]
 pub async fn reassign_group(
-    tx: &mut TenantTx,
+    tx: &mut TenantTx<'_>,
     group: Uuid,
     partner: Uuid,
     now: DateTime<Utc>,
@@ -755,7 +765,7 @@ pub async fn reassign_group(
 
 /// Deletes a group; its customers (live or deleted) leave it and keep their owner.
 #[tracing::instrument(skip_all)]
-pub async fn delete_group(tx: &mut TenantTx, id: Uuid) -> Result<(), sqlx::Error> {
+pub async fn delete_group(tx: &mut TenantTx<'_>, id: Uuid) -> Result<(), sqlx::Error> {
     let tenant = tx.tenant();
     sqlx::query("UPDATE customers SET group_id = NULL WHERE tenant_id = $1 AND group_id = $2")
         .bind(tenant)

@@ -7,6 +7,7 @@
 //! small database holds only the saved responses behind `Idempotency-Key`.
 
 pub mod auth;
+pub mod clicks;
 pub mod dto;
 pub mod idempotency;
 pub mod middleware;
@@ -20,9 +21,11 @@ use std::net::SocketAddr;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
+use partnerline_proto::attribution::v1::attribution_client::AttributionClient;
 use platform::Runtime;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 use utoipa::OpenApi as _;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -56,8 +59,15 @@ pub async fn run(rt: Runtime, listener: TcpListener) -> anyhow::Result<()> {
         identity: channel("identity")?,
         customers: channel("customers")?,
         orders: channel("orders")?,
+        attribution: channel("attribution")?,
     };
-    let state = AppState::new(channels, db.clone(), rt.clock.clone(), rt.metrics.clone());
+    let (clicks, pending) = clicks::ClickSink::channel();
+    let writer = AttributionClient::new(channels.attribution.clone());
+    let redirect: state::RedirectConfig = rt.config.section(SERVICE)?;
+    let state = AppState::new(channels, clicks, redirect, db.clone(), rt.clock.clone(), rt.metrics.clone());
+    // Stops only after the server: clicks of the last requests are still handed over.
+    let flushing = CancellationToken::new();
+    let flusher = tokio::spawn(clicks::flush(pending, writer, flushing.clone()));
     let app = router(state, rt.clock.is_manual());
     let sweeper = tokio::spawn(idempotency::sweep(db, rt.clock.clone(), rt.shutdown.clone()));
     tracing::info!(addr = %listener.local_addr()?, manual_clock = rt.clock.is_manual(), "gateway listening");
@@ -71,6 +81,8 @@ pub async fn run(rt: Runtime, listener: TcpListener) -> anyhow::Result<()> {
         .with_graceful_shutdown(rt.shutdown.clone().cancelled_owned())
         .await?;
     rt.shutdown.cancel();
+    flushing.cancel();
+    flusher.await?;
     sweeper.await?;
     Ok(())
 }
@@ -78,8 +90,8 @@ pub async fn run(rt: Runtime, listener: TcpListener) -> anyhow::Result<()> {
 /// The documented API. `/api/v1/_test/clock` exists only when the clock is manual.
 pub fn api_router(manual_clock: bool) -> OpenApiRouter<AppState> {
     use routes::{
-        api_keys, applications, auth, customers, leads, orders, partners, program, storefront, tenants, test_clock,
-        users,
+        api_keys, applications, auth, customers, leads, links, orders, partners, program, storefront, tenants,
+        test_clock, users,
     };
     let api = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(auth::login))
@@ -130,6 +142,8 @@ pub fn api_router(manual_clock: bool) -> OpenApiRouter<AppState> {
         .routes(routes!(orders::list_coupons, orders::create_coupon))
         .routes(routes!(orders::disable_coupon))
         .routes(routes!(orders::get_checkout, orders::update_checkout))
+        .routes(routes!(links::list_links, links::create_link))
+        .routes(routes!(links::customer_binding))
         .routes(routes!(storefront::payment))
         .routes(routes!(storefront::pay))
         .routes(routes!(storefront::payment_webhook))
@@ -143,6 +157,7 @@ pub fn router(state: AppState, manual_clock: bool) -> Router {
     let (api, doc) = api_router(manual_clock).split_for_parts();
     api.route("/healthz", get(|| async { "ok" }))
         .route("/join/{slug}", get(routes::join_page::page))
+        .route("/r/{code}", get(routes::redirect::redirect))
         .route("/pay/{token}", get(routes::storefront::pay_page))
         .route("/q/{token}", get(routes::storefront::quick_page))
         .route("/q/{token}/orders", axum::routing::post(routes::storefront::quick_order))

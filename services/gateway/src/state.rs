@@ -1,5 +1,8 @@
 //! What every handler is given.
 
+use std::sync::Arc;
+
+use partnerline_proto::attribution::v1::attribution_client::AttributionClient;
 use partnerline_proto::customers::v1::customers_client::CustomersClient;
 use partnerline_proto::identity::v1::identity_client::IdentityClient;
 use partnerline_proto::orders::v1::orders_client::OrdersClient;
@@ -15,6 +18,23 @@ pub struct Channels {
     pub identity: Channel,
     pub customers: Channel,
     pub orders: Channel,
+    pub attribution: Channel,
+}
+
+/// The `[gateway]` configuration section.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(default)]
+pub struct RedirectConfig {
+    /// Where unknown link codes lead: the merchant's shop.
+    pub home_url: String,
+    /// Salt of the IP hashes clicks carry (L2); set your own in production.
+    pub ip_hash_salt: String,
+}
+
+impl Default for RedirectConfig {
+    fn default() -> Self {
+        RedirectConfig { home_url: "https://shop.example/".into(), ip_hash_salt: "partnerline-dev-salt".into() }
+    }
 }
 
 #[derive(Clone)]
@@ -22,6 +42,10 @@ pub struct AppState {
     identity: IdentityClient<Channel>,
     customers: CustomersClient<Channel>,
     orders: OrdersClient<Channel>,
+    attribution: AttributionClient<Channel>,
+    /// Clicks on `/r/{code}`, written by a background task (L2).
+    pub clicks: crate::clicks::ClickSink,
+    pub redirect: Arc<RedirectConfig>,
     /// The gateway's own database: idempotency keys only.
     pub db: PgPool,
     pub clock: Clock,
@@ -30,8 +54,18 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(channels: Channels, db: PgPool, clock: Clock, metrics: Metrics) -> Self {
+    pub fn new(
+        channels: Channels,
+        clicks: crate::clicks::ClickSink,
+        redirect: RedirectConfig,
+        db: PgPool,
+        clock: Clock,
+        metrics: Metrics,
+    ) -> Self {
         AppState {
+            attribution: AttributionClient::new(channels.attribution),
+            clicks,
+            redirect: Arc::new(redirect),
             identity: IdentityClient::new(channels.identity),
             customers: CustomersClient::new(channels.customers),
             orders: OrdersClient::new(channels.orders),
@@ -40,6 +74,11 @@ impl AppState {
             metrics,
             api_keys: ApiKeyCache::default(),
         }
+    }
+
+    /// A client of the attribution service.
+    pub fn attribution(&self) -> AttributionClient<Channel> {
+        self.attribution.clone()
     }
 
     /// A client of the orders service.

@@ -129,21 +129,21 @@ pub async fn tenant_by_id(conn: &mut PgConnection, id: Uuid) -> Result<Option<Te
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn tenant(tx: &mut TenantTx) -> Result<Option<TenantRow>, sqlx::Error> {
+pub async fn tenant(tx: &mut TenantTx<'_>) -> Result<Option<TenantRow>, sqlx::Error> {
     let id = tx.tenant();
     sqlx::query_as("SELECT * FROM tenants WHERE id = $1").bind(id).fetch_optional(tx.conn()).await
 }
 
 /// Locks the tenant row for a read-modify-write of its settings.
 #[tracing::instrument(skip_all)]
-pub async fn tenant_for_update(tx: &mut TenantTx) -> Result<Option<TenantRow>, sqlx::Error> {
+pub async fn tenant_for_update(tx: &mut TenantTx<'_>) -> Result<Option<TenantRow>, sqlx::Error> {
     let id = tx.tenant();
     sqlx::query_as("SELECT * FROM tenants WHERE id = $1 FOR UPDATE").bind(id).fetch_optional(tx.conn()).await
 }
 
 #[tracing::instrument(skip_all)]
 pub async fn update_program(
-    tx: &mut TenantTx,
+    tx: &mut TenantTx<'_>,
     name: &str,
     plan: &str,
     settings: &ProgramSettings,
@@ -209,7 +209,7 @@ pub async fn user_by_id(conn: &mut PgConnection, id: Uuid) -> Result<Option<User
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn email_taken(tx: &mut TenantTx, email: &str) -> Result<bool, sqlx::Error> {
+pub async fn email_taken(tx: &mut TenantTx<'_>, email: &str) -> Result<bool, sqlx::Error> {
     let id = tx.tenant();
     sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE tenant_id = $1 AND email = $2)")
         .bind(id)
@@ -220,7 +220,7 @@ pub async fn email_taken(tx: &mut TenantTx, email: &str) -> Result<bool, sqlx::E
 
 #[tracing::instrument(skip_all)]
 pub async fn update_user_profile(
-    tx: &mut TenantTx,
+    tx: &mut TenantTx<'_>,
     user: Uuid,
     name: &str,
     email: &str,
@@ -240,7 +240,7 @@ pub async fn update_user_profile(
 
 /// The tenant's staff (merchant admins and sales reps), optionally of one role.
 #[tracing::instrument(skip_all)]
-pub async fn list_staff(tx: &mut TenantTx, role: Option<&str>) -> Result<Vec<UserRow>, sqlx::Error> {
+pub async fn list_staff(tx: &mut TenantTx<'_>, role: Option<&str>) -> Result<Vec<UserRow>, sqlx::Error> {
     let id = tx.tenant();
     sqlx::query_as(
         "SELECT * FROM users WHERE tenant_id = $1 AND role IN ('merchant_admin', 'sales_rep')
@@ -272,7 +272,7 @@ pub async fn revoke_user_sessions(conn: &mut PgConnection, user: Uuid, now: Date
 // ---- partners ----
 
 #[tracing::instrument(skip_all)]
-pub async fn insert_partner(tx: &mut TenantTx, p: &PartnerRow) -> Result<(), sqlx::Error> {
+pub async fn insert_partner(tx: &mut TenantTx<'_>, p: &PartnerRow) -> Result<(), sqlx::Error> {
     let tenant = tx.tenant();
     sqlx::query(
         "INSERT INTO partners (id, tenant_id, user_id, name, email, phone, payout_method, commission_plan, trust_level, status, parent_partner_id, language, created_at, updated_at)
@@ -298,7 +298,7 @@ pub async fn insert_partner(tx: &mut TenantTx, p: &PartnerRow) -> Result<(), sql
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn partner(tx: &mut TenantTx, id: Uuid) -> Result<Option<PartnerRow>, sqlx::Error> {
+pub async fn partner(tx: &mut TenantTx<'_>, id: Uuid) -> Result<Option<PartnerRow>, sqlx::Error> {
     let tenant = tx.tenant();
     sqlx::query_as("SELECT * FROM partners WHERE tenant_id = $1 AND id = $2")
         .bind(tenant)
@@ -308,7 +308,7 @@ pub async fn partner(tx: &mut TenantTx, id: Uuid) -> Result<Option<PartnerRow>, 
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn partner_for_update(tx: &mut TenantTx, id: Uuid) -> Result<Option<PartnerRow>, sqlx::Error> {
+pub async fn partner_for_update(tx: &mut TenantTx<'_>, id: Uuid) -> Result<Option<PartnerRow>, sqlx::Error> {
     let tenant = tx.tenant();
     sqlx::query_as("SELECT * FROM partners WHERE tenant_id = $1 AND id = $2 FOR UPDATE")
         .bind(tenant)
@@ -333,7 +333,7 @@ pub struct PartnerFilter {
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn list_partners(tx: &mut TenantTx, f: &PartnerFilter) -> Result<Vec<PartnerRow>, sqlx::Error> {
+pub async fn list_partners(tx: &mut TenantTx<'_>, f: &PartnerFilter) -> Result<Vec<PartnerRow>, sqlx::Error> {
     let tenant = tx.tenant();
     let q = f.q.as_deref().map(platform::db::contains_pattern);
     sqlx::query_as(
@@ -363,7 +363,7 @@ pub async fn list_partners(tx: &mut TenantTx, f: &PartnerFilter) -> Result<Vec<P
 
 /// The chain of parents above `id`, nearest first.
 #[tracing::instrument(skip_all)]
-pub async fn ancestors(tx: &mut TenantTx, id: Uuid) -> Result<Vec<Uuid>, sqlx::Error> {
+pub async fn ancestors(tx: &mut TenantTx<'_>, id: Uuid) -> Result<Vec<Uuid>, sqlx::Error> {
     let tenant = tx.tenant();
     sqlx::query_scalar(
         "WITH RECURSIVE up(id, parent, depth) AS (
@@ -380,7 +380,7 @@ pub async fn ancestors(tx: &mut TenantTx, id: Uuid) -> Result<Vec<Uuid>, sqlx::E
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn update_partner(tx: &mut TenantTx, p: &PartnerRow) -> Result<(), sqlx::Error> {
+pub async fn update_partner(tx: &mut TenantTx<'_>, p: &PartnerRow) -> Result<(), sqlx::Error> {
     let tenant = tx.tenant();
     sqlx::query(
         "UPDATE partners SET name = $3, email = $4, phone = $5, payout_method = $6, commission_plan = $7, trust_level = $8,
@@ -408,7 +408,7 @@ pub async fn update_partner(tx: &mut TenantTx, p: &PartnerRow) -> Result<(), sql
 
 #[tracing::instrument(skip_all)]
 pub async fn insert_invite(
-    tx: &mut TenantTx,
+    tx: &mut TenantTx<'_>,
     id: Uuid,
     partner: Uuid,
     hash: &[u8],
@@ -429,7 +429,7 @@ pub async fn insert_invite(
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn invite_by_hash(tx: &mut TenantTx, hash: &[u8]) -> Result<Option<InviteRow>, sqlx::Error> {
+pub async fn invite_by_hash(tx: &mut TenantTx<'_>, hash: &[u8]) -> Result<Option<InviteRow>, sqlx::Error> {
     let tenant = tx.tenant();
     sqlx::query_as("SELECT id, tenant_id, partner_id, expires_at FROM invites WHERE tenant_id = $1 AND token_hash = $2")
         .bind(tenant)
@@ -441,7 +441,7 @@ pub async fn invite_by_hash(tx: &mut TenantTx, hash: &[u8]) -> Result<Option<Inv
 // ---- applications ----
 
 #[tracing::instrument(skip_all)]
-pub async fn insert_application(tx: &mut TenantTx, a: &ApplicationRow) -> Result<(), sqlx::Error> {
+pub async fn insert_application(tx: &mut TenantTx<'_>, a: &ApplicationRow) -> Result<(), sqlx::Error> {
     let tenant = tx.tenant();
     sqlx::query(
         "INSERT INTO applications (id, tenant_id, name, email, phone, message, language, password_hash, invite_id, parent_partner_id, status, reason, created_at)
@@ -466,7 +466,7 @@ pub async fn insert_application(tx: &mut TenantTx, a: &ApplicationRow) -> Result
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn application_for_update(tx: &mut TenantTx, id: Uuid) -> Result<Option<ApplicationRow>, sqlx::Error> {
+pub async fn application_for_update(tx: &mut TenantTx<'_>, id: Uuid) -> Result<Option<ApplicationRow>, sqlx::Error> {
     let tenant = tx.tenant();
     sqlx::query_as("SELECT * FROM applications WHERE tenant_id = $1 AND id = $2 FOR UPDATE")
         .bind(tenant)
@@ -477,7 +477,7 @@ pub async fn application_for_update(tx: &mut TenantTx, id: Uuid) -> Result<Optio
 
 #[tracing::instrument(skip_all)]
 pub async fn list_applications(
-    tx: &mut TenantTx,
+    tx: &mut TenantTx<'_>,
     status: Option<&str>,
     after: Option<Uuid>,
     limit: i64,
@@ -496,7 +496,7 @@ pub async fn list_applications(
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn review_application(tx: &mut TenantTx, a: &ApplicationRow) -> Result<(), sqlx::Error> {
+pub async fn review_application(tx: &mut TenantTx<'_>, a: &ApplicationRow) -> Result<(), sqlx::Error> {
     let tenant = tx.tenant();
     sqlx::query("UPDATE applications SET status = $3, reason = $4, reviewed_by = $5, reviewed_at = $6, partner_id = $7 WHERE tenant_id = $1 AND id = $2")
         .bind(tenant)
@@ -615,7 +615,7 @@ pub async fn clear_failures(conn: &mut PgConnection, key: &str) -> Result<(), sq
 
 #[tracing::instrument(skip_all)]
 pub async fn insert_api_key(
-    tx: &mut TenantTx,
+    tx: &mut TenantTx<'_>,
     k: &ApiKeyRow,
     hash: &[u8],
     created_by: Uuid,
@@ -636,7 +636,7 @@ pub async fn insert_api_key(
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn list_api_keys(tx: &mut TenantTx) -> Result<Vec<ApiKeyRow>, sqlx::Error> {
+pub async fn list_api_keys(tx: &mut TenantTx<'_>) -> Result<Vec<ApiKeyRow>, sqlx::Error> {
     let tenant = tx.tenant();
     sqlx::query_as("SELECT id, tenant_id, name, prefix, scopes, created_at, last_used_at, revoked_at FROM api_keys WHERE tenant_id = $1 ORDER BY id")
         .bind(tenant)
@@ -646,7 +646,7 @@ pub async fn list_api_keys(tx: &mut TenantTx) -> Result<Vec<ApiKeyRow>, sqlx::Er
 
 /// Revokes a live key; false when the key is not this tenant's or is already revoked.
 #[tracing::instrument(skip_all)]
-pub async fn revoke_api_key(tx: &mut TenantTx, id: Uuid, now: DateTime<Utc>) -> Result<bool, sqlx::Error> {
+pub async fn revoke_api_key(tx: &mut TenantTx<'_>, id: Uuid, now: DateTime<Utc>) -> Result<bool, sqlx::Error> {
     let tenant = tx.tenant();
     let r = sqlx::query("UPDATE api_keys SET revoked_at = $3 WHERE tenant_id = $1 AND id = $2 AND revoked_at IS NULL")
         .bind(tenant)

@@ -29,7 +29,7 @@ const PRODUCT: &str = "SELECT id, sku, name, description, base_price, currency, 
 
 /// Inserts a product; `false` when the SKU is taken in this program.
 #[tracing::instrument(skip_all)]
-pub async fn insert_product(tx: &mut TenantTx, p: &ProductRow) -> Result<bool, sqlx::Error> {
+pub async fn insert_product(tx: &mut TenantTx<'_>, p: &ProductRow) -> Result<bool, sqlx::Error> {
     let tenant = tx.tenant();
     let r = sqlx::query(
         "INSERT INTO products (id, tenant_id, sku, name, description, base_price, currency, kind, commission_rate,
@@ -56,7 +56,7 @@ pub async fn insert_product(tx: &mut TenantTx, p: &ProductRow) -> Result<bool, s
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn product(tx: &mut TenantTx, id: Uuid, for_update: bool) -> Result<Option<ProductRow>, sqlx::Error> {
+pub async fn product(tx: &mut TenantTx<'_>, id: Uuid, for_update: bool) -> Result<Option<ProductRow>, sqlx::Error> {
     let tenant = tx.tenant();
     let lock = if for_update { " FOR UPDATE" } else { "" };
     sqlx::query_as(&format!("{PRODUCT} WHERE tenant_id = $1 AND id = $2{lock}"))
@@ -68,7 +68,7 @@ pub async fn product(tx: &mut TenantTx, id: Uuid, for_update: bool) -> Result<Op
 
 /// Updates a product; `false` when its new SKU is taken.
 #[tracing::instrument(skip_all)]
-pub async fn update_product(tx: &mut TenantTx, p: &ProductRow) -> Result<bool, sqlx::Error> {
+pub async fn update_product(tx: &mut TenantTx<'_>, p: &ProductRow) -> Result<bool, sqlx::Error> {
     let tenant = tx.tenant();
     let taken: bool = sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM products WHERE tenant_id = $1 AND id <> $2 AND lower(sku) = lower($3))",
@@ -114,7 +114,7 @@ pub struct ProductFilter {
 
 /// Products by name.
 #[tracing::instrument(skip_all)]
-pub async fn products(tx: &mut TenantTx, f: &ProductFilter) -> Result<Vec<ProductRow>, sqlx::Error> {
+pub async fn products(tx: &mut TenantTx<'_>, f: &ProductFilter) -> Result<Vec<ProductRow>, sqlx::Error> {
     let tenant = tx.tenant();
     let q = f.q.as_deref().map(platform::db::contains_pattern);
     sqlx::query_as(&format!(
@@ -133,7 +133,7 @@ pub async fn products(tx: &mut TenantTx, f: &ProductFilter) -> Result<Vec<Produc
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn products_by_ids(tx: &mut TenantTx, ids: &[Uuid]) -> Result<Vec<ProductRow>, sqlx::Error> {
+pub async fn products_by_ids(tx: &mut TenantTx<'_>, ids: &[Uuid]) -> Result<Vec<ProductRow>, sqlx::Error> {
     let tenant = tx.tenant();
     sqlx::query_as(&format!("{PRODUCT} WHERE tenant_id = $1 AND id = ANY($2)"))
         .bind(tenant)
@@ -156,7 +156,7 @@ impl Default for CheckoutRow {
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn checkout(tx: &mut TenantTx) -> Result<CheckoutRow, sqlx::Error> {
+pub async fn checkout(tx: &mut TenantTx<'_>) -> Result<CheckoutRow, sqlx::Error> {
     let tenant = tx.tenant();
     let row: Option<CheckoutRow> =
         sqlx::query_as("SELECT shipping_flat, tax_rate, payment_link_days FROM checkout_settings WHERE tenant_id = $1")
@@ -167,7 +167,7 @@ pub async fn checkout(tx: &mut TenantTx) -> Result<CheckoutRow, sqlx::Error> {
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn put_checkout(tx: &mut TenantTx, c: &CheckoutRow, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+pub async fn put_checkout(tx: &mut TenantTx<'_>, c: &CheckoutRow, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
     let tenant = tx.tenant();
     sqlx::query(
         "INSERT INTO checkout_settings (tenant_id, shipping_flat, tax_rate, payment_link_days, updated_at)
@@ -186,7 +186,7 @@ pub async fn put_checkout(tx: &mut TenantTx, c: &CheckoutRow, now: DateTime<Utc>
 
 /// The program's next order number (a row lock, so numbers have no gaps and no repeats).
 #[tracing::instrument(skip_all)]
-pub async fn next_order_seq(tx: &mut TenantTx) -> Result<i64, sqlx::Error> {
+pub async fn next_order_seq(tx: &mut TenantTx<'_>) -> Result<i64, sqlx::Error> {
     let tenant = tx.tenant();
     sqlx::query_scalar(
         "INSERT INTO order_numbers (tenant_id, last) VALUES ($1, 1)
@@ -218,7 +218,7 @@ const COUPON: &str =
 
 /// Inserts a coupon; `false` when the code is taken in this program.
 #[tracing::instrument(skip_all)]
-pub async fn insert_coupon(tx: &mut TenantTx, c: &CouponRow) -> Result<bool, sqlx::Error> {
+pub async fn insert_coupon(tx: &mut TenantTx<'_>, c: &CouponRow) -> Result<bool, sqlx::Error> {
     let tenant = tx.tenant();
     let r = sqlx::query(
         "INSERT INTO coupons (id, tenant_id, partner_id, code, discount_percent, commission_rate, product_ids,
@@ -242,7 +242,7 @@ pub async fn insert_coupon(tx: &mut TenantTx, c: &CouponRow) -> Result<bool, sql
 
 /// A coupon by code, locked: checkout counts its use in the same transaction.
 #[tracing::instrument(skip_all)]
-pub async fn coupon_by_code_for_update(tx: &mut TenantTx, code: &str) -> Result<Option<CouponRow>, sqlx::Error> {
+pub async fn coupon_by_code_for_update(tx: &mut TenantTx<'_>, code: &str) -> Result<Option<CouponRow>, sqlx::Error> {
     let tenant = tx.tenant();
     sqlx::query_as(&format!("{COUPON} WHERE tenant_id = $1 AND code = $2 FOR UPDATE"))
         .bind(tenant)
@@ -253,7 +253,7 @@ pub async fn coupon_by_code_for_update(tx: &mut TenantTx, code: &str) -> Result<
 
 #[tracing::instrument(skip_all)]
 pub async fn coupon_for_update(
-    tx: &mut TenantTx,
+    tx: &mut TenantTx<'_>,
     id: Uuid,
     partner: Option<Uuid>,
 ) -> Result<Option<CouponRow>, sqlx::Error> {
@@ -269,7 +269,7 @@ pub async fn coupon_for_update(
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn coupons(tx: &mut TenantTx, partner: Option<Uuid>) -> Result<Vec<CouponRow>, sqlx::Error> {
+pub async fn coupons(tx: &mut TenantTx<'_>, partner: Option<Uuid>) -> Result<Vec<CouponRow>, sqlx::Error> {
     let tenant = tx.tenant();
     sqlx::query_as(&format!(
         "{COUPON} WHERE tenant_id = $1 AND ($2::uuid IS NULL OR partner_id = $2) ORDER BY created_at DESC, id DESC"
@@ -281,7 +281,7 @@ pub async fn coupons(tx: &mut TenantTx, partner: Option<Uuid>) -> Result<Vec<Cou
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn count_coupon_use(tx: &mut TenantTx, id: Uuid) -> Result<(), sqlx::Error> {
+pub async fn count_coupon_use(tx: &mut TenantTx<'_>, id: Uuid) -> Result<(), sqlx::Error> {
     let tenant = tx.tenant();
     sqlx::query("UPDATE coupons SET uses = uses + 1 WHERE tenant_id = $1 AND id = $2")
         .bind(tenant)
@@ -292,7 +292,7 @@ pub async fn count_coupon_use(tx: &mut TenantTx, id: Uuid) -> Result<(), sqlx::E
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn disable_coupon(tx: &mut TenantTx, id: Uuid) -> Result<(), sqlx::Error> {
+pub async fn disable_coupon(tx: &mut TenantTx<'_>, id: Uuid) -> Result<(), sqlx::Error> {
     let tenant = tx.tenant();
     sqlx::query("UPDATE coupons SET active = false WHERE tenant_id = $1 AND id = $2")
         .bind(tenant)
@@ -346,7 +346,7 @@ const ORDER_COLUMNS: &str = "o.id, o.tenant_id, o.number, o.seq, o.customer_id, 
     o.external_id, o.version, o.placed_at, o.updated_at";
 
 #[tracing::instrument(skip_all)]
-pub async fn insert_order(tx: &mut TenantTx, o: &OrderRow) -> Result<(), sqlx::Error> {
+pub async fn insert_order(tx: &mut TenantTx<'_>, o: &OrderRow) -> Result<(), sqlx::Error> {
     let tenant = tx.tenant();
     sqlx::query(
         "INSERT INTO orders (id, tenant_id, number, seq, customer_id, customer_name, customer_email, customer_language,
@@ -413,7 +413,7 @@ pub struct ItemRow {
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn insert_items(tx: &mut TenantTx, order: Uuid, items: &[ItemRow]) -> Result<(), sqlx::Error> {
+pub async fn insert_items(tx: &mut TenantTx<'_>, order: Uuid, items: &[ItemRow]) -> Result<(), sqlx::Error> {
     let tenant = tx.tenant();
     for i in items {
         sqlx::query(
@@ -443,7 +443,7 @@ pub async fn insert_items(tx: &mut TenantTx, order: Uuid, items: &[ItemRow]) -> 
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn items(tx: &mut TenantTx, order: Uuid) -> Result<Vec<ItemRow>, sqlx::Error> {
+pub async fn items(tx: &mut TenantTx<'_>, order: Uuid) -> Result<Vec<ItemRow>, sqlx::Error> {
     let tenant = tx.tenant();
     sqlx::query_as(
         "SELECT line, product_id, sku, name, category, kind, quantity, unit_price, line_total, discount, net,
@@ -457,7 +457,7 @@ pub async fn items(tx: &mut TenantTx, order: Uuid) -> Result<Vec<ItemRow>, sqlx:
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn return_items(tx: &mut TenantTx, order: Uuid, line: i32, quantity: i32) -> Result<bool, sqlx::Error> {
+pub async fn return_items(tx: &mut TenantTx<'_>, order: Uuid, line: i32, quantity: i32) -> Result<bool, sqlx::Error> {
     let tenant = tx.tenant();
     let r = sqlx::query(
         "UPDATE order_items SET returned_quantity = returned_quantity + $4
@@ -475,7 +475,7 @@ pub async fn return_items(tx: &mut TenantTx, order: Uuid, line: i32, quantity: i
 /// An order the caller may see: a partner only those attributed to it or placed by it.
 #[tracing::instrument(skip_all)]
 pub async fn order(
-    tx: &mut TenantTx,
+    tx: &mut TenantTx<'_>,
     id: Uuid,
     partner: Option<Uuid>,
     for_update: bool,
@@ -495,7 +495,7 @@ pub async fn order(
 
 /// Writes an order's changing parts (status, money, version).
 #[tracing::instrument(skip_all)]
-pub async fn update_order(tx: &mut TenantTx, o: &OrderRow) -> Result<(), sqlx::Error> {
+pub async fn update_order(tx: &mut TenantTx<'_>, o: &OrderRow) -> Result<(), sqlx::Error> {
     let tenant = tx.tenant();
     sqlx::query(
         "UPDATE orders SET status = $3, amount_paid = $4, amount_refunded = $5, version = $6, updated_at = $7
@@ -524,7 +524,7 @@ pub struct StatusChangeRow {
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn insert_status_change(tx: &mut TenantTx, order: Uuid, c: &StatusChangeRow) -> Result<(), sqlx::Error> {
+pub async fn insert_status_change(tx: &mut TenantTx<'_>, order: Uuid, c: &StatusChangeRow) -> Result<(), sqlx::Error> {
     let tenant = tx.tenant();
     sqlx::query(
         "INSERT INTO order_status_changes (tenant_id, order_id, from_status, to_status, actor_user_id, actor_kind, version, at)
@@ -544,7 +544,7 @@ pub async fn insert_status_change(tx: &mut TenantTx, order: Uuid, c: &StatusChan
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn history(tx: &mut TenantTx, order: Uuid) -> Result<Vec<StatusChangeRow>, sqlx::Error> {
+pub async fn history(tx: &mut TenantTx<'_>, order: Uuid) -> Result<Vec<StatusChangeRow>, sqlx::Error> {
     let tenant = tx.tenant();
     sqlx::query_as(
         "SELECT from_status, to_status, actor_user_id, actor_kind, version, at
@@ -566,7 +566,7 @@ pub struct NoteRow {
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn insert_note(tx: &mut TenantTx, order: Uuid, n: &NoteRow) -> Result<(), sqlx::Error> {
+pub async fn insert_note(tx: &mut TenantTx<'_>, order: Uuid, n: &NoteRow) -> Result<(), sqlx::Error> {
     let tenant = tx.tenant();
     sqlx::query(
         "INSERT INTO order_notes (id, tenant_id, order_id, visibility, body, author_user_id, created_at)
@@ -585,7 +585,7 @@ pub async fn insert_note(tx: &mut TenantTx, order: Uuid, n: &NoteRow) -> Result<
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn notes(tx: &mut TenantTx, order: Uuid, customer_only: bool) -> Result<Vec<NoteRow>, sqlx::Error> {
+pub async fn notes(tx: &mut TenantTx<'_>, order: Uuid, customer_only: bool) -> Result<Vec<NoteRow>, sqlx::Error> {
     let tenant = tx.tenant();
     sqlx::query_as(
         "SELECT id, visibility, body, author_user_id, created_at FROM order_notes
@@ -617,7 +617,7 @@ pub struct RefundRow {
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn insert_refund(tx: &mut TenantTx, order: Uuid, r: &RefundRow) -> Result<(), sqlx::Error> {
+pub async fn insert_refund(tx: &mut TenantTx<'_>, order: Uuid, r: &RefundRow) -> Result<(), sqlx::Error> {
     let tenant = tx.tenant();
     sqlx::query(
         "INSERT INTO refunds (id, tenant_id, order_id, amount, reason, items, physical_returned, actor_user_id, created_at)
@@ -638,7 +638,7 @@ pub async fn insert_refund(tx: &mut TenantTx, order: Uuid, r: &RefundRow) -> Res
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn refunds(tx: &mut TenantTx, order: Uuid) -> Result<Vec<RefundRow>, sqlx::Error> {
+pub async fn refunds(tx: &mut TenantTx<'_>, order: Uuid) -> Result<Vec<RefundRow>, sqlx::Error> {
     let tenant = tx.tenant();
     sqlx::query_as(
         "SELECT id, amount, reason, items, physical_returned, actor_user_id, created_at FROM refunds
@@ -666,7 +666,7 @@ pub struct OrderFilter {
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn orders(tx: &mut TenantTx, f: &OrderFilter) -> Result<Vec<OrderRow>, sqlx::Error> {
+pub async fn orders(tx: &mut TenantTx<'_>, f: &OrderFilter) -> Result<Vec<OrderRow>, sqlx::Error> {
     let tenant = tx.tenant();
     let q = f.q.as_deref().map(platform::db::contains_pattern);
     sqlx::query_as(&format!(
@@ -695,7 +695,7 @@ pub async fn orders(tx: &mut TenantTx, f: &OrderFilter) -> Result<Vec<OrderRow>,
 
 #[tracing::instrument(skip_all)]
 pub async fn put_payment_link(
-    tx: &mut TenantTx,
+    tx: &mut TenantTx<'_>,
     order: Uuid,
     hash: &[u8],
     expires_at: DateTime<Utc>,
@@ -732,7 +732,7 @@ pub async fn order_by_payment_token(
 /// Records a provider's payment once; `false` when that reference was recorded already.
 #[tracing::instrument(skip_all)]
 pub async fn insert_payment(
-    tx: &mut TenantTx,
+    tx: &mut TenantTx<'_>,
     order: Uuid,
     provider: &str,
     reference: &str,
@@ -758,7 +758,7 @@ pub async fn insert_payment(
 
 /// O8: which of these external ids the program has already, with their orders.
 #[tracing::instrument(skip_all)]
-pub async fn orders_by_external_ids(tx: &mut TenantTx, ids: &[String]) -> Result<Vec<OrderRow>, sqlx::Error> {
+pub async fn orders_by_external_ids(tx: &mut TenantTx<'_>, ids: &[String]) -> Result<Vec<OrderRow>, sqlx::Error> {
     let tenant = tx.tenant();
     sqlx::query_as(&format!(
         "SELECT {ORDER_COLUMNS} FROM orders o WHERE o.tenant_id = $1 AND o.external_id = ANY($2) ORDER BY o.external_id FOR UPDATE"
@@ -770,7 +770,7 @@ pub async fn orders_by_external_ids(tx: &mut TenantTx, ids: &[String]) -> Result
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn products_by_skus(tx: &mut TenantTx, skus: &[String]) -> Result<Vec<ProductRow>, sqlx::Error> {
+pub async fn products_by_skus(tx: &mut TenantTx<'_>, skus: &[String]) -> Result<Vec<ProductRow>, sqlx::Error> {
     let tenant = tx.tenant();
     sqlx::query_as(&format!("{PRODUCT} WHERE tenant_id = $1 AND lower(sku) = ANY($2)"))
         .bind(tenant)
@@ -781,7 +781,7 @@ pub async fn products_by_skus(tx: &mut TenantTx, skus: &[String]) -> Result<Vec<
 
 /// Reserves `n` order numbers at once; returns the first.
 #[tracing::instrument(skip_all)]
-pub async fn reserve_order_seqs(tx: &mut TenantTx, n: i64) -> Result<i64, sqlx::Error> {
+pub async fn reserve_order_seqs(tx: &mut TenantTx<'_>, n: i64) -> Result<i64, sqlx::Error> {
     let tenant = tx.tenant();
     let last: i64 = sqlx::query_scalar(
         "INSERT INTO order_numbers (tenant_id, last) VALUES ($1, $2)
@@ -797,7 +797,7 @@ pub async fn reserve_order_seqs(tx: &mut TenantTx, n: i64) -> Result<i64, sqlx::
 /// Inserts many orders in one statement; an external id another transaction imported first is
 /// skipped. Returns the ids of the orders inserted.
 #[tracing::instrument(skip_all)]
-pub async fn insert_orders_bulk(tx: &mut TenantTx, orders: &[OrderRow]) -> Result<Vec<Uuid>, sqlx::Error> {
+pub async fn insert_orders_bulk(tx: &mut TenantTx<'_>, orders: &[OrderRow]) -> Result<Vec<Uuid>, sqlx::Error> {
     let tenant = tx.tenant();
     macro_rules! col {
         ($f:ident) => {
@@ -856,7 +856,7 @@ pub async fn insert_orders_bulk(tx: &mut TenantTx, orders: &[OrderRow]) -> Resul
 
 /// Inserts the lines of many orders in one statement.
 #[tracing::instrument(skip_all)]
-pub async fn insert_items_bulk(tx: &mut TenantTx, items: &[(Uuid, &ItemRow)]) -> Result<(), sqlx::Error> {
+pub async fn insert_items_bulk(tx: &mut TenantTx<'_>, items: &[(Uuid, &ItemRow)]) -> Result<(), sqlx::Error> {
     let tenant = tx.tenant();
     macro_rules! col {
         ($f:ident) => {
@@ -895,7 +895,7 @@ pub async fn insert_items_bulk(tx: &mut TenantTx, items: &[(Uuid, &ItemRow)]) ->
 /// Records the first status of many orders in one statement.
 #[tracing::instrument(skip_all)]
 pub async fn insert_first_statuses_bulk(
-    tx: &mut TenantTx,
+    tx: &mut TenantTx<'_>,
     orders: &[&OrderRow],
     actor: Option<Uuid>,
     actor_kind: &str,
@@ -919,7 +919,7 @@ pub async fn insert_first_statuses_bulk(
 
 /// O8: whether the order has a refund with this external id already.
 #[tracing::instrument(skip_all)]
-pub async fn refund_external_ids(tx: &mut TenantTx, order: Uuid) -> Result<Vec<String>, sqlx::Error> {
+pub async fn refund_external_ids(tx: &mut TenantTx<'_>, order: Uuid) -> Result<Vec<String>, sqlx::Error> {
     let tenant = tx.tenant();
     sqlx::query_scalar(
         "SELECT external_id FROM refunds WHERE tenant_id = $1 AND order_id = $2 AND external_id IS NOT NULL",
@@ -931,7 +931,7 @@ pub async fn refund_external_ids(tx: &mut TenantTx, order: Uuid) -> Result<Vec<S
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn set_refund_external_id(tx: &mut TenantTx, refund: Uuid, external_id: &str) -> Result<(), sqlx::Error> {
+pub async fn set_refund_external_id(tx: &mut TenantTx<'_>, refund: Uuid, external_id: &str) -> Result<(), sqlx::Error> {
     let tenant = tx.tenant();
     sqlx::query("UPDATE refunds SET external_id = $3 WHERE tenant_id = $1 AND id = $2")
         .bind(tenant)

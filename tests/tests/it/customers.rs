@@ -311,7 +311,7 @@ async fn cu6_a2_authorization_matrix_over_every_customer_endpoint() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 12, "every customer endpoint was tried");
+    assert_eq!(checked, 13, "every customer endpoint was tried");
     let after = ana.get(&format!("/api/v1/customers/{cid}"), 200).await;
     assert_eq!(after["name"], "Ana's own");
     assert!(after["has_quick_order_link"].as_bool().unwrap());

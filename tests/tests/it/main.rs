@@ -1,6 +1,7 @@
 //! Black-box tests of the whole system through the public REST API.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod attribution;
 mod customers;
 mod foundation;
 mod leads;

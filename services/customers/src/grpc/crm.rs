@@ -12,7 +12,7 @@ use crate::store::{self, CommunicationRow, NoteRow};
 
 impl CustomersService {
     /// Opens a transaction on a customer the caller reaches, else NotFound.
-    async fn reach(&self, a: &Access, customer: &str) -> Result<(TenantTx, Uuid), AppError> {
+    async fn reach(&self, a: &Access, customer: &str) -> Result<(TenantTx<'static>, Uuid), AppError> {
         let id = parse_id(customer, "customer")?;
         let mut tx = TenantTx::begin(&self.pool, a.tenant).await?;
         store::customer_for_update(&mut tx, id, a.owner).await?.ok_or_else(|| AppError::not_found("customer"))?;
@@ -76,7 +76,7 @@ impl CustomersService {
         Ok(pb::Empty {})
     }
 
-    async fn note_event(&self, tx: &mut TenantTx, a: &Access, n: &NoteRow, event: &str) -> Result<(), AppError> {
+    async fn note_event(&self, tx: &mut TenantTx<'_>, a: &Access, n: &NoteRow, event: &str) -> Result<(), AppError> {
         let msg = ev::NoteChanged {
             tenant_id: a.tenant.to_string(),
             customer_id: n.customer_id.to_string(),

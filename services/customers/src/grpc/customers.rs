@@ -82,13 +82,13 @@ impl CustomersService {
     }
 
     /// A group named in a customer's fields: it must exist (merchant only, checked by the caller).
-    async fn named_group(tx: &mut TenantTx, raw: &str) -> Result<GroupRow, AppError> {
+    async fn named_group(tx: &mut TenantTx<'_>, raw: &str) -> Result<GroupRow, AppError> {
         let bad = || AppError::invalid("group_id", "no such group");
         let id = Uuid::parse_str(raw.trim()).map_err(|_| bad())?;
         store::group(tx, id).await?.ok_or_else(bad)
     }
 
-    async fn card(&self, tx: &mut TenantTx, a: &Access, id: Uuid) -> Result<pb::Customer, AppError> {
+    async fn card(&self, tx: &mut TenantTx<'_>, a: &Access, id: Uuid) -> Result<pb::Customer, AppError> {
         let card = store::card(tx, id, a.owner).await?.ok_or_else(|| AppError::not_found("customer"))?;
         Ok(convert::customer(&card))
     }
@@ -374,6 +374,12 @@ impl CustomersService {
             tenant_id: tenant.to_string(),
             customer: Some(events::snapshot(&c)),
             referral_code: referral.map(Into::into),
+            visitor_id: req
+                .visitor_id
+                .as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty() && v.len() <= 64 && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+                .map(Into::into),
         };
         self.outbox.emit(tx.conn(), tenant, "customer", c.id, "registered", &msg).await?;
         let card = store::card(&mut tx, c.id, None).await?.ok_or_else(|| AppError::not_found("customer"))?;

@@ -31,7 +31,7 @@ fn taken(name: &str) -> AppError {
 }
 
 impl CustomersService {
-    async fn group_event(&self, tx: &mut TenantTx, a: &Access, g: &GroupRow, event: &str) -> Result<(), AppError> {
+    async fn group_event(&self, tx: &mut TenantTx<'_>, a: &Access, g: &GroupRow, event: &str) -> Result<(), AppError> {
         let msg = ev::GroupChanged {
             tenant_id: a.tenant.to_string(),
             group_id: g.id.to_string(),
@@ -44,7 +44,7 @@ impl CustomersService {
     }
 
     /// Moves every customer of the group to `partner`, each with its `customer.reassigned`.
-    async fn hand_over(&self, tx: &mut TenantTx, a: &Access, g: Uuid, partner: Uuid) -> Result<(), AppError> {
+    async fn hand_over(&self, tx: &mut TenantTx<'_>, a: &Access, g: Uuid, partner: Uuid) -> Result<(), AppError> {
         let now = self.clock.now();
         for (c, previous) in store::reassign_group(tx, g, partner, now).await? {
             events::customer_changed(&self.outbox, tx.conn(), &c, "updated", &["owner_partner_id"], a.actor).await?;

@@ -74,14 +74,14 @@ fn offset_cursor(raw: Option<&str>) -> Result<i64, AppError> {
 }
 
 impl CustomersService {
-    async fn lead_reply(&self, tx: &mut TenantTx, l: &LeadRow) -> Result<pb::Lead, AppError> {
+    async fn lead_reply(&self, tx: &mut TenantTx<'_>, l: &LeadRow) -> Result<pb::Lead, AppError> {
         let timeline = store::lead_events(tx, l.id).await?;
         Ok(lead(l, &timeline))
     }
 
     async fn lead_event(
         &self,
-        tx: &mut TenantTx,
+        tx: &mut TenantTx<'_>,
         a: &Access,
         l: &LeadRow,
         change: &str,

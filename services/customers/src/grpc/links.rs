@@ -50,7 +50,7 @@ impl CustomersService {
 
     async fn link_event(
         &self,
-        tx: &mut TenantTx,
+        tx: &mut TenantTx<'_>,
         a: &Access,
         customer: uuid::Uuid,
         owner: Option<uuid::Uuid>,

@@ -238,6 +238,7 @@ pub async fn resolve_link(
 pub async fn register_customer(
     State(s): State<AppState>,
     Path(slug): Path<String>,
+    headers: http::HeaderMap,
     ApiJson(b): ApiJson<RegisterCustomer>,
 ) -> Result<(StatusCode, Json<Customer>), AppError> {
     let req = pb::RegisterCustomerRequest {
@@ -249,6 +250,7 @@ pub async fn register_customer(
         referral_code: b.referral_code,
         is_business: b.is_business,
         vat_number: b.vat_number,
+        visitor_id: crate::routes::redirect::visitor_cookie(&headers),
     };
     let c = s.customers().register_customer(platform::grpc::request(req, None)).await.map_err(upstream)?.into_inner();
     Ok((StatusCode::CREATED, Json(c.into())))

@@ -171,7 +171,7 @@ impl IdentityService {
         Ok(convert::application(&app))
     }
 
-    async fn pending(&self, tx: &mut TenantTx, id: Uuid) -> Result<ApplicationRow, AppError> {
+    async fn pending(&self, tx: &mut TenantTx<'_>, id: Uuid) -> Result<ApplicationRow, AppError> {
         let app = store::application_for_update(tx, id).await?.ok_or_else(|| AppError::not_found("application"))?;
         if app.status != ApplicationStatus::Pending.as_str() {
             return Err(AppError::conflict(
@@ -185,7 +185,7 @@ impl IdentityService {
     /// Turns the application into a partner (a sub-partner when it came through an invite, P4).
     async fn approve(
         &self,
-        tx: &mut TenantTx,
+        tx: &mut TenantTx<'_>,
         app: &mut ApplicationRow,
         reviewer: Option<uuid::Uuid>,
     ) -> Result<(), AppError> {

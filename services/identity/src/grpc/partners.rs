@@ -119,7 +119,7 @@ impl IdentityService {
     }
 
     /// Creates the user account and partner profile of a new partner.
-    pub(super) async fn insert_partner(&self, tx: &mut TenantTx, n: NewPartner) -> Result<PartnerRow, AppError> {
+    pub(super) async fn insert_partner(&self, tx: &mut TenantTx<'_>, n: NewPartner) -> Result<PartnerRow, AppError> {
         let now = self.clock.now();
         let user = UserRow {
             id: Uuid::now_v7(),
@@ -154,7 +154,7 @@ impl IdentityService {
     }
 
     /// A partner the caller may read: any of the tenant for merchants, itself or its team for a partner.
-    async fn readable_partner(&self, tx: &mut TenantTx, p: &Principal, id: Uuid) -> Result<PartnerRow, AppError> {
+    async fn readable_partner(&self, tx: &mut TenantTx<'_>, p: &Principal, id: Uuid) -> Result<PartnerRow, AppError> {
         let row = store::partner(tx, id).await?.ok_or_else(|| AppError::not_found("partner"))?;
         if let Some(me) = p.partner_id()
             && me != id

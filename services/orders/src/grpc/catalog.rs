@@ -55,7 +55,13 @@ impl OrdersService {
         }
     }
 
-    async fn product_event(&self, tx: &mut TenantTx, a: &Access, p: &ProductRow, event: &str) -> Result<(), AppError> {
+    async fn product_event(
+        &self,
+        tx: &mut TenantTx<'_>,
+        a: &Access,
+        p: &ProductRow,
+        event: &str,
+    ) -> Result<(), AppError> {
         let msg = ev::ProductChanged {
             tenant_id: a.tenant.to_string(),
             product_id: p.id.to_string(),

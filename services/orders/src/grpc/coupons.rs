@@ -24,7 +24,13 @@ fn parse_expiry(raw: &str) -> Result<DateTime<Utc>, AppError> {
 }
 
 impl OrdersService {
-    async fn coupon_event(&self, tx: &mut TenantTx, a: &Access, c: &CouponRow, event: &str) -> Result<(), AppError> {
+    async fn coupon_event(
+        &self,
+        tx: &mut TenantTx<'_>,
+        a: &Access,
+        c: &CouponRow,
+        event: &str,
+    ) -> Result<(), AppError> {
         let msg = ev::CouponChanged {
             tenant_id: a.tenant.to_string(),
             coupon_id: c.id.to_string(),

@@ -459,7 +459,7 @@ impl OrdersService {
     /// nothing was new.
     async fn apply_update(
         &self,
-        tx: &mut TenantTx,
+        tx: &mut TenantTx<'_>,
         a: &Access,
         o: &mut OrderRow,
         status: Option<OrderStatus>,

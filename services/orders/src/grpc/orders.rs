@@ -190,7 +190,7 @@ impl OrdersService {
     }
 
     /// The order page: lines, history, notes, refunds.
-    pub(crate) async fn detail(&self, tx: &mut TenantTx, o: &OrderRow) -> Result<pb::Order, AppError> {
+    pub(crate) async fn detail(&self, tx: &mut TenantTx<'_>, o: &OrderRow) -> Result<pb::Order, AppError> {
         let items = store::items(tx, o.id).await?;
         let history = store::history(tx, o.id).await?;
         let notes = store::notes(tx, o.id, false).await?;
@@ -273,7 +273,7 @@ impl OrdersService {
     /// O4: one step of the workflow, recorded with time and actor, published with the new version.
     pub(crate) async fn move_order(
         &self,
-        tx: &mut TenantTx,
+        tx: &mut TenantTx<'_>,
         o: &mut OrderRow,
         to: OrderStatus,
         actor: Option<Uuid>,

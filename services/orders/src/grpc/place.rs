@@ -96,7 +96,7 @@ pub(crate) fn note_body(field: &str, raw: &str) -> Result<String, AppError> {
 impl OrdersService {
     /// Prices the cart against the catalog, the coupon and the checkout settings. Every bad item is
     /// reported at once. With `use_coupon`, the coupon's use is counted (in the caller's tx).
-    pub(crate) async fn build(&self, tx: &mut TenantTx, cart: &Cart, use_coupon: bool) -> Result<Built, AppError> {
+    pub(crate) async fn build(&self, tx: &mut TenantTx<'_>, cart: &Cart, use_coupon: bool) -> Result<Built, AppError> {
         if cart.items.is_empty() || cart.items.len() > 200 {
             return Err(AppError::invalid("items", "an order holds 1 to 200 lines"));
         }
@@ -279,7 +279,12 @@ impl OrdersService {
 
     /// Writes a built order with its first status, notes, events and, for pay-later orders, its
     /// payment link (O3).
-    pub(crate) async fn store_order(&self, tx: &mut TenantTx, cart: &Cart, built: Built) -> Result<Placed, AppError> {
+    pub(crate) async fn store_order(
+        &self,
+        tx: &mut TenantTx<'_>,
+        cart: &Cart,
+        built: Built,
+    ) -> Result<Placed, AppError> {
         let Built { mut order, items } = built;
         order.seq = store::next_order_seq(tx).await?;
         order.number = domain::order_number(order.seq);
@@ -315,7 +320,7 @@ impl OrdersService {
     /// O3: a fresh payment link for the order (replacing any earlier one), announced for the email.
     pub(crate) async fn payment_link(
         &self,
-        tx: &mut TenantTx,
+        tx: &mut TenantTx<'_>,
         order: &OrderRow,
     ) -> Result<(String, chrono::DateTime<chrono::Utc>), AppError> {
         let settings = store::checkout(tx).await?;

@@ -29,7 +29,7 @@ impl OrdersService {
         &self,
         token: &str,
         lock: bool,
-    ) -> Result<(TenantTx, OrderRow, chrono::DateTime<chrono::Utc>), AppError> {
+    ) -> Result<(TenantTx<'static>, OrderRow, chrono::DateTime<chrono::Utc>), AppError> {
         let mut conn = self.pool.acquire().await?;
         let found = store::order_by_payment_token(&mut conn, &platform::auth::token_hash(token.trim())).await?;
         drop(conn);
@@ -60,7 +60,7 @@ impl OrdersService {
 
     async fn page(
         &self,
-        tx: &mut TenantTx,
+        tx: &mut TenantTx<'_>,
         o: &OrderRow,
         expires: chrono::DateTime<chrono::Utc>,
     ) -> Result<pb::PaymentPage, AppError> {

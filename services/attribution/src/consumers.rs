@@ -1,0 +1,89 @@
+//! What attribution reads: identity's programs and partners (kept as a local copy), customers'
+//! registrations (L8) and orders' placements (L9-L11). Each event is applied in the consumer's
+//! inbox transaction, so a redelivery changes nothing.
+
+use chrono::Utc;
+use partnerline_proto::events::v1 as ev;
+use platform::consumer::{Handler, IncomingEvent};
+use platform::db::TenantTx;
+use prost::Message;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::service::AttributionService;
+use crate::store::{self, PartnerRow};
+
+pub const IDENTITY: &[&str] = &[
+    "identity.*.tenant.created",
+    "identity.*.program.updated",
+    "identity.*.partner.approved",
+    "identity.*.partner.updated",
+    "identity.*.partner.suspended",
+    "identity.*.partner.reactivated",
+];
+pub const CUSTOMERS: &[&str] = &["customers.*.customer.registered"];
+pub const ORDERS: &[&str] = &["orders.*.order.placed"];
+
+pub struct Events(pub AttributionService);
+
+fn id(s: &str) -> anyhow::Result<Uuid> {
+    Ok(Uuid::parse_str(s)?)
+}
+
+fn err(e: platform::AppError) -> anyhow::Error {
+    anyhow::anyhow!("{}: {}", e.code, e.message)
+}
+
+impl Handler for Events {
+    async fn handle(&self, conn: &mut PgConnection, e: &IncomingEvent) -> anyhow::Result<()> {
+        let Some(tenant) = e.tenant else { return Ok(()) };
+        let mut tx = TenantTx::within(conn, tenant).await?;
+        let svc = &self.0;
+        match e.name().as_str() {
+            "tenant.created" => store::put_program(&mut tx, &serde_json::json!({}), e.time).await?,
+            "program.updated" => {
+                let m = ev::ProgramUpdated::decode(e.payload.as_ref())?;
+                let doc: serde_json::Value = serde_json::from_str(&m.settings_json)?;
+                store::put_program(&mut tx, &doc, e.time).await?;
+            }
+            "partner.approved" | "partner.updated" => {
+                let p = if e.name() == "partner.approved" {
+                    ev::PartnerApproved::decode(e.payload.as_ref())?.partner
+                } else {
+                    ev::PartnerUpdated::decode(e.payload.as_ref())?.partner
+                };
+                let Some(p) = p else { return Ok(()) };
+                let row = PartnerRow {
+                    id: id(&p.partner_id)?,
+                    user_id: Uuid::parse_str(&p.user_id).ok(),
+                    parent_id: p.parent_partner_id.as_deref().and_then(|x| Uuid::parse_str(x).ok()),
+                    active: p.status == "active",
+                };
+                store::put_partner(&mut tx, &row, e.time).await?;
+                if row.active {
+                    svc.ensure_referral_link(&mut tx, row.id).await.map_err(err)?;
+                }
+            }
+            "partner.suspended" | "partner.reactivated" => {
+                let m = ev::PartnerStatusChanged::decode(e.payload.as_ref())?;
+                store::set_partner_active(&mut tx, id(&m.partner_id)?, m.status == "active", e.time).await?;
+            }
+            "customer.registered" => {
+                let m = ev::CustomerRegistered::decode(e.payload.as_ref())?;
+                let Some(c) = m.customer else { return Ok(()) };
+                let customer = id(&c.customer_id)?;
+                let at = if e.time.timestamp() > 0 { e.time } else { Utc::now() };
+                svc.registered(&mut tx, customer, m.visitor_id.as_deref(), m.referral_code.as_deref(), at)
+                    .await
+                    .map_err(err)?;
+            }
+            "order.placed" => {
+                let m = ev::OrderPlaced::decode(e.payload.as_ref())?;
+                svc.order_placed(&mut tx, &m).await.map_err(err)?;
+            }
+            _ => {}
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}

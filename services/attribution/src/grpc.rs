@@ -1,0 +1,212 @@
+//! The attribution gRPC service: links (L1), the redirect's lookups and clicks (L2), bindings (L10).
+
+use chrono::{DateTime, Utc};
+use partnerline_proto::attribution::v1 as pb;
+use partnerline_proto::attribution::v1::attribution_server::Attribution;
+use platform::AppError;
+use platform::auth::{Principal, Role};
+use platform::db::TenantTx;
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+use crate::service::{AttributionService, customer_subject, new_code};
+use crate::store::{self, LinkRow};
+
+type Reply<T> = Result<Response<T>, Status>;
+
+fn reply<T>(r: Result<T, AppError>) -> Reply<T> {
+    r.map(Response::new).map_err(AppError::into_status)
+}
+
+fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+fn link(l: &LinkRow) -> pb::Link {
+    pb::Link {
+        id: l.id.to_string(),
+        partner_id: l.partner_id.to_string(),
+        code: l.code.clone(),
+        kind: l.kind.clone(),
+        target_url: l.target_url.clone(),
+        label: l.label.clone(),
+        active: l.active,
+        created_at: ts(l.created_at),
+    }
+}
+
+/// L1: a share link leads to a page of the shop: an absolute http(s) URL.
+fn target(raw: &str) -> Result<String, AppError> {
+    let t = raw.trim();
+    let ok = (t.starts_with("https://") || t.starts_with("http://"))
+        && t.len() <= 2000
+        && t.len() > "https://".len()
+        && !t.chars().any(|c| c.is_whitespace() || c.is_control());
+    if ok { Ok(t.to_string()) } else { Err(AppError::invalid("target_url", "must be an http or https URL")) }
+}
+
+impl AttributionService {
+    fn principal<T>(&self, req: &Request<T>) -> Result<Principal, AppError> {
+        self.verifier.principal(req)
+    }
+
+    /// The partner a request is about: a partner itself, or the one a merchant names.
+    fn whose(p: &Principal, named: Option<&str>) -> Result<Option<Uuid>, AppError> {
+        match (p.role, p.partner) {
+            (Role::Partner, Some(me)) => Ok(Some(me)),
+            (Role::Partner, None) => Err(AppError::forbidden("this account has no partner profile")),
+            (Role::MerchantAdmin | Role::SalesRep | Role::Integrator, _) => named
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| Uuid::parse_str(s).map_err(|_| AppError::invalid("partner_id", "is not an id")))
+                .transpose(),
+            _ => Err(AppError::forbidden("sign in to a program to see its links")),
+        }
+    }
+
+    async fn create_link_impl(&self, p: Principal, req: pb::CreateLinkRequest) -> Result<pb::Link, AppError> {
+        let tenant = p.tenant()?;
+        let partner = Self::whose(&p, req.partner_id.as_deref())?
+            .ok_or_else(|| AppError::invalid("partner_id", "name the partner the link is for"))?;
+        let label = req.label.trim();
+        if label.chars().count() > 200 {
+            return Err(AppError::invalid("label", "must be at most 200 characters"));
+        }
+        let mut l = LinkRow {
+            id: Uuid::now_v7(),
+            tenant_id: tenant,
+            partner_id: partner,
+            code: new_code(),
+            kind: "share".into(),
+            target_url: target(&req.target_url)?,
+            label: label.to_string(),
+            active: true,
+            created_at: self.clock.now(),
+        };
+        let mut tx = TenantTx::begin(&self.pool, tenant).await?;
+        if store::partner(&mut tx, partner).await?.is_none() {
+            return Err(AppError::invalid("partner_id", "no such partner"));
+        }
+        while !store::insert_link(&mut tx, &l).await? {
+            l.code = new_code();
+        }
+        self.link_created(&mut tx, &l).await?;
+        tx.commit().await?;
+        Ok(link(&l))
+    }
+
+    async fn list_links_impl(&self, p: Principal, req: pb::ListLinksRequest) -> Result<pb::LinkList, AppError> {
+        let tenant = p.tenant()?;
+        let partner = Self::whose(&p, req.partner_id.as_deref())?;
+        let mut tx = TenantTx::begin(&self.pool, tenant).await?;
+        let rows = store::links(&mut tx, partner).await?;
+        tx.commit().await?;
+        Ok(pb::LinkList { items: rows.iter().map(link).collect() })
+    }
+
+    async fn resolve_impl(&self, req: pb::ResolveLinkRequest) -> Result<pb::ResolvedLink, AppError> {
+        let code = req.code.trim();
+        if code.is_empty() || code.len() > 32 || !code.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Ok(pb::ResolvedLink::default());
+        }
+        let Some(l) = self.link(code).await? else { return Ok(pb::ResolvedLink::default()) };
+        Ok(pb::ResolvedLink {
+            found: true,
+            target_url: if l.active { l.target_url.clone() } else { self.home_url.clone() },
+            tenant_id: l.tenant_id.to_string(),
+            link_id: l.id.to_string(),
+            partner_id: l.partner_id.to_string(),
+            binds: l.active,
+        })
+    }
+
+    /// L2: the gateway's batch, in click order, in one transaction per program.
+    async fn record_impl(&self, req: pb::RecordClicksRequest) -> Result<pb::RecordClicksResult, AppError> {
+        let mut recorded = 0;
+        for c in req.clicks {
+            let Some(l) = self.link(c.code.trim()).await? else { continue };
+            let at = DateTime::parse_from_rfc3339(&c.at).map(|t| t.with_timezone(&Utc)).unwrap_or(self.clock.now());
+            let clicker = c.clicker_partner_id.as_deref().and_then(|p| Uuid::parse_str(p).ok());
+            let mut tx = TenantTx::begin(&self.pool, l.tenant_id).await?;
+            self.click(&mut tx, &l, &c.visitor_id, clicker, &c.user_agent, &c.referrer, &c.ip_hash, at).await?;
+            tx.commit().await?;
+            recorded += 1;
+        }
+        Ok(pb::RecordClicksResult { recorded })
+    }
+
+    /// L10: who the customer belongs to, since when, what protects it, and how it got there.
+    async fn binding_impl(
+        &self,
+        p: Principal,
+        token: String,
+        req: pb::CustomerBindingRequest,
+    ) -> Result<pb::CustomerBinding, AppError> {
+        let tenant = p.tenant()?;
+        let customer = Uuid::parse_str(req.customer_id.trim()).map_err(|_| AppError::not_found("customer"))?;
+        // Whoever may see the customer (its partner, the merchant) may see its binding.
+        let ask = platform::grpc::request(
+            partnerline_proto::customers::v1::CustomerRef { id: customer.to_string() },
+            Some(&token),
+        );
+        self.customers.clone().get_customer(ask).await.map_err(|s| AppError::from_status(&s))?;
+        let subject = customer_subject(customer);
+        let mut tx = TenantTx::begin(&self.pool, tenant).await?;
+        let settings = self.settings(&mut tx).await?;
+        let b = store::binding(&mut tx, &subject).await?;
+        let history = store::history(&mut tx, &subject).await?;
+        tx.commit().await?;
+        let now = self.clock.now();
+        Ok(pb::CustomerBinding {
+            customer_id: customer.to_string(),
+            partner_id: b.map(|b| b.partner.to_string()),
+            since: b.map(|b| ts(b.since)),
+            protected_until: b.and_then(|b| b.protected_until(&settings)).filter(|u| *u > now).map(ts),
+            valid_until: b.and_then(|b| b.valid_until(&settings)).map(ts),
+            valid: b.is_some_and(|b| b.is_valid(&settings, now)),
+            history: history
+                .iter()
+                .map(|h| pb::BindingEvent {
+                    kind: h.kind.clone(),
+                    partner_id: h.partner_id.to_string(),
+                    from_partner_id: h.from_partner.map(|f| f.to_string()),
+                    at: ts(h.at),
+                    click_id: h.click_id.map(|c| c.to_string()),
+                    reason: h.reason.clone(),
+                })
+                .collect(),
+        })
+    }
+}
+
+#[tonic::async_trait]
+impl Attribution for AttributionService {
+    async fn create_link(&self, req: Request<pb::CreateLinkRequest>) -> Reply<pb::Link> {
+        let r = match self.principal(&req) {
+            Ok(p) => self.create_link_impl(p, req.into_inner()).await,
+            Err(e) => Err(e),
+        };
+        reply(r)
+    }
+    async fn list_links(&self, req: Request<pb::ListLinksRequest>) -> Reply<pb::LinkList> {
+        let r = match self.principal(&req) {
+            Ok(p) => self.list_links_impl(p, req.into_inner()).await,
+            Err(e) => Err(e),
+        };
+        reply(r)
+    }
+    async fn resolve_link(&self, req: Request<pb::ResolveLinkRequest>) -> Reply<pb::ResolvedLink> {
+        reply(self.resolve_impl(req.into_inner()).await)
+    }
+    async fn record_clicks(&self, req: Request<pb::RecordClicksRequest>) -> Reply<pb::RecordClicksResult> {
+        reply(self.record_impl(req.into_inner()).await)
+    }
+    async fn get_customer_binding(&self, req: Request<pb::CustomerBindingRequest>) -> Reply<pb::CustomerBinding> {
+        let token = platform::auth::bearer(req.metadata()).unwrap_or_default().to_string();
+        let r = match self.principal(&req) {
+            Ok(p) => self.binding_impl(p, token, req.into_inner()).await,
+            Err(e) => Err(e),
+        };
+        reply(r)
+    }
+}

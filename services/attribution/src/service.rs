@@ -1,0 +1,327 @@
+//! What attribution does, shared by its gRPC API and its consumers: links, clicks that bind,
+//! registrations that bind (L8) and orders that are attributed (L9-L11).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration as StdDuration, Instant};
+
+use chrono::{DateTime, Utc};
+use partnerline_proto::events::v1 as ev;
+use platform::auth::Verifier;
+use platform::db::TenantTx;
+use platform::outbox::Outbox;
+use platform::{AppError, Clock};
+use rand::Rng;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::domain::{self, Click, Decision, OrderFacts, Reason};
+use crate::store::{self, AttributionRow, ClickRow, HistoryRow, LinkRow};
+use crate::{events, program};
+
+/// How long a resolved link is answered from memory.
+const LINK_TTL: StdDuration = StdDuration::from_secs(30);
+
+#[derive(Clone)]
+pub struct AttributionService {
+    pub(crate) pool: PgPool,
+    pub(crate) outbox: Outbox,
+    pub(crate) verifier: Verifier,
+    pub(crate) clock: Clock,
+    /// Where referral links lead (the merchant's shop).
+    pub(crate) home_url: String,
+    /// Asked, with the caller's token, whether the caller may see a customer.
+    pub(crate) customers:
+        partnerline_proto::customers::v1::customers_client::CustomersClient<tonic::transport::Channel>,
+    links: LinkCache,
+}
+
+/// Links by code, with when each was read: redirects keep working from memory for a while, and
+/// on stale entries when the database is away.
+type LinkCache = Arc<Mutex<HashMap<String, (Instant, Option<LinkRow>)>>>;
+
+/// L1: ten base62 characters (about 59 bits), drawn from the OS's generator.
+pub fn new_code() -> String {
+    const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let mut rng = rand::rngs::OsRng;
+    (0..10).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect()
+}
+
+/// The subject a binding keys on.
+pub fn customer_subject(customer: Uuid) -> String {
+    format!("customer:{customer}")
+}
+
+impl AttributionService {
+    pub fn new(
+        pool: PgPool,
+        outbox: Outbox,
+        verifier: Verifier,
+        clock: Clock,
+        home_url: String,
+        customers: tonic::transport::Channel,
+    ) -> Self {
+        let customers = partnerline_proto::customers::v1::customers_client::CustomersClient::new(customers);
+        AttributionService { pool, outbox, verifier, clock, home_url, customers, links: Arc::default() }
+    }
+
+    /// The link behind a code: from memory when seen recently, else from the database.
+    pub async fn link(&self, code: &str) -> Result<Option<LinkRow>, AppError> {
+        if let Ok(cache) = self.links.lock()
+            && let Some((at, link)) = cache.get(code)
+            && at.elapsed() < LINK_TTL
+        {
+            return Ok(link.clone());
+        }
+        let read = async {
+            let mut conn = self.pool.acquire().await?;
+            store::link_by_code(&mut conn, code).await
+        };
+        let link = match read.await {
+            Ok(link) => link,
+            Err(e) => {
+                // The database is away: a link seen before still redirects.
+                let stale = self.links.lock().ok().and_then(|c| c.get(code).map(|(_, l)| l.clone()));
+                match stale {
+                    Some(link) => return Ok(link),
+                    None => return Err(e.into()),
+                }
+            }
+        };
+        if let Ok(mut cache) = self.links.lock() {
+            if cache.len() > 100_000 {
+                cache.clear();
+            }
+            cache.insert(code.to_string(), (Instant::now(), link.clone()));
+        }
+        Ok(link)
+    }
+
+    pub(crate) async fn settings(&self, tx: &mut TenantTx<'_>) -> Result<domain::Settings, AppError> {
+        Ok(program::settings(store::program(tx).await?.as_ref()))
+    }
+
+    /// A partner may bind and be attributed unless it is known to be suspended (P5).
+    pub(crate) async fn active(&self, tx: &mut TenantTx<'_>, partner: Uuid) -> Result<bool, AppError> {
+        Ok(store::partner(tx, partner).await?.is_none_or(|p| p.active))
+    }
+
+    /// L1: the partner's referral link, made once.
+    pub async fn ensure_referral_link(&self, tx: &mut TenantTx<'_>, partner: Uuid) -> Result<(), AppError> {
+        for _ in 0..3 {
+            let link = LinkRow {
+                id: Uuid::now_v7(),
+                tenant_id: tx.tenant(),
+                partner_id: partner,
+                code: new_code(),
+                kind: "referral".into(),
+                target_url: self.home_url.clone(),
+                label: "Referral link".into(),
+                active: true,
+                created_at: self.clock.now(),
+            };
+            if store::insert_link(tx, &link).await? {
+                self.link_created(tx, &link).await?;
+                return Ok(());
+            }
+            if store::links(tx, Some(partner)).await?.iter().any(|l| l.kind == "referral") {
+                return Ok(());
+            }
+        }
+        Err(AppError::internal(anyhow::anyhow!("no free link code after 3 tries")))
+    }
+
+    pub(crate) async fn link_created(&self, tx: &mut TenantTx<'_>, l: &LinkRow) -> Result<(), AppError> {
+        let msg = ev::LinkCreated {
+            tenant_id: l.tenant_id.to_string(),
+            link_id: l.id.to_string(),
+            partner_id: l.partner_id.to_string(),
+            code: l.code.clone(),
+            kind: l.kind.clone(),
+            target_url: l.target_url.clone(),
+        };
+        self.outbox.emit(tx.conn(), l.tenant_id, "link", l.id, "created", &msg).await?;
+        Ok(())
+    }
+
+    /// L2-L7: records a click and applies what it does to the visitor's (or customer's) binding.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn click(
+        &self,
+        tx: &mut TenantTx<'_>,
+        link: &LinkRow,
+        visitor: &str,
+        clicker_partner: Option<Uuid>,
+        user_agent: &str,
+        referrer: &str,
+        ip_hash: &str,
+        at: DateTime<Utc>,
+    ) -> Result<String, AppError> {
+        let subject = match store::visitor_customer(tx, visitor).await? {
+            Some(c) => customer_subject(c),
+            None => format!("visitor:{visitor}"),
+        };
+        let settings = self.settings(tx).await?;
+        let active = link.active && self.active(tx, link.partner_id).await?;
+        let current = store::binding(tx, &subject).await?;
+        let click = Click { partner: link.partner_id, partner_active: active, clicker_partner, at };
+        let decision = domain::decide(&settings, current.as_ref(), &click, at);
+        let id = Uuid::now_v7();
+        let label = self.apply(tx, &subject, current, decision, Some(id), "click", at).await?;
+        store::insert_click(
+            tx,
+            &ClickRow {
+                id,
+                link_id: link.id,
+                partner_id: link.partner_id,
+                visitor_id: visitor.to_string(),
+                subject,
+                user_agent: user_agent.chars().take(500).collect(),
+                referrer: referrer.chars().take(2000).collect(),
+                ip_hash: ip_hash.to_string(),
+                decision: label.clone(),
+                at,
+            },
+        )
+        .await?;
+        Ok(label)
+    }
+
+    /// Stores a decision with its history entry and event; returns what happened, in words.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn apply(
+        &self,
+        tx: &mut TenantTx<'_>,
+        subject: &str,
+        current: Option<domain::Binding>,
+        decision: Decision,
+        click: Option<Uuid>,
+        cause: &str,
+        at: DateTime<Utc>,
+    ) -> Result<String, AppError> {
+        let (kind, binding, from) = match decision {
+            Decision::Bind(b) => ("bound", b, None),
+            Decision::Refresh(b) => ("refreshed", b, None),
+            Decision::Rebind { from, to } => ("rebound", to, Some(from)),
+            Decision::Unchanged(why) => return Ok(format!("unchanged: {why:?}").to_lowercase()),
+        };
+        // A lapsed binding replaced by a fresh one is a rebind for the record.
+        let from = from.or(current.filter(|c| kind == "bound" && c.partner != binding.partner).map(|c| c.partner));
+        let kind = if kind == "bound" && from.is_some() { "rebound" } else { kind };
+        store::put_binding(tx, subject, &binding).await?;
+        let h = HistoryRow {
+            kind: kind.into(),
+            partner_id: binding.partner,
+            from_partner: from,
+            click_id: click,
+            reason: cause.into(),
+            at,
+        };
+        store::insert_history(tx, subject, &h).await?;
+        if kind != "refreshed" {
+            let tenant = tx.tenant();
+            events::binding_changed(&self.outbox, tx.conn(), tenant, subject, binding.partner, from, at, cause).await?;
+        }
+        Ok(kind.to_string())
+    }
+
+    /// L8 and the visitor's merge into the customer: a registration through a partner's link
+    /// assigns the customer to that partner; without one, the visitor's binding carries over.
+    pub async fn registered(
+        &self,
+        tx: &mut TenantTx<'_>,
+        customer: Uuid,
+        visitor: Option<&str>,
+        referral_code: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Result<(), AppError> {
+        let subject = customer_subject(customer);
+        if let Some(v) = visitor {
+            store::put_visitor_customer(tx, v, customer).await?;
+        }
+        let current = store::binding(tx, &subject).await?;
+        let link = match referral_code {
+            Some(code) => self.link(code).await?.filter(|l| l.tenant_id == tx.tenant() && l.active),
+            None => None,
+        };
+        if let Some(link) = link
+            && self.active(tx, link.partner_id).await?
+        {
+            let fresh = domain::Binding { partner: link.partner_id, since: at, last_click: at };
+            let decision = match current {
+                Some(c) if c.partner == link.partner_id => Decision::Refresh(fresh),
+                Some(c) => Decision::Rebind { from: c.partner, to: fresh },
+                None => Decision::Bind(fresh),
+            };
+            self.apply(tx, &subject, current, decision, None, "registration", at).await?;
+            return Ok(());
+        }
+        if let (None, Some(v)) = (current, visitor)
+            && let Some(b) = store::binding(tx, &format!("visitor:{v}")).await?
+        {
+            self.apply(tx, &subject, None, Decision::Bind(b), None, "visitor_merged", at).await?;
+        }
+        Ok(())
+    }
+
+    /// L9-L11: decides an order's partner once, and publishes `order.attributed`.
+    pub async fn order_placed(&self, tx: &mut TenantTx<'_>, o: &ev::OrderPlaced) -> Result<(), AppError> {
+        let order = Uuid::parse_str(&o.order_id).map_err(|_| AppError::invalid("order_id", "is not an id"))?;
+        if store::latest_attribution(tx, order).await?.is_some() {
+            return Ok(()); // decided before: a redelivery publishes nothing new
+        }
+        let id = |s: &Option<String>| s.as_deref().and_then(|s| Uuid::parse_str(s).ok());
+        let placed_at =
+            DateTime::parse_from_rfc3339(&o.placed_at).map(|t| t.with_timezone(&Utc)).unwrap_or(self.clock.now());
+        let binding = match id(&o.customer_id) {
+            Some(c) => store::binding(tx, &customer_subject(c)).await?,
+            None => None,
+        };
+        let settings = self.settings(tx).await?;
+        let facts = OrderFacts {
+            placed_by: id(&o.placed_by_partner_id),
+            coupon_partner: id(&o.coupon_partner_id),
+            cash_on_delivery: o.payment_method == "cash_on_delivery",
+            promotion_type: o.promotion_type.clone(),
+            binding,
+            customer_partner: None,
+            placed_at,
+        };
+        let mut suspended = Vec::new();
+        for p in [facts.placed_by, facts.coupon_partner, binding.map(|b| b.partner)].into_iter().flatten() {
+            if !self.active(tx, p).await? {
+                suspended.push(p);
+            }
+        }
+        let (partner, reason) = domain::attribute(&settings, &facts, |p| !suspended.contains(&p));
+        let mut chain = Vec::new();
+        let mut next = partner;
+        while let Some(p) = next {
+            if chain.len() == 2 {
+                break;
+            }
+            next = store::partner(tx, p).await?.and_then(|row| row.parent_id);
+            chain.extend(next);
+        }
+        let row = AttributionRow {
+            order_id: order,
+            version: 1,
+            partner_id: partner,
+            parent_chain: chain,
+            reason: reason.as_str().into(),
+            detail: match &reason {
+                Reason::None(why) => why.as_str().into(),
+                _ => String::new(),
+            },
+            order_version: o.version as i32,
+            actor_user_id: None,
+            at: self.clock.now(),
+        };
+        if store::insert_attribution(tx, &row).await? {
+            let tenant = tx.tenant();
+            let msg = events::attributed_message(tenant, &row);
+            self.outbox.emit(tx.conn(), tenant, "order", order, "attributed", &msg).await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,334 @@
+//! Attribution's SQL: one function per query, each through a `TenantTx` where a tenant is known.
+
+use chrono::{DateTime, Utc};
+use platform::db::TenantTx;
+use sqlx::{FromRow, PgConnection};
+use uuid::Uuid;
+
+use crate::domain::Binding;
+
+#[tracing::instrument(skip_all)]
+pub async fn put_program(tx: &mut TenantTx<'_>, settings: &serde_json::Value, at: DateTime<Utc>) -> sqlx::Result<()> {
+    let tenant = tx.tenant();
+    sqlx::query(
+        "INSERT INTO programs (tenant_id, settings, updated_at) VALUES ($1, $2, $3)
+         ON CONFLICT (tenant_id) DO UPDATE SET settings = $2, updated_at = $3 WHERE programs.updated_at <= $3",
+    )
+    .bind(tenant)
+    .bind(settings)
+    .bind(at)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn program(tx: &mut TenantTx<'_>) -> sqlx::Result<Option<serde_json::Value>> {
+    let tenant = tx.tenant();
+    sqlx::query_scalar("SELECT settings FROM programs WHERE tenant_id = $1")
+        .bind(tenant)
+        .fetch_optional(tx.conn())
+        .await
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct PartnerRow {
+    pub id: Uuid,
+    pub user_id: Option<Uuid>,
+    pub parent_id: Option<Uuid>,
+    pub active: bool,
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn put_partner(tx: &mut TenantTx<'_>, p: &PartnerRow, at: DateTime<Utc>) -> sqlx::Result<()> {
+    let tenant = tx.tenant();
+    sqlx::query(
+        "INSERT INTO partners (id, tenant_id, user_id, parent_id, active, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (id) DO UPDATE SET user_id = $3, parent_id = $4, active = $5, updated_at = $6
+         WHERE partners.updated_at <= $6",
+    )
+    .bind(p.id)
+    .bind(tenant)
+    .bind(p.user_id)
+    .bind(p.parent_id)
+    .bind(p.active)
+    .bind(at)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn set_partner_active(tx: &mut TenantTx<'_>, id: Uuid, active: bool, at: DateTime<Utc>) -> sqlx::Result<()> {
+    let tenant = tx.tenant();
+    sqlx::query(
+        "INSERT INTO partners (id, tenant_id, active, updated_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (id) DO UPDATE SET active = $3, updated_at = $4 WHERE partners.updated_at <= $4",
+    )
+    .bind(id)
+    .bind(tenant)
+    .bind(active)
+    .bind(at)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn partner(tx: &mut TenantTx<'_>, id: Uuid) -> sqlx::Result<Option<PartnerRow>> {
+    let tenant = tx.tenant();
+    sqlx::query_as("SELECT id, user_id, parent_id, active FROM partners WHERE tenant_id = $1 AND id = $2")
+        .bind(tenant)
+        .bind(id)
+        .fetch_optional(tx.conn())
+        .await
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct LinkRow {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub partner_id: Uuid,
+    pub code: String,
+    pub kind: String,
+    pub target_url: String,
+    pub label: String,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+const LINK: &str = "SELECT id, tenant_id, partner_id, code, kind, target_url, label, active, created_at FROM links";
+
+/// Inserts a link; `false` when its code (or a second referral link of the partner) exists.
+#[tracing::instrument(skip_all)]
+pub async fn insert_link(tx: &mut TenantTx<'_>, l: &LinkRow) -> sqlx::Result<bool> {
+    let tenant = tx.tenant();
+    let r = sqlx::query(
+        "INSERT INTO links (id, tenant_id, partner_id, code, kind, target_url, label, active, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
+    )
+    .bind(l.id)
+    .bind(tenant)
+    .bind(l.partner_id)
+    .bind(&l.code)
+    .bind(&l.kind)
+    .bind(&l.target_url)
+    .bind(&l.label)
+    .bind(l.active)
+    .bind(l.created_at)
+    .execute(tx.conn())
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// The link behind a code, in any program (the code is the key).
+#[tracing::instrument(skip_all)]
+pub async fn link_by_code(conn: &mut PgConnection, code: &str) -> sqlx::Result<Option<LinkRow>> {
+    sqlx::query_as(&format!("{LINK} WHERE code = $1")).bind(code).fetch_optional(conn).await
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn links(tx: &mut TenantTx<'_>, partner: Option<Uuid>) -> sqlx::Result<Vec<LinkRow>> {
+    let tenant = tx.tenant();
+    sqlx::query_as(&format!(
+        "{LINK} WHERE tenant_id = $1 AND ($2::uuid IS NULL OR partner_id = $2) ORDER BY created_at DESC, id DESC"
+    ))
+    .bind(tenant)
+    .bind(partner)
+    .fetch_all(tx.conn())
+    .await
+}
+
+#[derive(Debug, Clone)]
+pub struct ClickRow {
+    pub id: Uuid,
+    pub link_id: Uuid,
+    pub partner_id: Uuid,
+    pub visitor_id: String,
+    pub subject: String,
+    pub user_agent: String,
+    pub referrer: String,
+    pub ip_hash: String,
+    pub decision: String,
+    pub at: DateTime<Utc>,
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn insert_click(tx: &mut TenantTx<'_>, c: &ClickRow) -> sqlx::Result<()> {
+    let tenant = tx.tenant();
+    sqlx::query(
+        "INSERT INTO clicks (id, tenant_id, link_id, partner_id, visitor_id, subject, user_agent, referrer, ip_hash,
+             decision, at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(c.id)
+    .bind(tenant)
+    .bind(c.link_id)
+    .bind(c.partner_id)
+    .bind(&c.visitor_id)
+    .bind(&c.subject)
+    .bind(&c.user_agent)
+    .bind(&c.referrer)
+    .bind(&c.ip_hash)
+    .bind(&c.decision)
+    .bind(c.at)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn visitor_customer(tx: &mut TenantTx<'_>, visitor: &str) -> sqlx::Result<Option<Uuid>> {
+    let tenant = tx.tenant();
+    sqlx::query_scalar("SELECT customer_id FROM visitor_customers WHERE tenant_id = $1 AND visitor_id = $2")
+        .bind(tenant)
+        .bind(visitor)
+        .fetch_optional(tx.conn())
+        .await
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn put_visitor_customer(tx: &mut TenantTx<'_>, visitor: &str, customer: Uuid) -> sqlx::Result<()> {
+    let tenant = tx.tenant();
+    sqlx::query(
+        "INSERT INTO visitor_customers (tenant_id, visitor_id, customer_id) VALUES ($1, $2, $3)
+         ON CONFLICT (tenant_id, visitor_id) DO UPDATE SET customer_id = $3",
+    )
+    .bind(tenant)
+    .bind(visitor)
+    .bind(customer)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, FromRow)]
+struct BindingRow {
+    partner_id: Uuid,
+    since: DateTime<Utc>,
+    last_click: DateTime<Utc>,
+}
+
+/// A subject's binding, locked while a click or an order decides on it.
+#[tracing::instrument(skip_all)]
+pub async fn binding(tx: &mut TenantTx<'_>, subject: &str) -> sqlx::Result<Option<Binding>> {
+    let tenant = tx.tenant();
+    let row: Option<BindingRow> = sqlx::query_as(
+        "SELECT partner_id, since, last_click FROM bindings WHERE tenant_id = $1 AND subject = $2 FOR UPDATE",
+    )
+    .bind(tenant)
+    .bind(subject)
+    .fetch_optional(tx.conn())
+    .await?;
+    Ok(row.map(|r| Binding { partner: r.partner_id, since: r.since, last_click: r.last_click }))
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn put_binding(tx: &mut TenantTx<'_>, subject: &str, b: &Binding) -> sqlx::Result<()> {
+    let tenant = tx.tenant();
+    sqlx::query(
+        "INSERT INTO bindings (tenant_id, subject, partner_id, since, last_click) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (tenant_id, subject) DO UPDATE SET partner_id = $3, since = $4, last_click = $5",
+    )
+    .bind(tenant)
+    .bind(subject)
+    .bind(b.partner)
+    .bind(b.since)
+    .bind(b.last_click)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct HistoryRow {
+    pub kind: String,
+    pub partner_id: Uuid,
+    pub from_partner: Option<Uuid>,
+    pub click_id: Option<Uuid>,
+    pub reason: String,
+    pub at: DateTime<Utc>,
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn insert_history(tx: &mut TenantTx<'_>, subject: &str, h: &HistoryRow) -> sqlx::Result<()> {
+    let tenant = tx.tenant();
+    sqlx::query(
+        "INSERT INTO binding_history (tenant_id, subject, kind, partner_id, from_partner, click_id, reason, at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(tenant)
+    .bind(subject)
+    .bind(&h.kind)
+    .bind(h.partner_id)
+    .bind(h.from_partner)
+    .bind(h.click_id)
+    .bind(&h.reason)
+    .bind(h.at)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn history(tx: &mut TenantTx<'_>, subject: &str) -> sqlx::Result<Vec<HistoryRow>> {
+    let tenant = tx.tenant();
+    sqlx::query_as(
+        "SELECT kind, partner_id, from_partner, click_id, reason, at FROM binding_history
+         WHERE tenant_id = $1 AND subject = $2 ORDER BY id",
+    )
+    .bind(tenant)
+    .bind(subject)
+    .fetch_all(tx.conn())
+    .await
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct AttributionRow {
+    pub order_id: Uuid,
+    pub version: i32,
+    pub partner_id: Option<Uuid>,
+    pub parent_chain: Vec<Uuid>,
+    pub reason: String,
+    pub detail: String,
+    pub order_version: i32,
+    pub actor_user_id: Option<Uuid>,
+    pub at: DateTime<Utc>,
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn latest_attribution(tx: &mut TenantTx<'_>, order: Uuid) -> sqlx::Result<Option<AttributionRow>> {
+    let tenant = tx.tenant();
+    sqlx::query_as(
+        "SELECT order_id, version, partner_id, parent_chain, reason, detail, order_version, actor_user_id, at
+         FROM order_attributions WHERE tenant_id = $1 AND order_id = $2 ORDER BY version DESC LIMIT 1 FOR UPDATE",
+    )
+    .bind(tenant)
+    .bind(order)
+    .fetch_optional(tx.conn())
+    .await
+}
+
+/// Records a decision; `false` when that version exists already (a racing delivery).
+#[tracing::instrument(skip_all)]
+pub async fn insert_attribution(tx: &mut TenantTx<'_>, a: &AttributionRow) -> sqlx::Result<bool> {
+    let tenant = tx.tenant();
+    let r = sqlx::query(
+        "INSERT INTO order_attributions (tenant_id, order_id, version, partner_id, parent_chain, reason, detail,
+             order_version, actor_user_id, at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
+    )
+    .bind(tenant)
+    .bind(a.order_id)
+    .bind(a.version)
+    .bind(a.partner_id)
+    .bind(&a.parent_chain)
+    .bind(&a.reason)
+    .bind(&a.detail)
+    .bind(a.order_version)
+    .bind(a.actor_user_id)
+    .bind(a.at)
+    .execute(tx.conn())
+    .await?;
+    Ok(r.rows_affected() == 1)
+}

@@ -1,0 +1,188 @@
+//! Attribution through the gateway: links, `/r/{code}` clicks and bindings (L1-L8, L10).
+
+use std::time::Duration;
+
+use e2e::{TestSystem, json};
+use serde_json::Value;
+
+/// A browser that does not follow redirects and keeps the visitor cookie it is given.
+struct Visitor {
+    http: reqwest::Client,
+    base: String,
+    cookie: Option<String>,
+}
+
+impl Visitor {
+    fn new(sys: &TestSystem) -> Visitor {
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        Visitor { http, base: sys.url.clone(), cookie: None }
+    }
+
+    /// Opens `/r/{code}`; returns where it was sent.
+    async fn open(&mut self, code: &str) -> String {
+        let mut req = self.http.get(format!("{}/r/{code}", self.base)).header("user-agent", "e2e-browser");
+        if let Some(c) = &self.cookie {
+            req = req.header("cookie", c);
+        }
+        let r = req.send().await.unwrap();
+        assert_eq!(r.status(), 302);
+        if let Some(set) = r.headers().get("set-cookie") {
+            let set = set.to_str().unwrap();
+            assert!(set.contains("HttpOnly") && set.contains("SameSite=Lax"), "{set}");
+            assert!(self.cookie.is_none(), "the visitor cookie is set once");
+            self.cookie = Some(set.split(';').next().unwrap().to_string());
+        }
+        r.headers()["location"].to_str().unwrap().to_string()
+    }
+}
+
+async fn referral_code(sys: &TestSystem, email: &str) -> String {
+    let c = sys.login(email, "demo-partner").await;
+    for _ in 0..100 {
+        let links = c.get("/api/v1/links", 200).await;
+        if let Some(l) = links["items"].as_array().unwrap().iter().find(|l| l["kind"] == "referral") {
+            assert_eq!(l["path"], format!("/r/{}", l["code"].as_str().unwrap()));
+            return l["code"].as_str().unwrap().to_string();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{email} has no referral link");
+}
+
+/// Waits until the customer's binding satisfies `done`.
+async fn binding_until(sys: &TestSystem, customer: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let admin = sys.demo_admin().await;
+    let mut last = Value::Null;
+    for _ in 0..100 {
+        last = admin.get(&format!("/api/v1/customers/{customer}/binding"), 200).await;
+        if done(&last) {
+            return last;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the binding never got there: {last}");
+}
+
+fn day(n: i64) -> String {
+    (chrono::DateTime::parse_from_rfc3339("2026-06-01T09:00:00Z").unwrap() + chrono::Duration::days(n))
+        .to_utc()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// L5, the seed's example end to end: protection 7 days; Ana's link binds on day 0; Bo's link on
+/// day 2 changes nothing; Ana's link again on day 3; Bo's link on day 9 changes nothing; on day 11
+/// Bo's link rebinds. Read back through the relationship query (L10).
+#[tokio::test]
+async fn l5_l10_the_seed_example_through_the_gateway() {
+    let sys = TestSystem::start().await;
+    let admin = sys.demo_admin().await;
+    admin.patch("/api/v1/program", &json!({ "settings": { "protection_period_days": 7 } }), 200).await;
+    // A partner approved after the change: once its link exists, attribution has read the change.
+    admin
+        .post(
+            "/api/v1/partners",
+            &json!({ "name": "Late", "email": "late@demo.test", "password": "demo-partner" }),
+            201,
+        )
+        .await;
+    referral_code(&sys, "late@demo.test").await;
+    let ana = referral_code(&sys, "ana@demo.test").await;
+    let bo = referral_code(&sys, "bo@demo.test").await;
+    let ana_id = sys.login("ana@demo.test", "demo-partner").await.get("/api/v1/me", 200).await["partner"]["id"].clone();
+    let bo_id = sys.login("bo@demo.test", "demo-partner").await.get("/api/v1/me", 200).await["partner"]["id"].clone();
+
+    // Day 0: a visitor opens Ana's link, then registers in the shop.
+    let mut v = Visitor::new(&sys);
+    assert_eq!(v.open(&ana).await, "https://shop.example/");
+    let cookie = v.cookie.clone().unwrap();
+    let c = sys
+        .client()
+        .send(
+            reqwest::Method::POST,
+            "/api/v1/programs/demo/customers",
+            Some(("application/json", &json!({ "name": "Walk-in", "email": "walkin@x.test" }).to_string())),
+            &[("cookie", &cookie)],
+        )
+        .await;
+    assert_eq!(c.status, 201);
+    let customer = c.body["id"].as_str().unwrap().to_string();
+    let b = binding_until(&sys, &customer, |b| b["partner_id"] == ana_id).await;
+    assert_eq!(b["since"], day(0));
+    assert_eq!(b["protected_until"], day(7));
+
+    for (n, code) in [(2, &bo), (3, &ana), (9, &bo), (11, &bo)] {
+        sys.clock.set(chrono::DateTime::parse_from_rfc3339(&day(n)).unwrap().to_utc());
+        v.open(code).await;
+    }
+    let b = binding_until(&sys, &customer, |b| b["partner_id"] == bo_id).await;
+    assert_eq!(b["since"], day(11));
+    assert_eq!(b["protected_until"], day(18));
+    let kinds: Vec<(String, String, String)> = b["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h["kind"].as_str().unwrap().into(),
+                h["partner_id"].as_str().unwrap().into(),
+                h["at"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    let (a, o) = (ana_id.as_str().unwrap().to_string(), bo_id.as_str().unwrap().to_string());
+    assert_eq!(
+        kinds,
+        vec![
+            ("bound".into(), a.clone(), day(0)),
+            ("refreshed".into(), a.clone(), day(3)),
+            ("rebound".into(), o.clone(), day(11)),
+        ]
+    );
+    assert_eq!(b["history"][2]["from_partner_id"], ana_id);
+
+    // Unknown codes lead home and bind nobody; the cookie is not set twice.
+    assert_eq!(v.open("nosuchcode1").await, "https://shop.example/");
+    sys.stop().await;
+}
+
+/// L1, L8: share links have unguessable codes and check their target; a customer who registers
+/// with a partner's referral code is bound to that partner.
+#[tokio::test]
+async fn l1_l8_share_links_and_registration_through_a_referral_code() {
+    let sys = TestSystem::start().await;
+    let code = referral_code(&sys, "ana@demo.test").await;
+    assert!(code.len() >= 8 && code.chars().all(|c| c.is_ascii_alphanumeric()));
+    let ana = sys.login("ana@demo.test", "demo-partner").await;
+    let ana_id = ana.get("/api/v1/me", 200).await["partner"]["id"].clone();
+    let l =
+        ana.post("/api/v1/links", &json!({ "target_url": "https://shop.example/p/pos-t1", "label": "T1" }), 201).await;
+    assert_eq!(l["kind"], "share");
+    assert_ne!(l["code"], code);
+    let r = ana
+        .expect_with(
+            reqwest::Method::POST,
+            "/api/v1/links",
+            Some(&json!({ "target_url": "javascript:alert(1)" })),
+            &[],
+            422,
+        )
+        .await;
+    e2e::assert_problem(&r, 422, "invalid_field", Some("target_url"));
+    let mut v = Visitor::new(&sys);
+    assert_eq!(v.open(l["code"].as_str().unwrap()).await, "https://shop.example/p/pos-t1");
+
+    let c = sys
+        .client()
+        .post(
+            "/api/v1/programs/demo/customers",
+            &json!({ "name": "Referred", "email": "ref@x.test", "referral_code": code }),
+            201,
+        )
+        .await;
+    let b = binding_until(&sys, c["id"].as_str().unwrap(), |b| b["partner_id"] == ana_id).await;
+    assert_eq!(b["history"][0]["reason"], "registration");
+    // Bo does not see Ana's customer's binding; Ana does once the customer is hers.
+    let bo = sys.login("bo@demo.test", "demo-partner").await;
+    bo.get(&format!("/api/v1/customers/{}/binding", c["id"].as_str().unwrap()), 404).await;
+    sys.stop().await;
+}

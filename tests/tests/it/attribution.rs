@@ -186,3 +186,64 @@ async fn l1_l8_share_links_and_registration_through_a_referral_code() {
     bo.get(&format!("/api/v1/customers/{}/binding", c["id"].as_str().unwrap()), 404).await;
     sys.stop().await;
 }
+
+/// L9, L10, L11: `order.attributed` follows the precedence placed-by > coupon > binding > none,
+/// carries the partner's parents (C7) and never goes to cash-on-delivery orders.
+#[tokio::test]
+async fn l9_l10_l11_orders_are_attributed_by_precedence_with_the_parent_chain() {
+    use partnerline_proto::events::v1 as ev;
+    let sys = TestSystem::start().await;
+    let admin = sys.demo_admin().await;
+    let ana_id = sys.login("ana@demo.test", "demo-partner").await.get("/api/v1/me", 200).await["partner"]["id"].clone();
+    let cy = sys.login("cy@demo.test", "demo-partner").await;
+    let cy_id = cy.get("/api/v1/me", 200).await["partner"]["id"].clone();
+    let code = referral_code(&sys, "cy@demo.test").await;
+    let product = admin.get("/api/v1/products?q=POS-T1", 200).await["items"][0]["id"].clone();
+
+    // A customer who came through Cy's link and registered.
+    let c = sys
+        .client()
+        .post(
+            "/api/v1/programs/demo/customers",
+            &json!({ "name": "Via Cy", "email": "viacy@x.test", "referral_code": code }),
+            201,
+        )
+        .await;
+    let customer = c["id"].as_str().unwrap().to_string();
+    binding_until(&sys, &customer, |b| b["partner_id"] == cy_id).await;
+    let order = |method: &str| json!({ "customer_id": customer, "items": [{ "product_id": product, "quantity": 1 }], "payment_method": method });
+    let bound = admin.post("/api/v1/orders", &order("card"), 201).await;
+    let cod = admin.post("/api/v1/orders", &order("cash_on_delivery"), 201).await;
+
+    let a: Vec<ev::OrderAttributed> =
+        sys.events("attribution", "order.attributed", bound["order"]["id"].as_str().unwrap()).await;
+    assert_eq!(a.len(), 1);
+    assert_eq!((a[0].reason.as_str(), a[0].partner_id.as_deref()), ("binding", cy_id.as_str()));
+    assert_eq!(a[0].parent_chain, vec![ana_id.as_str().unwrap().to_string()], "Cy's parent is Ana");
+    assert_eq!((a[0].attribution_version, a[0].order_version), (1, 1));
+    let n: Vec<ev::OrderAttributed> =
+        sys.events("attribution", "order.attributed", cod["order"]["id"].as_str().unwrap()).await;
+    assert_eq!(
+        (n[0].reason.as_str(), n[0].detail.as_str(), n[0].partner_id.as_deref()),
+        ("none", "cash_on_delivery", None)
+    );
+
+    // Placed by Ana for her own customer: Ana, whoever the customer is bound to.
+    let ana = sys.login("ana@demo.test", "demo-partner").await;
+    let hers = &ana.get("/api/v1/customers", 200).await["items"][0];
+    let placed = ana
+        .post("/api/v1/orders", &json!({ "customer_id": hers["id"], "items": [{ "product_id": product, "quantity": 1 }], "payment_method": "card" }), 201)
+        .await;
+    let p: Vec<ev::OrderAttributed> =
+        sys.events("attribution", "order.attributed", placed["order"]["id"].as_str().unwrap()).await;
+    assert_eq!((p[0].reason.as_str(), p[0].partner_id.as_deref()), ("placed_by", ana_id.as_str()));
+    assert!(p[0].parent_chain.is_empty());
+    // With Ana's coupon, for Cy's customer: the coupon wins over the binding.
+    let mut with_coupon = order("card");
+    with_coupon["coupon_code"] = json!("ANA10");
+    let coupon = admin.post("/api/v1/orders", &with_coupon, 201).await;
+    let k: Vec<ev::OrderAttributed> =
+        sys.events("attribution", "order.attributed", coupon["order"]["id"].as_str().unwrap()).await;
+    assert_eq!((k[0].reason.as_str(), k[0].partner_id.as_deref()), ("coupon", ana_id.as_str()));
+    sys.stop().await;
+}

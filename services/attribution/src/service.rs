@@ -273,10 +273,19 @@ impl AttributionService {
         let id = |s: &Option<String>| s.as_deref().and_then(|s| Uuid::parse_str(s).ok());
         let placed_at =
             DateTime::parse_from_rfc3339(&o.placed_at).map(|t| t.with_timezone(&Utc)).unwrap_or(self.clock.now());
-        let binding = match id(&o.customer_id) {
+        let clicked = match id(&o.customer_id) {
             Some(c) => store::binding(tx, &customer_subject(c)).await?,
             None => None,
         };
+        // A customer nobody's link brought, but whom a partner keeps in its CRM (CU6, CU8: the
+        // quick-order link is the owner's), belongs to that partner.
+        let owner = id(&o.customer_owner_partner_id).map(|p| domain::Binding {
+            partner: p,
+            since: placed_at,
+            last_click: placed_at,
+        });
+        let by_owner = clicked.is_none() && owner.is_some();
+        let binding = clicked.or(owner);
         let settings = self.settings(tx).await?;
         let facts = OrderFacts {
             placed_by: id(&o.placed_by_partner_id),
@@ -311,6 +320,7 @@ impl AttributionService {
             reason: reason.as_str().into(),
             detail: match &reason {
                 Reason::None(why) => why.as_str().into(),
+                Reason::Binding if by_owner => "customer_owner".into(),
                 _ => String::new(),
             },
             order_version: o.version as i32,

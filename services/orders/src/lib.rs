@@ -3,6 +3,7 @@
 //! `ORDERS` stream; asks identity for program settings and customers for the customer of an order,
 //! each with the caller's token.
 
+pub mod consumers;
 pub mod domain;
 pub mod events;
 pub mod grpc;
@@ -65,11 +66,21 @@ pub async fn run(rt: Runtime, listener: TcpListener) -> anyhow::Result<()> {
     let bus = rt.bus(SERVICE).await?;
     bus.ensure_stream(events::CONTEXT).await?;
     let svc = service(&rt, pool.clone())?;
-    let relay = tokio::spawn(Relay::new(pool, bus, rt.metrics.clone()).run(rt.shutdown.clone()));
+    let relay = tokio::spawn(Relay::new(pool.clone(), bus.clone(), rt.metrics.clone()).run(rt.shutdown.clone()));
+    let spec = platform::consumer::ConsumerSpec::new("orders-attribution", "attribution", consumers::ATTRIBUTION);
+    let attributed = tokio::spawn(platform::consumer::run(
+        pool,
+        bus,
+        rt.metrics.clone(),
+        spec,
+        consumers::Attributed,
+        rt.shutdown.clone(),
+    ));
     tracing::info!(addr = %listener.local_addr()?, "orders serving gRPC");
     let router = platform::grpc::server(&rt.metrics).add_service(OrdersServer::new(svc));
     let served = platform::grpc::serve(listener, router, rt.shutdown.clone()).await;
     rt.shutdown.cancel();
     relay.await??;
+    attributed.await??;
     served
 }

@@ -337,13 +337,16 @@ pub struct OrderRow {
     pub version: i32,
     pub placed_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Set by attribution's decision (`order.attributed`).
+    #[sqlx(default)]
+    pub attribution_reason: Option<String>,
 }
 
 const ORDER_COLUMNS: &str = "o.id, o.tenant_id, o.number, o.seq, o.customer_id, o.customer_name, o.customer_email,
     o.customer_language, o.customer_owner_id, o.kind, o.channel, o.payment_method, o.promotion_type, o.status, o.currency,
     o.subtotal, o.discount, o.shipping, o.tax_rate, o.tax, o.total, o.amount_paid, o.amount_refunded,
     o.placed_by_partner_id, o.coupon_id, o.coupon_code, o.coupon_partner_id, o.coupon_commission_rate, o.partner_id,
-    o.external_id, o.version, o.placed_at, o.updated_at";
+    o.external_id, o.version, o.placed_at, o.updated_at, o.attribution_reason";
 
 #[tracing::instrument(skip_all)]
 pub async fn insert_order(tx: &mut TenantTx<'_>, o: &OrderRow) -> Result<(), sqlx::Error> {
@@ -939,5 +942,29 @@ pub async fn set_refund_external_id(tx: &mut TenantTx<'_>, refund: Uuid, externa
         .bind(external_id)
         .execute(tx.conn())
         .await?;
+    Ok(())
+}
+
+/// Applies attribution's decision unless a later one was applied already.
+#[tracing::instrument(skip_all)]
+pub async fn set_attribution(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    order: Uuid,
+    partner: Option<Uuid>,
+    version: i32,
+    reason: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE orders SET partner_id = $3, attribution_version = $4, attribution_reason = $5
+         WHERE tenant_id = $1 AND id = $2 AND attribution_version < $4",
+    )
+    .bind(tenant)
+    .bind(order)
+    .bind(partner)
+    .bind(version)
+    .bind(reason)
+    .execute(conn)
+    .await?;
     Ok(())
 }

@@ -221,6 +221,19 @@ async fn l9_l10_l11_orders_are_attributed_by_precedence_with_the_parent_chain() 
     assert_eq!((a[0].reason.as_str(), a[0].partner_id.as_deref()), ("binding", cy_id.as_str()));
     assert_eq!(a[0].parent_chain, vec![ana_id.as_str().unwrap().to_string()], "Cy's parent is Ana");
     assert_eq!((a[0].attribution_version, a[0].order_version), (1, 1));
+    // Orders follows the decision: Cy now sees the order it was attributed, with the reason.
+    let oid = bound["order"]["id"].as_str().unwrap();
+    let mut seen = Value::Null;
+    for _ in 0..100 {
+        let r = cy.send(reqwest::Method::GET, &format!("/api/v1/orders/{oid}"), None, &[]).await;
+        if r.status == 200 {
+            seen = r.body;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(seen["partner_id"], cy_id);
+    assert_eq!(seen["attribution_reason"], "binding");
     let n: Vec<ev::OrderAttributed> =
         sys.events("attribution", "order.attributed", cod["order"]["id"].as_str().unwrap()).await;
     assert_eq!(

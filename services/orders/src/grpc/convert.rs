@@ -148,6 +148,7 @@ pub fn order(p: OrderParts<'_>) -> pb::Order {
         updated_at: ts(o.updated_at),
         next_statuses: next,
         tax_rate: rate(o.tax_rate),
+        attribution_reason: o.attribution_reason.clone(),
     }
 }
 

@@ -252,6 +252,7 @@ impl OrdersService {
             version: 1,
             placed_at: now,
             updated_at: now,
+            attribution_reason: None,
         };
         let items = totals
             .lines

@@ -23,6 +23,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             ".partnerline.orders.v1",
             "#[derive(serde::Serialize, serde::Deserialize, utoipa::ToSchema)] #[serde(default, deny_unknown_fields)]",
         )
+        .message_attribute(
+            ".partnerline.attribution.v1",
+            "#[derive(serde::Serialize, serde::Deserialize, utoipa::ToSchema)] #[serde(default, deny_unknown_fields)]",
+        )
         .compile_fds(fds)?;
     Ok(())
 }

@@ -201,6 +201,41 @@ impl Attribution for AttributionService {
     async fn record_clicks(&self, req: Request<pb::RecordClicksRequest>) -> Reply<pb::RecordClicksResult> {
         reply(self.record_impl(req.into_inner()).await)
     }
+    async fn get_order_attribution(&self, req: Request<pb::OrderRef>) -> Reply<pb::OrderAttribution> {
+        let r = match self.principal(&req) {
+            Ok(p) => self.order_attribution_impl(p, req.into_inner()).await,
+            Err(e) => Err(e),
+        };
+        reply(r)
+    }
+    async fn override_attribution(&self, req: Request<pb::OverrideRequest>) -> Reply<pb::OrderAttribution> {
+        let r = match self.principal(&req) {
+            Ok(p) => self.override_impl(p, req.into_inner()).await,
+            Err(e) => Err(e),
+        };
+        reply(r)
+    }
+    async fn file_claim(&self, req: Request<pb::FileClaimRequest>) -> Reply<pb::Claim> {
+        let r = match self.principal(&req) {
+            Ok(p) => self.file_claim_impl(p, req.into_inner()).await,
+            Err(e) => Err(e),
+        };
+        reply(r)
+    }
+    async fn list_claims(&self, req: Request<pb::ListClaimsRequest>) -> Reply<pb::ClaimList> {
+        let r = match self.principal(&req) {
+            Ok(p) => self.list_claims_impl(p, req.into_inner()).await,
+            Err(e) => Err(e),
+        };
+        reply(r)
+    }
+    async fn decide_claim(&self, req: Request<pb::DecideClaimRequest>) -> Reply<pb::Claim> {
+        let r = match self.principal(&req) {
+            Ok(p) => self.decide_claim_impl(p, req.into_inner()).await,
+            Err(e) => Err(e),
+        };
+        reply(r)
+    }
     async fn get_customer_binding(&self, req: Request<pb::CustomerBindingRequest>) -> Reply<pb::CustomerBinding> {
         let token = platform::auth::bearer(req.metadata()).unwrap_or_default().to_string();
         let r = match self.principal(&req) {

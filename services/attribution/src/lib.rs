@@ -3,6 +3,7 @@
 //! programs and partners from its events; reads `customer.registered` (L8) and `order.placed`
 //! (L9-L11) and publishes `order.attributed`. The rules live in `domain`, free of I/O.
 
+pub mod claims;
 pub mod consumers;
 pub mod domain;
 pub mod events;

@@ -157,6 +157,7 @@ impl AttributionService {
         ip_hash: &str,
         at: DateTime<Utc>,
     ) -> Result<String, AppError> {
+        store::lock_visitor(tx, visitor).await?;
         let subject = match store::visitor_customer(tx, visitor).await? {
             Some(c) => customer_subject(c),
             None => format!("visitor:{visitor}"),
@@ -237,6 +238,7 @@ impl AttributionService {
     ) -> Result<(), AppError> {
         let subject = customer_subject(customer);
         if let Some(v) = visitor {
+            store::lock_visitor(tx, v).await?;
             store::put_visitor_customer(tx, v, customer).await?;
         }
         let current = store::binding(tx, &subject).await?;

@@ -332,3 +332,110 @@ pub async fn insert_attribution(tx: &mut TenantTx<'_>, a: &AttributionRow) -> sq
     .await?;
     Ok(r.rows_affected() == 1)
 }
+
+#[tracing::instrument(skip_all)]
+pub async fn attributions(tx: &mut TenantTx<'_>, order: Uuid) -> sqlx::Result<Vec<AttributionRow>> {
+    let tenant = tx.tenant();
+    sqlx::query_as(
+        "SELECT order_id, version, partner_id, parent_chain, reason, detail, order_version, actor_user_id, at
+         FROM order_attributions WHERE tenant_id = $1 AND order_id = $2 ORDER BY version",
+    )
+    .bind(tenant)
+    .bind(order)
+    .fetch_all(tx.conn())
+    .await
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct ClaimRow {
+    pub id: Uuid,
+    pub order_id: Uuid,
+    pub partner_id: Uuid,
+    pub message: String,
+    pub status: String,
+    pub decided_by: Option<Uuid>,
+    pub decision_reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub decided_at: Option<DateTime<Utc>>,
+}
+
+const CLAIM: &str =
+    "SELECT id, order_id, partner_id, message, status, decided_by, decision_reason, created_at, decided_at
+    FROM attribution_claims";
+
+/// Files a claim; `false` when the partner has one open on the order already.
+#[tracing::instrument(skip_all)]
+pub async fn insert_claim(tx: &mut TenantTx<'_>, c: &ClaimRow) -> sqlx::Result<bool> {
+    let tenant = tx.tenant();
+    let r = sqlx::query(
+        "INSERT INTO attribution_claims (id, tenant_id, order_id, partner_id, message, status, created_at)
+         VALUES ($1, $2, $3, $4, $5, 'pending', $6) ON CONFLICT DO NOTHING",
+    )
+    .bind(c.id)
+    .bind(tenant)
+    .bind(c.order_id)
+    .bind(c.partner_id)
+    .bind(&c.message)
+    .bind(c.created_at)
+    .execute(tx.conn())
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn claim_for_update(
+    tx: &mut TenantTx<'_>,
+    id: Uuid,
+    partner: Option<Uuid>,
+) -> sqlx::Result<Option<ClaimRow>> {
+    let tenant = tx.tenant();
+    sqlx::query_as(&format!(
+        "{CLAIM} WHERE tenant_id = $1 AND id = $2 AND ($3::uuid IS NULL OR partner_id = $3) FOR UPDATE"
+    ))
+    .bind(tenant)
+    .bind(id)
+    .bind(partner)
+    .fetch_optional(tx.conn())
+    .await
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn claims(tx: &mut TenantTx<'_>, partner: Option<Uuid>, status: Option<&str>) -> sqlx::Result<Vec<ClaimRow>> {
+    let tenant = tx.tenant();
+    sqlx::query_as(&format!(
+        "{CLAIM} WHERE tenant_id = $1 AND ($2::uuid IS NULL OR partner_id = $2) AND ($3::text IS NULL OR status = $3)
+         ORDER BY created_at DESC, id DESC LIMIT 500"
+    ))
+    .bind(tenant)
+    .bind(partner)
+    .bind(status)
+    .fetch_all(tx.conn())
+    .await
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn decide_claim(tx: &mut TenantTx<'_>, c: &ClaimRow) -> sqlx::Result<()> {
+    let tenant = tx.tenant();
+    sqlx::query(
+        "UPDATE attribution_claims SET status = $3, decided_by = $4, decision_reason = $5, decided_at = $6
+         WHERE tenant_id = $1 AND id = $2",
+    )
+    .bind(tenant)
+    .bind(c.id)
+    .bind(&c.status)
+    .bind(c.decided_by)
+    .bind(&c.decision_reason)
+    .bind(c.decided_at)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Serializes what concerns one visitor (its clicks, its registration), so a click and the
+/// visitor's merge into a customer never miss each other.
+#[tracing::instrument(skip_all)]
+pub async fn lock_visitor(tx: &mut TenantTx<'_>, visitor: &str) -> sqlx::Result<()> {
+    let key = format!("{}:{visitor}", tx.tenant());
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))").bind(key).execute(tx.conn()).await?;
+    Ok(())
+}

@@ -90,7 +90,7 @@ pub async fn run(rt: Runtime, listener: TcpListener) -> anyhow::Result<()> {
 /// The documented API. `/api/v1/_test/clock` exists only when the clock is manual.
 pub fn api_router(manual_clock: bool) -> OpenApiRouter<AppState> {
     use routes::{
-        api_keys, applications, auth, customers, leads, links, orders, partners, program, storefront, tenants,
+        api_keys, applications, auth, claims, customers, leads, links, orders, partners, program, storefront, tenants,
         test_clock, users,
     };
     let api = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
@@ -144,6 +144,11 @@ pub fn api_router(manual_clock: bool) -> OpenApiRouter<AppState> {
         .routes(routes!(orders::get_checkout, orders::update_checkout))
         .routes(routes!(links::list_links, links::create_link))
         .routes(routes!(links::customer_binding))
+        .routes(routes!(claims::order_attribution))
+        .routes(routes!(claims::override_attribution))
+        .routes(routes!(claims::list_claims, claims::file_claim))
+        .routes(routes!(claims::accept_claim))
+        .routes(routes!(claims::reject_claim))
         .routes(routes!(storefront::payment))
         .routes(routes!(storefront::pay))
         .routes(routes!(storefront::payment_webhook))

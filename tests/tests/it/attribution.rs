@@ -38,7 +38,7 @@ impl Visitor {
 
 async fn referral_code(sys: &TestSystem, email: &str) -> String {
     let c = sys.login(email, "demo-partner").await;
-    for _ in 0..100 {
+    for _ in 0..200 {
         let links = c.get("/api/v1/links", 200).await;
         if let Some(l) = links["items"].as_array().unwrap().iter().find(|l| l["kind"] == "referral") {
             assert_eq!(l["path"], format!("/r/{}", l["code"].as_str().unwrap()));
@@ -53,7 +53,7 @@ async fn referral_code(sys: &TestSystem, email: &str) -> String {
 async fn binding_until(sys: &TestSystem, customer: &str, done: impl Fn(&Value) -> bool) -> Value {
     let admin = sys.demo_admin().await;
     let mut last = Value::Null;
-    for _ in 0..100 {
+    for _ in 0..200 {
         last = admin.get(&format!("/api/v1/customers/{customer}/binding"), 200).await;
         if done(&last) {
             return last;
@@ -224,7 +224,7 @@ async fn l9_l10_l11_orders_are_attributed_by_precedence_with_the_parent_chain() 
     // Orders follows the decision: Cy now sees the order it was attributed, with the reason.
     let oid = bound["order"]["id"].as_str().unwrap();
     let mut seen = Value::Null;
-    for _ in 0..100 {
+    for _ in 0..200 {
         let r = cy.send(reqwest::Method::GET, &format!("/api/v1/orders/{oid}"), None, &[]).await;
         if r.status == 200 {
             seen = r.body;
@@ -259,4 +259,146 @@ async fn l9_l10_l11_orders_are_attributed_by_precedence_with_the_parent_chain() 
         sys.events("attribution", "order.attributed", coupon["order"]["id"].as_str().unwrap()).await;
     assert_eq!((k[0].reason.as_str(), k[0].partner_id.as_deref()), ("coupon", ana_id.as_str()));
     sys.stop().await;
+}
+
+/// Waits until the order's attribution history has `n` versions (as the merchant sees it).
+async fn history_until(sys: &TestSystem, order: &str, n: usize) -> Value {
+    let admin = sys.demo_admin().await;
+    for _ in 0..200 {
+        let r = admin.send(reqwest::Method::GET, &format!("/api/v1/orders/{order}/attribution"), None, &[]).await;
+        if r.status == 200 && r.body["history"].as_array().unwrap().len() >= n {
+            return r.body;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("order {order} never had {n} attribution versions");
+}
+
+/// X1: a merchant overrides with a written reason, a partner's claim is accepted or rejected;
+/// every change is a new version on the order's history and a new `order.attributed`, and the
+/// order follows.
+#[tokio::test]
+async fn x1_overrides_and_claims_are_audited_and_orders_follow() {
+    use partnerline_proto::events::v1 as ev;
+    let sys = TestSystem::start().await;
+    let admin = sys.demo_admin().await;
+    let ana = sys.login("ana@demo.test", "demo-partner").await;
+    let bo = sys.login("bo@demo.test", "demo-partner").await;
+    let (ana_id, bo_id) = (
+        ana.get("/api/v1/me", 200).await["partner"]["id"].clone(),
+        bo.get("/api/v1/me", 200).await["partner"]["id"].clone(),
+    );
+    let customer = &bo.get("/api/v1/customers", 200).await["items"][0];
+    let product = admin.get("/api/v1/products?q=SW-BASIC", 200).await["items"][0]["id"].clone();
+    let placed = admin
+        .post("/api/v1/orders", &json!({ "customer_id": customer["id"], "items": [{ "product_id": product, "quantity": 1 }], "payment_method": "card" }), 201)
+        .await;
+    let oid = placed["order"]["id"].as_str().unwrap().to_string();
+    let h = history_until(&sys, &oid, 1).await;
+    assert_eq!(
+        (h["history"][0]["reason"].as_str(), h["history"][0]["partner_id"].clone()),
+        (Some("binding"), bo_id.clone())
+    );
+
+    // The merchant gives it to Ana, saying why; Bo may not.
+    let r = bo
+        .expect_with(
+            reqwest::Method::POST,
+            &format!("/api/v1/orders/{oid}/attribution/override"),
+            Some(&json!({ "partner_id": ana_id, "reason": "mine" })),
+            &[],
+            403,
+        )
+        .await;
+    e2e::assert_problem(&r, 403, "forbidden", None);
+    let r = admin
+        .expect_with(
+            reqwest::Method::POST,
+            &format!("/api/v1/orders/{oid}/attribution/override"),
+            Some(&json!({ "partner_id": ana_id, "reason": " " })),
+            &[],
+            422,
+        )
+        .await;
+    e2e::assert_problem(&r, 422, "invalid_field", Some("reason"));
+    let h = admin
+        .post(
+            &format!("/api/v1/orders/{oid}/attribution/override"),
+            &json!({ "partner_id": ana_id, "reason": "Ana closed the deal by phone" }),
+            200,
+        )
+        .await;
+    assert_eq!(h["history"][1]["reason"], "override");
+    assert_eq!(h["history"][1]["detail"], "Ana closed the deal by phone");
+    let e: Vec<ev::OrderAttributed> = sys.events("attribution", "order.attributed", &oid).await;
+    assert_eq!(e.len(), 2);
+    assert_eq!(
+        (e[1].attribution_version, e[1].reason.as_str(), e[1].partner_id.as_deref()),
+        (2, "override", ana_id.as_str())
+    );
+
+    // Bo claims it back; the merchant first rejects a claim without a reason, then accepts.
+    let r = ana
+        .expect_with(
+            reqwest::Method::POST,
+            "/api/v1/attribution-claims",
+            Some(&json!({ "order_id": oid, "message": "x" })),
+            &[],
+            409,
+        )
+        .await;
+    e2e::assert_problem(&r, 409, "already_yours", None);
+    let claim = bo
+        .post(
+            "/api/v1/attribution-claims",
+            &json!({ "order_id": oid, "message": "The customer is mine since May" }),
+            201,
+        )
+        .await;
+    assert_eq!(claim["status"], "pending");
+    bo.expect_with(
+        reqwest::Method::POST,
+        "/api/v1/attribution-claims",
+        Some(&json!({ "order_id": oid, "message": "again" })),
+        &[],
+        409,
+    )
+    .await;
+    assert_eq!(ana.get("/api/v1/attribution-claims", 200).await["items"].as_array().unwrap().len(), 0);
+    assert_eq!(admin.get("/api/v1/attribution-claims?status=pending", 200).await["items"].as_array().unwrap().len(), 1);
+    let cid = claim["id"].as_str().unwrap();
+    let r = bo
+        .expect_with(reqwest::Method::POST, &format!("/api/v1/attribution-claims/{cid}/accept"), None, &[], 403)
+        .await;
+    e2e::assert_problem(&r, 403, "forbidden", None);
+    let r = admin
+        .expect_with(
+            reqwest::Method::POST,
+            &format!("/api/v1/attribution-claims/{cid}/reject"),
+            Some(&json!({ "reason": "" })),
+            &[],
+            422,
+        )
+        .await;
+    e2e::assert_problem(&r, 422, "invalid_field", Some("reason"));
+    let accepted = admin.post(&format!("/api/v1/attribution-claims/{cid}/accept"), &json!({}), 200).await;
+    assert_eq!(accepted["status"], "accepted");
+    admin.expect_with(reqwest::Method::POST, &format!("/api/v1/attribution-claims/{cid}/accept"), None, &[], 409).await;
+    let h = history_until(&sys, &oid, 3).await;
+    assert_eq!(
+        (h["history"][2]["reason"].as_str(), h["history"][2]["partner_id"].clone()),
+        (Some("claim"), bo_id.clone())
+    );
+    bo.get(&format!("/api/v1/orders/{oid}/attribution"), 200).await;
+    // The order follows the last decision.
+    for _ in 0..200 {
+        let o = admin.get(&format!("/api/v1/orders/{oid}"), 200).await;
+        if o["attribution_reason"] == "claim" {
+            assert_eq!(o["partner_id"], bo_id);
+            sys.stop().await;
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the order never followed the claim");
 }

@@ -574,6 +574,7 @@ async fn o_a2_authorization_matrix_over_every_order_endpoint() {
                 "/api/v1/orders/{id}/status" => Some(json!({ "status": "cancelled" })),
                 "/api/v1/orders/{id}/notes" => Some(json!({ "visibility": "internal", "body": "x" })),
                 "/api/v1/orders/{id}/refunds" => Some(json!({ "amount": "1" })),
+                "/api/v1/orders/{id}/attribution/override" => Some(json!({ "partner_id": "", "reason": "x" })),
                 _ => None,
             };
             let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
@@ -585,7 +586,7 @@ async fn o_a2_authorization_matrix_over_every_order_endpoint() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 5, "every order endpoint was tried");
+    assert_eq!(checked, 7, "every order endpoint was tried");
     let after = ana.get(&format!("/api/v1/orders/{oid}"), 200).await;
     assert_eq!(after["status"], "pending_payment");
     assert_eq!(after["notes"].as_array().unwrap().len(), 0);

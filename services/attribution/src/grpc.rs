@@ -120,6 +120,28 @@ impl AttributionService {
         })
     }
 
+    /// L1: a partner's own link's QR code (merchant staff: any link of the program).
+    async fn qr_impl(&self, p: Principal, req: pb::LinkQrRequest) -> Result<pb::LinkQr, AppError> {
+        let tenant = p.tenant()?;
+        let id = Uuid::parse_str(req.link_id.trim()).map_err(|_| AppError::not_found("link"))?;
+        let mut tx = TenantTx::begin(&self.pool, tenant).await?;
+        let l = store::link(&mut tx, id).await?;
+        tx.commit().await?;
+        let mine = |l: &LinkRow| match p.role {
+            Role::Partner => p.partner == Some(l.partner_id),
+            Role::MerchantAdmin | Role::SalesRep | Role::Integrator => true,
+            _ => false,
+        };
+        let l = l.filter(mine).ok_or_else(|| AppError::not_found("link"))?;
+        let url = format!("{}/r/{}", req.public_url.trim_end_matches('/'), l.code);
+        let (content_type, body) = match req.format.as_str() {
+            "svg" => ("image/svg+xml", crate::qr::svg(&url).map_err(AppError::internal)?),
+            "png" => ("image/png", crate::qr::png(&url).map_err(AppError::internal)?),
+            _ => return Err(AppError::invalid("format", "must be svg or png")),
+        };
+        Ok(pb::LinkQr { content_type: content_type.into(), body })
+    }
+
     /// L2: the gateway's batch, in click order, in one transaction per program.
     async fn record_impl(&self, req: pb::RecordClicksRequest) -> Result<pb::RecordClicksResult, AppError> {
         let mut recorded = 0;
@@ -200,6 +222,13 @@ impl Attribution for AttributionService {
     }
     async fn record_clicks(&self, req: Request<pb::RecordClicksRequest>) -> Reply<pb::RecordClicksResult> {
         reply(self.record_impl(req.into_inner()).await)
+    }
+    async fn get_link_qr(&self, req: Request<pb::LinkQrRequest>) -> Reply<pb::LinkQr> {
+        let r = match self.principal(&req) {
+            Ok(p) => self.qr_impl(p, req.into_inner()).await,
+            Err(e) => Err(e),
+        };
+        reply(r)
     }
     async fn get_order_attribution(&self, req: Request<pb::OrderRef>) -> Reply<pb::OrderAttribution> {
         let r = match self.principal(&req) {

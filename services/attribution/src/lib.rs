@@ -9,6 +9,7 @@ pub mod domain;
 pub mod events;
 pub mod grpc;
 pub mod program;
+pub mod qr;
 pub mod service;
 pub mod store;
 

@@ -128,6 +128,16 @@ pub async fn link_by_code(conn: &mut PgConnection, code: &str) -> sqlx::Result<O
 }
 
 #[tracing::instrument(skip_all)]
+pub async fn link(tx: &mut TenantTx<'_>, id: Uuid) -> sqlx::Result<Option<LinkRow>> {
+    let tenant = tx.tenant();
+    sqlx::query_as(&format!("{LINK} WHERE tenant_id = $1 AND id = $2"))
+        .bind(tenant)
+        .bind(id)
+        .fetch_optional(tx.conn())
+        .await
+}
+
+#[tracing::instrument(skip_all)]
 pub async fn links(tx: &mut TenantTx<'_>, partner: Option<Uuid>) -> sqlx::Result<Vec<LinkRow>> {
     let tenant = tx.tenant();
     sqlx::query_as(&format!(

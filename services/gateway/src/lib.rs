@@ -144,6 +144,8 @@ pub fn api_router(manual_clock: bool) -> OpenApiRouter<AppState> {
         .routes(routes!(orders::get_checkout, orders::update_checkout))
         .routes(routes!(links::list_links, links::create_link))
         .routes(routes!(links::customer_binding))
+        .routes(routes!(links::qr_svg))
+        .routes(routes!(links::qr_png))
         .routes(routes!(claims::order_attribution))
         .routes(routes!(claims::override_attribution))
         .routes(routes!(claims::list_claims, claims::file_claim))

@@ -29,11 +29,17 @@ pub struct RedirectConfig {
     pub home_url: String,
     /// Salt of the IP hashes clicks carry (L2); set your own in production.
     pub ip_hash_salt: String,
+    /// The gateway's public address, which QR codes of links encode.
+    pub public_url: String,
 }
 
 impl Default for RedirectConfig {
     fn default() -> Self {
-        RedirectConfig { home_url: "https://shop.example/".into(), ip_hash_salt: "partnerline-dev-salt".into() }
+        RedirectConfig {
+            home_url: "https://shop.example/".into(),
+            ip_hash_salt: "partnerline-dev-salt".into(),
+            public_url: "http://127.0.0.1:8080".into(),
+        }
     }
 }
 

@@ -170,6 +170,15 @@ async fn l1_l8_share_links_and_registration_through_a_referral_code() {
     e2e::assert_problem(&r, 422, "invalid_field", Some("target_url"));
     let mut v = Visitor::new(&sys);
     assert_eq!(v.open(l["code"].as_str().unwrap()).await, "https://shop.example/p/pos-t1");
+    // L1: every link has a QR code, SVG and PNG, for its owner only.
+    let lid = l["id"].as_str().unwrap();
+    let svg = ana.send(reqwest::Method::GET, &format!("/api/v1/links/{lid}/qr.svg"), None, &[]).await;
+    assert_eq!((svg.status, svg.headers["content-type"].to_str().unwrap()), (200, "image/svg+xml"));
+    assert!(svg.body.as_str().unwrap().contains("<svg"));
+    let png = ana.send(reqwest::Method::GET, &format!("/api/v1/links/{lid}/qr.png"), None, &[]).await;
+    assert_eq!((png.status, png.headers["content-type"].to_str().unwrap()), (200, "image/png"));
+    let bo = sys.login("bo@demo.test", "demo-partner").await;
+    bo.get(&format!("/api/v1/links/{lid}/qr.svg"), 404).await;
 
     let c = sys
         .client()

@@ -152,3 +152,38 @@ pub async fn customer_binding(
             .collect(),
     }))
 }
+
+async fn qr(s: AppState, caller: Caller, id: String, format: &str) -> Result<axum::response::Response, AppError> {
+    use axum::response::IntoResponse;
+    let req = pb::LinkQrRequest { link_id: id, format: format.into(), public_url: s.redirect.public_url.clone() };
+    let q = s.attribution().get_link_qr(caller.request(req)).await.map_err(upstream)?.into_inner();
+    let mut res = q.body.into_response();
+    if let Ok(v) = http::HeaderValue::from_str(&q.content_type) {
+        res.headers_mut().insert(http::header::CONTENT_TYPE, v);
+    }
+    Ok(res)
+}
+
+/// L1: the link's QR code as SVG (it encodes `<public_url>/r/<code>`).
+#[utoipa::path(get, path = "/api/v1/links/{id}/qr.svg", tag = "attribution", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, content_type = "image/svg+xml", body = String), (status = 404, body = ProblemDoc)))]
+pub async fn qr_svg(
+    State(s): State<AppState>,
+    caller: Caller,
+    ResourceId(id): ResourceId,
+) -> Result<axum::response::Response, AppError> {
+    qr(s, caller, id, "svg").await
+}
+
+/// L1: the link's QR code as PNG.
+#[utoipa::path(get, path = "/api/v1/links/{id}/qr.png", tag = "attribution", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, content_type = "image/png", body = Vec<u8>), (status = 404, body = ProblemDoc)))]
+pub async fn qr_png(
+    State(s): State<AppState>,
+    caller: Caller,
+    ResourceId(id): ResourceId,
+) -> Result<axum::response::Response, AppError> {
+    qr(s, caller, id, "png").await
+}

@@ -142,6 +142,64 @@ impl AttributionService {
         Ok(pb::LinkQr { content_type: content_type.into(), body })
     }
 
+    /// L10: a partner's clicks per day and per link (its own, or any for merchant staff).
+    async fn clicks_impl(&self, p: Principal, req: pb::PartnerClicksRequest) -> Result<pb::PartnerClicks, AppError> {
+        let tenant = p.tenant()?;
+        let partner = Uuid::parse_str(req.partner_id.trim()).map_err(|_| AppError::not_found("partner"))?;
+        let allowed = match p.role {
+            Role::Partner => p.partner == Some(partner),
+            Role::MerchantAdmin | Role::SalesRep | Role::Integrator => true,
+            _ => false,
+        };
+        if !allowed {
+            return Err(AppError::not_found("partner"));
+        }
+        let day = |field: &str, raw: Option<&str>| -> Result<Option<chrono::NaiveDate>, AppError> {
+            raw.map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| {
+                    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                        .map_err(|_| AppError::invalid(field, "must be a date, YYYY-MM-DD"))
+                })
+                .transpose()
+        };
+        let today = self.clock.now().date_naive();
+        let to = day("to", req.to.as_deref())?.unwrap_or(today);
+        let from = day("from", req.from.as_deref())?.unwrap_or(to - chrono::Duration::days(29));
+        if from > to || (to - from).num_days() > 366 {
+            return Err(AppError::invalid("from", "must be on or before `to`, at most a year apart"));
+        }
+        let start = from.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
+        let end = (to + chrono::Duration::days(1)).and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
+        let mut tx = TenantTx::begin(&self.pool, tenant).await?;
+        let days = store::clicks_per_day(&mut tx, partner, start, end).await?;
+        let links = store::clicks_per_link(&mut tx, partner, start, end).await?;
+        tx.commit().await?;
+        Ok(pb::PartnerClicks {
+            partner_id: partner.to_string(),
+            from: from.to_string(),
+            to: to.to_string(),
+            total: days.iter().map(|d| d.1.max(0) as u64).sum(),
+            days: days
+                .iter()
+                .map(|(d, c, b)| pb::DayCount {
+                    day: d.to_string(),
+                    clicks: (*c).max(0) as u64,
+                    bindings: (*b).max(0) as u64,
+                })
+                .collect(),
+            links: links
+                .into_iter()
+                .map(|(id, code, label, c)| pb::LinkCount {
+                    link_id: id.to_string(),
+                    code,
+                    label,
+                    clicks: c.max(0) as u64,
+                })
+                .collect(),
+        })
+    }
+
     /// L2: the gateway's batch, in click order, in one transaction per program.
     async fn record_impl(&self, req: pb::RecordClicksRequest) -> Result<pb::RecordClicksResult, AppError> {
         let mut recorded = 0;
@@ -226,6 +284,13 @@ impl Attribution for AttributionService {
     async fn get_link_qr(&self, req: Request<pb::LinkQrRequest>) -> Reply<pb::LinkQr> {
         let r = match self.principal(&req) {
             Ok(p) => self.qr_impl(p, req.into_inner()).await,
+            Err(e) => Err(e),
+        };
+        reply(r)
+    }
+    async fn get_partner_clicks(&self, req: Request<pb::PartnerClicksRequest>) -> Reply<pb::PartnerClicks> {
+        let r = match self.principal(&req) {
+            Ok(p) => self.clicks_impl(p, req.into_inner()).await,
             Err(e) => Err(e),
         };
         reply(r)

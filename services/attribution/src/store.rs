@@ -449,3 +449,46 @@ pub async fn lock_visitor(tx: &mut TenantTx<'_>, visitor: &str) -> sqlx::Result<
     sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))").bind(key).execute(tx.conn()).await?;
     Ok(())
 }
+
+/// Clicks per UTC day in [from, to), with how many bound someone.
+#[tracing::instrument(skip_all)]
+pub async fn clicks_per_day(
+    tx: &mut TenantTx<'_>,
+    partner: Uuid,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> sqlx::Result<Vec<(chrono::NaiveDate, i64, i64)>> {
+    let tenant = tx.tenant();
+    sqlx::query_as(
+        "SELECT (at AT TIME ZONE 'UTC')::date AS day, count(*), count(*) FILTER (WHERE decision IN ('bound', 'rebound'))
+         FROM clicks WHERE tenant_id = $1 AND partner_id = $2 AND at >= $3 AND at < $4 GROUP BY 1 ORDER BY 1",
+    )
+    .bind(tenant)
+    .bind(partner)
+    .bind(from)
+    .bind(to)
+    .fetch_all(tx.conn())
+    .await
+}
+
+/// Clicks per link in [from, to), most clicked first.
+#[tracing::instrument(skip_all)]
+pub async fn clicks_per_link(
+    tx: &mut TenantTx<'_>,
+    partner: Uuid,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> sqlx::Result<Vec<(Uuid, String, String, i64)>> {
+    let tenant = tx.tenant();
+    sqlx::query_as(
+        "SELECT l.id, l.code, l.label, count(c.id) FROM links l
+         JOIN clicks c ON c.tenant_id = l.tenant_id AND c.link_id = l.id AND c.at >= $3 AND c.at < $4
+         WHERE l.tenant_id = $1 AND l.partner_id = $2 GROUP BY l.id, l.code, l.label ORDER BY 4 DESC, l.id",
+    )
+    .bind(tenant)
+    .bind(partner)
+    .bind(from)
+    .bind(to)
+    .fetch_all(tx.conn())
+    .await
+}

@@ -146,6 +146,7 @@ pub fn api_router(manual_clock: bool) -> OpenApiRouter<AppState> {
         .routes(routes!(links::customer_binding))
         .routes(routes!(links::qr_svg))
         .routes(routes!(links::qr_png))
+        .routes(routes!(links::partner_clicks))
         .routes(routes!(claims::order_attribution))
         .routes(routes!(claims::override_attribution))
         .routes(routes!(claims::list_claims, claims::file_claim))

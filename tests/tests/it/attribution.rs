@@ -140,6 +140,24 @@ async fn l5_l10_the_seed_example_through_the_gateway() {
     );
     assert_eq!(b["history"][2]["from_partner_id"], ana_id);
 
+    // L10: the clicks, per day and per link, for the dashboards.
+    let clicks = sys
+        .demo_admin()
+        .await
+        .get(&format!("/api/v1/partners/{}/clicks?from=2026-06-01&to=2026-06-30", bo_id.as_str().unwrap()), 200)
+        .await;
+    let days: Vec<(String, u64, u64)> = clicks["days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["day"].as_str().unwrap().into(), d["clicks"].as_u64().unwrap(), d["bindings"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(days, vec![("2026-06-03".into(), 1, 0), ("2026-06-10".into(), 1, 0), ("2026-06-12".into(), 1, 1)]);
+    assert_eq!(clicks["total"], 3);
+    assert_eq!(clicks["links"][0]["code"], bo.as_str());
+    let bo_client = sys.login("bo@demo.test", "demo-partner").await;
+    bo_client.get(&format!("/api/v1/partners/{}/clicks", ana_id.as_str().unwrap()), 404).await;
+
     // Unknown codes lead home and bind nobody; the cookie is not set twice.
     assert_eq!(v.open("nosuchcode1").await, "https://shop.example/");
     sys.stop().await;

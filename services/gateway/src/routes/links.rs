@@ -187,3 +187,26 @@ pub async fn qr_png(
 ) -> Result<axum::response::Response, AppError> {
     qr(s, caller, id, "png").await
 }
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ClickQuery {
+    /// YYYY-MM-DD, inclusive; default 29 days before `to`
+    pub from: Option<String>,
+    /// YYYY-MM-DD, inclusive; default today
+    pub to: Option<String>,
+}
+
+/// L10: a partner's clicks per day (with how many bound someone) and per link.
+#[utoipa::path(get, path = "/api/v1/partners/{id}/clicks", tag = "attribution", security(("bearer" = [])),
+    params(("id" = String, Path), ClickQuery),
+    responses((status = 200, body = pb::PartnerClicks), (status = 404, body = ProblemDoc), (status = 422, body = ProblemDoc)))]
+pub async fn partner_clicks(
+    State(s): State<AppState>,
+    caller: Caller,
+    ResourceId(id): ResourceId,
+    ApiQuery(q): ApiQuery<ClickQuery>,
+) -> Result<Json<pb::PartnerClicks>, AppError> {
+    let req = pb::PartnerClicksRequest { partner_id: id, from: q.from, to: q.to };
+    Ok(Json(s.attribution().get_partner_clicks(caller.request(req)).await.map_err(upstream)?.into_inner()))
+}

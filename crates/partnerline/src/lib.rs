@@ -119,6 +119,7 @@ pub async fn seed_demo(rt: &Runtime) -> anyhow::Result<Vec<String>> {
     let crm = customers::service(rt, crm_pool.clone())?;
     let (tenant, admin) = identity::seed::demo_admin(&svc).await?;
     let mut partners = Vec::new();
+    let mut linked = Vec::new();
     for (i, email) in ["ana@demo.test", "bo@demo.test"].into_iter().enumerate() {
         let (tenant, partner, user) = identity::seed::demo_partner(&svc, email).await?;
         let n = customers::seed::demo_for(&crm, tenant, partner, user, admin, i).await?;
@@ -126,7 +127,7 @@ pub async fn seed_demo(rt: &Runtime) -> anyhow::Result<Vec<String>> {
             created.push(format!("{n} customers with notes, and 4 leads, for {email}"));
         }
         let book = customers::seed::book(&crm, tenant, partner).await?;
-        let customers = book
+        let customers: Vec<orders::grpc::place::Buyer> = book
             .into_iter()
             .map(|c| orders::grpc::place::Buyer {
                 customer_id: Some(c.id),
@@ -137,6 +138,11 @@ pub async fn seed_demo(rt: &Runtime) -> anyhow::Result<Vec<String>> {
                 discount: c.discount_percent,
             })
             .collect();
+        linked.push(attribution::seed::DemoPartner {
+            partner,
+            parent: None,
+            customers: customers.iter().filter_map(|c| c.customer_id).collect(),
+        });
         partners.push(orders::seed::DemoPartner { partner, user, customers });
     }
     crm_pool.close().await;
@@ -146,6 +152,14 @@ pub async fn seed_demo(rt: &Runtime) -> anyhow::Result<Vec<String>> {
         created.extend(orders::seed::demo(&shop, tenant, admin, ana, bo).await?);
     }
     shop_pool.close().await;
+    let (_, cy, _) = identity::seed::demo_partner(&svc, "cy@demo.test").await?;
+    if let Some(ana) = linked.first().map(|p| p.partner) {
+        linked.push(attribution::seed::DemoPartner { partner: cy, parent: Some(ana), customers: Vec::new() });
+    }
+    let links_pool = attribution::database(rt).await?;
+    let links = attribution::service(rt, links_pool.clone())?;
+    created.extend(attribution::seed::demo(&links, tenant, &linked).await?);
+    links_pool.close().await;
     pool.close().await;
     Ok(created)
 }

@@ -10,6 +10,7 @@ pub mod events;
 pub mod grpc;
 pub mod program;
 pub mod qr;
+pub mod seed;
 pub mod service;
 pub mod store;
 

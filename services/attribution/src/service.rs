@@ -279,16 +279,17 @@ impl AttributionService {
             Some(c) => store::binding(tx, &customer_subject(c)).await?,
             None => None,
         };
-        // A customer nobody's link brought, but whom a partner keeps in its CRM (CU6, CU8: the
+        // A customer no live click binds, but whom a partner keeps in its CRM (CU6, CU8: the
         // quick-order link is the owner's), belongs to that partner.
         let owner = id(&o.customer_owner_partner_id).map(|p| domain::Binding {
             partner: p,
             since: placed_at,
             last_click: placed_at,
         });
-        let by_owner = clicked.is_none() && owner.is_some();
-        let binding = clicked.or(owner);
         let settings = self.settings(tx).await?;
+        let live = clicked.filter(|b| b.is_valid(&settings, placed_at));
+        let by_owner = live.is_none() && owner.is_some();
+        let binding = live.or(owner).or(clicked);
         let facts = OrderFacts {
             placed_by: id(&o.placed_by_partner_id),
             coupon_partner: id(&o.coupon_partner_id),

@@ -9,6 +9,10 @@
 //! - `orders-import`: 200,000 orders through `POST /api/v1/orders/import` in batches of 1,000
 //!   (orders/s, and the time until the last `order.placed` is on the stream) against the same rows
 //!   inserted with plain batched INSERTs. Target: ≥ 5,000 orders/s and ≥ 0.3× the baseline.
+//! - `clicks`: `GET /r/{code}` under load for 20 s against an axum handler in the same process that
+//!   answers the same 302 doing nothing else; then p50/p99 at half the gateway's saturation rate,
+//!   and every click counted in the database afterwards. Target: ≥ 0.5× the baseline's
+//!   throughput, p99 < 5 ms at half saturation.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -25,12 +29,13 @@ use uuid::Uuid;
 async fn main() {
     // `cargo bench` passes `--bench`; everything else names scenarios.
     let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
-    let all = ["customers", "orders-import"];
+    let all = ["customers", "orders-import", "clicks"];
     let chosen: Vec<&str> = if args.is_empty() { all.to_vec() } else { args.iter().map(String::as_str).collect() };
     for name in chosen {
         match name {
             "customers" => customers().await,
             "orders-import" => orders_import().await,
+            "clicks" => clicks().await,
             other => {
                 eprintln!("unknown scenario {other}; known: {}", all.join(", "));
                 std::process::exit(2);
@@ -472,4 +477,102 @@ async fn baseline_inserts(pool: &PgPool) {
         q.build().execute(&mut *tx).await.unwrap();
         tx.commit().await.unwrap();
     }
+}
+
+const CLICK_SECONDS: u64 = 20;
+const CLICK_WORKERS: usize = 32;
+
+/// Requests `url` from `workers` tasks for `secs`; with `rate`, paced to that many per second in
+/// all. Returns every latency.
+async fn hammer(url: &str, workers: usize, secs: u64, rate: Option<f64>) -> Series {
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let stop = Instant::now() + Duration::from_secs(secs);
+    let mut tasks = Vec::new();
+    for w in 0..workers {
+        let (http, url) = (http.clone(), url.to_string());
+        tasks.push(tokio::spawn(async move {
+            let mut took = Vec::new();
+            let gap = rate.map(|r| Duration::from_secs_f64(workers as f64 / r));
+            let mut next = Instant::now() + gap.map(|g| g.mul_f64(w as f64 / workers as f64)).unwrap_or_default();
+            while Instant::now() < stop {
+                if let Some(g) = gap {
+                    tokio::time::sleep_until(next.into()).await;
+                    next += g;
+                }
+                let t = Instant::now();
+                let r =
+                    http.get(&url).header("cookie", "pl_vid=0123456789abcdef0123456789abcdef").send().await.unwrap();
+                assert_eq!(r.status(), 302);
+                took.push(t.elapsed());
+            }
+            took
+        }));
+    }
+    let mut s = Series::new(url);
+    for t in tasks {
+        for d in t.await.unwrap() {
+            s.add(d);
+        }
+    }
+    s
+}
+
+async fn clicks() {
+    println!("clicks: GET /r/{{code}} for {CLICK_SECONDS} s with {CLICK_WORKERS} connections, beside a bare axum 302…");
+    let sys = TestSystem::start_with(Options { manual_clock: false, seed_demo: true, ..Default::default() }).await;
+    let ana = sys.login("ana@demo.test", "demo-partner").await;
+    let code = ana.get("/api/v1/links", 200).await["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["kind"] == "referral")
+        .map(|l| l["code"].as_str().unwrap().to_string())
+        .expect("Ana's referral link");
+    let pool = PgPool::connect(&sys.env.config.database_url("attribution")).await.unwrap();
+    let count =
+        || async { sqlx::query_scalar::<_, i64>("SELECT count(*) FROM clicks").fetch_one(&pool).await.unwrap() };
+    let before = count().await;
+
+    // Baseline: the same answer, nothing else.
+    let bare = axum::Router::new().route(
+        "/r/{code}",
+        axum::routing::get(|| async { (http::StatusCode::FOUND, [(http::header::LOCATION, "https://shop.example/")]) }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let bare_url = format!("http://{}/r/{code}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, bare).await.unwrap() });
+
+    let base = hammer(&bare_url, CLICK_WORKERS, CLICK_SECONDS, None).await;
+    let gw_url = format!("{}/r/{code}", sys.url);
+    let gw = hammer(&gw_url, CLICK_WORKERS, CLICK_SECONDS, None).await;
+    let (base_rps, gw_rps) =
+        (base.micros.len() as f64 / CLICK_SECONDS as f64, gw.micros.len() as f64 / CLICK_SECONDS as f64);
+    let half = hammer(&gw_url, CLICK_WORKERS, CLICK_SECONDS / 2, Some(gw_rps / 2.0)).await;
+    let sent = (gw.micros.len() + half.micros.len()) as i64;
+    let started = Instant::now();
+    while count().await - before < sent {
+        assert!(started.elapsed() < Duration::from_secs(120), "clicks missing: {} of {sent}", count().await - before);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let written_after = started.elapsed().as_secs_f64();
+    let mut base = base;
+    base.name = "bare axum 302 (saturated)".into();
+    let mut gw = gw;
+    gw.name = "gateway /r/{code} (saturated)".into();
+    let mut half = half;
+    half.name = "gateway /r/{code} at half saturation".into();
+    let summary = json!({
+        "baseline_rps": base_rps, "gateway_rps": gw_rps, "ratio": gw_rps / base_rps, "target_ratio": 0.5,
+        "half_rate_p99_ms": half.pct(0.99), "target_p99_ms": 5.0, "clicks_sent": sent,
+        "all_counted_seconds_after": written_after,
+    });
+    report("clicks", &[&base, &gw, &half], summary);
+    println!(
+        "  throughput: gateway {gw_rps:.0}/s, bare {base_rps:.0}/s → {:.2}× (target ≥ 0.5×) — {}; p99 at half rate {:.2} ms (target < 5 ms) — {}; all {sent} clicks in the database {written_after:.1} s after the load",
+        gw_rps / base_rps,
+        if gw_rps / base_rps >= 0.5 { "met" } else { "MISSED" },
+        half.pct(0.99),
+        if half.pct(0.99) < 5.0 { "met" } else { "MISSED" },
+    );
+    sys.stop().await;
 }

@@ -202,15 +202,28 @@ impl AttributionService {
 
     /// L2: the gateway's batch, in click order, in one transaction per program.
     async fn record_impl(&self, req: pb::RecordClicksRequest) -> Result<pb::RecordClicksResult, AppError> {
+        // One transaction per run of clicks of one program: a batch commits once, not per click.
         let mut recorded = 0;
+        let mut open: Option<TenantTx<'static>> = None;
         for c in req.clicks {
             let Some(l) = self.link(c.code.trim()).await? else { continue };
             let at = DateTime::parse_from_rfc3339(&c.at).map(|t| t.with_timezone(&Utc)).unwrap_or(self.clock.now());
             let clicker = c.clicker_partner_id.as_deref().and_then(|p| Uuid::parse_str(p).ok());
-            let mut tx = TenantTx::begin(&self.pool, l.tenant_id).await?;
+            let mut tx = match open.take() {
+                Some(tx) if tx.tenant() == l.tenant_id => tx,
+                other => {
+                    if let Some(done) = other {
+                        done.commit().await?;
+                    }
+                    TenantTx::begin(&self.pool, l.tenant_id).await?
+                }
+            };
             self.click(&mut tx, &l, &c.visitor_id, clicker, &c.user_agent, &c.referrer, &c.ip_hash, at).await?;
-            tx.commit().await?;
+            open = Some(tx);
             recorded += 1;
+        }
+        if let Some(tx) = open {
+            tx.commit().await?;
         }
         Ok(pb::RecordClicksResult { recorded })
     }

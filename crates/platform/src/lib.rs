@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod money;
 pub mod nats;
 pub mod outbox;
+pub mod paging;
 pub mod shutdown;
 pub mod telemetry;
 pub mod testkit;

@@ -309,7 +309,7 @@ impl CustomersService {
             Some(_) => return Err(AppError::invalid("approval", "must be active or pending_approval")),
         };
         let group = optional_id(req.group_id.as_deref(), "group_id", "is not an id")?;
-        let limit = if req.limit == 0 { 50 } else { i64::from(req.limit.min(200)) };
+        let limit = platform::paging::page_size(req.limit);
         let filter = CustomerFilter {
             approval,
             group,

@@ -8,6 +8,7 @@ use partnerline_proto::identity::v1::ListUsersRequest;
 use platform::AppError;
 use platform::auth::Role;
 use platform::db::TenantTx;
+use platform::paging::{next_cursor, offset_cursor, page_size};
 use platform::values::{Email, parse_name};
 use rust_decimal::Decimal;
 use sqlx::types::Json;
@@ -59,17 +60,6 @@ fn lead(l: &LeadRow, timeline: &[LeadEventRow]) -> pb::Lead {
                 change: e.change.clone(),
             })
             .collect(),
-    }
-}
-
-fn offset_cursor(raw: Option<&str>) -> Result<i64, AppError> {
-    match raw.filter(|c| !c.is_empty()) {
-        None => Ok(0),
-        Some(c) => c
-            .parse::<i64>()
-            .ok()
-            .filter(|n| *n >= 0)
-            .ok_or_else(|| AppError::invalid("cursor", "is not a cursor this API returned")),
     }
 }
 
@@ -175,7 +165,7 @@ impl CustomersService {
             .iter()
             .find(|c| **c == sort)
             .ok_or_else(|| AppError::invalid("sort", format!("must be one of {}", SORTABLE.join(", "))))?;
-        let limit = if req.limit == 0 { 50 } else { i64::from(req.limit.min(200)) };
+        let limit = page_size(req.limit);
         let offset = offset_cursor(req.cursor.as_deref())?;
         let filter = LeadFilter {
             scope: scope(&a),
@@ -190,8 +180,7 @@ impl CustomersService {
         let mut tx = TenantTx::begin(&self.pool, a.tenant).await?;
         let mut rows = store::list_leads(&mut tx, &filter).await?;
         tx.commit().await?;
-        let next = (rows.len() as i64 > limit).then(|| (offset + limit).to_string());
-        rows.truncate(limit as usize);
+        let next = next_cursor(&mut rows, offset, limit);
         Ok(pb::LeadPage { items: rows.iter().map(|l| lead(l, &[])).collect(), next_cursor: next })
     }
 
@@ -295,7 +284,7 @@ impl CustomersService {
         a: Access,
         req: pb::ListReferralsRequest,
     ) -> Result<pb::ReferralPage, AppError> {
-        let limit = if req.limit == 0 { 50 } else { i64::from(req.limit.min(200)) };
+        let limit = page_size(req.limit);
         let offset = offset_cursor(req.cursor.as_deref())?;
         let filter = LeadFilter {
             scope: scope(&a),
@@ -310,8 +299,7 @@ impl CustomersService {
         let mut tx = TenantTx::begin(&self.pool, a.tenant).await?;
         let mut rows = store::list_leads(&mut tx, &filter).await?;
         tx.commit().await?;
-        let next = (rows.len() as i64 > limit).then(|| (offset + limit).to_string());
-        rows.truncate(limit as usize);
+        let next = next_cursor(&mut rows, offset, limit);
         let items = rows
             .iter()
             .map(|l| pb::Referral {

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::partners::NewPartner;
 use super::program::RECRUITMENT_CLOSED;
-use super::{IdentityService, convert, cursor, next_cursor, page_limit, parse_id};
+use super::{IdentityService, convert, cursor, next_cursor, parse_id};
 use crate::credentials::{hash_password, sha256};
 use crate::domain::{
     ApplicationStatus, Email, Password, PayoutMethod, TrustLevel, parse_language, parse_name, parse_phone,
@@ -117,7 +117,7 @@ impl IdentityService {
         if let Some(s) = req.status.as_deref() {
             ApplicationStatus::parse("status", s)?;
         }
-        let limit = page_limit(req.limit);
+        let limit = platform::paging::page_size(req.limit);
         let mut tx = TenantTx::begin(&self.pool, tenant).await?;
         let mut rows =
             store::list_applications(&mut tx, req.status.as_deref(), cursor(req.cursor.as_deref())?, limit + 1).await?;

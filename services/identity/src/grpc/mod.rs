@@ -53,10 +53,6 @@ pub(crate) fn parse_id(raw: &str, what: &str) -> Result<Uuid, AppError> {
     Uuid::parse_str(raw.trim()).map_err(|_| AppError::not_found(what))
 }
 
-pub(crate) fn page_limit(limit: u32) -> i64 {
-    if limit == 0 { 50 } else { i64::from(limit.min(200)) }
-}
-
 pub(crate) fn cursor(raw: Option<&str>) -> Result<Option<Uuid>, AppError> {
     raw.filter(|c| !c.is_empty())
         .map(|c| Uuid::parse_str(c).map_err(|_| AppError::invalid("cursor", "is not a cursor this API returned")))

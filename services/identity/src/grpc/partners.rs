@@ -13,7 +13,7 @@ use platform::error::is_constraint;
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use super::{IdentityService, convert, cursor, next_cursor, page_limit, parse_id};
+use super::{IdentityService, convert, cursor, next_cursor, parse_id};
 use crate::credentials::{hash_password, random_token, sha256};
 use crate::domain::{
     Email, PartnerStatus, Password, PayoutMethod, TrustLevel, parent_would_cycle, parse_language, parse_name,
@@ -55,7 +55,7 @@ impl IdentityService {
             .as_deref()
             .map(|s| Uuid::parse_str(s).map_err(|_| AppError::invalid("parent_partner_id", "is not an id")))
             .transpose()?;
-        let limit = page_limit(req.limit);
+        let limit = platform::paging::page_size(req.limit);
         let filter = PartnerFilter {
             q: req.q.map(|q| q.trim().to_string()).filter(|q| !q.is_empty()),
             status: req.status,

@@ -4,6 +4,7 @@ use partnerline_proto::events::v1 as ev;
 use partnerline_proto::identity::v1 as idpb;
 use partnerline_proto::orders::v1 as pb;
 use platform::db::TenantTx;
+use platform::paging::{next_cursor, offset_cursor, page_size};
 use platform::values::parse_name;
 use platform::{AppError, Currency};
 use rust_decimal::Decimal;
@@ -185,15 +186,8 @@ impl OrdersService {
         a: Access,
         req: pb::ListProductsRequest,
     ) -> Result<pb::ProductPage, AppError> {
-        let offset = match req.cursor.as_deref().filter(|c| !c.is_empty()) {
-            Some(c) => c
-                .parse::<i64>()
-                .ok()
-                .filter(|o| *o >= 0)
-                .ok_or_else(|| AppError::invalid("cursor", "is not a cursor this API returned"))?,
-            None => 0,
-        };
-        let limit = if req.limit == 0 { 50 } else { i64::from(req.limit.min(200)) };
+        let offset = offset_cursor(req.cursor.as_deref())?;
+        let limit = page_size(req.limit);
         let filter = ProductFilter {
             q: req.q.map(|q| q.trim().to_lowercase()).filter(|q| !q.is_empty()),
             category: req.category.map(|c| c.trim().to_string()).filter(|c| !c.is_empty()),
@@ -204,12 +198,7 @@ impl OrdersService {
         let mut tx = TenantTx::begin(&self.pool, a.tenant).await?;
         let mut rows = store::products(&mut tx, &filter).await?;
         tx.commit().await?;
-        let next = if rows.len() as i64 > limit {
-            rows.truncate(limit as usize);
-            Some((offset + limit).to_string())
-        } else {
-            None
-        };
+        let next = next_cursor(&mut rows, offset, limit);
         Ok(pb::ProductPage { items: rows.iter().map(convert::product).collect(), next_cursor: next })
     }
 

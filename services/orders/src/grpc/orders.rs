@@ -7,6 +7,7 @@ use partnerline_proto::identity::v1 as idpb;
 use partnerline_proto::orders::v1 as pb;
 use platform::AppError;
 use platform::db::TenantTx;
+use platform::paging::{next_cursor, offset_cursor, page_size};
 use rust_decimal::Decimal;
 use sqlx::types::Json;
 use uuid::Uuid;
@@ -238,15 +239,8 @@ impl OrdersService {
         };
         let from = req.placed_from.as_deref().filter(|s| !s.is_empty()).map(|s| parse_day("placed_from", s, false));
         let to = req.placed_to.as_deref().filter(|s| !s.is_empty()).map(|s| parse_day("placed_to", s, true));
-        let offset = match req.cursor.as_deref().filter(|c| !c.is_empty()) {
-            Some(c) => c
-                .parse::<i64>()
-                .ok()
-                .filter(|o| *o >= 0)
-                .ok_or_else(|| AppError::invalid("cursor", "is not a cursor this API returned"))?,
-            None => 0,
-        };
-        let limit = if req.limit == 0 { 50 } else { i64::from(req.limit.min(200)) };
+        let offset = offset_cursor(req.cursor.as_deref())?;
+        let limit = page_size(req.limit);
         let filter = OrderFilter {
             q: req.q.map(|q| q.trim().to_lowercase()).filter(|q| !q.is_empty()),
             status,
@@ -261,12 +255,7 @@ impl OrdersService {
         let mut tx = TenantTx::begin(&self.pool, a.tenant).await?;
         let mut rows = store::orders(&mut tx, &filter).await?;
         tx.commit().await?;
-        let next = if rows.len() as i64 > limit {
-            rows.truncate(limit as usize);
-            Some((offset + limit).to_string())
-        } else {
-            None
-        };
+        let next = next_cursor(&mut rows, offset, limit);
         Ok(pb::OrderPage { items: rows.iter().map(convert::summary).collect(), next_cursor: next })
     }
 

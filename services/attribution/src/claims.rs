@@ -9,13 +9,9 @@ use platform::auth::{Principal, Role};
 use platform::db::TenantTx;
 use uuid::Uuid;
 
-use crate::events;
-use crate::service::AttributionService;
+use crate::events::ts;
+use crate::service::{AttributionService, Version};
 use crate::store::{self, AttributionRow, ClaimRow};
-
-fn ts(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-}
 
 fn text(field: &str, raw: &str, max: usize) -> Result<String, AppError> {
     let t = raw.trim();
@@ -79,32 +75,10 @@ impl AttributionService {
         actor: Uuid,
     ) -> Result<(), AppError> {
         let latest = store::latest_attribution(tx, order).await?.ok_or_else(|| AppError::not_found("order"))?;
-        let mut chain = Vec::new();
-        let mut next = partner;
-        while let Some(p) = next {
-            if chain.len() == 2 {
-                break;
-            }
-            next = store::partner(tx, p).await?.and_then(|row| row.parent_id);
-            chain.extend(next);
-        }
-        let row = AttributionRow {
-            order_id: order,
-            version: latest.version + 1,
-            partner_id: partner,
-            parent_chain: chain,
-            reason: reason.into(),
-            detail: detail.into(),
-            order_version: latest.order_version,
-            actor_user_id: Some(actor),
-            at: self.clock.now(),
-        };
-        if !store::insert_attribution(tx, &row).await? {
+        let version = Version { version: latest.version + 1, order_version: latest.order_version, actor: Some(actor) };
+        if !self.record(tx, order, partner, reason, detail, version).await? {
             return Err(AppError::conflict("attribution_changed", "the attribution changed meanwhile; try again"));
         }
-        let tenant = tx.tenant();
-        let msg = events::attributed_message(tenant, &row);
-        self.outbox.emit(tx.conn(), tenant, "order", order, "attributed", &msg).await?;
         Ok(())
     }
 

@@ -7,7 +7,8 @@ use uuid::Uuid;
 
 pub const CONTEXT: &str = "attribution";
 
-fn ts(t: chrono::DateTime<chrono::Utc>) -> String {
+/// Times as every attribution message writes them.
+pub fn ts(t: chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 

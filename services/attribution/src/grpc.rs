@@ -9,6 +9,7 @@ use platform::db::TenantTx;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
+use crate::events::ts;
 use crate::service::{AttributionService, customer_subject, new_code};
 use crate::store::{self, LinkRow};
 
@@ -16,10 +17,6 @@ type Reply<T> = Result<Response<T>, Status>;
 
 fn reply<T>(r: Result<T, AppError>) -> Reply<T> {
     r.map(Response::new).map_err(AppError::into_status)
-}
-
-fn ts(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 fn link(l: &LinkRow) -> pb::Link {

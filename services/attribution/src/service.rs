@@ -19,6 +19,15 @@ use crate::domain::{self, Click, Decision, OrderFacts, Reason};
 use crate::store::{self, AttributionRow, ClickRow, HistoryRow, LinkRow};
 use crate::{events, program};
 
+/// Which version of an order's attribution is being written, and by whom.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Version {
+    pub version: i32,
+    /// The `order.placed` version the decision read.
+    pub order_version: i32,
+    pub actor: Option<Uuid>,
+}
+
 /// How long a resolved link is answered from memory.
 const LINK_TTL: StdDuration = StdDuration::from_secs(30);
 
@@ -306,6 +315,28 @@ impl AttributionService {
             }
         }
         let (partner, reason) = domain::attribute(&settings, &facts, |p| !suspended.contains(&p));
+        let detail = match &reason {
+            Reason::None(why) => why.as_str(),
+            Reason::Binding if by_owner => "customer_owner",
+            _ => "",
+        };
+        let version = Version { version: 1, order_version: o.version as i32, actor: None };
+        // A racing delivery that recorded version 1 first has published it: nothing to add.
+        self.record(tx, order, partner, reason.as_str(), detail, version).await?;
+        Ok(())
+    }
+
+    /// Records a version of the order's attribution with the partner's parents (up to two levels,
+    /// C7) and publishes it as `order.attributed`; `false` when that version exists already.
+    pub(crate) async fn record(
+        &self,
+        tx: &mut TenantTx<'_>,
+        order: Uuid,
+        partner: Option<Uuid>,
+        reason: &str,
+        detail: &str,
+        d: Version,
+    ) -> Result<bool, AppError> {
         let mut chain = Vec::new();
         let mut next = partner;
         while let Some(p) = next {
@@ -317,24 +348,21 @@ impl AttributionService {
         }
         let row = AttributionRow {
             order_id: order,
-            version: 1,
+            version: d.version,
             partner_id: partner,
             parent_chain: chain,
-            reason: reason.as_str().into(),
-            detail: match &reason {
-                Reason::None(why) => why.as_str().into(),
-                Reason::Binding if by_owner => "customer_owner".into(),
-                _ => String::new(),
-            },
-            order_version: o.version as i32,
-            actor_user_id: None,
+            reason: reason.into(),
+            detail: detail.into(),
+            order_version: d.order_version,
+            actor_user_id: d.actor,
             at: self.clock.now(),
         };
-        if store::insert_attribution(tx, &row).await? {
-            let tenant = tx.tenant();
-            let msg = events::attributed_message(tenant, &row);
-            self.outbox.emit(tx.conn(), tenant, "order", order, "attributed", &msg).await?;
+        if !store::insert_attribution(tx, &row).await? {
+            return Ok(false);
         }
-        Ok(())
+        let tenant = tx.tenant();
+        let msg = events::attributed_message(tenant, &row);
+        self.outbox.emit(tx.conn(), tenant, "order", order, "attributed", &msg).await?;
+        Ok(true)
     }
 }

@@ -403,27 +403,7 @@ impl OrdersService {
             updated_at: now,
             attribution_reason: None,
         };
-        let items = totals
-            .lines
-            .into_iter()
-            .enumerate()
-            .map(|(n, l)| ItemRow {
-                line: n as i32 + 1,
-                product_id: l.line.product_id,
-                sku: l.line.sku,
-                name: l.line.name,
-                category: l.line.category,
-                kind: l.line.kind.as_str().into(),
-                quantity: l.line.quantity as i32,
-                unit_price: l.line.unit_price,
-                line_total: l.line_total,
-                discount: l.discount,
-                net: l.net,
-                commission_rate: l.line.commission_rate,
-                coupon_applies: false,
-                returned_quantity: 0,
-            })
-            .collect();
+        let items = super::place::item_rows(totals.lines);
         Ok((order, items))
     }
 

@@ -11,7 +11,8 @@ use uuid::Uuid;
 
 use super::OrdersService;
 use crate::domain::{
-    self, CartLine, Channel, CouponTerms, NoteVisibility, OrderKind, OrderStatus, PaymentMethod, Pricing, ProductKind,
+    self, CartLine, Channel, CouponTerms, NoteVisibility, OrderKind, OrderStatus, PaymentMethod, PricedLine, Pricing,
+    ProductKind,
 };
 use crate::events;
 use crate::store::{self, ItemRow, NoteRow, OrderRow, StatusChangeRow};
@@ -254,27 +255,7 @@ impl OrdersService {
             updated_at: now,
             attribution_reason: None,
         };
-        let items = totals
-            .lines
-            .into_iter()
-            .enumerate()
-            .map(|(i, l)| ItemRow {
-                line: i as i32 + 1,
-                product_id: l.line.product_id,
-                sku: l.line.sku,
-                name: l.line.name,
-                category: l.line.category,
-                kind: l.line.kind.as_str().into(),
-                quantity: l.line.quantity as i32,
-                unit_price: l.line.unit_price,
-                line_total: l.line_total,
-                discount: l.discount,
-                net: l.net,
-                commission_rate: l.line.commission_rate,
-                coupon_applies: l.line.coupon_applies,
-                returned_quantity: 0,
-            })
-            .collect();
+        let items = item_rows(totals.lines);
         Ok(Built { order, items })
     }
 
@@ -332,6 +313,30 @@ impl OrdersService {
         events::payment_link_created(&self.outbox, tx.conn(), order, &token, expires).await?;
         Ok((token, expires))
     }
+}
+
+/// The stored lines of priced cart lines, numbered from 1.
+pub(crate) fn item_rows(lines: Vec<PricedLine>) -> Vec<ItemRow> {
+    lines
+        .into_iter()
+        .enumerate()
+        .map(|(i, l)| ItemRow {
+            line: i as i32 + 1,
+            product_id: l.line.product_id,
+            sku: l.line.sku,
+            name: l.line.name,
+            category: l.line.category,
+            kind: l.line.kind.as_str().into(),
+            quantity: l.line.quantity as i32,
+            unit_price: l.line.unit_price,
+            line_total: l.line_total,
+            discount: l.discount,
+            net: l.net,
+            commission_rate: l.line.commission_rate,
+            coupon_applies: l.line.coupon_applies,
+            returned_quantity: 0,
+        })
+        .collect()
 }
 
 fn fe(field: String, message: &str) -> FieldError {

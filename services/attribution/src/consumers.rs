@@ -21,7 +21,8 @@ pub const IDENTITY: &[&str] = &[
     "identity.*.partner.suspended",
     "identity.*.partner.reactivated",
 ];
-pub const CUSTOMERS: &[&str] = &["customers.*.customer.registered"];
+pub const CUSTOMERS: &[&str] =
+    &["customers.*.customer.registered", "customers.*.customer.created", "customers.*.customer.updated"];
 pub const ORDERS: &[&str] = &["orders.*.order.placed"];
 
 pub struct Events(pub AttributionService);
@@ -58,11 +59,14 @@ impl Handler for Events {
                     user_id: Uuid::parse_str(&p.user_id).ok(),
                     parent_id: p.parent_partner_id.as_deref().and_then(|x| Uuid::parse_str(x).ok()),
                     active: p.status == "active",
+                    name: p.name.clone(),
+                    email: p.email.trim().to_lowercase(),
                 };
                 store::put_partner(&mut tx, &row, e.time).await?;
                 if row.active {
                     svc.ensure_referral_link(&mut tx, row.id).await.map_err(err)?;
                 }
+                svc.partner_joined(&mut tx, row.id, &row.email).await.map_err(err)?;
             }
             "partner.suspended" | "partner.reactivated" => {
                 let m = ev::PartnerStatusChanged::decode(e.payload.as_ref())?;
@@ -72,10 +76,16 @@ impl Handler for Events {
                 let m = ev::CustomerRegistered::decode(e.payload.as_ref())?;
                 let Some(c) = m.customer else { return Ok(()) };
                 let customer = id(&c.customer_id)?;
+                svc.customer_seen(&mut tx, customer, &c.email).await.map_err(err)?;
                 let at = if e.time.timestamp() > 0 { e.time } else { Utc::now() };
                 svc.registered(&mut tx, customer, m.visitor_id.as_deref(), m.referral_code.as_deref(), at)
                     .await
                     .map_err(err)?;
+            }
+            "customer.created" | "customer.updated" => {
+                let m = ev::CustomerChanged::decode(e.payload.as_ref())?;
+                let Some(c) = m.customer else { return Ok(()) };
+                svc.customer_seen(&mut tx, id(&c.customer_id)?, &c.email).await.map_err(err)?;
             }
             "order.placed" => {
                 let m = ev::OrderPlaced::decode(e.payload.as_ref())?;

@@ -237,6 +237,18 @@ pub fn attribute(s: &Settings, o: &OrderFacts, active: impl Fn(Uuid) -> bool) ->
     if let Some(p) = o.promotion_type.as_deref().filter(|p| s.excluded_promotion_types.iter().any(|x| x == p)) {
         return (None, Reason::None(NoPartner::ExcludedPromotion(p.to_string())));
     }
+    // L7, C6, X8: a customer who is a partner buys for itself. Its order is its own (when
+    // self-purchase is on) whatever binding, coupon or placing partner it comes with, and
+    // nobody's otherwise.
+    if let Some(me) = o.customer_partner {
+        if !s.self_purchase {
+            return (None, Reason::None(NoPartner::OwnOrder));
+        }
+        if !active(me) {
+            return (None, Reason::None(NoPartner::PartnerSuspended));
+        }
+        return (Some(me), Reason::Binding);
+    }
     let candidate = if let Some(p) = o.placed_by {
         (p, Reason::PlacedBy)
     } else if let Some(p) = o.coupon_partner {
@@ -248,9 +260,6 @@ pub fn attribute(s: &Settings, o: &OrderFacts, active: impl Fn(Uuid) -> bool) ->
             Some(b) => (b.partner, Reason::Binding),
         }
     };
-    if o.customer_partner == Some(candidate.0) && !s.self_purchase {
-        return (None, Reason::None(NoPartner::OwnOrder));
-    }
     if !active(candidate.0) {
         return (None, Reason::None(NoPartner::PartnerSuspended));
     }

@@ -12,11 +12,13 @@ pub fn ts(t: chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-/// `binding.bound` / `binding.rebound`.
+/// `binding.bound`, `binding.rebound` or `binding.released` (X8: `partner_id` is the partner the
+/// customer left).
 #[allow(clippy::too_many_arguments)]
 pub async fn binding_changed(
     outbox: &Outbox,
     conn: &mut PgConnection,
+    event: &str,
     tenant: Uuid,
     subject: &str,
     partner: Uuid,
@@ -33,7 +35,6 @@ pub async fn binding_changed(
         at: ts(at),
         cause: cause.to_string(),
     };
-    let event = if from.is_some() { "rebound" } else { "bound" };
     // The binding's subject is not a UUID for visitors: use the partner as the aggregate id
     // only as a fallback; customers' events carry the customer id.
     let id = subject.strip_prefix("customer:").and_then(|c| Uuid::parse_str(c).ok()).unwrap_or(partner);

@@ -19,8 +19,10 @@ fn reply<T>(r: Result<T, AppError>) -> Reply<T> {
     r.map(Response::new).map_err(AppError::into_status)
 }
 
-fn link(l: &LinkRow) -> pb::Link {
+pub(crate) fn link(l: &LinkRow, now: DateTime<Utc>) -> pb::Link {
     pb::Link {
+        expires_at: l.expires_at.map(ts),
+        expired: l.expired(now),
         id: l.id.to_string(),
         partner_id: l.partner_id.to_string(),
         code: l.code.clone(),
@@ -33,7 +35,7 @@ fn link(l: &LinkRow) -> pb::Link {
 }
 
 /// L1: a share link leads to a page of the shop: an absolute http(s) URL.
-fn target(raw: &str) -> Result<String, AppError> {
+pub(crate) fn target(raw: &str) -> Result<String, AppError> {
     let t = raw.trim();
     let ok = (t.starts_with("https://") || t.starts_with("http://"))
         && t.len() <= 2000
@@ -48,7 +50,7 @@ impl AttributionService {
     }
 
     /// The partner a request is about: a partner itself, or the one a merchant names.
-    fn whose(p: &Principal, named: Option<&str>) -> Result<Option<Uuid>, AppError> {
+    pub(crate) fn whose(p: &Principal, named: Option<&str>) -> Result<Option<Uuid>, AppError> {
         match (p.role, p.partner) {
             (Role::Partner, Some(me)) => Ok(Some(me)),
             (Role::Partner, None) => Err(AppError::forbidden("this account has no partner profile")),
@@ -79,6 +81,7 @@ impl AttributionService {
             label: label.to_string(),
             active: true,
             created_at: self.clock.now(),
+            expires_at: None,
         };
         let mut tx = TenantTx::begin(&self.pool, tenant).await?;
         if store::partner(&mut tx, partner).await?.is_none() {
@@ -89,7 +92,7 @@ impl AttributionService {
         }
         self.link_created(&mut tx, &l).await?;
         tx.commit().await?;
-        Ok(link(&l))
+        Ok(link(&l, self.clock.now()))
     }
 
     async fn list_links_impl(&self, p: Principal, req: pb::ListLinksRequest) -> Result<pb::LinkList, AppError> {
@@ -98,7 +101,8 @@ impl AttributionService {
         let mut tx = TenantTx::begin(&self.pool, tenant).await?;
         let rows = store::links(&mut tx, partner).await?;
         tx.commit().await?;
-        Ok(pb::LinkList { items: rows.iter().map(link).collect() })
+        let now = self.clock.now();
+        Ok(pb::LinkList { items: rows.iter().map(|l| link(l, now)).collect() })
     }
 
     async fn resolve_impl(&self, req: pb::ResolveLinkRequest) -> Result<pb::ResolvedLink, AppError> {
@@ -107,13 +111,15 @@ impl AttributionService {
             return Ok(pb::ResolvedLink::default());
         }
         let Some(l) = self.link(code).await? else { return Ok(pb::ResolvedLink::default()) };
+        // Disabled links and posters' links past their 30 days lead home and bind nobody (L1).
+        let binds = l.active && !l.expired(self.clock.now());
         Ok(pb::ResolvedLink {
             found: true,
-            target_url: if l.active { l.target_url.clone() } else { self.home_url.clone() },
+            target_url: if binds { l.target_url.clone() } else { self.home_url.clone() },
             tenant_id: l.tenant_id.to_string(),
             link_id: l.id.to_string(),
             partner_id: l.partner_id.to_string(),
-            binds: l.active,
+            binds,
         })
     }
 
@@ -336,6 +342,41 @@ impl Attribution for AttributionService {
     async fn decide_claim(&self, req: Request<pb::DecideClaimRequest>) -> Reply<pb::Claim> {
         let r = match self.principal(&req) {
             Ok(p) => self.decide_claim_impl(p, req.into_inner()).await,
+            Err(e) => Err(e),
+        };
+        reply(r)
+    }
+    async fn get_poster_design(&self, req: Request<pb::PosterDesignRequest>) -> Reply<pb::PosterDesign> {
+        let r = match self.principal(&req) {
+            Ok(p) => self.poster_design_impl(p).await,
+            Err(e) => Err(e),
+        };
+        reply(r)
+    }
+    async fn put_poster_design(&self, req: Request<pb::PosterDesign>) -> Reply<pb::PosterDesign> {
+        let r = match self.principal(&req) {
+            Ok(p) => self.put_poster_design_impl(p, req.into_inner()).await,
+            Err(e) => Err(e),
+        };
+        reply(r)
+    }
+    async fn create_poster(&self, req: Request<pb::CreatePosterRequest>) -> Reply<pb::Poster> {
+        let r = match self.principal(&req) {
+            Ok(p) => self.create_poster_impl(p, req.into_inner()).await,
+            Err(e) => Err(e),
+        };
+        reply(r)
+    }
+    async fn list_posters(&self, req: Request<pb::ListPostersRequest>) -> Reply<pb::PosterList> {
+        let r = match self.principal(&req) {
+            Ok(p) => self.list_posters_impl(p, req.into_inner()).await,
+            Err(e) => Err(e),
+        };
+        reply(r)
+    }
+    async fn get_poster_image(&self, req: Request<pb::PosterImageRequest>) -> Reply<pb::LinkQr> {
+        let r = match self.principal(&req) {
+            Ok(p) => self.poster_image_impl(p, req.into_inner()).await,
             Err(e) => Err(e),
         };
         reply(r)

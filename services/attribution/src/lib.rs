@@ -8,6 +8,8 @@ pub mod consumers;
 pub mod domain;
 pub mod events;
 pub mod grpc;
+pub mod poster;
+pub mod posters;
 pub mod program;
 pub mod qr;
 pub mod seed;

@@ -25,7 +25,14 @@ pub async fn demo(svc: &AttributionService, tenant: Uuid, partners: &[DemoPartne
     let now = svc.clock.now();
     let mut clicks = 0;
     for (n, p) in partners.iter().enumerate() {
-        let row = PartnerRow { id: p.partner, user_id: None, parent_id: p.parent, active: true };
+        let row = PartnerRow {
+            id: p.partner,
+            user_id: None,
+            parent_id: p.parent,
+            active: true,
+            name: String::new(),
+            email: String::new(),
+        };
         store::put_partner(&mut tx, &row, now - Duration::days(30)).await?;
         svc.ensure_referral_link(&mut tx, p.partner).await.map_err(err)?;
         let link = store::links(&mut tx, Some(p.partner)).await?.into_iter().find(|l| l.kind == "referral");

@@ -128,6 +128,7 @@ impl AttributionService {
                 label: "Referral link".into(),
                 active: true,
                 created_at: self.clock.now(),
+                expires_at: None,
             };
             if store::insert_link(tx, &link).await? {
                 self.link_created(tx, &link).await?;
@@ -167,17 +168,29 @@ impl AttributionService {
         at: DateTime<Utc>,
     ) -> Result<String, AppError> {
         store::lock_visitor(tx, visitor).await?;
-        let subject = match store::visitor_customer(tx, visitor).await? {
+        let customer = store::visitor_customer(tx, visitor).await?;
+        let subject = match customer {
             Some(c) => customer_subject(c),
             None => format!("visitor:{visitor}"),
         };
-        let settings = self.settings(tx).await?;
-        let active = link.active && self.active(tx, link.partner_id).await?;
-        let current = store::binding(tx, &subject).await?;
-        let click = Click { partner: link.partner_id, partner_active: active, clicker_partner, at };
-        let decision = domain::decide(&settings, current.as_ref(), &click, at);
+        // L6, L7: a visitor known to be a customer who is a partner clicks as that partner.
+        let clicker_partner = match (clicker_partner, customer) {
+            (Some(p), _) => Some(p),
+            (None, Some(c)) => store::customer_partner(tx, c).await?,
+            (None, None) => None,
+        };
         let id = Uuid::now_v7();
-        let label = self.apply(tx, &subject, current, decision, Some(id), "click", at).await?;
+        let label = if link.expired(at) {
+            // L1: a poster's link past its 30 days leads to the shop and binds nobody.
+            "unchanged: link_expired".to_string()
+        } else {
+            let settings = self.settings(tx).await?;
+            let active = link.active && self.active(tx, link.partner_id).await?;
+            let current = store::binding(tx, &subject).await?;
+            let click = Click { partner: link.partner_id, partner_active: active, clicker_partner, at };
+            let decision = domain::decide(&settings, current.as_ref(), &click, at);
+            self.apply(tx, &subject, current, decision, Some(id), "click", at).await?
+        };
         store::insert_click(
             tx,
             &ClickRow {
@@ -230,7 +243,9 @@ impl AttributionService {
         store::insert_history(tx, subject, &h).await?;
         if kind != "refreshed" {
             let tenant = tx.tenant();
-            events::binding_changed(&self.outbox, tx.conn(), tenant, subject, binding.partner, from, at, cause).await?;
+            let event = if from.is_some() { "rebound" } else { "bound" };
+            events::binding_changed(&self.outbox, tx.conn(), event, tenant, subject, binding.partner, from, at, cause)
+                .await?;
         }
         Ok(kind.to_string())
     }
@@ -249,6 +264,9 @@ impl AttributionService {
         if let Some(v) = visitor {
             store::lock_visitor(tx, v).await?;
             store::put_visitor_customer(tx, v, customer).await?;
+        }
+        if store::customer_partner(tx, customer).await?.is_some() {
+            return Ok(()); // L6, X8: a partner registering as a customer joins nobody's book
         }
         let current = store::binding(tx, &subject).await?;
         let link = match referral_code {
@@ -275,6 +293,66 @@ impl AttributionService {
         Ok(())
     }
 
+    /// X8: what customers publish of a customer's email; a customer whose email is a partner's is
+    /// that partner from now on.
+    pub async fn customer_seen(&self, tx: &mut TenantTx<'_>, customer: Uuid, email: &str) -> Result<(), AppError> {
+        let email = email.trim().to_lowercase();
+        store::put_customer_email(tx, customer, &email).await?;
+        if email.is_empty() {
+            return Ok(());
+        }
+        if let Some(partner) = store::partner_with_email(tx, &email).await? {
+            self.became_partner(tx, customer, partner).await?;
+        }
+        Ok(())
+    }
+
+    /// X8: every customer with the new partner's email leaves its binding.
+    pub async fn partner_joined(&self, tx: &mut TenantTx<'_>, partner: Uuid, email: &str) -> Result<(), AppError> {
+        let email = email.trim().to_lowercase();
+        if email.is_empty() {
+            return Ok(());
+        }
+        for customer in store::customers_with_email(tx, &email).await? {
+            self.became_partner(tx, customer, partner).await?;
+        }
+        Ok(())
+    }
+
+    /// X8: the customer is `partner` from now on and no longer anyone's customer.
+    async fn became_partner(&self, tx: &mut TenantTx<'_>, customer: Uuid, partner: Uuid) -> Result<(), AppError> {
+        let at = self.clock.now();
+        if !store::put_customer_partner(tx, customer, partner, at).await? {
+            return Ok(());
+        }
+        let subject = customer_subject(customer);
+        if let Some(left) = store::delete_binding(tx, &subject).await? {
+            let h = HistoryRow {
+                kind: "released".into(),
+                partner_id: left.partner,
+                from_partner: None,
+                click_id: None,
+                reason: "became_partner".into(),
+                at,
+            };
+            store::insert_history(tx, &subject, &h).await?;
+            let tenant = tx.tenant();
+            events::binding_changed(
+                &self.outbox,
+                tx.conn(),
+                "released",
+                tenant,
+                &subject,
+                left.partner,
+                None,
+                at,
+                "became_partner",
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
     /// L9-L11: decides an order's partner once, and publishes `order.attributed`.
     pub async fn order_placed(&self, tx: &mut TenantTx<'_>, o: &ev::OrderPlaced) -> Result<(), AppError> {
         let order = Uuid::parse_str(&o.order_id).map_err(|_| AppError::invalid("order_id", "is not an id"))?;
@@ -284,8 +362,13 @@ impl AttributionService {
         let id = |s: &Option<String>| s.as_deref().and_then(|s| Uuid::parse_str(s).ok());
         let placed_at =
             DateTime::parse_from_rfc3339(&o.placed_at).map(|t| t.with_timezone(&Utc)).unwrap_or(self.clock.now());
-        let clicked = match id(&o.customer_id) {
+        let customer = id(&o.customer_id);
+        let clicked = match customer {
             Some(c) => store::binding(tx, &customer_subject(c)).await?,
+            None => None,
+        };
+        let customer_partner = match customer {
+            Some(c) => store::customer_partner(tx, c).await?,
             None => None,
         };
         // A customer no live click binds, but whom a partner keeps in its CRM (CU6, CU8: the
@@ -305,11 +388,12 @@ impl AttributionService {
             cash_on_delivery: o.payment_method == "cash_on_delivery",
             promotion_type: o.promotion_type.clone(),
             binding,
-            customer_partner: None,
+            customer_partner,
             placed_at,
         };
         let mut suspended = Vec::new();
-        for p in [facts.placed_by, facts.coupon_partner, binding.map(|b| b.partner)].into_iter().flatten() {
+        let candidates = [facts.placed_by, facts.coupon_partner, binding.map(|b| b.partner), customer_partner];
+        for p in candidates.into_iter().flatten() {
             if !self.active(tx, p).await? {
                 suspended.push(p);
             }
@@ -317,6 +401,7 @@ impl AttributionService {
         let (partner, reason) = domain::attribute(&settings, &facts, |p| !suspended.contains(&p));
         let detail = match &reason {
             Reason::None(why) => why.as_str(),
+            Reason::Binding if customer_partner.is_some() => "self_purchase",
             Reason::Binding if by_owner => "customer_owner",
             _ => "",
         };

@@ -37,14 +37,19 @@ pub struct PartnerRow {
     pub user_id: Option<Uuid>,
     pub parent_id: Option<Uuid>,
     pub active: bool,
+    pub name: String,
+    /// Lower-case, for X8.
+    pub email: String,
 }
 
 #[tracing::instrument(skip_all)]
 pub async fn put_partner(tx: &mut TenantTx<'_>, p: &PartnerRow, at: DateTime<Utc>) -> sqlx::Result<()> {
     let tenant = tx.tenant();
     sqlx::query(
-        "INSERT INTO partners (id, tenant_id, user_id, parent_id, active, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (id) DO UPDATE SET user_id = $3, parent_id = $4, active = $5, updated_at = $6
+        "INSERT INTO partners (id, tenant_id, user_id, parent_id, active, updated_at, name, email)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (id) DO UPDATE SET user_id = $3, parent_id = $4, active = $5, updated_at = $6, name = $7,
+             email = $8
          WHERE partners.updated_at <= $6",
     )
     .bind(p.id)
@@ -53,6 +58,8 @@ pub async fn put_partner(tx: &mut TenantTx<'_>, p: &PartnerRow, at: DateTime<Utc
     .bind(p.parent_id)
     .bind(p.active)
     .bind(at)
+    .bind(&p.name)
+    .bind(&p.email)
     .execute(tx.conn())
     .await?;
     Ok(())
@@ -77,7 +84,7 @@ pub async fn set_partner_active(tx: &mut TenantTx<'_>, id: Uuid, active: bool, a
 #[tracing::instrument(skip_all)]
 pub async fn partner(tx: &mut TenantTx<'_>, id: Uuid) -> sqlx::Result<Option<PartnerRow>> {
     let tenant = tx.tenant();
-    sqlx::query_as("SELECT id, user_id, parent_id, active FROM partners WHERE tenant_id = $1 AND id = $2")
+    sqlx::query_as("SELECT id, user_id, parent_id, active, name, email FROM partners WHERE tenant_id = $1 AND id = $2")
         .bind(tenant)
         .bind(id)
         .fetch_optional(tx.conn())
@@ -95,17 +102,26 @@ pub struct LinkRow {
     pub label: String,
     pub active: bool,
     pub created_at: DateTime<Utc>,
+    /// Posters' links (L1) stop binding after this.
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
-const LINK: &str = "SELECT id, tenant_id, partner_id, code, kind, target_url, label, active, created_at FROM links";
+impl LinkRow {
+    pub fn expired(&self, now: DateTime<Utc>) -> bool {
+        self.expires_at.is_some_and(|e| now >= e)
+    }
+}
+
+const LINK: &str =
+    "SELECT id, tenant_id, partner_id, code, kind, target_url, label, active, created_at, expires_at FROM links";
 
 /// Inserts a link; `false` when its code (or a second referral link of the partner) exists.
 #[tracing::instrument(skip_all)]
 pub async fn insert_link(tx: &mut TenantTx<'_>, l: &LinkRow) -> sqlx::Result<bool> {
     let tenant = tx.tenant();
     let r = sqlx::query(
-        "INSERT INTO links (id, tenant_id, partner_id, code, kind, target_url, label, active, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
+        "INSERT INTO links (id, tenant_id, partner_id, code, kind, target_url, label, active, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
     )
     .bind(l.id)
     .bind(tenant)
@@ -116,6 +132,7 @@ pub async fn insert_link(tx: &mut TenantTx<'_>, l: &LinkRow) -> sqlx::Result<boo
     .bind(&l.label)
     .bind(l.active)
     .bind(l.created_at)
+    .bind(l.expires_at)
     .execute(tx.conn())
     .await?;
     Ok(r.rows_affected() == 1)
@@ -491,4 +508,186 @@ pub async fn clicks_per_link(
     .bind(to)
     .fetch_all(tx.conn())
     .await
+}
+
+/// L1: the merchant's poster design.
+#[derive(Debug, Clone, FromRow)]
+pub struct DesignRow {
+    pub background: String,
+    pub text_color: String,
+    pub headline: String,
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn poster_design(tx: &mut TenantTx<'_>) -> sqlx::Result<Option<DesignRow>> {
+    let tenant = tx.tenant();
+    sqlx::query_as("SELECT background, text_color, headline FROM poster_designs WHERE tenant_id = $1")
+        .bind(tenant)
+        .fetch_optional(tx.conn())
+        .await
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn put_poster_design(tx: &mut TenantTx<'_>, d: &DesignRow, at: DateTime<Utc>) -> sqlx::Result<()> {
+    let tenant = tx.tenant();
+    sqlx::query(
+        "INSERT INTO poster_designs (tenant_id, background, text_color, headline, updated_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (tenant_id) DO UPDATE SET background = $2, text_color = $3, headline = $4, updated_at = $5",
+    )
+    .bind(tenant)
+    .bind(&d.background)
+    .bind(&d.text_color)
+    .bind(&d.headline)
+    .bind(at)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// A poster with what it prints (copied when issued) and its link.
+#[derive(Debug, Clone, FromRow)]
+pub struct PosterRow {
+    pub id: Uuid,
+    pub partner_id: Uuid,
+    pub link_id: Uuid,
+    pub partner_name: String,
+    pub background: String,
+    pub text_color: String,
+    pub headline: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub code: String,
+    pub target_url: String,
+}
+
+const POSTER: &str = "SELECT p.id, p.partner_id, p.link_id, p.partner_name, p.background, p.text_color, p.headline,
+        p.created_at, p.expires_at, l.code, l.target_url
+    FROM posters p JOIN links l ON l.id = p.link_id";
+
+#[tracing::instrument(skip_all)]
+pub async fn insert_poster(tx: &mut TenantTx<'_>, p: &PosterRow) -> sqlx::Result<()> {
+    let tenant = tx.tenant();
+    sqlx::query(
+        "INSERT INTO posters (id, tenant_id, partner_id, link_id, partner_name, background, text_color, headline,
+             created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(p.id)
+    .bind(tenant)
+    .bind(p.partner_id)
+    .bind(p.link_id)
+    .bind(&p.partner_name)
+    .bind(&p.background)
+    .bind(&p.text_color)
+    .bind(&p.headline)
+    .bind(p.created_at)
+    .bind(p.expires_at)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn poster(tx: &mut TenantTx<'_>, id: Uuid) -> sqlx::Result<Option<PosterRow>> {
+    let tenant = tx.tenant();
+    sqlx::query_as(&format!("{POSTER} WHERE p.tenant_id = $1 AND p.id = $2"))
+        .bind(tenant)
+        .bind(id)
+        .fetch_optional(tx.conn())
+        .await
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn posters(tx: &mut TenantTx<'_>, partner: Option<Uuid>) -> sqlx::Result<Vec<PosterRow>> {
+    let tenant = tx.tenant();
+    sqlx::query_as(&format!(
+        "{POSTER} WHERE p.tenant_id = $1 AND ($2::uuid IS NULL OR p.partner_id = $2)
+         ORDER BY p.created_at DESC, p.id DESC LIMIT 200"
+    ))
+    .bind(tenant)
+    .bind(partner)
+    .fetch_all(tx.conn())
+    .await
+}
+
+/// X8: a customer's email, as customers last published it.
+#[tracing::instrument(skip_all)]
+pub async fn put_customer_email(tx: &mut TenantTx<'_>, customer: Uuid, email: &str) -> sqlx::Result<()> {
+    let tenant = tx.tenant();
+    sqlx::query(
+        "INSERT INTO customer_emails (tenant_id, customer_id, email) VALUES ($1, $2, $3)
+         ON CONFLICT (tenant_id, customer_id) DO UPDATE SET email = $3",
+    )
+    .bind(tenant)
+    .bind(customer)
+    .bind(email)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn customers_with_email(tx: &mut TenantTx<'_>, email: &str) -> sqlx::Result<Vec<Uuid>> {
+    let tenant = tx.tenant();
+    sqlx::query_scalar("SELECT customer_id FROM customer_emails WHERE tenant_id = $1 AND email = $2")
+        .bind(tenant)
+        .bind(email)
+        .fetch_all(tx.conn())
+        .await
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn partner_with_email(tx: &mut TenantTx<'_>, email: &str) -> sqlx::Result<Option<Uuid>> {
+    let tenant = tx.tenant();
+    sqlx::query_scalar("SELECT id FROM partners WHERE tenant_id = $1 AND email = $2 AND email <> '' LIMIT 1")
+        .bind(tenant)
+        .bind(email)
+        .fetch_optional(tx.conn())
+        .await
+}
+
+/// X8: records that a customer is a partner; `false` when it was known.
+#[tracing::instrument(skip_all)]
+pub async fn put_customer_partner(
+    tx: &mut TenantTx<'_>,
+    customer: Uuid,
+    partner: Uuid,
+    at: DateTime<Utc>,
+) -> sqlx::Result<bool> {
+    let tenant = tx.tenant();
+    let r = sqlx::query(
+        "INSERT INTO customer_partners (tenant_id, customer_id, partner_id, since) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (tenant_id, customer_id) DO NOTHING",
+    )
+    .bind(tenant)
+    .bind(customer)
+    .bind(partner)
+    .bind(at)
+    .execute(tx.conn())
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn customer_partner(tx: &mut TenantTx<'_>, customer: Uuid) -> sqlx::Result<Option<Uuid>> {
+    let tenant = tx.tenant();
+    sqlx::query_scalar("SELECT partner_id FROM customer_partners WHERE tenant_id = $1 AND customer_id = $2")
+        .bind(tenant)
+        .bind(customer)
+        .fetch_optional(tx.conn())
+        .await
+}
+
+/// X8: the subject's binding ends.
+#[tracing::instrument(skip_all)]
+pub async fn delete_binding(tx: &mut TenantTx<'_>, subject: &str) -> sqlx::Result<Option<Binding>> {
+    let tenant = tx.tenant();
+    let row: Option<(Uuid, DateTime<Utc>, DateTime<Utc>)> = sqlx::query_as(
+        "DELETE FROM bindings WHERE tenant_id = $1 AND subject = $2 RETURNING partner_id, since, last_click",
+    )
+    .bind(tenant)
+    .bind(subject)
+    .fetch_optional(tx.conn())
+    .await?;
+    Ok(row.map(|(partner, since, last_click)| Binding { partner, since, last_click }))
 }

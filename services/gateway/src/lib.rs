@@ -90,8 +90,8 @@ pub async fn run(rt: Runtime, listener: TcpListener) -> anyhow::Result<()> {
 /// The documented API. `/api/v1/_test/clock` exists only when the clock is manual.
 pub fn api_router(manual_clock: bool) -> OpenApiRouter<AppState> {
     use routes::{
-        api_keys, applications, auth, claims, customers, leads, links, orders, partners, program, storefront, tenants,
-        test_clock, users,
+        api_keys, applications, auth, claims, customers, leads, links, orders, partners, posters, program, storefront,
+        tenants, test_clock, users,
     };
     let api = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(auth::login))
@@ -147,6 +147,9 @@ pub fn api_router(manual_clock: bool) -> OpenApiRouter<AppState> {
         .routes(routes!(links::qr_svg))
         .routes(routes!(links::qr_png))
         .routes(routes!(links::partner_clicks))
+        .routes(routes!(posters::get_design, posters::put_design))
+        .routes(routes!(posters::create, posters::list))
+        .routes(routes!(posters::image))
         .routes(routes!(claims::order_attribution))
         .routes(routes!(claims::override_attribution))
         .routes(routes!(claims::list_claims, claims::file_claim))

@@ -429,3 +429,137 @@ async fn x1_overrides_and_claims_are_audited_and_orders_follow() {
     }
     panic!("the order never followed the claim");
 }
+
+/// L1: posters print the merchant's design and a link of their own that is valid for 30 days;
+/// after that the image is refused as expired, the link leads home and binds nobody, and the
+/// partner is told to issue a new one.
+#[tokio::test]
+async fn l1_posters_carry_the_merchants_design_and_expire_after_30_days() {
+    let sys = TestSystem::start().await;
+    let admin = sys.demo_admin().await;
+    let ana = sys.login("ana@demo.test", "demo-partner").await;
+    let ana_id = ana.get("/api/v1/me", 200).await["partner"]["id"].clone();
+    referral_code(&sys, "ana@demo.test").await;
+
+    // The design: merchant admins only, every bad field named, nothing stored on a 422.
+    let design =
+        json!({ "background": "#6B2E1F", "text_color": "#FFF8E7", "headline": "Demo Coffee Co. — scan for 10% off" });
+    let r = ana.expect_with(reqwest::Method::PUT, "/api/v1/poster-design", Some(&design), &[], 403).await;
+    e2e::assert_problem(&r, 403, "forbidden", None);
+    let bad = json!({ "background": "brown", "text_color": "#FFF8E7", "headline": "" });
+    let r = admin.expect_with(reqwest::Method::PUT, "/api/v1/poster-design", Some(&bad), &[], 422).await;
+    let fields: Vec<&str> = r.body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["background", "headline"]);
+    assert_eq!(ana.get("/api/v1/poster-design", 200).await["background"], "#1F3A5F", "the default stays");
+    admin.expect_with(reqwest::Method::PUT, "/api/v1/poster-design", Some(&design), &[], 200).await;
+
+    // Ana issues a poster: a link of its own, valid 30 days, and a PNG in the merchant's colours.
+    let p = ana.post("/api/v1/posters", &json!({}), 201).await;
+    assert_eq!(p["partner_id"], ana_id);
+    assert_eq!(p["expires_at"], day(30));
+    assert_eq!((p["expired"].as_bool(), p["headline"].as_str()), (Some(false), design["headline"].as_str()));
+    let image = p["image"].as_str().unwrap();
+    let png = ana.send(reqwest::Method::GET, image, None, &[]).await;
+    assert_eq!((png.status, png.headers["content-type"].to_str().unwrap()), (200, "image/png"));
+    sys.login("bo@demo.test", "demo-partner").await.get(image, 404).await;
+    assert_eq!(admin.send(reqwest::Method::GET, image, None, &[]).await.status, 200);
+    let links = ana.get("/api/v1/links", 200).await;
+    let link = links["items"].as_array().unwrap().iter().find(|l| l["code"] == p["code"]).unwrap().clone();
+    assert_eq!((link["kind"].as_str(), link["expires_at"].as_str()), (Some("poster"), Some(day(30).as_str())));
+
+    // Within the 30 days the poster's link binds.
+    sys.clock.set(chrono::DateTime::parse_from_rfc3339(&day(29)).unwrap().to_utc());
+    let mut v = Visitor::new(&sys);
+    assert_eq!(v.open(p["code"].as_str().unwrap()).await, "https://shop.example/");
+    let registered = |email: &'static str, cookie: String| {
+        let sys = &sys;
+        async move {
+            let c = sys
+                .client()
+                .send(
+                    reqwest::Method::POST,
+                    "/api/v1/programs/demo/customers",
+                    Some(("application/json", &json!({ "name": email, "email": email }).to_string())),
+                    &[("cookie", &cookie)],
+                )
+                .await;
+            assert_eq!(c.status, 201);
+            c.body["id"].as_str().unwrap().to_string()
+        }
+    };
+    let early = registered("early@x.test", v.cookie.clone().unwrap()).await;
+    binding_until(&sys, &early, |b| b["partner_id"] == ana_id).await;
+
+    // Day 30: expired. The image is refused with what to do; the list says so; the link binds nobody.
+    sys.clock.set(chrono::DateTime::parse_from_rfc3339(&day(30)).unwrap().to_utc());
+    let ana = sys.login("ana@demo.test", "demo-partner").await;
+    let r = ana.expect_with(reqwest::Method::GET, image, None, &[], 409).await;
+    e2e::assert_problem(&r, 409, "poster_expired", None);
+    assert!(r.body["detail"].as_str().unwrap().contains("POST /api/v1/posters"), "{r:?}");
+    let list = ana.get("/api/v1/posters", 200).await;
+    assert_eq!((list["items"][0]["id"].clone(), list["items"][0]["expired"].clone()), (p["id"].clone(), json!(true)));
+    let mut late = Visitor::new(&sys);
+    assert_eq!(late.open(p["code"].as_str().unwrap()).await, "https://shop.example/");
+    let too_late = registered("late@x.test", late.cookie.clone().unwrap()).await;
+    // The click is recorded (and counted) but binds nobody.
+    let mut seen = Value::Null;
+    for _ in 0..100 {
+        seen = ana
+            .get(&format!("/api/v1/partners/{}/clicks?from=2026-07-01&to=2026-07-01", ana_id.as_str().unwrap()), 200)
+            .await;
+        if seen["total"] == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!((seen["total"].clone(), seen["days"][0]["bindings"].clone()), (json!(1), json!(0)), "{seen}");
+    let b = sys.demo_admin().await.get(&format!("/api/v1/customers/{too_late}/binding"), 200).await;
+    assert_eq!(b["partner_id"], Value::Null);
+    // A new poster works again.
+    let fresh = ana.post("/api/v1/posters", &json!({ "target_url": "https://shop.example/p/pos-t1" }), 201).await;
+    assert_eq!(fresh["expires_at"], day(60));
+    assert_eq!(Visitor::new(&sys).open(fresh["code"].as_str().unwrap()).await, "https://shop.example/p/pos-t1");
+    sys.stop().await;
+}
+
+/// X8: a customer who becomes a partner leaves its own binding; its orders are its own from then
+/// on (nobody's while self-purchase is off), not its former partner's.
+#[tokio::test]
+async fn x8_a_customer_who_becomes_a_partner_leaves_its_binding() {
+    use partnerline_proto::events::v1 as ev;
+    let sys = TestSystem::start().await;
+    let admin = sys.demo_admin().await;
+    let ana_id = sys.login("ana@demo.test", "demo-partner").await.get("/api/v1/me", 200).await["partner"]["id"].clone();
+    let code = referral_code(&sys, "ana@demo.test").await;
+    let c = sys
+        .client()
+        .post(
+            "/api/v1/programs/demo/customers",
+            &json!({ "name": "Dana", "email": "Dana@X.test", "referral_code": code }),
+            201,
+        )
+        .await;
+    let customer = c["id"].as_str().unwrap().to_string();
+    binding_until(&sys, &customer, |b| b["partner_id"] == ana_id).await;
+
+    // Dana joins the program as a partner (same email, any case).
+    let dana = admin
+        .post("/api/v1/partners", &json!({ "name": "Dana", "email": "dana@x.test", "password": "demo-partner" }), 201)
+        .await;
+    assert_eq!(dana["status"], "active");
+    let b = binding_until(&sys, &customer, |b| b["partner_id"].is_null()).await;
+    let last = b["history"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!((last["kind"].as_str(), last["reason"].as_str()), (Some("released"), Some("became_partner")));
+    assert_eq!(last["partner_id"], ana_id);
+    let released: Vec<ev::BindingChanged> = sys.events("attribution", "binding.released", &customer).await;
+    assert_eq!(released[0].partner_id, ana_id.as_str().unwrap());
+
+    // Her next order is her own: Ana earns nothing on it (self-purchase is off).
+    let product = admin.get("/api/v1/products?q=POS-T1", 200).await["items"][0]["id"].clone();
+    let order = json!({ "customer_id": customer, "items": [{ "product_id": product, "quantity": 1 }], "payment_method": "card" });
+    let o = admin.post("/api/v1/orders", &order, 201).await;
+    let a: Vec<ev::OrderAttributed> =
+        sys.events("attribution", "order.attributed", o["order"]["id"].as_str().unwrap()).await;
+    assert_eq!((a[0].reason.as_str(), a[0].detail.as_str(), a[0].partner_id.as_deref()), ("none", "own_order", None));
+    sys.stop().await;
+}

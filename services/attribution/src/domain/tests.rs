@@ -133,6 +133,33 @@ fn l7_self_purchase_binds_a_partner_to_itself() {
     };
     assert_eq!(attribute(&Settings::default(), &facts, |_| true), (None, Reason::None(NoPartner::OwnOrder)));
     assert_eq!(attribute(&on, &facts, |_| true), (Some(ana()), Reason::Binding));
+    // Ana buying for herself with Bo's coupon, or with Bo placing the order, is still her own
+    // order: Bo earns nothing on it (L6, C6).
+    let with_coupon = OrderFacts { coupon_partner: Some(bo()), binding: None, ..facts.clone() };
+    assert_eq!(attribute(&on, &with_coupon, |_| true), (Some(ana()), Reason::Binding));
+    let placed = OrderFacts { placed_by: Some(bo()), ..with_coupon.clone() };
+    assert_eq!(attribute(&Settings::default(), &placed, |_| true), (None, Reason::None(NoPartner::OwnOrder)));
+}
+
+/// X8: a customer who becomes a partner leaves its own binding: its orders no longer go to the
+/// partner it was bound to, even a permanent binding within validity.
+#[test]
+fn x8_a_customer_who_becomes_a_partner_leaves_its_binding() {
+    let permanent = Settings { validity: Validity::Permanent, ..Settings::default() };
+    let facts = OrderFacts {
+        placed_by: None,
+        coupon_partner: None,
+        cash_on_delivery: false,
+        promotion_type: None,
+        binding: Some(Binding { partner: bo(), since: day0(), last_click: day0() }),
+        customer_partner: None,
+        placed_at: day0() + Duration::days(40),
+    };
+    assert_eq!(attribute(&permanent, &facts, |_| true), (Some(bo()), Reason::Binding));
+    let became = OrderFacts { customer_partner: Some(ana()), ..facts };
+    assert_eq!(attribute(&permanent, &became, |_| true), (None, Reason::None(NoPartner::OwnOrder)));
+    let own = Settings { self_purchase: true, ..permanent };
+    assert_eq!(attribute(&own, &became, |_| true), (Some(ana()), Reason::Binding));
 }
 
 /// P5: a suspended partner's links do not bind, and its bindings stop attributing.

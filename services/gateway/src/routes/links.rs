@@ -18,7 +18,7 @@ pub struct Link {
     pub id: String,
     pub partner_id: String,
     pub code: String,
-    /// referral (made at approval) or share
+    /// referral (made at approval), share or poster
     pub kind: String,
     pub target_url: String,
     /// The address to share: `/r/{code}` on this gateway.
@@ -26,6 +26,9 @@ pub struct Link {
     pub label: String,
     pub active: bool,
     pub created_at: String,
+    /// Posters' links: after this the link leads home and binds nobody (L1).
+    pub expires_at: Option<String>,
+    pub expired: bool,
 }
 
 impl From<pb::Link> for Link {
@@ -40,6 +43,8 @@ impl From<pb::Link> for Link {
             label: l.label,
             active: l.active,
             created_at: l.created_at,
+            expires_at: l.expires_at,
+            expired: l.expired,
         }
     }
 }

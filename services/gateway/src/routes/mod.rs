@@ -11,6 +11,7 @@ pub mod leads;
 pub mod links;
 pub mod orders;
 pub mod partners;
+pub mod posters;
 pub mod program;
 pub mod redirect;
 pub mod storefront;

@@ -15,6 +15,9 @@ use tokio_util::sync::CancellationToken;
 
 pub use serde_json::json;
 
+mod db_proxy;
+pub use db_proxy::DbProxy;
+
 #[derive(Debug, Clone)]
 pub struct Options {
     /// Run with `--clock manual`, so `/api/v1/_test/clock` exists and time stands still.
@@ -23,11 +26,13 @@ pub struct Options {
     pub seed_demo: bool,
     /// Configuration sections of services, e.g. `("orders", json!({"webhook_secrets": ...}))`.
     pub sections: Vec<(&'static str, Value)>,
+    /// Services reach PostgreSQL through a [`DbProxy`] the test can stop ([`TestSystem::db`]).
+    pub db_proxy: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { manual_clock: true, seed_demo: true, sections: Vec::new() }
+        Options { manual_clock: true, seed_demo: true, sections: Vec::new(), db_proxy: false }
     }
 }
 
@@ -36,6 +41,8 @@ pub struct TestSystem {
     pub url: String,
     pub env: TestEnv,
     pub clock: Clock,
+    /// The database proxy, with [`Options::db_proxy`].
+    pub db: Option<DbProxy>,
     shutdown: CancellationToken,
     task: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
@@ -68,8 +75,21 @@ impl TestSystem {
         if opts.seed_demo {
             partnerline::seed_demo(&rt).await.expect("seed --demo");
         }
+        let (rt, db) = if opts.db_proxy {
+            // Migrated and seeded directly; served through the proxy.
+            let mut direct: reqwest::Url = env.config.database.url.parse().expect("database url");
+            let upstream = format!("{}:{}", direct.host_str().unwrap_or("127.0.0.1"), direct.port().unwrap_or(5432));
+            let proxy = DbProxy::start_to(upstream).await;
+            direct.set_host(Some("127.0.0.1")).unwrap();
+            direct.set_port(Some(proxy.addr.port())).unwrap();
+            let mut config = env.config.clone();
+            config.database.url = direct.to_string().trim_end_matches('/').to_string();
+            (Runtime::new(config, clock.clone(), shutdown.clone()), Some(proxy))
+        } else {
+            (rt, None)
+        };
         let task = tokio::spawn(partnerline::serve(rt, listeners));
-        let sys = TestSystem { url, env, clock, shutdown, task };
+        let sys = TestSystem { url, env, clock, db, shutdown, task };
         sys.wait_healthy().await;
         sys
     }

@@ -52,6 +52,8 @@ pub struct AppState {
     /// Clicks on `/r/{code}`, written by a background task (L2).
     pub clicks: crate::clicks::ClickSink,
     pub redirect: Arc<RedirectConfig>,
+    /// Where link codes lead, for `/r/{code}`.
+    pub links: Arc<crate::routes::redirect::LinkCache>,
     /// The gateway's own database: idempotency keys only.
     pub db: PgPool,
     pub clock: Clock,
@@ -72,6 +74,7 @@ impl AppState {
             attribution: AttributionClient::new(channels.attribution),
             clicks,
             redirect: Arc::new(redirect),
+            links: Arc::default(),
             identity: IdentityClient::new(channels.identity),
             customers: CustomersClient::new(channels.customers),
             orders: OrdersClient::new(channels.orders),

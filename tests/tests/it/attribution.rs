@@ -563,3 +563,41 @@ async fn x8_a_customer_who_becomes_a_partner_leaves_its_binding() {
     assert_eq!((a[0].reason.as_str(), a[0].detail.as_str(), a[0].partner_id.as_deref()), ("none", "own_order", None));
     sys.stop().await;
 }
+
+/// L2: `/r/{code}` answers 302 while PostgreSQL is stopped; the clicks wait in the gateway and are
+/// written, every one, once the database is back.
+#[tokio::test]
+async fn l2_redirects_answer_while_postgres_is_stopped_and_the_clicks_are_written_later() {
+    let sys = TestSystem::start_with(e2e::Options { db_proxy: true, ..Default::default() }).await;
+    let code = referral_code(&sys, "ana@demo.test").await;
+    let ana = sys.login("ana@demo.test", "demo-partner").await;
+    let ana_id = ana.get("/api/v1/me", 200).await["partner"]["id"].as_str().unwrap().to_string();
+    let today = format!("/api/v1/partners/{ana_id}/clicks?from=2026-06-01&to=2026-06-01");
+    // One click before: the gateway knows the code.
+    assert_eq!(Visitor::new(&sys).open(&code).await, "https://shop.example/");
+
+    let db = sys.db.as_ref().unwrap();
+    db.stop();
+    for _ in 0..25 {
+        assert_eq!(Visitor::new(&sys).open(&code).await, "https://shop.example/");
+    }
+    // The database is really away: a request that needs it fails.
+    let r = ana.send(reqwest::Method::GET, &today, None, &[]).await;
+    assert!(r.status >= 500, "{r:?}");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    db.start();
+
+    let mut seen = Value::Null;
+    for _ in 0..300 {
+        let r = ana.send(reqwest::Method::GET, &today, None, &[]).await;
+        if r.status == 200 {
+            seen = r.body;
+            if seen["total"] == 26 {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(seen["total"], 26, "every click is written once the database is back: {seen}");
+    sys.stop().await;
+}

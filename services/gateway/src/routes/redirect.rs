@@ -1,6 +1,15 @@
 //! `GET /r/{code}`: a partner's link (L2). Answers 302 at once; the click (time, link, visitor
 //! id from a first-party cookie, user agent, referrer, salted IP hash, never the IP) goes to the
 //! click buffer. Unknown codes lead to the merchant's home and bind nobody.
+//!
+//! Where a code leads is kept in memory ([`LinkCache`]): a code seen in the last 30 s is answered
+//! without asking attribution; an older entry is answered at once too, while one background call
+//! refreshes it, so neither attribution nor its database being away slows or stops a redirect of
+//! a known link.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
@@ -11,6 +20,112 @@ use crate::auth::ClientIp;
 use crate::state::AppState;
 
 pub const VISITOR_COOKIE: &str = "pl_vid";
+
+/// How long an answer is used without asking again.
+const FRESH: Duration = Duration::from_secs(30);
+/// How long a first lookup may take before the visitor is sent home instead.
+const LOOKUP: Duration = Duration::from_secs(2);
+/// Entries kept at most; past this the cache starts over.
+const CAPACITY: usize = 200_000;
+
+/// Where a code leads: `None` for an unknown code.
+type Target = Option<String>;
+
+struct Entry {
+    read: Instant,
+    target: Target,
+    refreshing: bool,
+}
+
+/// Codes and where they lead, as attribution last said.
+#[derive(Default)]
+pub struct LinkCache {
+    entries: Mutex<HashMap<String, Entry>>,
+}
+
+enum Cached {
+    Fresh(Target),
+    /// Use it, and refresh it (this caller was chosen to).
+    Stale(Target, bool),
+    Missing,
+}
+
+impl LinkCache {
+    fn get(&self, code: &str) -> Cached {
+        let Ok(mut map) = self.entries.lock() else { return Cached::Missing };
+        match map.get_mut(code) {
+            Some(e) if e.read.elapsed() < FRESH => Cached::Fresh(e.target.clone()),
+            Some(e) => {
+                let refresh = !e.refreshing;
+                e.refreshing = true;
+                Cached::Stale(e.target.clone(), refresh)
+            }
+            None => Cached::Missing,
+        }
+    }
+
+    fn put(&self, code: &str, target: Target) {
+        if let Ok(mut map) = self.entries.lock() {
+            if map.len() >= CAPACITY && !map.contains_key(code) {
+                map.clear();
+            }
+            map.insert(code.to_string(), Entry { read: Instant::now(), target, refreshing: false });
+        }
+    }
+
+    fn refresh_failed(&self, code: &str) {
+        if let Ok(mut map) = self.entries.lock()
+            && let Some(e) = map.get_mut(code)
+        {
+            e.refreshing = false;
+        }
+    }
+}
+
+/// Asks attribution where `code` leads; `Err` when it could not say.
+async fn lookup(s: &AppState, code: &str) -> Result<Target, ()> {
+    let req = platform::grpc::request(pb::ResolveLinkRequest { code: code.to_string() }, None);
+    match tokio::time::timeout(LOOKUP, s.attribution().resolve_link(req)).await {
+        Ok(Ok(r)) => {
+            let r = r.into_inner();
+            Ok(r.found.then_some(r.target_url))
+        }
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "link lookup failed");
+            Err(())
+        }
+        Err(_) => {
+            tracing::warn!("link lookup timed out");
+            Err(())
+        }
+    }
+}
+
+/// Where `code` leads, from memory when it can be.
+async fn resolve(s: &AppState, code: &str) -> Target {
+    match s.links.get(code) {
+        Cached::Fresh(t) => t,
+        Cached::Stale(t, refresh) => {
+            if refresh {
+                let (s, code) = (s.clone(), code.to_string());
+                tokio::spawn(async move {
+                    match lookup(&s, &code).await {
+                        Ok(t) => s.links.put(&code, t),
+                        Err(()) => s.links.refresh_failed(&code),
+                    }
+                });
+            }
+            t
+        }
+        Cached::Missing => match lookup(s, code).await {
+            Ok(t) => {
+                s.links.put(code, t.clone());
+                t
+            }
+            Err(()) => None,
+        },
+    }
+}
 
 /// The visitor id in the request's cookies, if it is one this gateway could have set.
 pub fn visitor_cookie(headers: &HeaderMap) -> Option<String> {
@@ -36,18 +151,10 @@ pub async fn redirect(
     Path(code): Path<String>,
 ) -> Response {
     let now = s.clock.now();
-    let resolved = s
-        .attribution()
-        .resolve_link(platform::grpc::request(pb::ResolveLinkRequest { code: code.clone() }, None))
-        .await;
-    let (target, found) = match resolved {
-        Ok(r) if r.get_ref().found => (r.into_inner().target_url, true),
-        Ok(_) => (s.redirect.home_url.clone(), false),
-        Err(e) => {
-            tracing::warn!(error = %e, "link lookup failed; sending the visitor home");
-            (s.redirect.home_url.clone(), false)
-        }
-    };
+    let valid = !code.is_empty() && code.len() <= 32 && code.chars().all(|c| c.is_ascii_alphanumeric());
+    let resolved = if valid { resolve(&s, &code).await } else { None };
+    let found = resolved.is_some();
+    let target = resolved.unwrap_or_else(|| s.redirect.home_url.clone());
     let (visitor, new_visitor) = match visitor_cookie(&headers) {
         Some(v) => (v, false),
         None => (hex(&uuid::Uuid::new_v4().into_bytes()), true),

@@ -9,6 +9,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "partnerline/events/v1/orders.proto",
         "partnerline/attribution/v1/attribution.proto",
         "partnerline/events/v1/attribution.proto",
+        "partnerline/commissions/v1/commissions.proto",
+        "partnerline/events/v1/commissions.proto",
     ];
     for f in files {
         println!("cargo:rerun-if-changed={f}");
@@ -25,6 +27,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
         .message_attribute(
             ".partnerline.attribution.v1",
+            "#[derive(serde::Serialize, serde::Deserialize, utoipa::ToSchema)] #[serde(default, deny_unknown_fields)]",
+        )
+        .message_attribute(
+            ".partnerline.commissions.v1",
             "#[derive(serde::Serialize, serde::Deserialize, utoipa::ToSchema)] #[serde(default, deny_unknown_fields)]",
         )
         .compile_fds(fds)?;

@@ -27,6 +27,12 @@ pub mod attribution {
     }
 }
 
+pub mod commissions {
+    pub mod v1 {
+        tonic::include_proto!("partnerline.commissions.v1");
+    }
+}
+
 pub mod events {
     pub mod v1 {
         tonic::include_proto!("partnerline.events.v1");

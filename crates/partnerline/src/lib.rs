@@ -8,7 +8,7 @@ use platform::Runtime;
 use tokio::net::TcpListener;
 
 /// Services this build can run, in start order.
-pub const SERVICES: &[&str] = &["identity", "customers", "orders", "attribution", "gateway"];
+pub const SERVICES: &[&str] = &["identity", "customers", "orders", "attribution", "commissions", "gateway"];
 
 /// Parses `all` or a comma-separated list of services.
 pub fn parse_targets(raw: &str) -> anyhow::Result<Vec<&'static str>> {
@@ -54,6 +54,7 @@ pub async fn serve(rt: Runtime, listeners: BTreeMap<&'static str, TcpListener>) 
                 "customers" => customers::run(rt.clone(), listener).await,
                 "orders" => orders::run(rt.clone(), listener).await,
                 "attribution" => attribution::run(rt.clone(), listener).await,
+                "commissions" => commissions::run(rt.clone(), listener).await,
                 "gateway" => gateway::run(rt.clone(), listener).await,
                 other => Err(anyhow::anyhow!("unknown service {other}")),
             };
@@ -99,6 +100,9 @@ pub async fn migrate(rt: &Runtime, targets: &[&'static str]) -> anyhow::Result<(
             }
             "attribution" => {
                 attribution::database(rt).await?.close().await;
+            }
+            "commissions" => {
+                commissions::database(rt).await?.close().await;
             }
             "gateway" => {
                 gateway::database(rt).await?.close().await;

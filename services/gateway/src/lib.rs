@@ -60,6 +60,7 @@ pub async fn run(rt: Runtime, listener: TcpListener) -> anyhow::Result<()> {
         customers: channel("customers")?,
         orders: channel("orders")?,
         attribution: channel("attribution")?,
+        commissions: channel("commissions")?,
     };
     let (clicks, pending) = clicks::ClickSink::channel();
     let writer = AttributionClient::new(channels.attribution.clone());
@@ -90,8 +91,8 @@ pub async fn run(rt: Runtime, listener: TcpListener) -> anyhow::Result<()> {
 /// The documented API. `/api/v1/_test/clock` exists only when the clock is manual.
 pub fn api_router(manual_clock: bool) -> OpenApiRouter<AppState> {
     use routes::{
-        api_keys, applications, auth, claims, customers, leads, links, orders, partners, posters, program, storefront,
-        tenants, test_clock, users,
+        api_keys, applications, auth, claims, commissions, customers, leads, links, orders, partners, posters, program,
+        storefront, tenants, test_clock, users,
     };
     let api = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(auth::login))
@@ -150,6 +151,19 @@ pub fn api_router(manual_clock: bool) -> OpenApiRouter<AppState> {
         .routes(routes!(posters::get_design, posters::put_design))
         .routes(routes!(posters::create, posters::list))
         .routes(routes!(posters::image))
+        .routes(routes!(commissions::list_rules, commissions::create_rule))
+        .routes(routes!(commissions::update_rule, commissions::delete_rule))
+        .routes(routes!(commissions::list_commissions))
+        .routes(routes!(commissions::ledger))
+        .routes(routes!(commissions::balances))
+        .routes(routes!(commissions::request_payout, commissions::list_payouts))
+        .routes(routes!(commissions::approve_payout))
+        .routes(routes!(commissions::reject_payout))
+        .routes(routes!(commissions::mark_paid))
+        .routes(routes!(commissions::merchant_balance))
+        .routes(routes!(commissions::top_up))
+        .routes(routes!(commissions::settlements))
+        .routes(routes!(commissions::report))
         .routes(routes!(claims::order_attribution))
         .routes(routes!(claims::override_attribution))
         .routes(routes!(claims::list_claims, claims::file_claim))

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use partnerline_proto::attribution::v1::attribution_client::AttributionClient;
+use partnerline_proto::commissions::v1::commissions_client::CommissionsClient;
 use partnerline_proto::customers::v1::customers_client::CustomersClient;
 use partnerline_proto::identity::v1::identity_client::IdentityClient;
 use partnerline_proto::orders::v1::orders_client::OrdersClient;
@@ -19,6 +20,7 @@ pub struct Channels {
     pub customers: Channel,
     pub orders: Channel,
     pub attribution: Channel,
+    pub commissions: Channel,
 }
 
 /// The `[gateway]` configuration section.
@@ -49,6 +51,7 @@ pub struct AppState {
     customers: CustomersClient<Channel>,
     orders: OrdersClient<Channel>,
     attribution: AttributionClient<Channel>,
+    commissions: CommissionsClient<Channel>,
     /// Clicks on `/r/{code}`, written by a background task (L2).
     pub clicks: crate::clicks::ClickSink,
     pub redirect: Arc<RedirectConfig>,
@@ -72,6 +75,7 @@ impl AppState {
     ) -> Self {
         AppState {
             attribution: AttributionClient::new(channels.attribution),
+            commissions: CommissionsClient::new(channels.commissions),
             clicks,
             redirect: Arc::new(redirect),
             links: Arc::default(),
@@ -88,6 +92,11 @@ impl AppState {
     /// A client of the attribution service.
     pub fn attribution(&self) -> AttributionClient<Channel> {
         self.attribution.clone()
+    }
+
+    /// A client of the commissions service.
+    pub fn commissions(&self) -> CommissionsClient<Channel> {
+        self.commissions.clone()
     }
 
     /// A client of the orders service.

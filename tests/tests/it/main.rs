@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod attribution;
+mod commissions;
 mod customers;
 mod foundation;
 mod leads;

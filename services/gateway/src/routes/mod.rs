@@ -5,6 +5,7 @@ pub mod api_keys;
 pub mod applications;
 pub mod auth;
 pub mod claims;
+pub mod commissions;
 pub mod customers;
 pub mod join_page;
 pub mod leads;

@@ -1,0 +1,164 @@
+//! What commissions reads: identity's programs and partners (kept as a local copy), customers'
+//! groups and won leads, orders' facts and attribution's decisions. Each event is applied in the
+//! consumer's inbox transaction, so a redelivery changes nothing; facts of one order may come in
+//! any order (see `domain::Facts`).
+
+use std::str::FromStr;
+
+use chrono::Utc;
+use partnerline_proto::events::v1 as ev;
+use platform::consumer::{Handler, IncomingEvent};
+use platform::db::TenantTx;
+use prost::Message;
+use rust_decimal::Decimal;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::domain::{Attribution, Fact, Item, Placed, Status};
+use crate::service::{CommissionsService, parse_time};
+use crate::store;
+
+pub const IDENTITY: &[&str] = &[
+    "identity.*.tenant.created",
+    "identity.*.program.updated",
+    "identity.*.partner.approved",
+    "identity.*.partner.updated",
+];
+pub const CUSTOMERS: &[&str] =
+    &["customers.*.customer.created", "customers.*.customer.updated", "customers.*.lead.won"];
+pub const ORDERS: &[&str] = &[
+    "orders.*.order.placed",
+    "orders.*.order.paid",
+    "orders.*.order.confirmed",
+    "orders.*.order.in_production",
+    "orders.*.order.shipped",
+    "orders.*.order.completed",
+    "orders.*.order.cancelled",
+    "orders.*.order.refunded",
+];
+pub const ATTRIBUTION: &[&str] = &["attribution.*.order.attributed"];
+
+pub struct Events(pub CommissionsService);
+
+fn id(s: &str) -> anyhow::Result<Uuid> {
+    Ok(Uuid::parse_str(s)?)
+}
+
+fn money(s: &str) -> anyhow::Result<Decimal> {
+    Decimal::from_str(s.trim()).map_err(|e| anyhow::anyhow!("not an amount: {s:?}: {e}"))
+}
+
+fn err(e: platform::AppError) -> anyhow::Error {
+    anyhow::anyhow!("{}: {}", e.code, e.message)
+}
+
+/// `order.placed` as commissions reads it.
+pub fn placed(o: &ev::OrderPlaced, group: Option<Uuid>) -> anyhow::Result<Placed> {
+    let mut items = Vec::with_capacity(o.items.len());
+    for i in &o.items {
+        items.push(Item {
+            product_id: Uuid::parse_str(&i.product_id).ok(),
+            category: i.category.clone(),
+            physical: i.kind == "physical",
+            quantity: i.quantity,
+            net: money(&i.net)?,
+            product_rate: i.commission_rate.as_deref().map(money).transpose()?,
+            coupon_applies: i.coupon_applies,
+        });
+    }
+    Ok(Placed {
+        coupon_limited: o.coupon_code.is_some() && items.iter().any(|i| !i.coupon_applies),
+        currency: o.currency.clone(),
+        items,
+        shipping: money(&o.shipping)?,
+        tax: money(&o.tax)?,
+        total: money(&o.total)?,
+        cash_on_delivery: o.payment_method == "cash_on_delivery",
+        wholesale: o.kind == "wholesale",
+        promotion_type: o.promotion_type.clone().filter(|p| !p.is_empty()),
+        coupon_rate: o.coupon_commission_rate.as_deref().filter(|r| !r.is_empty()).map(money).transpose()?,
+        customer_group_id: group,
+        placed_at: parse_time(&o.placed_at, Utc::now()),
+    })
+}
+
+impl Handler for Events {
+    async fn handle(&self, conn: &mut PgConnection, e: &IncomingEvent) -> anyhow::Result<()> {
+        let Some(tenant) = e.tenant else { return Ok(()) };
+        let mut tx = TenantTx::within(conn, tenant).await?;
+        let svc = &self.0;
+        let name = e.name();
+        match name.as_str() {
+            "tenant.created" => store::put_program(&mut tx, &serde_json::json!({}), e.time).await?,
+            "program.updated" => {
+                let m = ev::ProgramUpdated::decode(e.payload.as_ref())?;
+                let doc: serde_json::Value = serde_json::from_str(&m.settings_json)?;
+                store::put_program(&mut tx, &doc, e.time).await?;
+                // C9: an automatic program settles from now on; a manual one stops.
+                let automatic = crate::program::program(Some(&doc)).automatic_settlement;
+                store::schedule_settlement(&mut tx, automatic.then(|| svc.clock.now()), true).await?;
+            }
+            "partner.approved" | "partner.updated" => {
+                let p = if name == "partner.approved" {
+                    ev::PartnerApproved::decode(e.payload.as_ref())?.partner
+                } else {
+                    ev::PartnerUpdated::decode(e.payload.as_ref())?.partner
+                };
+                let Some(p) = p else { return Ok(()) };
+                store::put_partner(&mut tx, id(&p.partner_id)?, &p.trust_level, e.time).await?;
+            }
+            "customer.created" | "customer.updated" => {
+                let m = ev::CustomerChanged::decode(e.payload.as_ref())?;
+                let Some(c) = m.customer else { return Ok(()) };
+                let group = c.group_id.as_deref().and_then(|g| Uuid::parse_str(g).ok());
+                store::put_customer_group(&mut tx, id(&c.customer_id)?, group).await?;
+            }
+            "lead.won" => {
+                let m = ev::LeadWon::decode(e.payload.as_ref())?;
+                svc.lead_won(&mut tx, &m).await.map_err(err)?;
+            }
+            "order.placed" => {
+                let m = ev::OrderPlaced::decode(e.payload.as_ref())?;
+                let group = match m.customer_id.as_deref().and_then(|c| Uuid::parse_str(c).ok()) {
+                    Some(c) => store::customer_group(&mut tx, c).await?,
+                    None => None,
+                };
+                let fact = Fact::Placed(Box::new(placed(&m, group)?));
+                svc.apply_fact(&mut tx, id(&m.order_id)?, fact).await.map_err(err)?;
+            }
+            "order.refunded" => {
+                let m = ev::OrderRefunded::decode(e.payload.as_ref())?;
+                let fact = Fact::Refunded {
+                    version: m.version,
+                    refunded_total: money(&m.refunded_total)?,
+                    amount_paid: money(&m.amount_paid)?,
+                    physical_returned: m.physical_returned,
+                };
+                svc.apply_fact(&mut tx, id(&m.order_id)?, fact).await.map_err(err)?;
+            }
+            "order.attributed" => {
+                let m = ev::OrderAttributed::decode(e.payload.as_ref())?;
+                let fact = Fact::Attributed(Attribution {
+                    version: m.attribution_version,
+                    partner: m.partner_id.as_deref().and_then(|p| Uuid::parse_str(p).ok()),
+                    chain: m.parent_chain.iter().filter_map(|p| Uuid::parse_str(p).ok()).collect(),
+                });
+                svc.apply_fact(&mut tx, id(&m.order_id)?, fact).await.map_err(err)?;
+            }
+            other if other.starts_with("order.") => {
+                let m = ev::OrderStatusChanged::decode(e.payload.as_ref())?;
+                let Some(status) = Status::parse(&m.to) else { return Ok(()) };
+                let fact = Fact::Status {
+                    version: m.version,
+                    status,
+                    amount_paid: money(&m.amount_paid).unwrap_or_default(),
+                    at: parse_time(&m.at, e.time),
+                };
+                svc.apply_fact(&mut tx, id(&m.order_id)?, fact).await.map_err(err)?;
+            }
+            _ => {}
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,106 @@
+//! Commissions: what partners earn and are paid (C1-C11, LE6, X2, X3, X5). Owns the
+//! `partnerline_commissions` database and the `COMMISSIONS` stream; keeps a copy of identity's
+//! programs and partners; folds the facts of each order from the orders and attribution streams
+//! (in any order) and recomputes the order's commission into a double-entry ledger; moves holds
+//! on with the `Clock`; pays leads, payouts and automatic settlements. The rules live in
+//! `domain`, free of I/O.
+
+pub mod consumers;
+pub mod domain;
+pub mod events;
+pub mod grpc;
+pub mod program;
+pub mod service;
+pub mod store;
+
+use std::time::Duration;
+
+use partnerline_proto::commissions::v1::commissions_server::CommissionsServer;
+use platform::Runtime;
+use platform::auth::Verifier;
+use platform::consumer::ConsumerSpec;
+use platform::outbox::{Outbox, Relay};
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+pub use service::CommissionsService;
+
+pub const SERVICE: &str = "commissions";
+
+/// How often the jobs look for holds that ended and settlements that are due.
+const TICK: Duration = Duration::from_millis(250);
+
+pub fn migrator() -> sqlx::migrate::Migrator {
+    sqlx::migrate!("./migrations")
+}
+
+/// Connects and migrates (`partnerline migrate`); registers no readiness check.
+pub async fn database(rt: &Runtime) -> anyhow::Result<PgPool> {
+    let pool = platform::db::connect(&rt.config, SERVICE).await?;
+    platform::db::migrate(&pool, migrator()).await?;
+    Ok(pool)
+}
+
+pub fn service(rt: &Runtime, pool: PgPool) -> anyhow::Result<CommissionsService> {
+    Ok(CommissionsService::new(
+        pool,
+        Outbox::new(events::CONTEXT, platform::nats::Naming::new(&rt.config.nats.prefix), rt.clock.clone()),
+        Verifier::from_config(&rt.config.auth, rt.clock.clone())?,
+        rt.clock.clone(),
+    ))
+}
+
+/// C3, C9: ends holds whose time has come and runs due settlements, by the service's `Clock`
+/// (so a manual clock moves them in tests). Replicas share the work: each order and program is
+/// locked while one of them handles it.
+pub async fn jobs(svc: CommissionsService, shutdown: CancellationToken) -> anyhow::Result<()> {
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return Ok(()),
+            _ = tokio::time::sleep(TICK) => {}
+        }
+        if let Err(e) = svc.release_due().await {
+            tracing::warn!(error = %e, "releasing held commissions failed; trying again");
+        }
+        if let Err(e) = svc.settle_due().await {
+            tracing::warn!(error = %e, "automatic settlement failed; trying again");
+        }
+    }
+}
+
+/// Serves the commissions gRPC API, consumes identity, customers, orders and attribution
+/// events, runs the jobs and relays its outbox, until `rt.shutdown`.
+pub async fn run(rt: Runtime, listener: TcpListener) -> anyhow::Result<()> {
+    let pool = rt.database(SERVICE, migrator()).await?;
+    let bus = rt.bus(SERVICE).await?;
+    bus.ensure_stream(events::CONTEXT).await?;
+    let svc = service(&rt, pool.clone())?;
+    let mut tasks = tokio::task::JoinSet::new();
+    tasks.spawn(Relay::new(pool.clone(), bus.clone(), rt.metrics.clone()).run(rt.shutdown.clone()));
+    tasks.spawn(jobs(svc.clone(), rt.shutdown.clone()));
+    for (context, filters) in [
+        ("identity", consumers::IDENTITY),
+        ("customers", consumers::CUSTOMERS),
+        ("orders", consumers::ORDERS),
+        ("attribution", consumers::ATTRIBUTION),
+    ] {
+        let spec = ConsumerSpec::new(&format!("commissions-{context}"), context, filters);
+        tasks.spawn(platform::consumer::run(
+            pool.clone(),
+            bus.clone(),
+            rt.metrics.clone(),
+            spec,
+            consumers::Events(svc.clone()),
+            rt.shutdown.clone(),
+        ));
+    }
+    tracing::info!(addr = %listener.local_addr()?, "commissions serving gRPC");
+    let router = platform::grpc::server(&rt.metrics).add_service(CommissionsServer::new(svc));
+    let served = platform::grpc::serve(listener, router, rt.shutdown.clone()).await;
+    rt.shutdown.cancel();
+    while let Some(r) = tasks.join_next().await {
+        r??;
+    }
+    served
+}

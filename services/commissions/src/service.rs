@@ -1,0 +1,438 @@
+//! What commissions does, shared by its gRPC API, its consumers and its jobs: fold an order's
+//! facts and recompute its lines into the ledger (C1-C8, C11), move holds on (C3, X5), pay
+//! leads (LE6), payouts (C10) and automatic settlement (C9).
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Datelike, TimeZone, Utc};
+use partnerline_proto::events::v1 as ev;
+use platform::auth::Verifier;
+use platform::db::TenantTx;
+use platform::outbox::{NewEvent, Outbox};
+use platform::{AppError, Clock, Currency};
+use rust_decimal::Decimal;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::domain::{self, Bucket, Fact, Facts, Phase, Position, TrustLevel};
+use crate::events::ts;
+use crate::program;
+use crate::store::{self, LineRow, NewEntry};
+
+pub const EXPENSE: &str = "merchant:expense";
+pub const PREPAID: &str = "merchant:prepaid";
+pub const FUNDING: &str = "merchant:funding";
+pub const DISBURSED: &str = "merchant:disbursed";
+
+/// A partner's account: `partner:<id>:<bucket>` (pending, held, available, requested, paid).
+pub fn account(partner: Uuid, bucket: &str) -> String {
+    format!("partner:{partner}:{bucket}")
+}
+
+fn bucket_account(partner: Uuid, b: Bucket) -> String {
+    match b {
+        Bucket::Expense => EXPENSE.to_string(),
+        other => account(partner, other.as_str()),
+    }
+}
+
+/// The minor units of a currency code (2 when unknown).
+pub fn minor_units(currency: &str) -> u32 {
+    Currency::parse(currency).map(|c| c.minor_units()).unwrap_or(2)
+}
+
+#[derive(Clone)]
+pub struct CommissionsService {
+    pub(crate) pool: PgPool,
+    pub(crate) outbox: Outbox,
+    pub(crate) verifier: Verifier,
+    pub(crate) clock: Clock,
+}
+
+impl CommissionsService {
+    pub fn new(pool: PgPool, outbox: Outbox, verifier: Verifier, clock: Clock) -> Self {
+        CommissionsService { pool, outbox, verifier, clock }
+    }
+
+    pub(crate) async fn program(&self, tx: &mut TenantTx<'_>) -> Result<domain::Program, AppError> {
+        Ok(program::program(store::program(tx).await?.as_ref()))
+    }
+
+    /// Folds a fact into the order's facts; recomputes the order when it taught something new.
+    pub async fn apply_fact(&self, tx: &mut TenantTx<'_>, order: Uuid, fact: Fact) -> Result<(), AppError> {
+        let now = self.clock.now();
+        let mut facts = store::facts_for_update(tx, order, now).await?;
+        let before = facts.clone();
+        facts.apply(fact);
+        if facts == before {
+            return Ok(()); // a redelivery or an older version: nothing new
+        }
+        store::put_facts(tx, order, &facts, now).await?;
+        self.recompute(tx, order, &facts).await
+    }
+
+    /// Recomputes an order from its stored facts (the hold job, after a hold ends).
+    pub async fn refresh(&self, tx: &mut TenantTx<'_>, order: Uuid) -> Result<(), AppError> {
+        let facts = store::facts_for_update(tx, order, self.clock.now()).await?;
+        self.recompute(tx, order, &facts).await
+    }
+
+    /// C1-C8, C11: the order's lines from its facts, and the entries that bring the ledger there.
+    async fn recompute(&self, tx: &mut TenantTx<'_>, order: Uuid, facts: &Facts) -> Result<(), AppError> {
+        let Some(placed) = &facts.placed else { return Ok(()) };
+        let now = self.clock.now();
+        let program = self.program(tx).await?;
+        let rules: Vec<domain::Rule> =
+            store::rules_at(tx, placed.placed_at).await?.iter().map(|r| r.to_rule()).collect();
+        let existing = store::order_lines(tx, order).await?;
+        let mut people: Vec<Uuid> = existing.iter().map(|l| l.partner_id).collect();
+        if let Some(a) = &facts.attribution {
+            people.extend(a.partner);
+            people.extend(a.chain.iter().copied());
+        }
+        let trust: HashMap<Uuid, TrustLevel> = store::trust_levels(tx, &people).await?.into_iter().collect();
+        // X3: whose own sales in the order's month reached the threshold.
+        let mut team: HashMap<Uuid, bool> = HashMap::new();
+        if program.team_sales_threshold > Decimal::ZERO
+            && let Some(a) = &facts.attribution
+        {
+            let at = placed.placed_at;
+            let from = Utc.with_ymd_and_hms(at.year(), at.month(), 1, 0, 0, 0).single().unwrap_or(at);
+            let to = from.checked_add_months(chrono::Months::new(1)).unwrap_or(at);
+            for p in &a.chain {
+                let sales = store::own_sales(tx, *p, from, to).await?;
+                team.insert(*p, sales >= program.team_sales_threshold);
+            }
+        }
+        let trust_of = |p: Uuid| trust.get(&p).copied().unwrap_or(TrustLevel::New);
+        let team_ok = |p: Uuid| team.get(&p).copied().unwrap_or(true);
+        let ctx = domain::Context { program: &program, rules: &rules, trust: &trust_of, team_ok: &team_ok };
+        let outcome = domain::commission(facts, &ctx);
+        let minor = minor_units(&placed.currency);
+
+        let mut wanted: BTreeMap<(i16, Uuid), &domain::Line> = BTreeMap::new();
+        for l in &outcome.lines {
+            wanted.insert((i16::from(l.level), l.partner), l);
+        }
+        let mut rows: BTreeMap<(i16, Uuid), LineRow> =
+            existing.into_iter().map(|r| ((r.level, r.partner_id), r)).collect();
+        for key in wanted.keys() {
+            rows.entry(*key).or_insert_with(|| LineRow {
+                order_id: order,
+                partner_id: key.1,
+                level: key.0,
+                currency: placed.currency.clone(),
+                amount: Decimal::ZERO,
+                base: Decimal::ZERO,
+                pending: Decimal::ZERO,
+                held: Decimal::ZERO,
+                matured: Decimal::ZERO,
+                state: "pending".into(),
+                hold_until: None,
+                rule_id: None,
+                source: String::new(),
+                reason: String::new(),
+                placed_at: placed.placed_at,
+                updated_at: now,
+            });
+        }
+        let mut entries = Vec::new();
+        let mut moved = Vec::new();
+        for (key, row) in rows.iter_mut() {
+            let line = wanted.get(key);
+            let target = line.map(|l| domain::round(l.amount, minor)).unwrap_or_default();
+            let phase = line.map(|_| domain::phase(facts, &program, trust_of(row.partner_id), now));
+            let pos = Position { pending: row.pending, held: row.held, matured: row.matured };
+            let (moves, after) = domain::reconcile(pos, target, phase);
+            let state = phase.map_or("void", Phase::as_str);
+            let changed = !moves.is_empty()
+                || row.state != state
+                || row.amount != target
+                || line.is_some_and(|l| row.rule_id != l.rule || row.source != l.source);
+            if !changed {
+                continue;
+            }
+            let reason = outcome.none.map(|n| n.as_str().to_string()).unwrap_or_default();
+            for m in &moves {
+                entries.push(NewEntry {
+                    debit: bucket_account(row.partner_id, m.from),
+                    credit: bucket_account(row.partner_id, m.to),
+                    amount: m.amount,
+                    currency: row.currency.clone(),
+                    partner: Some(row.partner_id),
+                    order: Some(order),
+                    level: Some(row.level),
+                    rule: line.and_then(|l| l.rule).or(row.rule_id),
+                    payout: None,
+                    lead: None,
+                    kind: m.kind.as_str(),
+                    reason: if reason.is_empty() { line.map_or("", |l| l.source).to_string() } else { reason.clone() },
+                });
+                moved.push((row.partner_id, row.level, *m));
+            }
+            row.pending = after.pending;
+            row.held = after.held;
+            row.matured = after.matured;
+            row.amount = target;
+            row.base = outcome.base;
+            row.state = state.to_string();
+            row.hold_until = match phase {
+                Some(Phase::Held(until)) => Some(until),
+                _ => None,
+            };
+            if let Some(l) = line {
+                row.rule_id = l.rule;
+                row.source = l.source.to_string();
+            }
+            row.reason = reason;
+            row.updated_at = now;
+            store::put_line(tx, row).await?;
+        }
+        let ids = store::post(tx, &entries, now).await?;
+        let tenant = tx.tenant();
+        let messages: Vec<(String, ev::CommissionMoved)> = moved
+            .iter()
+            .zip(entries.iter().zip(ids.iter()))
+            .map(|((partner, level, m), (e, id))| {
+                let row = &rows[&(*level, *partner)];
+                (
+                    m.kind.as_str().to_string(),
+                    ev::CommissionMoved {
+                        tenant_id: tenant.to_string(),
+                        order_id: order.to_string(),
+                        partner_id: partner.to_string(),
+                        level: *level as u32,
+                        amount: e.amount.to_string(),
+                        currency: e.currency.clone(),
+                        debit_account: e.debit.clone(),
+                        credit_account: e.credit.clone(),
+                        line_amount: row.amount.to_string(),
+                        state: row.state.clone(),
+                        hold_until: row.hold_until.map(ts),
+                        rule_id: e.rule.map(|r| r.to_string()),
+                        reason: e.reason.clone(),
+                        entry_id: id.to_string(),
+                    },
+                )
+            })
+            .collect();
+        let order_id = order.to_string();
+        let events: Vec<NewEvent<'_, ev::CommissionMoved>> = messages
+            .iter()
+            .map(|(kind, msg)| NewEvent {
+                tenant: Some(tenant),
+                aggregate: "commission",
+                aggregate_id: order_id.clone(),
+                event: kind.as_str(),
+                payload: msg,
+            })
+            .collect();
+        self.outbox.enqueue_many(tx.conn(), &events).await?;
+        Ok(())
+    }
+
+    /// LE6: a won lead pays its reward into the partner's available balance, once.
+    pub async fn lead_won(&self, tx: &mut TenantTx<'_>, m: &ev::LeadWon) -> Result<(), AppError> {
+        let lead = Uuid::parse_str(&m.lead_id).map_err(|_| AppError::invalid("lead_id", "is not an id"))?;
+        let partner = Uuid::parse_str(&m.partner_id).map_err(|_| AppError::invalid("partner_id", "is not an id"))?;
+        let program = self.program(tx).await?;
+        let revenue: Decimal = m.revenue.trim().parse().unwrap_or_default();
+        let currency = match program.lead_reward {
+            domain::LeadReward::Fixed(_) => program.currency.clone(),
+            domain::LeadReward::Percent(_) if m.currency.len() == 3 => m.currency.clone(),
+            domain::LeadReward::Percent(_) => program.currency.clone(),
+        };
+        let amount = domain::round(domain::lead_reward(&program, revenue), minor_units(&currency));
+        if amount <= Decimal::ZERO {
+            return Ok(());
+        }
+        let entry = NewEntry {
+            debit: EXPENSE.into(),
+            credit: account(partner, "available"),
+            amount,
+            currency: currency.clone(),
+            partner: Some(partner),
+            order: None,
+            level: None,
+            rule: None,
+            payout: None,
+            lead: Some(lead),
+            kind: "lead_reward",
+            reason: format!("lead won: {}", m.plan),
+        };
+        store::post(tx, &[entry], self.clock.now()).await?;
+        let tenant = tx.tenant();
+        let msg = ev::LeadRewarded {
+            tenant_id: tenant.to_string(),
+            lead_id: lead.to_string(),
+            partner_id: partner.to_string(),
+            amount: amount.to_string(),
+            currency,
+        };
+        self.outbox.emit(tx.conn(), tenant, "lead", lead, "rewarded", &msg).await?;
+        Ok(())
+    }
+
+    /// C3: recomputes orders whose holds are over; returns how many it moved.
+    pub async fn release_due(&self) -> anyhow::Result<usize> {
+        let now = self.clock.now();
+        let due = {
+            let mut conn = self.pool.acquire().await?;
+            store::due_orders(&mut conn, now, 200).await?
+        };
+        for (tenant, order) in &due {
+            let mut tx = TenantTx::begin(&self.pool, *tenant).await?;
+            self.refresh(&mut tx, *order).await.map_err(|e| anyhow::anyhow!("{}: {}", e.code, e.message))?;
+            tx.commit().await?;
+        }
+        Ok(due.len())
+    }
+
+    pub(crate) async fn payout_event(&self, tx: &mut TenantTx<'_>, p: &store::PayoutRow) -> Result<(), AppError> {
+        let tenant = tx.tenant();
+        let msg = ev::PayoutChanged {
+            tenant_id: tenant.to_string(),
+            payout_id: p.id.to_string(),
+            partner_id: p.partner_id.to_string(),
+            amount: p.amount.to_string(),
+            currency: p.currency.clone(),
+            status: p.status.clone(),
+            method: p.method.clone(),
+            reference: p.reference.clone(),
+            reason: p.reason.clone(),
+            automatic: p.automatic,
+        };
+        self.outbox.emit(tx.conn(), tenant, "payout", p.id, &p.status, &msg).await?;
+        Ok(())
+    }
+
+    /// C9: settles every available balance of an automatic program from the merchant's prepaid
+    /// balance; a balance too short fails that settlement (`insufficient_merchant_balance`), which
+    /// the next top-up retries. Returns (paid, failed).
+    pub async fn settle(&self, tx: &mut TenantTx<'_>) -> Result<(usize, usize), AppError> {
+        let program = self.program(tx).await?;
+        let now = self.clock.now();
+        if !program.automatic_settlement {
+            store::schedule_settlement(tx, None, false).await?;
+            return Ok((0, 0));
+        }
+        let (mut paid, mut failed) = (0, 0);
+        let balances = store::partner_balances(tx, None).await?;
+        for (acct, currency, available) in balances {
+            let Some(partner) = acct.strip_suffix(":available").and_then(|a| a.strip_prefix("partner:")) else {
+                continue;
+            };
+            let Ok(partner) = Uuid::parse_str(partner) else { continue };
+            if available < program.minimum_payout.max(Decimal::new(1, minor_units(&currency))) {
+                continue;
+            }
+            let prepaid = store::balance(tx, PREPAID, &currency).await?;
+            let id = Uuid::now_v7();
+            if prepaid < available {
+                store::insert_settlement(
+                    tx,
+                    &store::SettlementRow {
+                        id,
+                        partner_id: partner,
+                        currency: currency.clone(),
+                        amount: available,
+                        status: "failed".into(),
+                        reason: "insufficient_merchant_balance".into(),
+                        payout_id: None,
+                        at: now,
+                    },
+                )
+                .await?;
+                let tenant = tx.tenant();
+                let msg = ev::SettlementFailed {
+                    tenant_id: tenant.to_string(),
+                    settlement_id: id.to_string(),
+                    partner_id: partner.to_string(),
+                    amount: available.to_string(),
+                    currency: currency.clone(),
+                    reason: "insufficient_merchant_balance".into(),
+                    merchant_balance: prepaid.to_string(),
+                };
+                self.outbox.emit(tx.conn(), tenant, "settlement", id, "failed", &msg).await?;
+                failed += 1;
+                continue;
+            }
+            let payout = store::PayoutRow {
+                id: Uuid::now_v7(),
+                partner_id: partner,
+                currency: currency.clone(),
+                amount: available,
+                status: "paid".into(),
+                method: Some("automatic".into()),
+                reference: Some(format!("settlement {id}")),
+                reason: None,
+                automatic: true,
+                requested_at: now,
+                decided_at: Some(now),
+                paid_at: Some(now),
+            };
+            if !store::insert_payout(tx, &payout).await? {
+                continue; // a manual request is open: it goes its own way
+            }
+            let entry = |debit: String, credit: String, kind: &'static str| NewEntry {
+                debit,
+                credit,
+                amount: available,
+                currency: currency.clone(),
+                partner: Some(partner),
+                order: None,
+                level: None,
+                rule: None,
+                payout: Some(payout.id),
+                lead: None,
+                kind,
+                reason: "automatic settlement".into(),
+            };
+            let entries = [
+                entry(account(partner, "available"), account(partner, "requested"), "payout_requested"),
+                entry(account(partner, "requested"), account(partner, "paid"), "payout_paid"),
+                entry(PREPAID.into(), DISBURSED.into(), "settlement"),
+            ];
+            store::post(tx, &entries, now).await?;
+            store::insert_settlement(
+                tx,
+                &store::SettlementRow {
+                    id,
+                    partner_id: partner,
+                    currency: currency.clone(),
+                    amount: available,
+                    status: "paid".into(),
+                    reason: String::new(),
+                    payout_id: Some(payout.id),
+                    at: now,
+                },
+            )
+            .await?;
+            self.payout_event(tx, &payout).await?;
+            paid += 1;
+        }
+        store::schedule_settlement(tx, Some(now + chrono::Duration::days(1)), false).await?;
+        Ok((paid, failed))
+    }
+
+    /// C9: runs the settlements that are due.
+    pub async fn settle_due(&self) -> anyhow::Result<usize> {
+        let now = self.clock.now();
+        let mut tx = self.pool.begin().await?;
+        let due = store::due_settlements(&mut tx, now).await?;
+        let mut n = 0;
+        for tenant in due {
+            let mut t = TenantTx::within(&mut tx, tenant).await?;
+            self.settle(&mut t).await.map_err(|e| anyhow::anyhow!("{}: {}", e.code, e.message))?;
+            t.commit().await?;
+            n += 1;
+        }
+        tx.commit().await?;
+        Ok(n)
+    }
+}
+
+/// The time of an event field, or `fallback`.
+pub fn parse_time(s: &str, fallback: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc)).unwrap_or(fallback)
+}

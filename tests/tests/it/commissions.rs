@@ -214,3 +214,192 @@ async fn c2_c3_c4_c5_c10_c11_the_whole_money_path_through_the_gateway() {
     drop(admin);
     sys.stop().await;
 }
+
+/// C1: rules through the API — validated field by field, a rate above 50% stored as 50% and
+/// reported, merchant admins only; a change applies to orders placed after it, while orders
+/// placed before keep the rule set they were placed under.
+#[tokio::test]
+async fn c1_rules_are_validated_capped_and_snapshotted_per_order() {
+    let sys = TestSystem::start().await;
+    let admin = sys.demo_admin().await;
+    let nia = json!({ "name": "Nia", "email": "nia@demo.test", "password": "demo-partner" });
+    let nia_id = admin.post("/api/v1/partners", &nia, 201).await["id"].as_str().unwrap().to_string();
+    let nia = sys.login("nia@demo.test", "demo-partner").await;
+    let product = admin
+        .post(
+            "/api/v1/products",
+            &json!({ "sku": "RULE-1", "name": "Grinder", "base_price": "200.00", "kind": "digital" }),
+            201,
+        )
+        .await;
+    let pid = product["id"].as_str().unwrap();
+
+    let r = nia
+        .expect_with(
+            reqwest::Method::POST,
+            "/api/v1/commission-rules",
+            Some(&json!({ "name": "x", "kind": "percent", "value": "5" })),
+            &[],
+            403,
+        )
+        .await;
+    e2e::assert_problem(&r, 403, "forbidden", None);
+    let bad = json!({ "name": "", "kind": "share", "value": "-1", "level": 3, "product_ids": ["nope"], "partner_tier": "gold" });
+    let r = admin.expect_with(reqwest::Method::POST, "/api/v1/commission-rules", Some(&bad), &[], 422).await;
+    let fields: Vec<&str> = r.body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["name", "level", "kind", "value", "product_ids[0]", "partner_tier"]);
+    assert!(admin.get("/api/v1/commission-rules", 200).await["items"].as_array().unwrap().is_empty(), "nothing stored");
+    let capped = admin
+        .post(
+            "/api/v1/commission-rules",
+            &json!({ "name": "Grinders", "kind": "percent", "value": "80", "priority": 10, "product_ids": [pid] }),
+            201,
+        )
+        .await;
+    assert_eq!(capped["rule"]["value"], "50");
+    assert_eq!(
+        (capped["notices"][0]["field"].as_str(), capped["notices"][0]["code"].as_str()),
+        (Some("value"), Some("rate_capped"))
+    );
+    let rule_id = capped["rule"]["id"].as_str().unwrap().to_string();
+    let lowered = admin.patch(&format!("/api/v1/commission-rules/{rule_id}"), &json!({ "value": "20" }), 200).await;
+    assert_eq!((lowered["rule"]["value"].as_str(), lowered["rule"]["version"].as_u64()), (Some("20"), Some(2)));
+
+    // Nia sells one to her own customer: 20% of 200.00 (digital: no shipping; no tax).
+    let customer = nia.post("/api/v1/customers", &json!({ "name": "Nia's shop", "email": "shop@nia.test" }), 201).await;
+    let order_body = json!({ "customer_id": customer["id"], "items": [{ "product_id": pid, "quantity": 1 }],
+                             "payment_method": "card", "tax_rate": "0", "shipping": "0" });
+    let first = admin.post("/api/v1/orders", &order_body, 201).await["order"]["id"].as_str().unwrap().to_string();
+    let lines = |o: &str| format!("/api/v1/commissions?order_id={o}");
+    let l = until(&admin, &lines(&first), |l| l["items"][0]["amount"] == "40.00").await;
+    assert_eq!(
+        (l["items"][0]["rule_id"].as_str(), l["items"][0]["source"].as_str()),
+        (Some(rule_id.as_str()), Some("rule"))
+    );
+    assert_eq!(l["items"][0]["partner_id"], nia_id.as_str());
+
+    // The rule changes an hour later: the next order earns 30%, the first keeps 20% even when
+    // something new about it (a refund) makes it recompute.
+    sys.clock.advance(chrono::Duration::hours(1));
+    let admin = sys.demo_admin().await;
+    admin.patch(&format!("/api/v1/commission-rules/{rule_id}"), &json!({ "value": "30" }), 200).await;
+    let second = admin.post("/api/v1/orders", &order_body, 201).await["order"]["id"].as_str().unwrap().to_string();
+    until(&admin, &lines(&second), |l| l["items"][0]["amount"] == "60.00").await;
+    admin.post(&format!("/api/v1/orders/{first}/status"), &json!({ "status": "paid" }), 200).await;
+    admin.post(&format!("/api/v1/orders/{first}/refunds"), &json!({ "amount": "50.00" }), 201).await;
+    until(&admin, &lines(&first), |l| l["items"][0]["amount"] == "30.00").await;
+    // Deleting the rule: later orders fall back to the program default (10%).
+    let nia = sys.login("nia@demo.test", "demo-partner").await;
+    let r = nia.send(reqwest::Method::DELETE, &format!("/api/v1/commission-rules/{rule_id}"), None, &[]).await;
+    assert_eq!(r.status, 403);
+    assert_eq!(
+        admin.send(reqwest::Method::DELETE, &format!("/api/v1/commission-rules/{rule_id}"), None, &[]).await.status,
+        204
+    );
+    admin.get(&format!("/api/v1/commission-rules/{rule_id}"), 405).await;
+    sys.clock.advance(chrono::Duration::minutes(1));
+    let third = admin.post("/api/v1/orders", &order_body, 201).await["order"]["id"].as_str().unwrap().to_string();
+    let l = until(&admin, &lines(&third), |l| l["items"][0]["amount"] == "20.00").await;
+    assert_eq!(l["items"][0]["source"], "default");
+    sys.stop().await;
+}
+
+/// LE6, C9: a won lead pays its bounty into the available balance; automatic settlement pays
+/// available balances from the merchant's prepaid balance, fails visibly with
+/// `insufficient_merchant_balance` when it is short, and is retried after a top-up.
+#[tokio::test]
+async fn le6_c9_lead_rewards_and_automatic_settlement_from_the_prepaid_balance() {
+    let sys = TestSystem::start().await;
+    let admin = sys.demo_admin().await;
+    let settings = json!({ "settings": { "lead_reward": { "kind": "fixed", "value": "150" },
+                                         "settlement_mode": "automatic", "minimum_payout": "100" } });
+    admin.patch("/api/v1/program", &settings, 200).await;
+    until(&admin, "/api/v1/merchant-balance", |m| m["automatic"] == true).await;
+    let pia = json!({ "name": "Pia", "email": "pia@demo.test", "password": "demo-partner" });
+    let pia_id = admin.post("/api/v1/partners", &pia, 201).await["id"].as_str().unwrap().to_string();
+    let pia = sys.login("pia@demo.test", "demo-partner").await;
+
+    let lead = pia
+        .post(
+            "/api/v1/leads",
+            &json!({ "product_line": "pos", "contact_name": "Olga", "email": "o@shop.test", "company": "Shop" }),
+            201,
+        )
+        .await;
+    let lid = lead["id"].as_str().unwrap();
+    admin.post(&format!("/api/v1/leads/{lid}/status"), &json!({ "status": "in_progress" }), 200).await;
+    admin
+        .post(
+            &format!("/api/v1/leads/{lid}/status"),
+            &json!({ "status": "won", "plan": "pos-pro", "revenue": "1200" }),
+            200,
+        )
+        .await;
+
+    // The bounty is available at once; the daily settlement comes the next day.
+    until(&pia, "/api/v1/balances", |b| b["items"][0]["available"] == "150.00").await;
+    sys.clock.advance(chrono::Duration::days(1));
+    let (admin, pia) = (sys.demo_admin().await, sys.login("pia@demo.test", "demo-partner").await);
+    // Nothing prepaid: the settlement fails, visibly, and the money stays available.
+    let failed =
+        until(&admin, "/api/v1/settlements?status=failed", |s| !s["items"].as_array().unwrap().is_empty()).await;
+    assert_eq!(
+        (failed["items"][0]["reason"].as_str(), failed["items"][0]["amount"].as_str()),
+        (Some("insufficient_merchant_balance"), Some("150.00"))
+    );
+    assert_eq!(failed["items"][0]["partner_id"], pia_id.as_str());
+    let b = pia.get("/api/v1/balances", 200).await["items"][0].clone();
+    assert_eq!((b["available"].as_str(), b["paid"].as_str()), (Some("150.00"), Some("0.00")));
+    let ledger = pia.get("/api/v1/ledger", 200).await;
+    assert_eq!(
+        (ledger["items"][0]["kind"].as_str(), ledger["items"][0]["reason"].as_str()),
+        (Some("lead_reward"), Some("lead won: pos-pro"))
+    );
+    let failures: Vec<partnerline_proto::events::v1::SettlementFailed> =
+        sys.events("commissions", "settlement.failed", failed["items"][0]["id"].as_str().unwrap()).await;
+    assert_eq!(failures[0].merchant_balance, "0");
+
+    // A top-up (bad amounts refused) retries at once.
+    let r = admin
+        .expect_with(
+            reqwest::Method::POST,
+            "/api/v1/merchant-balance/top-ups",
+            Some(&json!({ "amount": "-5" })),
+            &[],
+            422,
+        )
+        .await;
+    e2e::assert_problem(&r, 422, "invalid_field", Some("amount"));
+    let r = pia
+        .expect_with(
+            reqwest::Method::POST,
+            "/api/v1/merchant-balance/top-ups",
+            Some(&json!({ "amount": "500" })),
+            &[],
+            403,
+        )
+        .await;
+    e2e::assert_problem(&r, 403, "forbidden", None);
+    let m = admin
+        .post("/api/v1/merchant-balance/top-ups", &json!({ "amount": "500.00", "reference": "wire 42" }), 201)
+        .await;
+    assert_eq!(m["balance"], "500.00");
+    let b = until(&pia, "/api/v1/balances", |b| b["items"][0]["paid"] == "150.00").await;
+    assert_eq!(b["items"][0]["available"], "0.00");
+    let payouts = pia.get("/api/v1/payouts", 200).await;
+    assert_eq!(
+        (payouts["items"][0]["status"].as_str(), payouts["items"][0]["automatic"].as_bool()),
+        (Some("paid"), Some(true))
+    );
+    // The demo partners' matured commissions were settled in the same run: the prepaid balance
+    // went down by exactly what was paid.
+    let paid = admin.get("/api/v1/settlements?status=paid", 200).await;
+    let paid = paid["items"].as_array().unwrap();
+    assert!(paid.iter().any(|s| s["payout_id"] == payouts["items"][0]["id"] && s["amount"] == "150.00"));
+    let total: rust_decimal::Decimal =
+        paid.iter().map(|s| s["amount"].as_str().unwrap().parse::<rust_decimal::Decimal>().unwrap()).sum();
+    let left: rust_decimal::Decimal =
+        admin.get("/api/v1/merchant-balance", 200).await["balance"].as_str().unwrap().parse().unwrap();
+    assert_eq!(left, rust_decimal::Decimal::from(500) - total);
+    sys.stop().await;
+}

@@ -28,11 +28,14 @@ pub struct Options {
     pub sections: Vec<(&'static str, Value)>,
     /// Services reach PostgreSQL through a [`DbProxy`] the test can stop ([`TestSystem::db`]).
     pub db_proxy: bool,
+    /// Services not started with the others: the test starts (and kills) them with
+    /// [`TestSystem::start_detached`].
+    pub detached: Vec<&'static str>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { manual_clock: true, seed_demo: true, sections: Vec::new(), db_proxy: false }
+        Options { manual_clock: true, seed_demo: true, sections: Vec::new(), db_proxy: false, detached: Vec::new() }
     }
 }
 
@@ -43,6 +46,9 @@ pub struct TestSystem {
     pub clock: Clock,
     /// The database proxy, with [`Options::db_proxy`].
     pub db: Option<DbProxy>,
+    /// Where the detached services listen, and the configuration they run with.
+    detached: BTreeMap<&'static str, std::net::SocketAddr>,
+    serve_config: platform::Config,
     shutdown: CancellationToken,
     task: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
@@ -75,6 +81,11 @@ impl TestSystem {
         if opts.seed_demo {
             partnerline::seed_demo(&rt).await.expect("seed --demo");
         }
+        let mut detached = BTreeMap::new();
+        for name in &opts.detached {
+            let l = listeners.remove(name).expect("a detached service is a service");
+            detached.insert(*name, l.local_addr().unwrap());
+        }
         let (rt, db) = if opts.db_proxy {
             // Migrated and seeded directly; served through the proxy.
             let mut direct: reqwest::Url = env.config.database.url.parse().expect("database url");
@@ -88,8 +99,9 @@ impl TestSystem {
         } else {
             (rt, None)
         };
+        let serve_config = (*rt.config).clone();
         let task = tokio::spawn(partnerline::serve(rt, listeners));
-        let sys = TestSystem { url, env, clock, db, shutdown, task };
+        let sys = TestSystem { url, env, clock, db, detached, serve_config, shutdown, task };
         sys.wait_healthy().await;
         sys
     }
@@ -105,6 +117,26 @@ impl TestSystem {
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
         panic!("the gateway at {} did not become healthy", self.url);
+    }
+
+    /// Starts a service named in [`Options::detached`] on its address, with its own runtime.
+    pub async fn start_detached(&self, name: &'static str) -> Detached {
+        let addr = self.detached[name];
+        let mut listener = None;
+        for _ in 0..100 {
+            match tokio::net::TcpListener::bind(addr).await {
+                Ok(l) => {
+                    listener = Some(l);
+                    break;
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        }
+        let listener = listener.unwrap_or_else(|| panic!("{name} cannot listen on {addr} again"));
+        let shutdown = self.shutdown.child_token();
+        let rt = Runtime::new(self.serve_config.clone(), self.clock.clone(), shutdown.clone());
+        let task = tokio::spawn(partnerline::serve(rt, BTreeMap::from([(name, listener)])));
+        Detached { task, shutdown }
     }
 
     /// An anonymous client.
@@ -189,6 +221,25 @@ impl TestSystem {
         let r = tokio::time::timeout(Duration::from_secs(30), &mut self.task).await;
         self.env.cleanup().await;
         r.expect("the system stopped within 30 s").expect("join").expect("services ended cleanly");
+    }
+}
+
+/// A service the test started alone ([`TestSystem::start_detached`]).
+pub struct Detached {
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+    shutdown: CancellationToken,
+}
+
+impl Detached {
+    /// Kills the service where it stands (its task is aborted: no graceful shutdown).
+    pub fn kill(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Drop for Detached {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
     }
 }
 

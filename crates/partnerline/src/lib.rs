@@ -150,22 +150,81 @@ pub async fn seed_demo(rt: &Runtime) -> anyhow::Result<Vec<String>> {
         partners.push(orders::seed::DemoPartner { partner, user, customers });
     }
     crm_pool.close().await;
+    let (_, cy, cy_user) = identity::seed::demo_partner(&svc, "cy@demo.test").await?;
+    let mut earners: Vec<commissions::seed::DemoPartner> = partners
+        .iter()
+        .zip(["trusted", "standard"])
+        .map(|(p, trust)| commissions::seed::DemoPartner { user: p.user, partner: p.partner, trust })
+        .collect();
+    earners.push(commissions::seed::DemoPartner { user: cy_user, partner: cy, trust: "new" });
     let shop_pool = orders::database(rt).await?;
     let shop = orders::service(rt, shop_pool.clone())?;
+    let from = shop_outbox_seq(&shop_pool, tenant).await?;
     if let (Some(bo), Some(ana)) = (partners.pop(), partners.pop()) {
-        created.extend(orders::seed::demo(&shop, tenant, admin, ana, bo).await?);
+        let cy = orders::seed::DemoPartner { partner: cy, user: cy_user, customers: Vec::new() };
+        created.extend(orders::seed::demo(&shop, tenant, admin, ana, bo, Some(cy)).await?);
     }
+    let placed = shop_events(&shop_pool, tenant, from).await?;
     shop_pool.close().await;
-    let (_, cy, _) = identity::seed::demo_partner(&svc, "cy@demo.test").await?;
     if let Some(ana) = linked.first().map(|p| p.partner) {
         linked.push(attribution::seed::DemoPartner { partner: cy, parent: Some(ana), customers: Vec::new() });
     }
     let links_pool = attribution::database(rt).await?;
     let links = attribution::service(rt, links_pool.clone())?;
     created.extend(attribution::seed::demo(&links, tenant, &linked).await?);
+    // Attribution decides the new demo orders now, as its consumer would, so commissions can
+    // fold them; the events it publishes later change nothing (both sides are idempotent).
+    let mut facts = Vec::new();
+    for (name, payload) in placed {
+        let decided = if name == "order.placed" {
+            let m = <partnerline_proto::events::v1::OrderPlaced as prost::Message>::decode(payload.as_slice())?;
+            let mut tx = platform::db::TenantTx::begin(&links.pool, tenant).await?;
+            links.order_placed(&mut tx, &m).await.map_err(|e| anyhow::anyhow!("{}: {}", e.code, e.message))?;
+            let order = uuid::Uuid::parse_str(&m.order_id)?;
+            let row = attribution::store::latest_attribution(&mut tx, order).await?;
+            tx.commit().await?;
+            row.map(|r| prost::Message::encode_to_vec(&attribution::events::attributed_message(tenant, &r)))
+        } else {
+            None
+        };
+        facts.push((name, payload));
+        facts.extend(decided.map(|d| ("order.attributed".to_string(), d)));
+    }
     links_pool.close().await;
+    let ledger_pool = commissions::database(rt).await?;
+    let ledger = commissions::service(rt, ledger_pool.clone())?;
+    created.extend(commissions::seed::demo(&ledger, tenant, admin, &earners, &facts).await?);
+    ledger_pool.close().await;
     pool.close().await;
     Ok(created)
+}
+
+/// Where the orders outbox of a program ends now.
+async fn shop_outbox_seq(pool: &sqlx::PgPool, tenant: uuid::Uuid) -> anyhow::Result<i64> {
+    Ok(sqlx::query_scalar("SELECT COALESCE(max(seq), 0) FROM outbox WHERE tenant_id = $1")
+        .bind(tenant)
+        .fetch_one(pool)
+        .await?)
+}
+
+/// The program's order events written after `from`, oldest first: (name, payload).
+async fn shop_events(pool: &sqlx::PgPool, tenant: uuid::Uuid, from: i64) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+    let rows: Vec<(String, Vec<u8>)> = sqlx::query_as(
+        "SELECT ce_type, payload FROM outbox WHERE tenant_id = $1 AND seq > $2 AND ce_type LIKE 'partnerline.orders.order.%'
+         ORDER BY seq",
+    )
+    .bind(tenant)
+    .bind(from)
+    .fetch_all(pool)
+    .await?;
+    // ce-type `partnerline.orders.order.placed.v1` -> `order.placed`
+    Ok(rows
+        .into_iter()
+        .filter_map(|(t, p)| {
+            let name = t.strip_prefix("partnerline.orders.")?.strip_suffix(".v1")?.to_string();
+            Some((name, p))
+        })
+        .collect())
 }
 
 #[cfg(test)]

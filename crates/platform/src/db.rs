@@ -14,7 +14,10 @@ use crate::config::Config;
 pub async fn connect(cfg: &Config, service: &str) -> anyhow::Result<PgPool> {
     let url = cfg.database_url(service);
     let opts: PgConnectOptions = url.parse()?;
+    // A process that dies inside a transaction (killed, partitioned) must not keep its row locks:
+    // the server ends such sessions after 30 s idle in a transaction.
     let opts = opts
+        .options([("idle_in_transaction_session_timeout", "30s")])
         .log_statements(tracing::log::LevelFilter::Debug)
         .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_millis(500));
     if cfg.database.create_missing {

@@ -10,7 +10,7 @@ use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use crate::events::ts;
-use crate::service::{AttributionService, customer_subject, new_code};
+use crate::service::{AttributionService, ClickIn, customer_subject, new_code};
 use crate::store::{self, LinkRow};
 
 type Reply<T> = Result<Response<T>, Status>;
@@ -205,27 +205,31 @@ impl AttributionService {
 
     /// L2: the gateway's batch, in click order, in one transaction per program.
     async fn record_impl(&self, req: pb::RecordClicksRequest) -> Result<pb::RecordClicksResult, AppError> {
-        // One transaction per run of clicks of one program: a batch commits once, not per click.
-        let mut recorded = 0;
-        let mut open: Option<TenantTx<'static>> = None;
-        for c in req.clicks {
+        // One transaction per run of clicks of one program: a batch commits once, and its clicks
+        // are decided together (see `AttributionService::clicks`).
+        let mut links = Vec::with_capacity(req.clicks.len());
+        for c in &req.clicks {
             let Some(l) = self.link(c.code.trim()).await? else { continue };
             let at = DateTime::parse_from_rfc3339(&c.at).map(|t| t.with_timezone(&Utc)).unwrap_or(self.clock.now());
             let clicker = c.clicker_partner_id.as_deref().and_then(|p| Uuid::parse_str(p).ok());
-            let mut tx = match open.take() {
-                Some(tx) if tx.tenant() == l.tenant_id => tx,
-                other => {
-                    if let Some(done) = other {
-                        done.commit().await?;
-                    }
-                    TenantTx::begin(&self.pool, l.tenant_id).await?
-                }
-            };
-            self.click(&mut tx, &l, &c.visitor_id, clicker, &c.user_agent, &c.referrer, &c.ip_hash, at).await?;
-            open = Some(tx);
-            recorded += 1;
+            links.push((l, c, at, clicker));
         }
-        if let Some(tx) = open {
+        let mut recorded = 0;
+        for run in links.chunk_by(|a, b| a.0.tenant_id == b.0.tenant_id) {
+            let clicks: Vec<ClickIn<'_>> = run
+                .iter()
+                .map(|(l, c, at, clicker)| ClickIn {
+                    link: l,
+                    visitor: &c.visitor_id,
+                    clicker_partner: *clicker,
+                    user_agent: &c.user_agent,
+                    referrer: &c.referrer,
+                    ip_hash: &c.ip_hash,
+                    at: *at,
+                })
+                .collect();
+            let mut tx = TenantTx::begin(&self.pool, run[0].0.tenant_id).await?;
+            recorded += self.clicks(&mut tx, &clicks).await?.len() as u32;
             tx.commit().await?;
         }
         Ok(pb::RecordClicksResult { recorded })

@@ -1,7 +1,7 @@
 //! What attribution does, shared by its gRPC API and its consumers: links, clicks that bind,
 //! registrations that bind (L8) and orders that are attributed (L9-L11).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration as StdDuration, Instant};
 
@@ -33,7 +33,7 @@ const LINK_TTL: StdDuration = StdDuration::from_secs(30);
 
 #[derive(Clone)]
 pub struct AttributionService {
-    pub(crate) pool: PgPool,
+    pub pool: PgPool,
     pub(crate) outbox: Outbox,
     pub(crate) verifier: Verifier,
     pub(crate) clock: Clock,
@@ -54,6 +54,42 @@ pub fn new_code() -> String {
     const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
     let mut rng = rand::rngs::OsRng;
     (0..10).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect()
+}
+
+/// A click to record, as the gateway collected it.
+pub struct ClickIn<'a> {
+    pub link: &'a LinkRow,
+    pub visitor: &'a str,
+    pub clicker_partner: Option<Uuid>,
+    pub user_agent: &'a str,
+    pub referrer: &'a str,
+    pub ip_hash: &'a str,
+    pub at: DateTime<Utc>,
+}
+
+/// What a decision does to a subject's binding, for the record: the kind of change, the binding
+/// after it and the partner it moved from. A lapsed binding replaced by a fresh one is a rebind.
+fn transition(
+    current: Option<domain::Binding>,
+    decision: Decision,
+) -> Option<(&'static str, domain::Binding, Option<Uuid>)> {
+    let (kind, binding, from) = match decision {
+        Decision::Bind(b) => ("bound", b, None),
+        Decision::Refresh(b) => ("refreshed", b, None),
+        Decision::Rebind { from, to } => ("rebound", to, Some(from)),
+        Decision::Unchanged(_) => return None,
+    };
+    let from = from.or(current.filter(|c| kind == "bound" && c.partner != binding.partner).map(|c| c.partner));
+    let kind = if kind == "bound" && from.is_some() { "rebound" } else { kind };
+    Some((kind, binding, from))
+}
+
+/// Why a decision changed nothing, in words.
+fn unchanged(decision: Decision) -> String {
+    match decision {
+        Decision::Unchanged(why) => format!("unchanged: {why:?}").to_lowercase(),
+        _ => String::new(),
+    }
 }
 
 /// The subject a binding keys on.
@@ -167,47 +203,97 @@ impl AttributionService {
         ip_hash: &str,
         at: DateTime<Utc>,
     ) -> Result<String, AppError> {
-        store::lock_visitor(tx, visitor).await?;
-        let customer = store::visitor_customer(tx, visitor).await?;
-        let subject = match customer {
-            Some(c) => customer_subject(c),
-            None => format!("visitor:{visitor}"),
+        let one = ClickIn { link, visitor, clicker_partner, user_agent, referrer, ip_hash, at };
+        Ok(self.clicks(tx, &[one]).await?.pop().unwrap_or_default())
+    }
+
+    /// L2-L7 for a batch of clicks of one program, in the order they happened: one lookup per
+    /// distinct visitor, subject and partner, the decisions made in memory one click after the
+    /// other, and one write per table. Returns what each click did, in words.
+    pub async fn clicks(&self, tx: &mut TenantTx<'_>, clicks: &[ClickIn<'_>]) -> Result<Vec<String>, AppError> {
+        let mut visitors: Vec<String> = clicks.iter().map(|c| c.visitor.to_string()).collect();
+        visitors.sort();
+        visitors.dedup();
+        // Clicks and registrations of one visitor are serialized (see `registered`).
+        store::lock_visitors(tx, &visitors).await?;
+        let customers: HashMap<String, Uuid> = store::visitors_customers(tx, &visitors).await?.into_iter().collect();
+        let known: Vec<Uuid> = customers.values().copied().collect();
+        let partner_of: HashMap<Uuid, Uuid> = store::customers_partners(tx, &known).await?.into_iter().collect();
+        let mut partners: Vec<Uuid> = clicks.iter().map(|c| c.link.partner_id).collect();
+        partners.sort();
+        partners.dedup();
+        let active: HashMap<Uuid, bool> = store::partners_active(tx, &partners).await?.into_iter().collect();
+        let settings = self.settings(tx).await?;
+        let subject_of = |v: &str| match customers.get(v) {
+            Some(c) => customer_subject(*c),
+            None => format!("visitor:{v}"),
         };
-        // L6, L7: a visitor known to be a customer who is a partner clicks as that partner.
-        let clicker_partner = match (clicker_partner, customer) {
-            (Some(p), _) => Some(p),
-            (None, Some(c)) => store::customer_partner(tx, c).await?,
-            (None, None) => None,
-        };
-        let id = Uuid::now_v7();
-        let label = if link.expired(at) {
-            // L1: a poster's link past its 30 days leads to the shop and binds nobody.
-            "unchanged: link_expired".to_string()
-        } else {
-            let settings = self.settings(tx).await?;
-            let active = link.active && self.active(tx, link.partner_id).await?;
-            let current = store::binding(tx, &subject).await?;
-            let click = Click { partner: link.partner_id, partner_active: active, clicker_partner, at };
-            let decision = domain::decide(&settings, current.as_ref(), &click, at);
-            self.apply(tx, &subject, current, decision, Some(id), "click", at).await?
-        };
-        store::insert_click(
-            tx,
-            &ClickRow {
+        let mut subjects: Vec<String> = visitors.iter().map(|v| subject_of(v)).collect();
+        subjects.sort();
+        subjects.dedup();
+        let mut current: HashMap<String, domain::Binding> = store::bindings(tx, &subjects).await?.into_iter().collect();
+        let mut changed: BTreeMap<String, domain::Binding> = BTreeMap::new();
+        let (mut history, mut moved, mut rows, mut labels) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for c in clicks {
+            let subject = subject_of(c.visitor);
+            // L6, L7: a visitor known to be a customer who is a partner clicks as that partner.
+            let clicker =
+                c.clicker_partner.or_else(|| customers.get(c.visitor).and_then(|x| partner_of.get(x).copied()));
+            let id = Uuid::now_v7();
+            let label = if c.link.expired(c.at) {
+                // L1: a poster's link past its 30 days leads to the shop and binds nobody.
+                "unchanged: link_expired".to_string()
+            } else {
+                let is_active = c.link.active && active.get(&c.link.partner_id).copied().unwrap_or(true);
+                let before = current.get(&subject).copied();
+                let click =
+                    Click { partner: c.link.partner_id, partner_active: is_active, clicker_partner: clicker, at: c.at };
+                let decision = domain::decide(&settings, before.as_ref(), &click, c.at);
+                match transition(before, decision) {
+                    None => unchanged(decision),
+                    Some((kind, binding, from)) => {
+                        current.insert(subject.clone(), binding);
+                        changed.insert(subject.clone(), binding);
+                        let h = HistoryRow {
+                            kind: kind.into(),
+                            partner_id: binding.partner,
+                            from_partner: from,
+                            click_id: Some(id),
+                            reason: "click".into(),
+                            at: c.at,
+                        };
+                        history.push((subject.clone(), h));
+                        if kind != "refreshed" {
+                            moved.push((subject.clone(), binding.partner, from, c.at));
+                        }
+                        kind.to_string()
+                    }
+                }
+            };
+            rows.push(ClickRow {
                 id,
-                link_id: link.id,
-                partner_id: link.partner_id,
-                visitor_id: visitor.to_string(),
+                link_id: c.link.id,
+                partner_id: c.link.partner_id,
+                visitor_id: c.visitor.to_string(),
                 subject,
-                user_agent: user_agent.chars().take(500).collect(),
-                referrer: referrer.chars().take(2000).collect(),
-                ip_hash: ip_hash.to_string(),
+                user_agent: c.user_agent.chars().take(500).collect(),
+                referrer: c.referrer.chars().take(2000).collect(),
+                ip_hash: c.ip_hash.to_string(),
                 decision: label.clone(),
-                at,
-            },
-        )
-        .await?;
-        Ok(label)
+                at: c.at,
+            });
+            labels.push(label);
+        }
+        store::put_bindings(tx, &changed.into_iter().collect::<Vec<_>>()).await?;
+        store::insert_histories(tx, &history).await?;
+        store::insert_clicks(tx, &rows).await?;
+        let tenant = tx.tenant();
+        for (subject, partner, from, at) in moved {
+            let event = if from.is_some() { "rebound" } else { "bound" };
+            events::binding_changed(&self.outbox, tx.conn(), event, tenant, &subject, partner, from, at, "click")
+                .await?;
+        }
+        Ok(labels)
     }
 
     /// Stores a decision with its history entry and event; returns what happened, in words.
@@ -222,15 +308,7 @@ impl AttributionService {
         cause: &str,
         at: DateTime<Utc>,
     ) -> Result<String, AppError> {
-        let (kind, binding, from) = match decision {
-            Decision::Bind(b) => ("bound", b, None),
-            Decision::Refresh(b) => ("refreshed", b, None),
-            Decision::Rebind { from, to } => ("rebound", to, Some(from)),
-            Decision::Unchanged(why) => return Ok(format!("unchanged: {why:?}").to_lowercase()),
-        };
-        // A lapsed binding replaced by a fresh one is a rebind for the record.
-        let from = from.or(current.filter(|c| kind == "bound" && c.partner != binding.partner).map(|c| c.partner));
-        let kind = if kind == "bound" && from.is_some() { "rebound" } else { kind };
+        let Some((kind, binding, from)) = transition(current, decision) else { return Ok(unchanged(decision)) };
         store::put_binding(tx, subject, &binding).await?;
         let h = HistoryRow {
             kind: kind.into(),

@@ -691,3 +691,153 @@ pub async fn delete_binding(tx: &mut TenantTx<'_>, subject: &str) -> sqlx::Resul
     .await?;
     Ok(row.map(|(partner, since, last_click)| Binding { partner, since, last_click }))
 }
+
+/// L2: locks many visitors at once, in key order (so two batches never wait on each other in a
+/// circle); the same locks [`lock_visitor`] takes.
+#[tracing::instrument(skip_all)]
+pub async fn lock_visitors(tx: &mut TenantTx<'_>, visitors: &[String]) -> sqlx::Result<()> {
+    let tenant = tx.tenant().to_string();
+    sqlx::query(
+        "SELECT count(pg_advisory_xact_lock(k)) FROM (
+             SELECT hashtextextended($1 || ':' || v, 0) AS k FROM unnest($2::text[]) AS v ORDER BY k) keys",
+    )
+    .bind(tenant)
+    .bind(visitors)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Which of `visitors` are known customers.
+#[tracing::instrument(skip_all)]
+pub async fn visitors_customers(tx: &mut TenantTx<'_>, visitors: &[String]) -> sqlx::Result<Vec<(String, Uuid)>> {
+    let tenant = tx.tenant();
+    sqlx::query_as(
+        "SELECT visitor_id, customer_id FROM visitor_customers WHERE tenant_id = $1 AND visitor_id = ANY($2)",
+    )
+    .bind(tenant)
+    .bind(visitors)
+    .fetch_all(tx.conn())
+    .await
+}
+
+/// Which of `customers` are partners (X8).
+#[tracing::instrument(skip_all)]
+pub async fn customers_partners(tx: &mut TenantTx<'_>, customers: &[Uuid]) -> sqlx::Result<Vec<(Uuid, Uuid)>> {
+    let tenant = tx.tenant();
+    sqlx::query_as(
+        "SELECT customer_id, partner_id FROM customer_partners WHERE tenant_id = $1 AND customer_id = ANY($2)",
+    )
+    .bind(tenant)
+    .bind(customers)
+    .fetch_all(tx.conn())
+    .await
+}
+
+/// Whether each of `partners` may bind (P5); unknown partners are not listed.
+#[tracing::instrument(skip_all)]
+pub async fn partners_active(tx: &mut TenantTx<'_>, partners: &[Uuid]) -> sqlx::Result<Vec<(Uuid, bool)>> {
+    let tenant = tx.tenant();
+    sqlx::query_as("SELECT id, active FROM partners WHERE tenant_id = $1 AND id = ANY($2)")
+        .bind(tenant)
+        .bind(partners)
+        .fetch_all(tx.conn())
+        .await
+}
+
+/// The bindings of `subjects`, locked.
+#[tracing::instrument(skip_all)]
+pub async fn bindings(tx: &mut TenantTx<'_>, subjects: &[String]) -> sqlx::Result<Vec<(String, Binding)>> {
+    let tenant = tx.tenant();
+    let rows: Vec<(String, Uuid, DateTime<Utc>, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT subject, partner_id, since, last_click FROM bindings WHERE tenant_id = $1 AND subject = ANY($2)
+         ORDER BY subject FOR UPDATE",
+    )
+    .bind(tenant)
+    .bind(subjects)
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(rows.into_iter().map(|(s, partner, since, last_click)| (s, Binding { partner, since, last_click })).collect())
+}
+
+/// Writes many bindings in one statement.
+#[tracing::instrument(skip_all)]
+pub async fn put_bindings(tx: &mut TenantTx<'_>, rows: &[(String, Binding)]) -> sqlx::Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let tenant = tx.tenant();
+    sqlx::query(
+        "INSERT INTO bindings (tenant_id, subject, partner_id, since, last_click)
+         SELECT $1, s, p, si, l FROM unnest($2::text[], $3::uuid[], $4::timestamptz[], $5::timestamptz[]) AS u(s, p, si, l)
+         ON CONFLICT (tenant_id, subject) DO UPDATE SET partner_id = EXCLUDED.partner_id, since = EXCLUDED.since,
+             last_click = EXCLUDED.last_click",
+    )
+    .bind(tenant)
+    .bind(rows.iter().map(|(s, _)| s.clone()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|(_, b)| b.partner).collect::<Vec<_>>())
+    .bind(rows.iter().map(|(_, b)| b.since).collect::<Vec<_>>())
+    .bind(rows.iter().map(|(_, b)| b.last_click).collect::<Vec<_>>())
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Writes many history entries in one statement, in order.
+#[tracing::instrument(skip_all)]
+pub async fn insert_histories(tx: &mut TenantTx<'_>, rows: &[(String, HistoryRow)]) -> sqlx::Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let tenant = tx.tenant();
+    sqlx::query(
+        "INSERT INTO binding_history (tenant_id, subject, kind, partner_id, from_partner, click_id, reason, at)
+         SELECT $1, s, k, p, f, c, r, a
+         FROM unnest($2::text[], $3::text[], $4::uuid[], $5::uuid[], $6::uuid[], $7::text[], $8::timestamptz[])
+             WITH ORDINALITY AS u(s, k, p, f, c, r, a, n)
+         ORDER BY n",
+    )
+    .bind(tenant)
+    .bind(rows.iter().map(|(s, _)| s.clone()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|(_, h)| h.kind.clone()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|(_, h)| h.partner_id).collect::<Vec<_>>())
+    .bind(rows.iter().map(|(_, h)| h.from_partner).collect::<Vec<_>>())
+    .bind(rows.iter().map(|(_, h)| h.click_id).collect::<Vec<_>>())
+    .bind(rows.iter().map(|(_, h)| h.reason.clone()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|(_, h)| h.at).collect::<Vec<_>>())
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Writes many clicks in one statement.
+#[tracing::instrument(skip_all)]
+pub async fn insert_clicks(tx: &mut TenantTx<'_>, rows: &[ClickRow]) -> sqlx::Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let tenant = tx.tenant();
+    let text = |f: fn(&ClickRow) -> &String| rows.iter().map(|c| f(c).clone()).collect::<Vec<_>>();
+    sqlx::query(
+        "INSERT INTO clicks (id, tenant_id, link_id, partner_id, visitor_id, subject, user_agent, referrer, ip_hash,
+             decision, at)
+         SELECT id, $1, l, p, v, s, ua, r, ip, d, a
+         FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
+             $10::text[], $11::timestamptz[]) AS u(id, l, p, v, s, ua, r, ip, d, a)
+         ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(tenant)
+    .bind(rows.iter().map(|c| c.id).collect::<Vec<_>>())
+    .bind(rows.iter().map(|c| c.link_id).collect::<Vec<_>>())
+    .bind(rows.iter().map(|c| c.partner_id).collect::<Vec<_>>())
+    .bind(text(|c| &c.visitor_id))
+    .bind(text(|c| &c.subject))
+    .bind(text(|c| &c.user_agent))
+    .bind(text(|c| &c.referrer))
+    .bind(text(|c| &c.ip_hash))
+    .bind(text(|c| &c.decision))
+    .bind(rows.iter().map(|c| c.at).collect::<Vec<_>>())
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}

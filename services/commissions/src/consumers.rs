@@ -82,6 +82,62 @@ pub fn placed(o: &ev::OrderPlaced, group: Option<Uuid>) -> anyhow::Result<Placed
     })
 }
 
+/// The fact an orders or attribution event brings about its order (`None`: not one commissions
+/// reads).
+pub async fn order_fact(
+    tx: &mut TenantTx<'_>,
+    name: &str,
+    payload: &[u8],
+    time: chrono::DateTime<Utc>,
+) -> anyhow::Result<Option<(Uuid, Fact)>> {
+    Ok(Some(match name {
+        "order.placed" => {
+            let m = ev::OrderPlaced::decode(payload)?;
+            let group = match m.customer_id.as_deref().and_then(|c| Uuid::parse_str(c).ok()) {
+                Some(c) => store::customer_group(tx, c).await?,
+                None => None,
+            };
+            (id(&m.order_id)?, Fact::Placed(Box::new(placed(&m, group)?)))
+        }
+        "order.refunded" => {
+            let m = ev::OrderRefunded::decode(payload)?;
+            let fact = Fact::Refunded {
+                version: m.version,
+                refunded_total: money(&m.refunded_total)?,
+                amount_paid: money(&m.amount_paid)?,
+                physical_returned: m.physical_returned,
+            };
+            (id(&m.order_id)?, fact)
+        }
+        "order.attributed" => {
+            let m = ev::OrderAttributed::decode(payload)?;
+            let fact = Fact::Attributed(Attribution {
+                version: m.attribution_version,
+                partner: m.partner_id.as_deref().and_then(|p| Uuid::parse_str(p).ok()),
+                chain: m.parent_chain.iter().filter_map(|p| Uuid::parse_str(p).ok()).collect(),
+            });
+            (id(&m.order_id)?, fact)
+        }
+        "order.paid"
+        | "order.confirmed"
+        | "order.in_production"
+        | "order.shipped"
+        | "order.completed"
+        | "order.cancelled" => {
+            let m = ev::OrderStatusChanged::decode(payload)?;
+            let Some(status) = Status::parse(&m.to) else { return Ok(None) };
+            let fact = Fact::Status {
+                version: m.version,
+                status,
+                amount_paid: money(&m.amount_paid).unwrap_or_default(),
+                at: parse_time(&m.at, time),
+            };
+            (id(&m.order_id)?, fact)
+        }
+        _ => return Ok(None),
+    }))
+}
+
 impl Handler for Events {
     async fn handle(&self, conn: &mut PgConnection, e: &IncomingEvent) -> anyhow::Result<()> {
         let Some(tenant) = e.tenant else { return Ok(()) };
@@ -117,44 +173,10 @@ impl Handler for Events {
                 let m = ev::LeadWon::decode(e.payload.as_ref())?;
                 svc.lead_won(&mut tx, &m).await.map_err(err)?;
             }
-            "order.placed" => {
-                let m = ev::OrderPlaced::decode(e.payload.as_ref())?;
-                let group = match m.customer_id.as_deref().and_then(|c| Uuid::parse_str(c).ok()) {
-                    Some(c) => store::customer_group(&mut tx, c).await?,
-                    None => None,
-                };
-                let fact = Fact::Placed(Box::new(placed(&m, group)?));
-                svc.apply_fact(&mut tx, id(&m.order_id)?, fact).await.map_err(err)?;
-            }
-            "order.refunded" => {
-                let m = ev::OrderRefunded::decode(e.payload.as_ref())?;
-                let fact = Fact::Refunded {
-                    version: m.version,
-                    refunded_total: money(&m.refunded_total)?,
-                    amount_paid: money(&m.amount_paid)?,
-                    physical_returned: m.physical_returned,
-                };
-                svc.apply_fact(&mut tx, id(&m.order_id)?, fact).await.map_err(err)?;
-            }
-            "order.attributed" => {
-                let m = ev::OrderAttributed::decode(e.payload.as_ref())?;
-                let fact = Fact::Attributed(Attribution {
-                    version: m.attribution_version,
-                    partner: m.partner_id.as_deref().and_then(|p| Uuid::parse_str(p).ok()),
-                    chain: m.parent_chain.iter().filter_map(|p| Uuid::parse_str(p).ok()).collect(),
-                });
-                svc.apply_fact(&mut tx, id(&m.order_id)?, fact).await.map_err(err)?;
-            }
-            other if other.starts_with("order.") => {
-                let m = ev::OrderStatusChanged::decode(e.payload.as_ref())?;
-                let Some(status) = Status::parse(&m.to) else { return Ok(()) };
-                let fact = Fact::Status {
-                    version: m.version,
-                    status,
-                    amount_paid: money(&m.amount_paid).unwrap_or_default(),
-                    at: parse_time(&m.at, e.time),
-                };
-                svc.apply_fact(&mut tx, id(&m.order_id)?, fact).await.map_err(err)?;
+            n if n.starts_with("order.") => {
+                if let Some((order, fact)) = order_fact(&mut tx, n, e.payload.as_ref(), e.time).await? {
+                    svc.apply_fact(&mut tx, order, fact).await.map_err(err)?;
+                }
             }
             _ => {}
         }

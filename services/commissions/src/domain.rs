@@ -378,30 +378,42 @@ pub fn base(f: &Facts, p: &Placed) -> Decimal {
     (paid - p.shipping - p.tax - refunded).max(Decimal::ZERO)
 }
 
-/// C1-C8, X2, X3: the order's commission lines from what is known of it.
+/// C1-C8, X2, X3: the order's commission lines from what is known of it. An order that earns
+/// nothing (C4, C5, C8, cancelled) still has its lines, at zero with the reason, so the same
+/// lines exist whichever order its facts came in.
 pub fn commission(f: &Facts, ctx: &Context<'_>) -> Outcome {
     let (Some(p), Some(a)) = (&f.placed, &f.attribution) else { return Outcome::nothing(NoCommission::Waiting) };
     let Some(partner) = a.partner else { return Outcome::nothing(NoCommission::NotAttributed) };
-    if p.cash_on_delivery {
-        return Outcome::nothing(NoCommission::CashOnDelivery);
-    }
-    if p.wholesale {
-        return Outcome::nothing(NoCommission::Wholesale);
-    }
-    if p.promotion_type.as_ref().is_some_and(|t| ctx.program.excluded_promotion_types.contains(t)) {
-        return Outcome::nothing(NoCommission::ExcludedPromotion);
-    }
-    if f.status() == Some(Status::Cancelled) {
-        return Outcome::nothing(NoCommission::Cancelled);
-    }
-    if f.physical_returned && ctx.program.physical_return_voids {
-        return Outcome::nothing(NoCommission::PhysicalReturn);
-    }
     let paid = f.paid.map(|(_, a)| a).filter(|a| !a.is_zero()).unwrap_or(p.total);
     let refunded = f.refunded.map(|(_, r)| r).unwrap_or_default();
-    if f.completed_at.is_none() && !refunded.is_zero() && refunded >= paid {
-        return Outcome::nothing(NoCommission::FullyRefunded);
+    let void = if p.cash_on_delivery {
+        Some(NoCommission::CashOnDelivery)
+    } else if p.wholesale {
+        Some(NoCommission::Wholesale)
+    } else if p.promotion_type.as_ref().is_some_and(|t| ctx.program.excluded_promotion_types.contains(t)) {
+        Some(NoCommission::ExcludedPromotion)
+    } else if f.status() == Some(Status::Cancelled) {
+        Some(NoCommission::Cancelled)
+    } else if f.physical_returned && ctx.program.physical_return_voids {
+        Some(NoCommission::PhysicalReturn)
+    } else if f.completed_at.is_none() && !refunded.is_zero() && refunded >= paid {
+        Some(NoCommission::FullyRefunded)
+    } else {
+        None
+    };
+    let mut outcome = earn(f, p, a, partner, ctx);
+    if let Some(why) = void {
+        for l in &mut outcome.lines {
+            l.amount = Decimal::ZERO;
+        }
+        outcome.base = Decimal::ZERO;
+        outcome.none = Some(why);
     }
+    outcome
+}
+
+/// What the order earns when nothing voids it.
+fn earn(f: &Facts, p: &Placed, a: &Attribution, partner: Uuid, ctx: &Context<'_>) -> Outcome {
     let base_total = base(f, p);
     // The base spread over the lines by their net amounts: shipping, tax and refunds fall on
     // each line in proportion (X2: lines a limited coupon does not cover count for nothing).

@@ -373,7 +373,11 @@ impl CommissionsService {
 
     /// C10: a partner asks for its available balance (or part of it), at least the program's
     /// minimum, one open request at a time.
-    async fn request_payout_impl(&self, p: Principal, req: pb::PayoutRequest) -> Result<pb::Payout, AppError> {
+    pub(crate) async fn request_payout_impl(
+        &self,
+        p: Principal,
+        req: pb::PayoutRequest,
+    ) -> Result<pb::Payout, AppError> {
         let Some(partner) = p.partner.filter(|_| p.role == Role::Partner) else {
             return Err(AppError::forbidden("only partners request payouts"));
         };
@@ -470,7 +474,7 @@ impl CommissionsService {
 
     /// C10: the merchant approves, rejects (with a reason: the money goes back to available) or
     /// marks paid (with method and reference).
-    async fn decide_payout_impl(&self, p: Principal, d: pb::PayoutDecision) -> Result<pb::Payout, AppError> {
+    pub(crate) async fn decide_payout_impl(&self, p: Principal, d: pb::PayoutDecision) -> Result<pb::Payout, AppError> {
         admin(&p)?;
         let id = Uuid::parse_str(d.id.trim()).map_err(|_| AppError::not_found("payout"))?;
         let mut tx = TenantTx::begin(&self.pool, p.tenant()?).await?;

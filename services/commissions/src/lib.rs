@@ -10,6 +10,7 @@ pub mod domain;
 pub mod events;
 pub mod grpc;
 pub mod program;
+pub mod seed;
 pub mod service;
 pub mod store;
 

@@ -141,7 +141,8 @@ impl CommissionsService {
         for (key, row) in rows.iter_mut() {
             let line = wanted.get(key);
             let target = line.map(|l| domain::round(l.amount, minor)).unwrap_or_default();
-            let phase = line.map(|_| domain::phase(facts, &program, trust_of(row.partner_id), now));
+            let earns = line.is_some() && outcome.none.is_none();
+            let phase = earns.then(|| domain::phase(facts, &program, trust_of(row.partner_id), now));
             let pos = Position { pending: row.pending, held: row.held, matured: row.matured };
             let (moves, after) = domain::reconcile(pos, target, phase);
             let state = phase.map_or("void", Phase::as_str);

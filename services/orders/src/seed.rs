@@ -1,7 +1,9 @@
 //! Demo orders for `partnerline seed --demo`: a catalog of 12 products, checkout settings, a coupon
 //! for Ana, and orders in every status — a partner-assisted pay-later order, a quick order, a
-//! coupon order, a wholesale order, a partial refund and a returned physical item. Safe to run
-//! twice: a program with a catalog is left alone.
+//! coupon order, a wholesale order, a partial refund and a returned physical item — plus orders
+//! completed weeks ago (Ana's, Bo's and Cy's, whose commissions have matured by now) and a late
+//! refund of one of Ana's, so the commissions ledger has every state. Safe to run twice: a
+//! program with a catalog is left alone.
 
 use platform::db::TenantTx;
 use rust_decimal::Decimal;
@@ -52,6 +54,7 @@ pub async fn demo(
     admin: Uuid,
     ana: DemoPartner,
     bo: DemoPartner,
+    cy: Option<DemoPartner>,
 ) -> anyhow::Result<Vec<String>> {
     let mut tx = TenantTx::begin(&svc.pool, tenant).await?;
     if !store::products(&mut tx, &store::ProductFilter { limit: 1, include_inactive: true, ..Default::default() })
@@ -186,13 +189,53 @@ pub async fn demo(
         svc.store_order(&mut tx, &c, built).await?;
         count += 1;
     }
-    // O6: a partial refund of a digital line, and a returned physical item.
-    for (i, o) in completed.iter_mut().enumerate().take(2) {
+    // Orders completed weeks ago, placed by Ana, Bo and Cy: their holds (4, 6 and 8 weeks by
+    // trust level) are over, and Cy's pays Ana, its parent, an override.
+    let mut history = Vec::new();
+    let walk_back = [(&ana, 45, vec![(0, 1), (7, 1)]), (&bo, 50, vec![(1, 1), (6, 1)])];
+    for (who, days, lines) in walk_back {
+        let Some(buyer) = who.customers.get(8 % who.customers.len().max(1)) else { continue };
+        let past = OrdersService { clock: platform::Clock::manual(now - chrono::Duration::days(days)), ..svc.clone() };
+        let mut c = cart(buyer, lines, Some(who.partner), who.user);
+        c.paid = true;
+        let built = past.build(&mut tx, &c, false).await?;
+        let mut placed = past.store_order(&mut tx, &c, built).await?;
+        for to in walk.iter().skip(1) {
+            past.move_order(&mut tx, &mut placed.order, *to, Some(admin), "user").await?;
+        }
+        history.push(placed.order);
+        count += 1;
+    }
+    if let Some(cy) = &cy {
+        let walk_in = Buyer {
+            customer_id: None,
+            name: "Trattoria Sole".into(),
+            email: "orders@trattoria-sole.test".into(),
+            language: "it".into(),
+            owner: Some(cy.partner),
+            discount: Decimal::ZERO,
+        };
+        for (days, lines, steps) in [(60, vec![(11, 1)], 5), (3, vec![(6, 1), (9, 1)], 2)] {
+            let past =
+                OrdersService { clock: platform::Clock::manual(now - chrono::Duration::days(days)), ..svc.clone() };
+            let mut c = cart(&walk_in, lines, Some(cy.partner), cy.user);
+            c.paid = true;
+            let built = past.build(&mut tx, &c, false).await?;
+            let mut placed = past.store_order(&mut tx, &c, built).await?;
+            for to in walk.iter().skip(1).take(steps - 1) {
+                past.move_order(&mut tx, &mut placed.order, *to, Some(admin), "user").await?;
+            }
+            count += 1;
+        }
+    }
+    // O6: a partial refund of a digital line, and a returned physical item; and, today, a refund
+    // on Ana's old order whose commission has been paid out (a clawback, C5).
+    for (i, o) in completed.iter_mut().take(2).chain(history.iter_mut().take(1)).enumerate() {
         let items = store::items(&mut tx, o.id).await?;
-        let line = if i == 0 {
-            items.iter().find(|l| l.kind == "digital")
-        } else {
+        let line = if i == 1 {
             items.iter().find(|l| l.kind == "physical")
+        } else {
+            items.iter().find(|l| l.kind == "digital")
         };
         let Some(line) = line else { continue };
         store::return_items(&mut tx, o.id, line.line, 1).await?;
@@ -200,7 +243,7 @@ pub async fn demo(
         let refund = RefundRow {
             id: Uuid::now_v7(),
             amount,
-            reason: if i == 0 { "Module not needed".into() } else { "Arrived damaged".into() },
+            reason: ["Module not needed", "Arrived damaged", "Licence cancelled"][i].into(),
             items: sqlx::types::Json(vec![ReturnedLine {
                 line: line.line,
                 quantity: 1,

@@ -28,7 +28,8 @@ async fn referral_code(partner: &Client) -> String {
 /// Polls `path` until `done` holds, and returns the last body.
 async fn until(c: &Client, path: &str, done: impl Fn(&Value) -> bool) -> Value {
     let mut last = Value::Null;
-    for _ in 0..300 {
+    // Up to a minute: a killed consumer's unacknowledged events come back after 30 s.
+    for _ in 0..600 {
         last = c.get(path, 200).await;
         if done(&last) {
             return last;
@@ -248,7 +249,8 @@ async fn c1_rules_are_validated_capped_and_snapshotted_per_order() {
     let r = admin.expect_with(reqwest::Method::POST, "/api/v1/commission-rules", Some(&bad), &[], 422).await;
     let fields: Vec<&str> = r.body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
     assert_eq!(fields, ["name", "level", "kind", "value", "product_ids[0]", "partner_tier"]);
-    assert!(admin.get("/api/v1/commission-rules", 200).await["items"].as_array().unwrap().is_empty(), "nothing stored");
+    let demo = admin.get("/api/v1/commission-rules", 200).await["items"].as_array().unwrap().len();
+    assert_eq!(demo, 1, "the demo's team override only: nothing was stored");
     let capped = admin
         .post(
             "/api/v1/commission-rules",
@@ -401,5 +403,153 @@ async fn le6_c9_lead_rewards_and_automatic_settlement_from_the_prepaid_balance()
     let left: rust_decimal::Decimal =
         admin.get("/api/v1/merchant-balance", 200).await["balance"].as_str().unwrap().parse().unwrap();
     assert_eq!(left, rust_decimal::Decimal::from(500) - total);
+    sys.stop().await;
+}
+
+/// What one order should earn, computed apart from the service: 10% of paid (the total while
+/// unpaid) − shipping − tax − refunds, rounded half-even to cents; nothing when cancelled.
+fn oracle(order: &Value, refunded: rust_decimal::Decimal, cancelled: bool) -> rust_decimal::Decimal {
+    use rust_decimal::Decimal;
+    if cancelled {
+        return Decimal::ZERO;
+    }
+    let d = |k: &str| order[k].as_str().unwrap().parse::<Decimal>().unwrap();
+    let base = (d("total") - d("shipping") - d("tax") - refunded).max(Decimal::ZERO);
+    (base * Decimal::new(10, 2)).round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointNearestEven)
+}
+
+/// Orders → attribution → commissions end to end with the commissions service killed (its task
+/// aborted, mid-transaction or not) and restarted while events keep coming: the ledger ends as an
+/// independent oracle says, sums to zero, and every running balance equals its recomputation
+/// from the entries (C11).
+#[tokio::test]
+async fn c11_a_killed_and_restarted_consumer_ends_with_the_oracles_ledger() {
+    use rust_decimal::Decimal;
+    let sys = TestSystem::start_with(e2e::Options { detached: vec!["commissions"], ..Default::default() }).await;
+    let mut commissions = sys.start_detached("commissions").await;
+    let admin = sys.demo_admin().await;
+    let ola = json!({ "name": "Ola", "email": "ola@demo.test", "password": "demo-partner", "trust_level": "standard" });
+    let ola_id = admin.post("/api/v1/partners", &ola, 201).await["id"].as_str().unwrap().to_string();
+    let ola = sys.login("ola@demo.test", "demo-partner").await;
+    let customer = ola.post("/api/v1/customers", &json!({ "name": "Ola's café", "email": "cafe@ola.test" }), 201).await;
+    let product = admin
+        .post(
+            "/api/v1/products",
+            &json!({ "sku": "CHAOS-1", "name": "Beans", "base_price": "33.33", "kind": "digital" }),
+            201,
+        )
+        .await;
+
+    let mut expected: Vec<(String, Decimal, bool)> = Vec::new();
+    for n in 0..24u32 {
+        if n == 8 {
+            commissions.kill();
+        }
+        if n == 16 {
+            commissions = sys.start_detached("commissions").await;
+        }
+        let body = json!({ "customer_id": customer["id"], "items": [{ "product_id": product["id"], "quantity": 1 + n % 3 }],
+                           "payment_method": "card", "paid": n % 2 == 0 });
+        let placed = admin.post("/api/v1/orders", &body, 201).await;
+        let order = placed["order"].clone();
+        let oid = order["id"].as_str().unwrap().to_string();
+        let mut refunded = Decimal::ZERO;
+        let mut completed = false;
+        if n % 2 == 0 && n % 3 == 0 {
+            refunded = Decimal::new(1000 + i64::from(n), 2);
+            admin.post(&format!("/api/v1/orders/{oid}/refunds"), &json!({ "amount": refunded.to_string() }), 201).await;
+        }
+        if n % 2 == 0 && n % 4 == 0 {
+            for status in ["confirmed", "in_production", "shipped", "completed"] {
+                admin.post(&format!("/api/v1/orders/{oid}/status"), &json!({ "status": status }), 200).await;
+            }
+            completed = true;
+        }
+        let cancelled = n % 7 == 5 && !completed;
+        if cancelled {
+            admin.post(&format!("/api/v1/orders/{oid}/status"), &json!({ "status": "cancelled" }), 200).await;
+        }
+        expected.push((oid, oracle(&order, refunded, cancelled), completed));
+    }
+
+    // Once it has caught up, every order's line is what the oracle says.
+    let want: Decimal = expected.iter().map(|(_, a, _)| *a).sum();
+    let held: Decimal = expected.iter().filter(|(_, _, c)| *c).map(|(_, a, _)| *a).sum();
+    let path = format!("/api/v1/commissions?partner_id={ola_id}&limit=200");
+    let lines = until(&admin, &path, |l| {
+        let items = l["items"].as_array().unwrap();
+        items.len() == expected.len()
+            && items.iter().map(|i| i["amount"].as_str().unwrap().parse::<Decimal>().unwrap()).sum::<Decimal>() == want
+    })
+    .await;
+    for (oid, amount, completed) in &expected {
+        let line = lines["items"].as_array().unwrap().iter().find(|l| l["order_id"] == oid.as_str()).unwrap();
+        assert_eq!(line["amount"].as_str().unwrap().parse::<Decimal>().unwrap(), *amount, "{line}");
+        let state = if amount.is_zero() {
+            "void"
+        } else if *completed {
+            "held"
+        } else {
+            "pending"
+        };
+        assert_eq!(line["state"], state, "{line}");
+    }
+    let b = until(&ola, "/api/v1/balances", |b| b["items"][0]["held"].as_str() == Some(&held.to_string())).await;
+    let pending: Decimal = b["items"][0]["pending"].as_str().unwrap().parse().unwrap();
+    assert_eq!(pending + held, want);
+
+    // C11: the entries sum to zero and every running balance is its recomputation.
+    let pool = sqlx::PgPool::connect(&sys.env.config.database_url("commissions")).await.unwrap();
+    let (total, mismatched): (Decimal, i64) = sqlx::query_as(
+        "WITH moves AS (SELECT credit_account a, currency c, amount v FROM ledger_entries
+                        UNION ALL SELECT debit_account, currency, -amount FROM ledger_entries),
+              derived AS (SELECT a, c, sum(v) total FROM moves GROUP BY a, c)
+         SELECT COALESCE((SELECT sum(v) FROM moves), 0),
+                (SELECT count(*) FROM derived d FULL JOIN balances b ON b.account = d.a AND b.currency = d.c
+                 WHERE COALESCE(d.total, 0) <> COALESCE(b.balance, 0))",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!((total, mismatched), (Decimal::ZERO, 0));
+    pool.close().await;
+    drop(commissions);
+    sys.stop().await;
+}
+
+/// `seed --demo` ends with ledgers that show every state: pending, held and available
+/// commissions, a paid payout (Ana) and a requested one (Bo), a clawback (a refund after Ana was
+/// paid), and Cy's orders paying Ana, its parent, an override (C7).
+#[tokio::test]
+async fn the_demo_ledger_shows_every_state() {
+    let sys = TestSystem::start().await;
+    let ana = sys.login("ana@demo.test", "demo-partner").await;
+    let bo = sys.login("bo@demo.test", "demo-partner").await;
+    let ana_id = ana.get("/api/v1/me", 200).await["partner"]["id"].as_str().unwrap().to_string();
+    let d = |v: &Value| v.as_str().unwrap().parse::<rust_decimal::Decimal>().unwrap();
+    let b = ana.get("/api/v1/balances", 200).await["items"][0].clone();
+    assert!(d(&b["pending"]) > 0.into() && d(&b["held"]) > 0.into() && d(&b["paid"]) > 0.into(), "{b}");
+    let kinds: Vec<String> = ana.get("/api/v1/ledger?limit=200", 200).await["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_string())
+        .collect();
+    for kind in ["accrued", "held", "available", "payout_requested", "payout_paid", "clawback"] {
+        assert!(kinds.iter().any(|k| k == kind), "Ana's ledger has a {kind} entry: {kinds:?}");
+    }
+    let lines = ana.get("/api/v1/commissions?limit=200", 200).await;
+    let override_line = lines["items"].as_array().unwrap().iter().find(|l| l["level"] == 1).cloned();
+    let override_line = override_line.expect("Ana earns an override on Cy's orders");
+    assert_eq!(
+        (override_line["source"].as_str(), override_line["partner_id"].as_str()),
+        (Some("override"), Some(ana_id.as_str()))
+    );
+    let payouts = bo.get("/api/v1/payouts", 200).await;
+    assert_eq!(payouts["items"][0]["status"], "requested");
+    assert!(d(&bo.get("/api/v1/balances", 200).await["items"][0]["requested"]) > 0.into());
+    let admin = sys.demo_admin().await;
+    let all = admin.get("/api/v1/payouts?status=paid", 200).await;
+    assert_eq!(all["items"][0]["reference"], "SEPA-DEMO-0001");
     sys.stop().await;
 }

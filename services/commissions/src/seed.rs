@@ -1,0 +1,120 @@
+//! Demo commissions for `partnerline seed --demo`: a team override rule (5% of the base to a
+//! partner's parent), the demo orders' facts folded in (their attribution decided by the caller),
+//! then payouts — Ana's paid, Bo's requested — and, last, a refund of an order Ana has been paid
+//! for, which claws back. The ledger ends with every state: pending, held, available, requested,
+//! paid, a clawback, and Cy's orders paying Ana an override. Safe to run twice: a program with
+//! commission lines is left alone.
+
+use chrono::Duration;
+use platform::auth::{Principal, Role};
+use platform::db::TenantTx;
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+use crate::CommissionsService;
+use crate::consumers::order_fact;
+use crate::store::{self, RuleRow};
+
+/// A demo partner: its user, partner id and trust level.
+#[derive(Debug, Clone, Copy)]
+pub struct DemoPartner {
+    pub user: Uuid,
+    pub partner: Uuid,
+    pub trust: &'static str,
+}
+
+fn err(e: platform::AppError) -> anyhow::Error {
+    anyhow::anyhow!("{}: {}", e.code, e.message)
+}
+
+fn as_partner(tenant: Uuid, p: DemoPartner) -> Principal {
+    Principal {
+        subject: p.user,
+        tenant: Some(tenant),
+        role: Role::Partner,
+        partner: Some(p.partner),
+        scopes: Vec::new(),
+    }
+}
+
+/// `events`: the orders and attribution events of the demo program, oldest first, as
+/// (event name such as `order.placed`, protobuf payload).
+pub async fn demo(
+    svc: &CommissionsService,
+    tenant: Uuid,
+    admin: Uuid,
+    partners: &[DemoPartner],
+    events: &[(String, Vec<u8>)],
+) -> anyhow::Result<Vec<String>> {
+    let mut tx = TenantTx::begin(&svc.pool, tenant).await?;
+    if !store::lines(&mut tx, None, None, 0, 1).await?.is_empty() {
+        return Ok(Vec::new());
+    }
+    let now = svc.clock.now();
+    let long_ago = now - Duration::days(365);
+    for p in partners {
+        store::put_partner(&mut tx, p.partner, p.trust, long_ago).await?;
+    }
+    let rule = RuleRow {
+        id: Uuid::now_v7(),
+        version: 1,
+        name: "Team override".into(),
+        priority: 0,
+        level: 1,
+        kind: "percent".into(),
+        value: Decimal::from(5),
+        of_what: "base".into(),
+        product_ids: Vec::new(),
+        categories: Vec::new(),
+        customer_group_id: None,
+        min_order_total: None,
+        partner_tier: None,
+        valid_from: long_ago,
+    };
+    store::insert_rule(&mut tx, &rule).await?;
+    // Everything but the refunds first: the matured commissions are then paid out before the
+    // late refund comes in.
+    let (refunds, rest): (Vec<_>, Vec<_>) = events.iter().partition(|(name, _)| name == "order.refunded");
+    for (name, payload) in &rest {
+        if let Some((order, fact)) = order_fact(&mut tx, name, payload, now).await? {
+            svc.apply_fact(&mut tx, order, fact).await.map_err(err)?;
+        }
+    }
+    tx.commit().await?;
+
+    // C10: Ana is paid what she had available; Bo's request waits for the merchant.
+    let boss = Principal {
+        subject: admin,
+        tenant: Some(tenant),
+        role: Role::MerchantAdmin,
+        partner: None,
+        scopes: Vec::new(),
+    };
+    let mut payouts = 0;
+    for (i, p) in partners.iter().take(2).enumerate() {
+        let req = partnerline_proto::commissions::v1::PayoutRequest::default();
+        let Ok(payout) = svc.request_payout_impl(as_partner(tenant, *p), req).await else { continue };
+        payouts += 1;
+        if i == 0 {
+            let paid = partnerline_proto::commissions::v1::PayoutDecision {
+                id: payout.id,
+                action: "mark_paid".into(),
+                method: "bank".into(),
+                reference: "SEPA-DEMO-0001".into(),
+                reason: String::new(),
+            };
+            svc.decide_payout_impl(boss.clone(), paid).await.map_err(err)?;
+        }
+    }
+    let mut tx = TenantTx::begin(&svc.pool, tenant).await?;
+    for (name, payload) in &refunds {
+        if let Some((order, fact)) = order_fact(&mut tx, name, payload, now).await? {
+            svc.apply_fact(&mut tx, order, fact).await.map_err(err)?;
+        }
+    }
+    tx.commit().await?;
+    Ok(vec![format!(
+        "a team override rule, commissions on {} order events and {payouts} payouts (one paid), with a clawback",
+        rest.len()
+    )])
+}

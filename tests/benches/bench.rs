@@ -13,6 +13,11 @@
 //!   answers the same 302 doing nothing else; then p50/p99 at half the gateway's saturation rate,
 //!   and every click counted in the database afterwards. Target: ≥ 0.5× the baseline's
 //!   throughput, p99 < 5 ms at half saturation.
+//! - `pipeline`: orders imported paid, then completed with every tenth refunded (20,000 unless
+//!   `PIPELINE_ORDERS` says otherwise), through attribution into the commissions ledger: events/s
+//!   through commissions and the p99 lag from `order.completed` published to its ledger entry,
+//!   beside a raw JetStream publish+consume of as many messages of the same sizes. Target: 2,000
+//!   orders/s, lag p99 < 250 ms, ≥ 0.25× the raw rate.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -29,13 +34,14 @@ use uuid::Uuid;
 async fn main() {
     // `cargo bench` passes `--bench`; everything else names scenarios.
     let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
-    let all = ["customers", "orders-import", "clicks"];
+    let all = ["customers", "orders-import", "clicks", "pipeline"];
     let chosen: Vec<&str> = if args.is_empty() { all.to_vec() } else { args.iter().map(String::as_str).collect() };
     for name in chosen {
         match name {
             "customers" => customers().await,
             "orders-import" => orders_import().await,
             "clicks" => clicks().await,
+            "pipeline" => pipeline().await,
             other => {
                 eprintln!("unknown scenario {other}; known: {}", all.join(", "));
                 std::process::exit(2);
@@ -583,5 +589,250 @@ async fn clicks() {
         half.pct(0.99),
         if half.pct(0.99) < 5.0 { "met" } else { "MISSED" },
     );
+    sys.stop().await;
+}
+
+/// Orders the pipeline scenario pushes (`PIPELINE_ORDERS` overrides).
+fn pipeline_orders() -> usize {
+    std::env::var("PIPELINE_ORDERS").ok().and_then(|v| v.parse().ok()).unwrap_or(20_000)
+}
+
+/// One import batch of the pipeline: new orders placed by Ana, paid (`stage` 0), or the same
+/// orders completed, every tenth with a refund (`stage` 1).
+fn pipeline_batch(b: usize, stage: u8, ana: &str, skus: &[String]) -> Value {
+    let orders: Vec<Value> = (0..IMPORT_BATCH)
+        .map(|i| {
+            let n = b * IMPORT_BATCH + i;
+            let mut o = json!({
+                "external_id": format!("pipe-{n}"),
+                "customer": { "name": format!("Pipeline customer {n}"), "email": format!("p{n}@shop.test"), "language": "en" },
+                "items": [{ "sku": skus[n % skus.len()], "quantity": 1 + n % 3 }],
+                "payment_method": "card",
+                "placed_by_partner_id": ana,
+                "status": if stage == 0 { "paid" } else { "completed" },
+            });
+            if stage == 1 && n.is_multiple_of(10) {
+                o["refunds"] = json!([{ "external_id": format!("r-{n}"), "amount": "5.00", "reason": "bench" }]);
+            }
+            o
+        })
+        .collect();
+    json!({ "orders": orders })
+}
+
+async fn import_all(sys: &TestSystem, token: &str, batches: Vec<String>) {
+    let http = reqwest::Client::new();
+    let url = format!("{}/api/v1/orders/import", sys.url);
+    let queue = std::sync::Arc::new(std::sync::Mutex::new(batches.into_iter()));
+    let mut senders = Vec::new();
+    for _ in 0..IMPORT_SENDERS {
+        let (queue, http, url, token) = (queue.clone(), http.clone(), url.clone(), token.to_string());
+        senders.push(tokio::spawn(async move {
+            loop {
+                let next = queue.lock().unwrap().next();
+                let Some(body) = next else { break };
+                let r = http
+                    .post(&url)
+                    .bearer_auth(&token)
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap();
+                assert!(r.status().is_success(), "import: {}", r.status());
+            }
+        }));
+    }
+    for s in senders {
+        s.await.unwrap();
+    }
+}
+
+/// The events commissions consumes that this run produced: (orders + attribution) outbox rows.
+async fn pipeline_events(orders: &PgPool, attribution: &PgPool, since: chrono::DateTime<chrono::Utc>) -> i64 {
+    let consumed = ["placed", "paid", "confirmed", "in_production", "shipped", "completed", "cancelled", "refunded"]
+        .map(|e| format!("partnerline.orders.order.{e}.v1"));
+    let o: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE created_at >= $1 AND ce_type = ANY($2)")
+        .bind(since)
+        .bind(&consumed[..])
+        .fetch_one(orders)
+        .await
+        .unwrap();
+    let a: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM outbox WHERE created_at >= $1 AND ce_type = 'partnerline.attribution.order.attributed.v1'",
+    )
+    .bind(since)
+    .fetch_one(attribution)
+    .await
+    .unwrap();
+    o + a
+}
+
+async fn pipeline() {
+    let n = pipeline_orders();
+    println!(
+        "pipeline: {n} orders imported paid, then completed (every tenth refunded), through attribution to the commissions ledger…"
+    );
+    let sys = TestSystem::start_with(Options { manual_clock: false, seed_demo: true, ..Default::default() }).await;
+    let admin = sys.demo_admin().await;
+    let ana = sys.login("ana@demo.test", "demo-partner").await.get("/api/v1/me", 200).await["partner"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let skus: Vec<String> = admin.get("/api/v1/products?limit=200", 200).await["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["kind"] == "digital")
+        .map(|p| p["sku"].as_str().unwrap().to_string())
+        .collect();
+    let token = admin.token.clone().unwrap();
+    let db = |s: &str| sys.env.config.database_url(s);
+    let (orders_db, attribution_db, ledger_db) = (
+        PgPool::connect(&db("orders")).await.unwrap(),
+        PgPool::connect(&db("attribution")).await.unwrap(),
+        PgPool::connect(&db("commissions")).await.unwrap(),
+    );
+    let consumed = || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM inbox WHERE consumer IN ('commissions-orders', 'commissions-attribution')",
+        )
+        .fetch_one(&ledger_db)
+        .await
+        .unwrap()
+    };
+    // Let the demo's own events settle first.
+    let mut last = -1;
+    loop {
+        let now = consumed().await;
+        if now == last {
+            break;
+        }
+        last = now;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+    let base_consumed = last;
+    let since = chrono::Utc::now();
+    let started = Instant::now();
+    let batches = n / IMPORT_BATCH;
+    import_all(&sys, &token, (0..batches).map(|b| pipeline_batch(b, 0, &ana, &skus).to_string()).collect()).await;
+    import_all(&sys, &token, (0..batches).map(|b| pipeline_batch(b, 1, &ana, &skus).to_string()).collect()).await;
+    let imported = started.elapsed();
+    // Wait until commissions has consumed every event this run produced.
+    let mut produced = 0;
+    loop {
+        let p = pipeline_events(&orders_db, &attribution_db, since).await;
+        let c = consumed().await - base_consumed;
+        if p > 0 && p == produced && c >= p {
+            break;
+        }
+        produced = p;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert!(started.elapsed() < Duration::from_secs(3600), "commissions did not catch up in an hour");
+    }
+    let through = started.elapsed();
+    let rate = produced as f64 / through.as_secs_f64();
+
+    // Lag: `order.completed` published (the relay's ack) to its `commission.held` entry committed.
+    let completed: Vec<(String, chrono::DateTime<chrono::Utc>)> = sqlx::query_as(
+        "SELECT headers->>'ce-subject', sent_at FROM outbox
+         WHERE created_at >= $1 AND ce_type = 'partnerline.orders.order.completed.v1' AND sent_at IS NOT NULL",
+    )
+    .bind(since)
+    .fetch_all(&orders_db)
+    .await
+    .unwrap();
+    let held: std::collections::HashMap<Uuid, chrono::DateTime<chrono::Utc>> = sqlx::query_as(
+        "SELECT order_id, min(at) FROM ledger_entries WHERE kind = 'held' AND at >= $1 AND level = 0 GROUP BY order_id",
+    )
+    .bind(since)
+    .fetch_all(&ledger_db)
+    .await
+    .unwrap()
+    .into_iter()
+    .collect();
+    let mut lag = Series::new("order.completed published → ledger entry");
+    for (order, sent) in &completed {
+        if let Some(at) = Uuid::parse_str(order).ok().and_then(|o| held.get(&o)) {
+            lag.add((*at - *sent).to_std().unwrap_or_default());
+        }
+    }
+
+    // Baseline: the same number of messages of the same sizes published to a fresh stream and
+    // consumed (pull, explicit ack) in this process.
+    let payloads: Vec<Vec<u8>> = sqlx::query_scalar(
+        "SELECT payload FROM outbox WHERE created_at >= $1 AND ce_type LIKE 'partnerline.orders.order.%' ORDER BY seq",
+    )
+    .bind(since)
+    .fetch_all(&orders_db)
+    .await
+    .unwrap();
+    let bus = platform::nats::Bus::connect(&sys.env.config.nats, "bench-raw").await.unwrap();
+    let name = format!("{}_RAWBENCH", sys.env.config.nats.prefix.to_uppercase());
+    let subject = format!("{}.rawbench.x", sys.env.config.nats.prefix);
+    let stream = bus
+        .js
+        .get_or_create_stream(async_nats::jetstream::stream::Config {
+            name: name.clone(),
+            subjects: vec![format!("{}.rawbench.>", sys.env.config.nats.prefix)],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let raw_started = Instant::now();
+    let total = produced as usize;
+    let mut acks = Vec::with_capacity(256);
+    for i in 0..total {
+        let p = payloads[i % payloads.len().max(1)].clone();
+        acks.push(bus.js.publish(subject.clone(), p.into()).await.unwrap());
+        if acks.len() == 256 {
+            for a in acks.drain(..) {
+                a.await.unwrap();
+            }
+        }
+    }
+    for a in acks.drain(..) {
+        a.await.unwrap();
+    }
+    let consumer = stream
+        .create_consumer(async_nats::jetstream::consumer::pull::Config {
+            durable_name: Some("raw".into()),
+            ack_policy: async_nats::jetstream::consumer::AckPolicy::Explicit,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let mut got = 0;
+    while got < total {
+        let mut batch = consumer.fetch().max_messages(256).expires(Duration::from_secs(2)).messages().await.unwrap();
+        while let Some(Ok(m)) = futures::StreamExt::next(&mut batch).await {
+            m.ack().await.unwrap();
+            got += 1;
+        }
+    }
+    let raw = raw_started.elapsed();
+    let raw_rate = total as f64 / raw.as_secs_f64();
+    let _ = bus.js.delete_stream(&name).await;
+
+    let orders_rate = n as f64 / through.as_secs_f64();
+    let summary = json!({
+        "orders": n, "events": produced, "imported_seconds": imported.as_secs_f64(), "through_seconds": through.as_secs_f64(),
+        "events_per_second": rate, "orders_per_second": orders_rate, "raw_jetstream_per_second": raw_rate,
+        "ratio": rate / raw_rate, "target_ratio": 0.25, "target_orders_per_second": 2000, "lag_p99_ms": lag.pct(0.99),
+        "target_lag_p99_ms": 250,
+    });
+    report("pipeline", &[&lag], summary);
+    println!(
+        "  {produced} events ({n} orders) through commissions in {:.1} s: {rate:.0} events/s, {orders_rate:.0} orders/s (target 2,000) — {}; raw JetStream publish+consume {raw_rate:.0}/s → {:.2}× (target ≥ 0.25×) — {}; lag p99 {:.0} ms (target < 250 ms) — {}",
+        through.as_secs_f64(),
+        if orders_rate >= 2000.0 { "met" } else { "MISSED" },
+        rate / raw_rate,
+        if rate / raw_rate >= 0.25 { "met" } else { "MISSED" },
+        lag.pct(0.99),
+        if lag.pct(0.99) < 250.0 { "met" } else { "MISSED" },
+    );
+    orders_db.close().await;
+    attribution_db.close().await;
+    ledger_db.close().await;
     sys.stop().await;
 }

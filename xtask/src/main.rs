@@ -28,7 +28,8 @@ commands:
           the same infrastructure check, then cargo fmt --check, cargo clippy -D warnings
           and cargo test --workspace (extra arguments go to cargo test)
   bench [scenario...]
-          build optimised and run the benchmarks (customers), each beside its
+          build optimised and run the benchmarks (customers, orders-import, clicks,
+          pipeline), each beside its
           baseline; figures also go to target/bench/<scenario>.json
   help    show this text
 

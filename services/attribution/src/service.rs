@@ -288,6 +288,26 @@ impl AttributionService {
         store::insert_histories(tx, &history).await?;
         store::insert_clicks(tx, &rows).await?;
         let tenant = tx.tenant();
+        // click.recorded, batched: one event per batch, counted per link.
+        let mut per_link: BTreeMap<Uuid, ev::LinkClicks> = BTreeMap::new();
+        for r in &rows {
+            let e = per_link.entry(r.link_id).or_insert_with(|| ev::LinkClicks {
+                link_id: r.link_id.to_string(),
+                partner_id: r.partner_id.to_string(),
+                ..Default::default()
+            });
+            e.clicks += 1;
+            e.bindings += u32::from(r.decision == "bound" || r.decision == "rebound");
+        }
+        if let (Some(first), Some(last)) = (rows.first(), rows.last()) {
+            let msg = ev::ClicksRecorded {
+                tenant_id: tenant.to_string(),
+                links: per_link.into_values().collect(),
+                from: events::ts(first.at),
+                to: events::ts(last.at),
+            };
+            self.outbox.emit(tx.conn(), tenant, "click", first.id, "recorded", &msg).await?;
+        }
         for (subject, partner, from, at) in moved {
             let event = if from.is_some() { "rebound" } else { "bound" };
             events::binding_changed(&self.outbox, tx.conn(), event, tenant, &subject, partner, from, at, "click")

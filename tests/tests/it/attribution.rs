@@ -599,5 +599,7 @@ async fn l2_redirects_answer_while_postgres_is_stopped_and_the_clicks_are_writte
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(seen["total"], 26, "every click is written once the database is back: {seen}");
+    // click.recorded is published per batch, counted per link.
+    sys.wait_for_event("attribution", "click.recorded").await;
     sys.stop().await;
 }

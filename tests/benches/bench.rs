@@ -340,41 +340,11 @@ async fn orders_import() {
     let mut stream = bus.js.get_stream(bus.naming.stream("orders")).await.unwrap();
     let before = stream.info().await.unwrap().state.messages;
     let batches: Vec<String> = (0..IMPORT_ORDERS / IMPORT_BATCH).map(|b| import_batch(b, &skus).to_string()).collect();
-    let http = reqwest::Client::new();
-    let url = format!("{}/api/v1/orders/import", sys.url);
 
     let mut per_batch = Series::new("import batch of 1,000 via gateway");
     let started = Instant::now();
-    let queue = std::sync::Arc::new(std::sync::Mutex::new(batches.into_iter()));
-    let mut senders = Vec::new();
-    for _ in 0..IMPORT_SENDERS {
-        let (queue, http, url, token) = (queue.clone(), http.clone(), url.clone(), token.clone());
-        senders.push(tokio::spawn(async move {
-            let mut took = Vec::new();
-            loop {
-                let next = queue.lock().unwrap().next();
-                let Some(body) = next else { break };
-                let t = Instant::now();
-                let r = http
-                    .post(&url)
-                    .bearer_auth(&token)
-                    .header("content-type", "application/json")
-                    .body(body)
-                    .send()
-                    .await
-                    .unwrap();
-                assert!(r.status().is_success(), "import: {}", r.status());
-                let v: Value = r.json().await.unwrap();
-                assert_eq!(v["created"], IMPORT_BATCH as u64, "{}", v["items"][0]);
-                took.push(t.elapsed());
-            }
-            took
-        }));
-    }
-    for s in senders {
-        for d in s.await.unwrap() {
-            per_batch.add(d);
-        }
+    for d in import_all(&sys, &token, batches).await {
+        per_batch.add(d);
     }
     let imported = started.elapsed();
     // The relay publishes after commit: wait for the last order.placed on the stream.
@@ -620,7 +590,9 @@ fn pipeline_batch(b: usize, stage: u8, ana: &str, skus: &[String]) -> Value {
     json!({ "orders": orders })
 }
 
-async fn import_all(sys: &TestSystem, token: &str, batches: Vec<String>) {
+/// Sends import batches from `IMPORT_SENDERS` tasks; each must take all its orders. Returns how
+/// long each batch took.
+async fn import_all(sys: &TestSystem, token: &str, batches: Vec<String>) -> Vec<Duration> {
     let http = reqwest::Client::new();
     let url = format!("{}/api/v1/orders/import", sys.url);
     let queue = std::sync::Arc::new(std::sync::Mutex::new(batches.into_iter()));
@@ -628,9 +600,11 @@ async fn import_all(sys: &TestSystem, token: &str, batches: Vec<String>) {
     for _ in 0..IMPORT_SENDERS {
         let (queue, http, url, token) = (queue.clone(), http.clone(), url.clone(), token.to_string());
         senders.push(tokio::spawn(async move {
+            let mut took = Vec::new();
             loop {
                 let next = queue.lock().unwrap().next();
                 let Some(body) = next else { break };
+                let t = Instant::now();
                 let r = http
                     .post(&url)
                     .bearer_auth(&token)
@@ -640,12 +614,18 @@ async fn import_all(sys: &TestSystem, token: &str, batches: Vec<String>) {
                     .await
                     .unwrap();
                 assert!(r.status().is_success(), "import: {}", r.status());
+                let v: Value = r.json().await.unwrap();
+                assert_eq!(v["rejected"], 0, "{}", v["items"][0]);
+                took.push(t.elapsed());
             }
+            took
         }));
     }
+    let mut took = Vec::new();
     for s in senders {
-        s.await.unwrap();
+        took.extend(s.await.unwrap());
     }
+    took
 }
 
 /// The events commissions consumes that this run produced: (orders + attribution) outbox rows.

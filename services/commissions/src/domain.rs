@@ -358,6 +358,13 @@ pub struct Context<'a> {
     pub team_ok: &'a (dyn Fn(Uuid) -> bool + Sync),
 }
 
+/// Amounts while they are computed: cut to 12 decimals, so the sums and differences that keep
+/// the 50% cap are exact (a share of the base, `net × base / Σ net`, has no finite decimal; 12
+/// places are far below any currency's minor unit, which rounding at write time works in).
+fn exact(d: Decimal) -> Decimal {
+    d.round_dp_with_strategy(12, RoundingStrategy::ToZero)
+}
+
 fn cap(rate: Decimal) -> Decimal {
     rate.clamp(Decimal::ZERO, MAX_RATE)
 }
@@ -454,13 +461,14 @@ fn earn(f: &Facts, p: &Placed, a: &Attribution, partner: Uuid, ctx: &Context<'_>
         } else {
             (line_base * cap(ctx.program.default_rate) / Decimal::ONE_HUNDRED, (None, "default"))
         };
+        let amount = exact(amount);
         own += amount;
         if decided_by.is_none_or(|(most, ..)| amount > most) {
             decided_by = Some((amount, by.0, by.1));
         }
     }
     // C1: whatever the rules say, never more than 50% of the base.
-    let limit = counted_base * MAX_RATE / Decimal::ONE_HUNDRED;
+    let limit = exact(counted_base * MAX_RATE / Decimal::ONE_HUNDRED);
     own = own.clamp(Decimal::ZERO, limit);
     let (_, rule, source) = decided_by.unwrap_or((Decimal::ZERO, None, "default"));
     let mut lines = vec![Line { partner, level: 0, amount: own, rule, source }];
@@ -489,6 +497,7 @@ fn earn(f: &Facts, p: &Placed, a: &Attribution, partner: Uuid, ctx: &Context<'_>
             (Pays::FixedPerItem(v), _) => v * Decimal::from(p.items.iter().map(|i| i.quantity).sum::<u32>()),
         }
         .clamp(Decimal::ZERO, room.max(Decimal::ZERO));
+        let amount = exact(amount);
         room -= amount;
         child = amount;
         lines.push(Line { partner: *ancestor, level, amount, rule: Some(r.id), source: "override" });

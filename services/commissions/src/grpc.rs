@@ -541,11 +541,13 @@ impl CommissionsService {
                 vec![paid]
             }
             "approve" | "reject" | "mark_paid" => {
-                return Err(AppError::conflict(
-                    "payout_state",
-                    format!("the payout is {}: it cannot be {action}d now", payout.status)
-                        .replace("mark_paidd", "marked paid"),
-                ));
+                let done = match action {
+                    "approve" => "approved",
+                    "reject" => "rejected",
+                    _ => "marked paid",
+                };
+                let why = format!("the payout is {}: it cannot be {done} now", payout.status);
+                return Err(AppError::conflict("payout_state", why));
             }
             _ => return Err(AppError::invalid("action", "must be approve, reject or mark_paid")),
         };

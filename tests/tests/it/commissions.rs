@@ -185,6 +185,17 @@ async fn c2_c3_c4_c5_c10_c11_the_whole_money_path_through_the_gateway() {
         )
         .await;
     assert_eq!((paid["status"].as_str(), paid["method"].as_str()), (Some("paid"), Some("bank")));
+    let r = admin2
+        .expect_with(
+            reqwest::Method::POST,
+            &format!("/api/v1/payouts/{pid}/reject"),
+            Some(&json!({ "reason": "late" })),
+            &[],
+            409,
+        )
+        .await;
+    e2e::assert_problem(&r, 409, "payout_state", None);
+    assert!(r.body["detail"].as_str().unwrap().contains("cannot be rejected"), "{r:?}");
     let b = balance(&ana).await;
     assert_eq!((b["requested"].as_str(), b["paid"].as_str()), (Some("0.00"), Some("8.00")));
 

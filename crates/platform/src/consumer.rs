@@ -96,6 +96,8 @@ impl ConsumerSpec {
 enum Outcome {
     Applied,
     Duplicate,
+    /// Not a subject the consumer reads (a server without multi-filter consumers sent it).
+    Skipped,
     Retried,
     DeadLettered,
     Crashed,
@@ -112,6 +114,14 @@ pub async fn run<H: Handler>(
 ) -> anyhow::Result<()> {
     let stream = bus.ensure_stream(&spec.stream_context).await?;
     bus.ensure_dead_letter_stream().await?;
+    let filters: Vec<String> = spec.filter_subjects.iter().map(|f| bus.naming.filter(f)).collect();
+    // One filter goes in `filter_subject`, which every JetStream server honours; several go in
+    // `filter_subjects` (NATS 2.10+). Servers before 2.10 ignore the latter and send the whole
+    // stream, so the loop below also skips what no filter matches.
+    let (filter_subject, filter_subjects) = match filters.as_slice() {
+        [one] => (one.clone(), Vec::new()),
+        _ => (String::new(), filters.clone()),
+    };
     let consumer = stream
         .get_or_create_consumer(
             &spec.durable,
@@ -121,7 +131,8 @@ pub async fn run<H: Handler>(
                 deliver_policy: DeliverPolicy::All,
                 ack_wait: spec.ack_wait,
                 max_deliver: spec.max_deliver,
-                filter_subjects: spec.filter_subjects.iter().map(|f| bus.naming.filter(f)).collect(),
+                filter_subject,
+                filter_subjects,
                 ..Default::default()
             },
         )
@@ -149,10 +160,15 @@ pub async fn run<H: Handler>(
                     continue;
                 }
             };
-            let outcome = process(&pool, &bus, &spec, &handler, &msg).await;
+            let outcome = if filters.is_empty() || filters.iter().any(|f| subject_matches(f, msg.subject.as_str())) {
+                process(&pool, &bus, &spec, &handler, &msg).await
+            } else {
+                ack(&msg).await.map(|()| Outcome::Skipped)
+            };
             let name = match outcome {
                 Ok(Outcome::Applied) => "applied",
                 Ok(Outcome::Duplicate) => "duplicate",
+                Ok(Outcome::Skipped) => "skipped",
                 Ok(Outcome::Retried) => "retried",
                 Ok(Outcome::DeadLettered) => "dead_lettered",
                 Ok(Outcome::Crashed) => {
@@ -173,6 +189,20 @@ pub async fn run<H: Handler>(
         }
     }
     Ok(())
+}
+
+/// NATS subject matching: `*` stands for one token, a final `>` for one or more.
+pub fn subject_matches(pattern: &str, subject: &str) -> bool {
+    let mut s = subject.split('.');
+    for p in pattern.split('.') {
+        match (p, s.next()) {
+            (">", Some(_)) => return true,
+            ("*", Some(_)) => {}
+            (p, Some(t)) if p == t => {}
+            _ => return false,
+        }
+    }
+    s.next().is_none()
 }
 
 async fn process<H: Handler>(
@@ -283,6 +313,16 @@ async fn dead_letter(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn subjects_match_nats_wildcards() {
+        assert!(subject_matches("t1.orders.*.order.placed", "t1.orders.abc.order.placed"));
+        assert!(!subject_matches("t1.orders.*.order.placed", "t1.orders.abc.order.paid"));
+        assert!(!subject_matches("t1.orders.*.order.placed", "t1.orders.abc.order.placed.x"));
+        assert!(!subject_matches("t1.orders.*.order.placed", "t1.orders.order.placed"));
+        assert!(subject_matches("t1.orders.>", "t1.orders.abc.order.placed"));
+        assert!(!subject_matches("t1.orders.>", "t1.orders"));
+    }
 
     #[test]
     fn backoff_grows_then_repeats_its_last_step() {

@@ -102,22 +102,32 @@ impl Bus {
     }
 
     async fn ensure(&self, name: String, subjects: String) -> anyhow::Result<stream::Stream> {
-        let stream = self
-            .js
-            .get_or_create_stream(stream::Config {
-                name: name.clone(),
-                subjects: vec![subjects],
-                storage: stream::StorageType::File,
-                duplicate_window: self.duplicate_window,
-                ..Default::default()
-            })
-            .await
-            .map_err(|e| {
-                anyhow::anyhow!(
-                    "cannot create JetStream stream {name} (is JetStream enabled? run nats-server with -js): {e}"
-                )
-            })?;
-        Ok(stream)
+        let config = stream::Config {
+            name: name.clone(),
+            subjects: vec![subjects],
+            storage: stream::StorageType::File,
+            duplicate_window: self.duplicate_window,
+            ..Default::default()
+        };
+        let mut last = None;
+        // Services starting together race to create the same stream; the loser's create fails
+        // ("subjects overlap" on NATS 2.9) although the stream now exists: look again.
+        for attempt in 0..5u64 {
+            match self.js.get_or_create_stream(config.clone()).await {
+                Ok(stream) => return Ok(stream),
+                Err(e) => {
+                    if let Ok(stream) = self.js.get_stream(&name).await {
+                        return Ok(stream);
+                    }
+                    last = Some(e);
+                    tokio::time::sleep(std::time::Duration::from_millis(50 * (attempt + 1))).await;
+                }
+            }
+        }
+        let e = last.map(|e| e.to_string()).unwrap_or_default();
+        Err(anyhow::anyhow!(
+            "cannot create JetStream stream {name} (is JetStream enabled? run nats-server with -js): {e}"
+        ))
     }
 
     pub fn is_connected(&self) -> bool {

@@ -181,40 +181,6 @@ pub struct ClickRow {
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn insert_click(tx: &mut TenantTx<'_>, c: &ClickRow) -> sqlx::Result<()> {
-    let tenant = tx.tenant();
-    sqlx::query(
-        "INSERT INTO clicks (id, tenant_id, link_id, partner_id, visitor_id, subject, user_agent, referrer, ip_hash,
-             decision, at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO NOTHING",
-    )
-    .bind(c.id)
-    .bind(tenant)
-    .bind(c.link_id)
-    .bind(c.partner_id)
-    .bind(&c.visitor_id)
-    .bind(&c.subject)
-    .bind(&c.user_agent)
-    .bind(&c.referrer)
-    .bind(&c.ip_hash)
-    .bind(&c.decision)
-    .bind(c.at)
-    .execute(tx.conn())
-    .await?;
-    Ok(())
-}
-
-#[tracing::instrument(skip_all)]
-pub async fn visitor_customer(tx: &mut TenantTx<'_>, visitor: &str) -> sqlx::Result<Option<Uuid>> {
-    let tenant = tx.tenant();
-    sqlx::query_scalar("SELECT customer_id FROM visitor_customers WHERE tenant_id = $1 AND visitor_id = $2")
-        .bind(tenant)
-        .bind(visitor)
-        .fetch_optional(tx.conn())
-        .await
-}
-
-#[tracing::instrument(skip_all)]
 pub async fn put_visitor_customer(tx: &mut TenantTx<'_>, visitor: &str, customer: Uuid) -> sqlx::Result<()> {
     let tenant = tx.tenant();
     sqlx::query(

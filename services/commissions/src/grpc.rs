@@ -446,13 +446,10 @@ impl CommissionsService {
             amount,
             currency,
             partner: Some(partner),
-            order: None,
-            level: None,
-            rule: None,
             payout: Some(payout.id),
-            lead: None,
             kind: "payout_requested",
             reason: String::new(),
+            ..Default::default()
         };
         store::post(&mut tx, &[entry], now).await?;
         self.payout_event(&mut tx, &payout).await?;
@@ -487,13 +484,10 @@ impl CommissionsService {
             amount: payout.amount,
             currency: payout.currency.clone(),
             partner: Some(payout.partner_id),
-            order: None,
-            level: None,
-            rule: None,
             payout: Some(payout.id),
-            lead: None,
             kind,
             reason,
+            ..Default::default()
         };
         let action = d.action.trim();
         let entries = match action {
@@ -584,14 +578,9 @@ impl CommissionsService {
             credit: PREPAID.into(),
             amount,
             currency: currency.clone(),
-            partner: None,
-            order: None,
-            level: None,
-            rule: None,
-            payout: None,
-            lead: None,
             kind: "top_up",
             reason: req.reference.trim().chars().take(200).collect(),
+            ..Default::default()
         };
         let now = self.clock.now();
         store::post(&mut tx, &[entry], now).await?;

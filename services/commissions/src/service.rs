@@ -164,10 +164,9 @@ impl CommissionsService {
                     order: Some(order),
                     level: Some(row.level),
                     rule: line.and_then(|l| l.rule).or(row.rule_id),
-                    payout: None,
-                    lead: None,
                     kind: m.kind.as_str(),
                     reason: if reason.is_empty() { line.map_or("", |l| l.source).to_string() } else { reason.clone() },
+                    ..Default::default()
                 });
                 moved.push((row.partner_id, row.level, *m));
             }
@@ -253,13 +252,10 @@ impl CommissionsService {
             amount,
             currency: currency.clone(),
             partner: Some(partner),
-            order: None,
-            level: None,
-            rule: None,
-            payout: None,
             lead: Some(lead),
             kind: "lead_reward",
             reason: format!("lead won: {}", m.plan),
+            ..Default::default()
         };
         store::post(tx, &[entry], self.clock.now()).await?;
         let tenant = tx.tenant();
@@ -381,13 +377,10 @@ impl CommissionsService {
                 amount: available,
                 currency: currency.clone(),
                 partner: Some(partner),
-                order: None,
-                level: None,
-                rule: None,
                 payout: Some(payout.id),
-                lead: None,
                 kind,
                 reason: "automatic settlement".into(),
+                ..Default::default()
             };
             let entries = [
                 entry(account(partner, "available"), account(partner, "requested"), "payout_requested"),

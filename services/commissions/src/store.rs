@@ -372,8 +372,8 @@ pub async fn due_orders(
     .await
 }
 
-/// One ledger entry to write.
-#[derive(Debug, Clone)]
+/// One ledger entry to write (what it is not about stays `None`).
+#[derive(Debug, Clone, Default)]
 pub struct NewEntry {
     pub debit: String,
     pub credit: String,

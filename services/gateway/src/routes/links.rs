@@ -159,14 +159,19 @@ pub async fn customer_binding(
 }
 
 async fn qr(s: AppState, caller: Caller, id: String, format: &str) -> Result<axum::response::Response, AppError> {
-    use axum::response::IntoResponse;
     let req = pb::LinkQrRequest { link_id: id, format: format.into(), public_url: s.redirect.public_url.clone() };
     let q = s.attribution().get_link_qr(caller.request(req)).await.map_err(upstream)?.into_inner();
+    Ok(image(q))
+}
+
+/// An image attribution rendered (a QR code, a poster), with its content type.
+pub fn image(q: pb::LinkQr) -> axum::response::Response {
+    use axum::response::IntoResponse;
     let mut res = q.body.into_response();
     if let Ok(v) = http::HeaderValue::from_str(&q.content_type) {
         res.headers_mut().insert(http::header::CONTENT_TYPE, v);
     }
-    Ok(res)
+    res
 }
 
 /// L1: the link's QR code as SVG (it encodes `<public_url>/r/<code>`).

@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use http::StatusCode;
 use partnerline_proto::attribution::v1 as pb;
 use platform::AppError;
@@ -112,5 +112,5 @@ pub async fn image(
 ) -> Result<Response, AppError> {
     let req = pb::PosterImageRequest { id, public_url: s.redirect.public_url.clone() };
     let img = s.attribution().get_poster_image(caller.request(req)).await.map_err(upstream)?.into_inner();
-    Ok(([(http::header::CONTENT_TYPE, img.content_type)], img.body).into_response())
+    Ok(super::links::image(img))
 }

@@ -44,10 +44,28 @@ impl IncomingEvent {
     }
 }
 
-/// Applies one event inside the given transaction. An error rolls it back and retries later.
+/// Applies events inside the consumer's transaction. An error rolls it back and retries later.
 pub trait Handler: Send + Sync + 'static {
+    /// Applies one event.
     fn handle(&self, conn: &mut PgConnection, event: &IncomingEvent)
     -> impl Future<Output = anyhow::Result<()>> + Send;
+
+    /// Applies several events, in delivery order, in one transaction: all or none. The default
+    /// applies them one after another; a handler that can read and write for many events at once
+    /// overrides it. When it fails, the consumer applies the events one by one instead, so one bad
+    /// event is retried and dead-lettered on its own.
+    fn handle_batch(
+        &self,
+        conn: &mut PgConnection,
+        events: &[IncomingEvent],
+    ) -> impl Future<Output = anyhow::Result<()>> + Send {
+        async move {
+            for e in events {
+                self.handle(conn, e).await?;
+            }
+            Ok(())
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -64,6 +82,8 @@ pub struct ConsumerSpec {
     pub backoff: Vec<Duration>,
     /// How long an unacknowledged delivery waits before it is redelivered (a crashed handler).
     pub ack_wait: Duration,
+    /// The most events fetched and applied in one transaction.
+    pub batch: usize,
     /// Test hook: this many times, commit the effect and then die before acking.
     #[doc(hidden)]
     pub crash_after_commit: Arc<AtomicUsize>,
@@ -83,6 +103,7 @@ impl ConsumerSpec {
                 Duration::from_secs(120),
             ],
             ack_wait: Duration::from_secs(30),
+            batch: 256,
             crash_after_commit: Arc::new(AtomicUsize::new(0)),
         }
     }
@@ -96,8 +117,6 @@ impl ConsumerSpec {
 enum Outcome {
     Applied,
     Duplicate,
-    /// Not a subject the consumer reads (a server without multi-filter consumers sent it).
-    Skipped,
     Retried,
     DeadLettered,
     Crashed,
@@ -139,12 +158,15 @@ pub async fn run<H: Handler>(
         .await
         .map_err(|e| anyhow::anyhow!("consumer {}: {e}", spec.durable))?;
 
+    let count = |outcome: &str, n: u64| {
+        metrics.events_consumed.get_or_create(&labels(&[("consumer", &spec.durable), ("outcome", outcome)])).inc_by(n);
+    };
     while !shutdown.is_cancelled() {
-        let batch = tokio::select! {
+        let fetched = tokio::select! {
             _ = shutdown.cancelled() => break,
-            b = consumer.fetch().max_messages(64).expires(Duration::from_secs(2)).messages() => b,
+            b = consumer.fetch().max_messages(spec.batch.max(1)).expires(Duration::from_secs(2)).messages() => b,
         };
-        let mut batch = match batch {
+        let mut fetched = match fetched {
             Ok(b) => b,
             Err(e) => {
                 tracing::warn!(consumer = %spec.durable, error = %e, "fetch failed; retrying");
@@ -152,23 +174,50 @@ pub async fn run<H: Handler>(
                 continue;
             }
         };
-        while let Some(msg) = batch.next().await {
-            let msg = match msg {
-                Ok(m) => m,
-                Err(e) => {
-                    tracing::warn!(consumer = %spec.durable, error = %e, "bad delivery");
+        let mut messages = Vec::new();
+        while let Some(msg) = fetched.next().await {
+            match msg {
+                Ok(m) => messages.push(m),
+                Err(e) => tracing::warn!(consumer = %spec.durable, error = %e, "bad delivery"),
+            }
+        }
+        // What no filter matches is acknowledged unread; what is not a CloudEvent is dead-lettered.
+        let mut events = Vec::with_capacity(messages.len());
+        for msg in messages {
+            if !filters.is_empty() && !filters.iter().any(|f| subject_matches(f, msg.subject.as_str())) {
+                match ack(&msg).await {
+                    Ok(()) => count("skipped", 1),
+                    Err(e) => tracing::warn!(consumer = %spec.durable, error = format!("{e:#}"), "ack failed"),
+                }
+                continue;
+            }
+            match incoming(&bus, &msg) {
+                Ok(event) => events.push((msg, event)),
+                Err(why) => match dead_letter(&bus, &spec, &msg, &format!("not a CloudEvent: {why}")).await {
+                    Ok(()) => count("dead_lettered", 1),
+                    Err(e) => tracing::warn!(consumer = %spec.durable, error = format!("{e:#}"), "dead-letter failed"),
+                },
+            }
+        }
+        if events.len() > 1 {
+            match process_batch(&pool, &spec, &handler, &events).await {
+                Ok(BatchOutcome::Done { applied, duplicates }) => {
+                    count("applied", applied);
+                    count("duplicate", duplicates);
                     continue;
                 }
-            };
-            let outcome = if filters.is_empty() || filters.iter().any(|f| subject_matches(f, msg.subject.as_str())) {
-                process(&pool, &bus, &spec, &handler, &msg).await
-            } else {
-                ack(&msg).await.map(|()| Outcome::Skipped)
-            };
-            let name = match outcome {
+                Ok(BatchOutcome::Crashed) => {
+                    return Err(anyhow::anyhow!("consumer {}: injected crash before ack", spec.durable));
+                }
+                Err(e) => {
+                    tracing::info!(consumer = %spec.durable, events = events.len(), error = format!("{e:#}"), "batch failed; applying its events one by one");
+                }
+            }
+        }
+        for (msg, event) in &events {
+            let name = match process(&pool, &bus, &spec, &handler, msg, event).await {
                 Ok(Outcome::Applied) => "applied",
                 Ok(Outcome::Duplicate) => "duplicate",
-                Ok(Outcome::Skipped) => "skipped",
                 Ok(Outcome::Retried) => "retried",
                 Ok(Outcome::DeadLettered) => "dead_lettered",
                 Ok(Outcome::Crashed) => {
@@ -181,9 +230,9 @@ pub async fn run<H: Handler>(
                     "error"
                 }
             };
-            metrics.events_consumed.get_or_create(&labels(&[("consumer", &spec.durable), ("outcome", name)])).inc();
+            count(name, 1);
             if shutdown.is_cancelled() {
-                // Unhandled messages of this batch return to the stream after ack_wait, or now:
+                // Unhandled messages of this batch return to the stream after ack_wait.
                 break;
             }
         }
@@ -205,32 +254,82 @@ pub fn subject_matches(pattern: &str, subject: &str) -> bool {
     s.next().is_none()
 }
 
-async fn process<H: Handler>(
-    pool: &PgPool,
-    bus: &Bus,
-    spec: &ConsumerSpec,
-    handler: &H,
-    msg: &async_nats::jetstream::Message,
-) -> anyhow::Result<Outcome> {
-    let delivered = msg.info().map(|i| i.delivered).unwrap_or(1);
+/// The CloudEvent a delivery carries, as handlers see it.
+fn incoming(bus: &Bus, msg: &async_nats::jetstream::Message) -> Result<IncomingEvent, String> {
     let empty = async_nats::HeaderMap::new();
-    let headers = msg.headers.as_ref().unwrap_or(&empty);
-    let ce = match CloudEvent::from_headers(headers) {
-        Ok(ce) => ce,
-        Err(why) => {
-            dead_letter(bus, spec, msg, &format!("not a CloudEvent: {why}")).await?;
-            return Ok(Outcome::DeadLettered);
-        }
-    };
-    let event = IncomingEvent {
+    let ce = CloudEvent::from_headers(msg.headers.as_ref().unwrap_or(&empty))?;
+    Ok(IncomingEvent {
         id: ce.id.clone(),
         ce_type: ce.ce_type,
         subject: bus.naming.strip(msg.subject.as_str()).to_string(),
         tenant: ce.tenant,
         time: ce.time,
         payload: msg.payload.clone(),
-        delivered,
-    };
+        delivered: msg.info().map(|i| i.delivered).unwrap_or(1),
+    })
+}
+
+enum BatchOutcome {
+    Done { applied: u64, duplicates: u64 },
+    Crashed,
+}
+
+/// Applies a batch in one transaction: one inbox insert for all its ids, the fresh events handed
+/// to the handler together, one commit, then every delivery acknowledged. An error leaves the
+/// whole batch unapplied (the caller then goes one by one).
+async fn process_batch<H: Handler>(
+    pool: &PgPool,
+    spec: &ConsumerSpec,
+    handler: &H,
+    events: &[(async_nats::jetstream::Message, IncomingEvent)],
+) -> anyhow::Result<BatchOutcome> {
+    let span = tracing::info_span!("consume_batch", consumer = %spec.durable, events = events.len());
+    async {
+        let mut tx = pool.begin().await?;
+        let ids: Vec<&str> = events.iter().map(|(_, e)| e.id.as_str()).collect();
+        let subjects: Vec<&str> = events.iter().map(|(_, e)| e.subject.as_str()).collect();
+        let inserted: Vec<String> = sqlx::query_scalar(
+            "INSERT INTO inbox (consumer, event_id, subject)
+             SELECT $1, u.id, u.subject FROM unnest($2::text[], $3::text[]) AS u(id, subject)
+             ON CONFLICT DO NOTHING RETURNING event_id",
+        )
+        .bind(&spec.durable)
+        .bind(&ids)
+        .bind(&subjects)
+        .fetch_all(&mut *tx)
+        .await?;
+        // Each fresh id once, at its first delivery in the batch; the rest are duplicates.
+        let mut fresh: std::collections::HashSet<String> = inserted.into_iter().collect();
+        let todo: Vec<IncomingEvent> =
+            events.iter().filter(|(_, e)| fresh.remove(&e.id)).map(|(_, e)| e.clone()).collect();
+        handler.handle_batch(&mut tx, &todo).await?;
+        tx.commit().await?;
+        if spec.crash_after_commit.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok() {
+            return Ok(BatchOutcome::Crashed);
+        }
+        // Acknowledged together; a lost ack only means a redelivery the inbox turns away.
+        let acks = futures::future::join_all(events.iter().map(|(m, _)| ack(m))).await;
+        if let Some(Err(e)) = acks.into_iter().find(Result::is_err) {
+            tracing::warn!(error = format!("{e:#}"), "ack failed; the event will be redelivered and skipped");
+        }
+        let applied = todo.len() as u64;
+        Ok(BatchOutcome::Done { applied, duplicates: events.len() as u64 - applied })
+    }
+    .instrument(span)
+    .await
+}
+
+async fn process<H: Handler>(
+    pool: &PgPool,
+    bus: &Bus,
+    spec: &ConsumerSpec,
+    handler: &H,
+    msg: &async_nats::jetstream::Message,
+    event: &IncomingEvent,
+) -> anyhow::Result<Outcome> {
+    let delivered = event.delivered;
+    let empty = async_nats::HeaderMap::new();
+    let headers = msg.headers.as_ref().unwrap_or(&empty);
     let span = tracing::info_span!("consume", consumer = %spec.durable, subject = %event.subject, event_id = %event.id, delivered);
     crate::telemetry::set_remote_parent(&span, &crate::telemetry::NatsHeadersRef(headers));
 
@@ -250,7 +349,7 @@ async fn process<H: Handler>(
             ack(msg).await?;
             return Ok(Outcome::Duplicate);
         }
-        match handler.handle(&mut tx, &event).await {
+        match handler.handle(&mut tx, event).await {
             Ok(()) => {
                 tx.commit().await?;
                 let crash = spec

@@ -175,12 +175,36 @@ impl Handler for Events {
             }
             n if n.starts_with("order.") => {
                 if let Some((order, fact)) = order_fact(&mut tx, n, e.payload.as_ref(), e.time).await? {
-                    svc.apply_fact(&mut tx, order, fact).await.map_err(err)?;
+                    svc.apply_facts(&mut tx, vec![(order, fact)]).await.map_err(err)?;
                 }
             }
             _ => {}
         }
         tx.commit().await?;
+        Ok(())
+    }
+
+    /// Order facts are applied a tenant's run at a time, through one `apply_facts` (one lookup and
+    /// one write per table); anything else goes one by one, in order.
+    async fn handle_batch(&self, conn: &mut PgConnection, events: &[IncomingEvent]) -> anyhow::Result<()> {
+        let order_fact_of = |e: &IncomingEvent| e.tenant.filter(|_| e.name().starts_with("order."));
+        let mut rest = events;
+        while let Some(first) = rest.first() {
+            let Some(tenant) = order_fact_of(first) else {
+                self.handle(conn, first).await?;
+                rest = &rest[1..];
+                continue;
+            };
+            let run = rest.iter().take_while(|e| order_fact_of(e) == Some(tenant)).count();
+            let mut tx = TenantTx::within(conn, tenant).await?;
+            let mut facts = Vec::with_capacity(run);
+            for e in &rest[..run] {
+                facts.extend(order_fact(&mut tx, &e.name(), e.payload.as_ref(), e.time).await?);
+            }
+            self.0.apply_facts(&mut tx, facts).await.map_err(err)?;
+            tx.commit().await?;
+            rest = &rest[run..];
+        }
         Ok(())
     }
 }

@@ -171,6 +171,7 @@ fn validate_rule(input: &pb::RuleInput) -> Result<(RuleRow, Vec<pb::Notice>), Ap
         min_order_total: min_total,
         partner_tier: tier.map(str::to_string),
         valid_from: Utc::now(),
+        valid_to: None,
     };
     Ok((row, notices))
 }

@@ -70,14 +70,16 @@ pub async fn demo(
         min_order_total: None,
         partner_tier: None,
         valid_from: long_ago,
+        valid_to: None,
     };
     store::insert_rule(&mut tx, &rule).await?;
     // Everything but the refunds first: the matured commissions are then paid out before the
     // late refund comes in.
     let (refunds, rest): (Vec<_>, Vec<_>) = events.iter().partition(|(name, _)| name == "order.refunded");
     for (name, payload) in &rest {
-        if let Some((order, fact)) = order_fact(&mut tx, name, payload, now).await? {
-            svc.apply_fact(&mut tx, order, fact).await.map_err(err)?;
+        if let Some(fact) = order_fact(&mut tx, name, payload, now).await? {
+            // One by one, so the demo ledger shows each step an order took.
+            svc.apply_facts(&mut tx, vec![fact]).await.map_err(err)?;
         }
     }
     tx.commit().await?;
@@ -108,8 +110,9 @@ pub async fn demo(
     }
     let mut tx = TenantTx::begin(&svc.pool, tenant).await?;
     for (name, payload) in &refunds {
-        if let Some((order, fact)) = order_fact(&mut tx, name, payload, now).await? {
-            svc.apply_fact(&mut tx, order, fact).await.map_err(err)?;
+        if let Some(fact) = order_fact(&mut tx, name, payload, now).await? {
+            // One by one, so the demo ledger shows each step an order took.
+            svc.apply_facts(&mut tx, vec![fact]).await.map_err(err)?;
         }
     }
     tx.commit().await?;

@@ -58,150 +58,124 @@ impl CommissionsService {
         Ok(program::program(store::program(tx).await?.as_ref()))
     }
 
-    /// Folds a fact into the order's facts; recomputes the order when it taught something new.
-    pub async fn apply_fact(&self, tx: &mut TenantTx<'_>, order: Uuid, fact: Fact) -> Result<(), AppError> {
-        let now = self.clock.now();
-        let mut facts = store::facts_for_update(tx, order, now).await?;
-        let before = facts.clone();
-        facts.apply(fact);
-        if facts == before {
-            return Ok(()); // a redelivery or an older version: nothing new
+    /// Folds facts (of one or many orders, in arrival order) into the orders' facts and recomputes
+    /// every order that learnt something new, all in `tx`: one lookup and one write per table for
+    /// the whole batch, however many orders it holds.
+    pub async fn apply_facts(&self, tx: &mut TenantTx<'_>, facts: Vec<(Uuid, Fact)>) -> Result<(), AppError> {
+        if facts.is_empty() {
+            return Ok(());
         }
-        store::put_facts(tx, order, &facts, now).await?;
-        self.recompute(tx, order, &facts).await
-    }
-
-    /// Recomputes an order from its stored facts (the hold job, after a hold ends).
-    pub async fn refresh(&self, tx: &mut TenantTx<'_>, order: Uuid) -> Result<(), AppError> {
-        let facts = store::facts_for_update(tx, order, self.clock.now()).await?;
-        self.recompute(tx, order, &facts).await
-    }
-
-    /// C1-C8, C11: the order's lines from its facts, and the entries that bring the ledger there.
-    async fn recompute(&self, tx: &mut TenantTx<'_>, order: Uuid, facts: &Facts) -> Result<(), AppError> {
-        let Some(placed) = &facts.placed else { return Ok(()) };
         let now = self.clock.now();
+        let orders: Vec<Uuid> = facts.iter().map(|(o, _)| *o).collect();
+        let mut known = store::facts_for_update(tx, &orders, now).await?;
+        let before = known.clone();
+        let mut touched = Vec::new();
+        for (order, fact) in facts {
+            if let Some(f) = known.get_mut(&order) {
+                f.apply(fact);
+                touched.push(order);
+            }
+        }
+        touched.sort();
+        touched.dedup();
+        // A redelivery or an older version teaches nothing: such orders are left alone.
+        let changed: Vec<(Uuid, &Facts)> = touched
+            .into_iter()
+            .filter(|o| known.get(o) != before.get(o))
+            .filter_map(|o| Some((o, known.get(&o)?)))
+            .collect();
+        store::put_facts(tx, &changed, now).await?;
+        self.recompute(tx, &changed).await
+    }
+
+    /// Recomputes orders from their stored facts (the hold job, after holds end).
+    pub async fn refresh(&self, tx: &mut TenantTx<'_>, orders: &[Uuid]) -> Result<(), AppError> {
+        let known = store::facts_for_update(tx, orders, self.clock.now()).await?;
+        let mut all: Vec<(Uuid, &Facts)> = known.iter().map(|(o, f)| (*o, f)).collect();
+        all.sort_by_key(|(o, _)| *o);
+        self.recompute(tx, &all).await
+    }
+
+    /// C1-C8, C11: the orders' lines from their facts, and the entries that bring the ledger
+    /// there. What the orders share (program, rules, lines, trust levels) is read once.
+    async fn recompute(&self, tx: &mut TenantTx<'_>, orders: &[(Uuid, &Facts)]) -> Result<(), AppError> {
+        let orders: Vec<(Uuid, &Facts, &domain::Placed)> =
+            orders.iter().filter_map(|(o, f)| Some((*o, *f, f.placed.as_ref()?))).collect();
+        let (Some(first), Some(last)) =
+            (orders.iter().map(|o| o.2.placed_at).min(), orders.iter().map(|o| o.2.placed_at).max())
+        else {
+            return Ok(());
+        };
         let program = self.program(tx).await?;
-        let rules: Vec<domain::Rule> =
-            store::rules_at(tx, placed.placed_at).await?.iter().map(|r| r.to_rule()).collect();
-        let existing = store::order_lines(tx, order).await?;
-        let mut people: Vec<Uuid> = existing.iter().map(|l| l.partner_id).collect();
-        if let Some(a) = &facts.attribution {
-            people.extend(a.partner);
-            people.extend(a.chain.iter().copied());
+        let rules = store::rules_between(tx, first, last).await?;
+        let ids: Vec<Uuid> = orders.iter().map(|o| o.0).collect();
+        let mut existing: HashMap<Uuid, Vec<LineRow>> = HashMap::new();
+        for l in store::order_lines(tx, &ids).await? {
+            existing.entry(l.order_id).or_default().push(l);
         }
+        let mut people: Vec<Uuid> = existing.values().flatten().map(|l| l.partner_id).collect();
+        for (_, f, _) in &orders {
+            if let Some(a) = &f.attribution {
+                people.extend(a.partner);
+                people.extend(a.chain.iter().copied());
+            }
+        }
+        people.sort();
+        people.dedup();
         let trust: HashMap<Uuid, TrustLevel> = store::trust_levels(tx, &people).await?.into_iter().collect();
-        // X3: whose own sales in the order's month reached the threshold.
-        let mut team: HashMap<Uuid, bool> = HashMap::new();
-        if program.team_sales_threshold > Decimal::ZERO
-            && let Some(a) = &facts.attribution
-        {
-            let at = placed.placed_at;
-            let from = Utc.with_ymd_and_hms(at.year(), at.month(), 1, 0, 0, 0).single().unwrap_or(at);
-            let to = from.checked_add_months(chrono::Months::new(1)).unwrap_or(at);
-            for p in &a.chain {
-                let sales = store::own_sales(tx, *p, from, to).await?;
-                team.insert(*p, sales >= program.team_sales_threshold);
-            }
-        }
         let trust_of = |p: Uuid| trust.get(&p).copied().unwrap_or(TrustLevel::New);
-        let team_ok = |p: Uuid| team.get(&p).copied().unwrap_or(true);
-        let ctx = domain::Context { program: &program, rules: &rules, trust: &trust_of, team_ok: &team_ok };
-        let outcome = domain::commission(facts, &ctx);
-        let minor = minor_units(&placed.currency);
+        // X3 reads the lines of other orders, so with a team threshold each order is written
+        // before the next is computed; otherwise the whole batch is written at once.
+        let one_by_one = program.team_sales_threshold > Decimal::ZERO;
+        let mut changes = Changes::default();
+        for (order, facts, placed) in orders {
+            let rules: Vec<domain::Rule> =
+                rules.iter().filter(|r| r.in_force_at(placed.placed_at)).map(|r| r.to_rule()).collect();
+            // X3: whose own sales in the order's month reached the threshold.
+            let mut team: HashMap<Uuid, bool> = HashMap::new();
+            if one_by_one && let Some(a) = &facts.attribution {
+                let at = placed.placed_at;
+                let from = Utc.with_ymd_and_hms(at.year(), at.month(), 1, 0, 0, 0).single().unwrap_or(at);
+                let to = from.checked_add_months(chrono::Months::new(1)).unwrap_or(at);
+                for p in &a.chain {
+                    let sales = store::own_sales(tx, *p, from, to).await?;
+                    team.insert(*p, sales >= program.team_sales_threshold);
+                }
+            }
+            let team_ok = |p: Uuid| team.get(&p).copied().unwrap_or(true);
+            let ctx = domain::Context { program: &program, rules: &rules, trust: &trust_of, team_ok: &team_ok };
+            let lines = existing.remove(&order).unwrap_or_default();
+            changes.plan(order, facts, placed, &ctx, lines, self.clock.now());
+            if one_by_one {
+                self.write(tx, std::mem::take(&mut changes)).await?;
+            }
+        }
+        self.write(tx, changes).await
+    }
 
-        let mut wanted: BTreeMap<(i16, Uuid), &domain::Line> = BTreeMap::new();
-        for l in &outcome.lines {
-            wanted.insert((i16::from(l.level), l.partner), l);
+    /// Writes recomputed lines, posts their entries and announces each movement.
+    async fn write(&self, tx: &mut TenantTx<'_>, changes: Changes) -> Result<(), AppError> {
+        if changes.lines.is_empty() {
+            return Ok(());
         }
-        let mut rows: BTreeMap<(i16, Uuid), LineRow> =
-            existing.into_iter().map(|r| ((r.level, r.partner_id), r)).collect();
-        for key in wanted.keys() {
-            rows.entry(*key).or_insert_with(|| LineRow {
-                order_id: order,
-                partner_id: key.1,
-                level: key.0,
-                currency: placed.currency.clone(),
-                amount: Decimal::ZERO,
-                base: Decimal::ZERO,
-                pending: Decimal::ZERO,
-                held: Decimal::ZERO,
-                matured: Decimal::ZERO,
-                state: "pending".into(),
-                hold_until: None,
-                rule_id: None,
-                source: String::new(),
-                reason: String::new(),
-                placed_at: placed.placed_at,
-                updated_at: now,
-            });
-        }
-        let mut entries = Vec::new();
-        let mut moved = Vec::new();
-        for (key, row) in rows.iter_mut() {
-            let line = wanted.get(key);
-            let target = line.map(|l| domain::round(l.amount, minor)).unwrap_or_default();
-            let earns = line.is_some() && outcome.none.is_none();
-            let phase = earns.then(|| domain::phase(facts, &program, trust_of(row.partner_id), now));
-            let pos = Position { pending: row.pending, held: row.held, matured: row.matured };
-            let (moves, after) = domain::reconcile(pos, target, phase);
-            let state = phase.map_or("void", Phase::as_str);
-            let changed = !moves.is_empty()
-                || row.state != state
-                || row.amount != target
-                || line.is_some_and(|l| row.rule_id != l.rule || row.source != l.source);
-            if !changed {
-                continue;
-            }
-            let reason = outcome.none.map(|n| n.as_str().to_string()).unwrap_or_default();
-            for m in &moves {
-                entries.push(NewEntry {
-                    debit: bucket_account(row.partner_id, m.from),
-                    credit: bucket_account(row.partner_id, m.to),
-                    amount: m.amount,
-                    currency: row.currency.clone(),
-                    partner: Some(row.partner_id),
-                    order: Some(order),
-                    level: Some(row.level),
-                    rule: line.and_then(|l| l.rule).or(row.rule_id),
-                    kind: m.kind.as_str(),
-                    reason: if reason.is_empty() { line.map_or("", |l| l.source).to_string() } else { reason.clone() },
-                    ..Default::default()
-                });
-                moved.push((row.partner_id, row.level, *m));
-            }
-            row.pending = after.pending;
-            row.held = after.held;
-            row.matured = after.matured;
-            row.amount = target;
-            row.base = outcome.base;
-            row.state = state.to_string();
-            row.hold_until = match phase {
-                Some(Phase::Held(until)) => Some(until),
-                _ => None,
-            };
-            if let Some(l) = line {
-                row.rule_id = l.rule;
-                row.source = l.source.to_string();
-            }
-            row.reason = reason;
-            row.updated_at = now;
-            store::put_line(tx, row).await?;
-        }
-        let ids = store::post(tx, &entries, now).await?;
+        let now = self.clock.now();
+        store::put_lines(tx, &changes.lines).await?;
+        let ids = store::post(tx, &changes.entries, now).await?;
         let tenant = tx.tenant();
-        let messages: Vec<(String, ev::CommissionMoved)> = moved
+        let messages: Vec<(Uuid, &'static str, ev::CommissionMoved)> = changes
+            .moved
             .iter()
-            .zip(entries.iter().zip(ids.iter()))
-            .map(|((partner, level, m), (e, id))| {
-                let row = &rows[&(*level, *partner)];
+            .zip(changes.entries.iter().zip(ids.iter()))
+            .map(|(m, (e, id))| {
+                let row = &changes.lines[m.line];
                 (
-                    m.kind.as_str().to_string(),
+                    row.order_id,
+                    m.kind.as_str(),
                     ev::CommissionMoved {
                         tenant_id: tenant.to_string(),
-                        order_id: order.to_string(),
-                        partner_id: partner.to_string(),
-                        level: *level as u32,
+                        order_id: row.order_id.to_string(),
+                        partner_id: row.partner_id.to_string(),
+                        level: row.level as u32,
                         amount: e.amount.to_string(),
                         currency: e.currency.clone(),
                         debit_account: e.debit.clone(),
@@ -216,14 +190,15 @@ impl CommissionsService {
                 )
             })
             .collect();
-        let order_id = order.to_string();
+        let order_ids: Vec<String> = messages.iter().map(|(o, _, _)| o.to_string()).collect();
         let events: Vec<NewEvent<'_, ev::CommissionMoved>> = messages
             .iter()
-            .map(|(kind, msg)| NewEvent {
+            .zip(&order_ids)
+            .map(|((_, kind, msg), order)| NewEvent {
                 tenant: Some(tenant),
                 aggregate: "commission",
-                aggregate_id: order_id.clone(),
-                event: kind.as_str(),
+                aggregate_id: order.clone(),
+                event: kind,
                 payload: msg,
             })
             .collect();
@@ -235,7 +210,9 @@ impl CommissionsService {
     pub async fn lead_won(&self, tx: &mut TenantTx<'_>, m: &ev::LeadWon) -> Result<(), AppError> {
         let lead = Uuid::parse_str(&m.lead_id).map_err(|_| AppError::invalid("lead_id", "is not an id"))?;
         let partner = Uuid::parse_str(&m.partner_id).map_err(|_| AppError::invalid("partner_id", "is not an id"))?;
-        let program = self.program(tx).await?;
+        // The reward in force when the lead was won, however late the event is read.
+        let won_at = parse_time(&m.won_at, self.clock.now());
+        let program = program::program(store::program_at(tx, won_at).await?.as_ref());
         let revenue: Decimal = m.revenue.trim().parse().unwrap_or_default();
         let currency = match program.lead_reward {
             domain::LeadReward::Fixed(_) => program.currency.clone(),
@@ -277,9 +254,13 @@ impl CommissionsService {
             let mut conn = self.pool.acquire().await?;
             store::due_orders(&mut conn, now, 200).await?
         };
+        let mut by_tenant: BTreeMap<Uuid, Vec<Uuid>> = BTreeMap::new();
         for (tenant, order) in &due {
-            let mut tx = TenantTx::begin(&self.pool, *tenant).await?;
-            self.refresh(&mut tx, *order).await.map_err(|e| anyhow::anyhow!("{}: {}", e.code, e.message))?;
+            by_tenant.entry(*tenant).or_default().push(*order);
+        }
+        for (tenant, orders) in by_tenant {
+            let mut tx = TenantTx::begin(&self.pool, tenant).await?;
+            self.refresh(&mut tx, &orders).await.map_err(|e| anyhow::anyhow!("{}: {}", e.code, e.message))?;
             tx.commit().await?;
         }
         Ok(due.len())
@@ -429,4 +410,114 @@ impl CommissionsService {
 /// The time of an event field, or `fallback`.
 pub fn parse_time(s: &str, fallback: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc)).unwrap_or(fallback)
+}
+
+/// What recomputing orders changes: the lines to write, the entries to post, and for each entry
+/// the line it moved.
+#[derive(Default)]
+struct Changes {
+    lines: Vec<LineRow>,
+    entries: Vec<NewEntry>,
+    moved: Vec<Moved>,
+}
+
+/// One entry's movement: `line` indexes `Changes::lines`.
+struct Moved {
+    line: usize,
+    kind: domain::Kind,
+}
+
+impl Changes {
+    /// C1-C8: one order's wanted lines beside its `existing` ones; every line that changes is
+    /// kept with the entries that move the ledger to it.
+    fn plan(
+        &mut self,
+        order: Uuid,
+        facts: &Facts,
+        placed: &domain::Placed,
+        ctx: &domain::Context<'_>,
+        existing: Vec<LineRow>,
+        now: DateTime<Utc>,
+    ) {
+        let outcome = domain::commission(facts, ctx);
+        let minor = minor_units(&placed.currency);
+        let mut wanted: BTreeMap<(i16, Uuid), &domain::Line> = BTreeMap::new();
+        for l in &outcome.lines {
+            wanted.insert((i16::from(l.level), l.partner), l);
+        }
+        let mut rows: BTreeMap<(i16, Uuid), LineRow> =
+            existing.into_iter().map(|r| ((r.level, r.partner_id), r)).collect();
+        for key in wanted.keys() {
+            rows.entry(*key).or_insert_with(|| LineRow {
+                order_id: order,
+                partner_id: key.1,
+                level: key.0,
+                currency: placed.currency.clone(),
+                amount: Decimal::ZERO,
+                base: Decimal::ZERO,
+                pending: Decimal::ZERO,
+                held: Decimal::ZERO,
+                matured: Decimal::ZERO,
+                state: "pending".into(),
+                hold_until: None,
+                rule_id: None,
+                source: String::new(),
+                reason: String::new(),
+                placed_at: placed.placed_at,
+                updated_at: now,
+            });
+        }
+        for (key, mut row) in rows {
+            let line = wanted.get(&key);
+            let target = line.map(|l| domain::round(l.amount, minor)).unwrap_or_default();
+            let earns = line.is_some() && outcome.none.is_none();
+            let trust = (ctx.trust)(row.partner_id);
+            let phase = earns.then(|| domain::phase(facts, ctx.program, trust, now));
+            let pos = Position { pending: row.pending, held: row.held, matured: row.matured };
+            let (moves, after) = domain::reconcile(pos, target, phase);
+            let state = phase.map_or("void", Phase::as_str);
+            let changed = !moves.is_empty()
+                || row.state != state
+                || row.amount != target
+                || line.is_some_and(|l| row.rule_id != l.rule || row.source != l.source);
+            if !changed {
+                continue;
+            }
+            let reason = outcome.none.map(|n| n.as_str().to_string()).unwrap_or_default();
+            let index = self.lines.len();
+            for m in &moves {
+                self.entries.push(NewEntry {
+                    debit: bucket_account(row.partner_id, m.from),
+                    credit: bucket_account(row.partner_id, m.to),
+                    amount: m.amount,
+                    currency: row.currency.clone(),
+                    partner: Some(row.partner_id),
+                    order: Some(order),
+                    level: Some(row.level),
+                    rule: line.and_then(|l| l.rule).or(row.rule_id),
+                    kind: m.kind.as_str(),
+                    reason: if reason.is_empty() { line.map_or("", |l| l.source).to_string() } else { reason.clone() },
+                    ..Default::default()
+                });
+                self.moved.push(Moved { line: index, kind: m.kind });
+            }
+            row.pending = after.pending;
+            row.held = after.held;
+            row.matured = after.matured;
+            row.amount = target;
+            row.base = outcome.base;
+            row.state = state.to_string();
+            row.hold_until = match phase {
+                Some(Phase::Held(until)) => Some(until),
+                _ => None,
+            };
+            if let Some(l) = line {
+                row.rule_id = l.rule;
+                row.source = l.source.to_string();
+            }
+            row.reason = reason;
+            row.updated_at = now;
+            self.lines.push(row);
+        }
+    }
 }

@@ -1,5 +1,7 @@
 //! Commissions' SQL: one function per query, each through a `TenantTx`.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use platform::db::TenantTx;
 use rust_decimal::Decimal;
@@ -20,7 +22,30 @@ pub async fn put_program(tx: &mut TenantTx<'_>, settings: &serde_json::Value, at
     .bind(at)
     .execute(tx.conn())
     .await?;
+    sqlx::query(
+        "INSERT INTO program_versions (tenant_id, valid_from, settings) VALUES ($1, $2, $3)
+         ON CONFLICT (tenant_id, valid_from) DO UPDATE SET settings = $3",
+    )
+    .bind(tenant)
+    .bind(at)
+    .bind(settings)
+    .execute(tx.conn())
+    .await?;
     Ok(())
+}
+
+/// The program's settings in force at `at` (the oldest known when `at` precedes them all).
+#[tracing::instrument(skip_all)]
+pub async fn program_at(tx: &mut TenantTx<'_>, at: DateTime<Utc>) -> sqlx::Result<Option<serde_json::Value>> {
+    let tenant = tx.tenant();
+    sqlx::query_scalar(
+        "SELECT settings FROM program_versions WHERE tenant_id = $1
+         ORDER BY valid_from <= $2 DESC, CASE WHEN valid_from <= $2 THEN valid_from END DESC, valid_from LIMIT 1",
+    )
+    .bind(tenant)
+    .bind(at)
+    .fetch_optional(tx.conn())
+    .await
 }
 
 #[tracing::instrument(skip_all)]
@@ -105,9 +130,16 @@ pub struct RuleRow {
     pub min_order_total: Option<Decimal>,
     pub partner_tier: Option<String>,
     pub valid_from: DateTime<Utc>,
+    /// When a newer version (or the rule's deletion) ended this one.
+    pub valid_to: Option<DateTime<Utc>>,
 }
 
 impl RuleRow {
+    /// C1: whether this version is part of the rule set in force at `at`.
+    pub fn in_force_at(&self, at: DateTime<Utc>) -> bool {
+        self.valid_from <= at && self.valid_to.is_none_or(|to| to > at)
+    }
+
     pub fn to_rule(&self) -> domain::Rule {
         domain::Rule {
             id: self.id,
@@ -131,7 +163,7 @@ impl RuleRow {
 }
 
 const RULE: &str = "SELECT id, version, name, priority, level, kind, value, of_what, product_ids, categories,
-    customer_group_id, min_order_total, partner_tier, valid_from FROM rules";
+    customer_group_id, min_order_total, partner_tier, valid_from, valid_to FROM rules";
 
 #[tracing::instrument(skip_all)]
 pub async fn insert_rule(tx: &mut TenantTx<'_>, r: &RuleRow) -> sqlx::Result<()> {
@@ -196,50 +228,82 @@ pub async fn current_rules(tx: &mut TenantTx<'_>) -> sqlx::Result<Vec<RuleRow>> 
     .await
 }
 
-/// C1: the rules in force at `at` (the rule set an order placed then is computed with).
+/// C1: every rule version in force at some time in `[from, to]` (each order then picks the set in
+/// force when it was placed, see `in_force_at`).
 #[tracing::instrument(skip_all)]
-pub async fn rules_at(tx: &mut TenantTx<'_>, at: DateTime<Utc>) -> sqlx::Result<Vec<RuleRow>> {
+pub async fn rules_between(
+    tx: &mut TenantTx<'_>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> sqlx::Result<Vec<RuleRow>> {
     let tenant = tx.tenant();
-    sqlx::query_as(&format!("{RULE} WHERE tenant_id = $1 AND valid_from <= $2 AND (valid_to IS NULL OR valid_to > $2)"))
-        .bind(tenant)
-        .bind(at)
-        .fetch_all(tx.conn())
-        .await
+    sqlx::query_as(&format!(
+        "{RULE} WHERE tenant_id = $1 AND valid_from <= $3 AND (valid_to IS NULL OR valid_to > $2) ORDER BY id, version"
+    ))
+    .bind(tenant)
+    .bind(from)
+    .bind(to)
+    .fetch_all(tx.conn())
+    .await
 }
 
-/// The order's facts, locked for this transaction (a row is made for a first fact).
+/// The orders' facts, locked for this transaction in id order (so two writers never deadlock);
+/// a row is made for an order's first fact.
 #[tracing::instrument(skip_all)]
-pub async fn facts_for_update(tx: &mut TenantTx<'_>, order: Uuid, at: DateTime<Utc>) -> sqlx::Result<Facts> {
+pub async fn facts_for_update(
+    tx: &mut TenantTx<'_>,
+    orders: &[Uuid],
+    at: DateTime<Utc>,
+) -> sqlx::Result<HashMap<Uuid, Facts>> {
     let tenant = tx.tenant();
+    let mut sorted = orders.to_vec();
+    sorted.sort();
+    sorted.dedup();
     sqlx::query(
-        "INSERT INTO order_facts (tenant_id, order_id, facts, updated_at) VALUES ($1, $2, '{}', $3)
+        "INSERT INTO order_facts (tenant_id, order_id, facts, updated_at)
+         SELECT $1, o, '{}', $3 FROM unnest($2::uuid[]) AS o ORDER BY o
          ON CONFLICT DO NOTHING",
     )
     .bind(tenant)
-    .bind(order)
+    .bind(&sorted)
     .bind(at)
     .execute(tx.conn())
     .await?;
-    let doc: serde_json::Value =
-        sqlx::query_scalar("SELECT facts FROM order_facts WHERE tenant_id = $1 AND order_id = $2 FOR UPDATE")
-            .bind(tenant)
-            .bind(order)
-            .fetch_one(tx.conn())
-            .await?;
-    serde_json::from_value(doc).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+    let rows: Vec<(Uuid, serde_json::Value)> = sqlx::query_as(
+        "SELECT order_id, facts FROM order_facts WHERE tenant_id = $1 AND order_id = ANY($2)
+         ORDER BY order_id FOR UPDATE",
+    )
+    .bind(tenant)
+    .bind(&sorted)
+    .fetch_all(tx.conn())
+    .await?;
+    rows.into_iter()
+        .map(|(id, doc)| Ok((id, serde_json::from_value(doc).map_err(|e| sqlx::Error::Decode(Box::new(e)))?)))
+        .collect()
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn put_facts(tx: &mut TenantTx<'_>, order: Uuid, f: &Facts, at: DateTime<Utc>) -> sqlx::Result<()> {
+pub async fn put_facts(tx: &mut TenantTx<'_>, facts: &[(Uuid, &Facts)], at: DateTime<Utc>) -> sqlx::Result<()> {
+    if facts.is_empty() {
+        return Ok(());
+    }
     let tenant = tx.tenant();
-    let doc = serde_json::to_value(f).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-    sqlx::query("UPDATE order_facts SET facts = $3, updated_at = $4 WHERE tenant_id = $1 AND order_id = $2")
-        .bind(tenant)
-        .bind(order)
-        .bind(doc)
-        .bind(at)
-        .execute(tx.conn())
-        .await?;
+    let ids: Vec<Uuid> = facts.iter().map(|(id, _)| *id).collect();
+    let docs = facts
+        .iter()
+        .map(|(_, f)| serde_json::to_value(f))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    sqlx::query(
+        "UPDATE order_facts SET facts = u.facts, updated_at = $4
+         FROM unnest($2::uuid[], $3::jsonb[]) AS u(id, facts) WHERE tenant_id = $1 AND order_id = u.id",
+    )
+    .bind(tenant)
+    .bind(ids)
+    .bind(docs)
+    .bind(at)
+    .execute(tx.conn())
+    .await?;
     Ok(())
 }
 
@@ -267,44 +331,53 @@ pub struct LineRow {
 const LINE: &str = "SELECT order_id, partner_id, level, currency, amount, base, pending, held, matured, state,
     hold_until, rule_id, source, reason, placed_at, updated_at FROM commission_lines";
 
+/// The lines of these orders.
 #[tracing::instrument(skip_all)]
-pub async fn order_lines(tx: &mut TenantTx<'_>, order: Uuid) -> sqlx::Result<Vec<LineRow>> {
+pub async fn order_lines(tx: &mut TenantTx<'_>, orders: &[Uuid]) -> sqlx::Result<Vec<LineRow>> {
     let tenant = tx.tenant();
-    sqlx::query_as(&format!("{LINE} WHERE tenant_id = $1 AND order_id = $2 ORDER BY level, partner_id"))
+    sqlx::query_as(&format!("{LINE} WHERE tenant_id = $1 AND order_id = ANY($2) ORDER BY order_id, level, partner_id"))
         .bind(tenant)
-        .bind(order)
+        .bind(orders)
         .fetch_all(tx.conn())
         .await
 }
 
+/// Writes lines (new or changed) in one statement.
 #[tracing::instrument(skip_all)]
-pub async fn put_line(tx: &mut TenantTx<'_>, l: &LineRow) -> sqlx::Result<()> {
+pub async fn put_lines(tx: &mut TenantTx<'_>, lines: &[LineRow]) -> sqlx::Result<()> {
+    if lines.is_empty() {
+        return Ok(());
+    }
     let tenant = tx.tenant();
+    let col = |f: fn(&LineRow) -> Decimal| lines.iter().map(f).collect::<Vec<_>>();
     sqlx::query(
         "INSERT INTO commission_lines (tenant_id, order_id, partner_id, level, currency, amount, base, pending, held,
              matured, state, hold_until, rule_id, source, reason, placed_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
-         ON CONFLICT (tenant_id, order_id, partner_id, level) DO UPDATE SET amount = $6, base = $7, pending = $8,
-             held = $9, matured = $10, state = $11, hold_until = $12, rule_id = $13, source = $14, reason = $15,
-             updated_at = $17",
+         SELECT $1, u.* FROM unnest($2::uuid[], $3::uuid[], $4::smallint[], $5::text[], $6::numeric[], $7::numeric[],
+             $8::numeric[], $9::numeric[], $10::numeric[], $11::text[], $12::timestamptz[], $13::uuid[], $14::text[],
+             $15::text[], $16::timestamptz[], $17::timestamptz[]) AS u
+         ON CONFLICT (tenant_id, order_id, partner_id, level) DO UPDATE SET amount = EXCLUDED.amount,
+             base = EXCLUDED.base, pending = EXCLUDED.pending, held = EXCLUDED.held, matured = EXCLUDED.matured,
+             state = EXCLUDED.state, hold_until = EXCLUDED.hold_until, rule_id = EXCLUDED.rule_id,
+             source = EXCLUDED.source, reason = EXCLUDED.reason, updated_at = EXCLUDED.updated_at",
     )
     .bind(tenant)
-    .bind(l.order_id)
-    .bind(l.partner_id)
-    .bind(l.level)
-    .bind(&l.currency)
-    .bind(l.amount)
-    .bind(l.base)
-    .bind(l.pending)
-    .bind(l.held)
-    .bind(l.matured)
-    .bind(&l.state)
-    .bind(l.hold_until)
-    .bind(l.rule_id)
-    .bind(&l.source)
-    .bind(&l.reason)
-    .bind(l.placed_at)
-    .bind(l.updated_at)
+    .bind(lines.iter().map(|l| l.order_id).collect::<Vec<_>>())
+    .bind(lines.iter().map(|l| l.partner_id).collect::<Vec<_>>())
+    .bind(lines.iter().map(|l| l.level).collect::<Vec<_>>())
+    .bind(lines.iter().map(|l| l.currency.clone()).collect::<Vec<_>>())
+    .bind(col(|l| l.amount))
+    .bind(col(|l| l.base))
+    .bind(col(|l| l.pending))
+    .bind(col(|l| l.held))
+    .bind(col(|l| l.matured))
+    .bind(lines.iter().map(|l| l.state.clone()).collect::<Vec<_>>())
+    .bind(lines.iter().map(|l| l.hold_until).collect::<Vec<_>>())
+    .bind(lines.iter().map(|l| l.rule_id).collect::<Vec<_>>())
+    .bind(lines.iter().map(|l| l.source.clone()).collect::<Vec<_>>())
+    .bind(lines.iter().map(|l| l.reason.clone()).collect::<Vec<_>>())
+    .bind(lines.iter().map(|l| l.placed_at).collect::<Vec<_>>())
+    .bind(lines.iter().map(|l| l.updated_at).collect::<Vec<_>>())
     .execute(tx.conn())
     .await?;
     Ok(())

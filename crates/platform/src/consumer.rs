@@ -103,7 +103,7 @@ impl ConsumerSpec {
                 Duration::from_secs(120),
             ],
             ack_wait: Duration::from_secs(30),
-            batch: 256,
+            batch: 512,
             crash_after_commit: Arc::new(AtomicUsize::new(0)),
         }
     }

@@ -3,6 +3,7 @@
 //! consumer's inbox transaction, so a redelivery changes nothing; facts of one order may come in
 //! any order (see `domain::Facts`).
 
+use std::collections::HashMap;
 use std::str::FromStr;
 
 use chrono::Utc;
@@ -83,18 +84,22 @@ pub fn placed(o: &ev::OrderPlaced, group: Option<Uuid>) -> anyhow::Result<Placed
 }
 
 /// The fact an orders or attribution event brings about its order (`None`: not one commissions
-/// reads).
+/// reads). `groups` may already hold customers' groups (C1 conditions); others are looked up.
 pub async fn order_fact(
     tx: &mut TenantTx<'_>,
     name: &str,
     payload: &[u8],
     time: chrono::DateTime<Utc>,
+    groups: &HashMap<Uuid, Option<Uuid>>,
 ) -> anyhow::Result<Option<(Uuid, Fact)>> {
     Ok(Some(match name {
         "order.placed" => {
             let m = ev::OrderPlaced::decode(payload)?;
             let group = match m.customer_id.as_deref().and_then(|c| Uuid::parse_str(c).ok()) {
-                Some(c) => store::customer_group(tx, c).await?,
+                Some(c) => match groups.get(&c) {
+                    Some(g) => *g,
+                    None => store::customer_group(tx, c).await?,
+                },
                 None => None,
             };
             (id(&m.order_id)?, Fact::Placed(Box::new(placed(&m, group)?)))
@@ -174,7 +179,8 @@ impl Handler for Events {
                 svc.lead_won(&mut tx, &m).await.map_err(err)?;
             }
             n if n.starts_with("order.") => {
-                if let Some((order, fact)) = order_fact(&mut tx, n, e.payload.as_ref(), e.time).await? {
+                if let Some((order, fact)) = order_fact(&mut tx, n, e.payload.as_ref(), e.time, &HashMap::new()).await?
+                {
                     svc.apply_facts(&mut tx, vec![(order, fact)]).await.map_err(err)?;
                 }
             }
@@ -197,9 +203,16 @@ impl Handler for Events {
             };
             let run = rest.iter().take_while(|e| order_fact_of(e) == Some(tenant)).count();
             let mut tx = TenantTx::within(conn, tenant).await?;
+            // The groups of the run's new orders' customers, in one query.
+            let customers: Vec<Uuid> = rest[..run]
+                .iter()
+                .filter(|e| e.name() == "order.placed")
+                .filter_map(|e| ev::OrderPlaced::decode(e.payload.as_ref()).ok()?.customer_id?.parse().ok())
+                .collect();
+            let groups = store::customer_groups(&mut tx, &customers).await?;
             let mut facts = Vec::with_capacity(run);
             for e in &rest[..run] {
-                facts.extend(order_fact(&mut tx, &e.name(), e.payload.as_ref(), e.time).await?);
+                facts.extend(order_fact(&mut tx, &e.name(), e.payload.as_ref(), e.time, &groups).await?);
             }
             self.0.apply_facts(&mut tx, facts).await.map_err(err)?;
             tx.commit().await?;

@@ -77,7 +77,7 @@ pub async fn demo(
     // late refund comes in.
     let (refunds, rest): (Vec<_>, Vec<_>) = events.iter().partition(|(name, _)| name == "order.refunded");
     for (name, payload) in &rest {
-        if let Some(fact) = order_fact(&mut tx, name, payload, now).await? {
+        if let Some(fact) = order_fact(&mut tx, name, payload, now, &Default::default()).await? {
             // One by one, so the demo ledger shows each step an order took.
             svc.apply_facts(&mut tx, vec![fact]).await.map_err(err)?;
         }
@@ -110,7 +110,7 @@ pub async fn demo(
     }
     let mut tx = TenantTx::begin(&svc.pool, tenant).await?;
     for (name, payload) in &refunds {
-        if let Some(fact) = order_fact(&mut tx, name, payload, now).await? {
+        if let Some(fact) = order_fact(&mut tx, name, payload, now, &Default::default()).await? {
             // One by one, so the demo ledger shows each step an order took.
             svc.apply_facts(&mut tx, vec![fact]).await.map_err(err)?;
         }

@@ -113,6 +113,25 @@ pub async fn customer_group(tx: &mut TenantTx<'_>, customer: Uuid) -> sqlx::Resu
     Ok(g.flatten())
 }
 
+/// The groups of `customers` (each asked for is in the answer; `None`: no group).
+#[tracing::instrument(skip_all)]
+pub async fn customer_groups(tx: &mut TenantTx<'_>, customers: &[Uuid]) -> sqlx::Result<HashMap<Uuid, Option<Uuid>>> {
+    let tenant = tx.tenant();
+    let mut groups: HashMap<Uuid, Option<Uuid>> = customers.iter().map(|c| (*c, None)).collect();
+    if customers.is_empty() {
+        return Ok(groups);
+    }
+    let rows: Vec<(Uuid, Option<Uuid>)> = sqlx::query_as(
+        "SELECT customer_id, group_id FROM customer_groups WHERE tenant_id = $1 AND customer_id = ANY($2)",
+    )
+    .bind(tenant)
+    .bind(customers)
+    .fetch_all(tx.conn())
+    .await?;
+    groups.extend(rows);
+    Ok(groups)
+}
+
 /// C1: a version of a rule.
 #[derive(Debug, Clone, FromRow)]
 pub struct RuleRow {

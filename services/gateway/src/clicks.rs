@@ -35,6 +35,7 @@ impl ClickSink {
     }
 }
 
+/// Sends `pending`: emptied when attribution took it, kept for the next try when not.
 async fn send(client: &mut AttributionClient<Channel>, pending: &mut Vec<pb::Click>) -> bool {
     let batch = pb::RecordClicksRequest { clicks: pending.clone() };
     match client.record_clicks(platform::grpc::request(batch, None)).await {
@@ -59,14 +60,15 @@ pub async fn flush(
     let mut due: Option<Instant> = None;
     loop {
         let deadline = due.unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
+        let room = BATCH.saturating_sub(pending.len()).max(1);
         tokio::select! {
-            click = rx.recv() => match click {
-                Some(c) => {
-                    pending.push(c);
-                    due.get_or_insert_with(|| Instant::now() + LINGER);
+            // Everything waiting at once, not a wake-up and a timer per click.
+            n = rx.recv_many(&mut pending, room) => {
+                if n == 0 {
+                    break;
                 }
-                None => break,
-            },
+                due.get_or_insert_with(|| Instant::now() + LINGER);
+            }
             _ = tokio::time::sleep_until(deadline), if due.is_some() => {}
             _ = shutdown.cancelled() => break,
         }

@@ -182,7 +182,6 @@ pub fn router(state: AppState, manual_clock: bool) -> Router {
     let (api, doc) = api_router(manual_clock).split_for_parts();
     api.route("/healthz", get(|| async { "ok" }))
         .route("/join/{slug}", get(routes::join_page::page))
-        .route("/r/{code}", get(routes::redirect::redirect))
         .route("/pay/{token}", get(routes::storefront::pay_page))
         .route("/q/{token}", get(routes::storefront::quick_page))
         .route("/q/{token}/orders", axum::routing::post(routes::storefront::quick_order))
@@ -194,5 +193,12 @@ pub fn router(state: AppState, manual_clock: bool) -> Router {
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(middleware::timeout))
         .layer(axum::middleware::from_fn_with_state(state.metrics.clone(), middleware::observe))
+        // Added after the layers above, so a click passes only its own lean one.
+        .merge(Router::new().route("/r/{code}", get(routes::redirect::redirect)).layer(
+            axum::middleware::from_fn_with_state(
+                middleware::RedirectMetrics::new(&state.metrics, "/r/{code}"),
+                middleware::observe_redirect,
+            ),
+        ))
         .with_state(state)
 }

@@ -141,7 +141,13 @@ pub fn visitor_cookie(headers: &HeaderMap) -> Option<String> {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)] as char);
+        out.push(DIGITS[usize::from(b & 0x0f)] as char);
+    }
+    out
 }
 
 pub async fn redirect(
@@ -186,4 +192,24 @@ pub async fn redirect(
         h.insert(header::SET_COOKIE, v);
     }
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_is_two_lowercase_digits_per_byte() {
+        assert_eq!(hex(&[0x00, 0x0f, 0xa0, 0xff]), "000fa0ff");
+        assert_eq!(hex(&[]), "");
+    }
+
+    #[test]
+    fn only_cookies_this_gateway_could_have_set_are_visitors() {
+        let mut h = HeaderMap::new();
+        h.insert(header::COOKIE, HeaderValue::from_static("a=1; pl_vid=0123456789abcdef0123456789abcdef"));
+        assert_eq!(visitor_cookie(&h).as_deref(), Some("0123456789abcdef0123456789abcdef"));
+        h.insert(header::COOKIE, HeaderValue::from_static("pl_vid=<script>"));
+        assert_eq!(visitor_cookie(&h), None);
+    }
 }

@@ -263,3 +263,78 @@ async fn consumer_gives_up_after_bounded_redelivery_and_dead_letters_the_event()
     assert_eq!(effects(&s.pool).await, (0, 0));
     s.env.cleanup().await;
 }
+
+/// Applies every event but `widget 3`, which always fails.
+struct OneBad;
+
+impl Handler for OneBad {
+    async fn handle(&self, conn: &mut PgConnection, event: &IncomingEvent) -> anyhow::Result<()> {
+        if event.payload.ends_with(b"widget 3") {
+            anyhow::bail!("widget 3 is on fire");
+        }
+        CountingHandler.handle(conn, event).await
+    }
+}
+
+#[tokio::test]
+async fn a_batch_with_one_bad_event_applies_the_others_once_and_dead_letters_it_alone() {
+    let mut s = setup(Duration::from_secs(120)).await;
+    let ids = enqueue(&s, 10).await;
+    s.relay.drain().await.unwrap();
+
+    let mut spec = ConsumerSpec::new("batchy", CONTEXT, &[]);
+    spec.max_deliver = 2;
+    spec.backoff = vec![Duration::from_millis(100)];
+    let metrics = Metrics::new();
+    let shutdown = CancellationToken::new();
+    let task =
+        tokio::spawn(consumer::run(s.pool.clone(), s.bus.clone(), metrics.clone(), spec, OneBad, shutdown.clone()));
+    wait_for_effects(&s.pool, 9).await;
+    let dl = s.bus.ensure_dead_letter_stream().await.unwrap();
+    let mut found = None;
+    for _ in 0..100 {
+        if let Ok(m) = dl.get_last_raw_message_by_subject(&s.bus.naming.dead_letter_subject("batchy")).await {
+            found = Some(m);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    shutdown.cancel();
+    task.await.unwrap().unwrap();
+    let m = found.unwrap_or_else(|| panic!("the bad event reached the dead-letter subject: {}", metrics.render()));
+    assert_eq!(m.headers.get("ce-id").unwrap().as_str(), ids[3].to_string());
+    // The batch failed as a whole and was applied one by one: nine effects, each once.
+    assert_eq!(effects(&s.pool).await, (9, 9));
+    let text = metrics.render();
+    assert!(text.contains(r#"consumer="batchy",outcome="applied"} 9"#), "{text}");
+    assert!(text.contains(r#"consumer="batchy",outcome="dead_lettered"} 1"#), "{text}");
+    s.env.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_batch_is_applied_in_one_transaction_and_each_event_once() {
+    let mut s = setup(Duration::from_secs(120)).await;
+    enqueue(&s, 300).await;
+    s.relay.drain().await.unwrap();
+
+    let spec = ConsumerSpec::new("bulk", CONTEXT, &[]);
+    let metrics = Metrics::new();
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(consumer::run(
+        s.pool.clone(),
+        s.bus.clone(),
+        metrics.clone(),
+        spec,
+        CountingHandler,
+        shutdown.clone(),
+    ));
+    wait_for_effects(&s.pool, 300).await;
+    shutdown.cancel();
+    task.await.unwrap().unwrap();
+    assert_eq!(effects(&s.pool).await, (300, 300));
+    // All 300 were waiting, so one fetch took them and one transaction wrote them.
+    let txs: i64 =
+        sqlx::query_scalar("SELECT count(DISTINCT xmin::text) FROM effects").fetch_one(&s.pool).await.unwrap();
+    assert_eq!(txs, 1);
+    s.env.cleanup().await;
+}

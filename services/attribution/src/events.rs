@@ -12,8 +12,9 @@ pub fn ts(t: chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-/// `binding.bound`, `binding.rebound` or `binding.released` (X8: `partner_id` is the partner the
-/// customer left).
+/// `customer.bound`, `customer.rebound` or `customer.released` (X8: `partner_id` is the partner
+/// the customer left). A visitor not yet known as a customer is a customer to be: its events carry
+/// no `customer_id`, and the partner stands as their CloudEvents subject.
 #[allow(clippy::too_many_arguments)]
 pub async fn binding_changed(
     outbox: &Outbox,
@@ -38,7 +39,7 @@ pub async fn binding_changed(
     // The binding's subject is not a UUID for visitors: use the partner as the aggregate id
     // only as a fallback; customers' events carry the customer id.
     let id = subject.strip_prefix("customer:").and_then(|c| Uuid::parse_str(c).ok()).unwrap_or(partner);
-    outbox.emit(conn, tenant, "binding", id, event, &msg).await.map(drop)
+    outbox.emit(conn, tenant, "customer", id, event, &msg).await.map(drop)
 }
 
 pub fn attributed_message(tenant: Uuid, a: &crate::store::AttributionRow) -> ev::OrderAttributed {

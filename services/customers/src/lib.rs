@@ -3,6 +3,7 @@
 //! `CUSTOMERS` stream; asks identity (over gRPC, with the caller's token) only whether a partner
 //! exists.
 
+pub mod consumers;
 pub mod domain;
 pub mod events;
 pub mod grpc;
@@ -15,6 +16,7 @@ use partnerline_proto::customers::v1::customers_server::CustomersServer;
 use partnerline_proto::identity::v1::identity_client::IdentityClient;
 use platform::Runtime;
 use platform::auth::Verifier;
+use platform::consumer::ConsumerSpec;
 use platform::outbox::{Outbox, Relay};
 use serde::Deserialize;
 use sqlx::PgPool;
@@ -69,11 +71,23 @@ pub async fn run(rt: Runtime, listener: TcpListener) -> anyhow::Result<()> {
     let bus = rt.bus(SERVICE).await?;
     bus.ensure_stream(events::CONTEXT).await?;
     let svc = service(&rt, pool.clone())?;
-    let relay = tokio::spawn(Relay::new(pool, bus, rt.metrics.clone()).run(rt.shutdown.clone()));
+    let mut tasks = tokio::task::JoinSet::new();
+    tasks.spawn(Relay::new(pool.clone(), bus.clone(), rt.metrics.clone()).run(rt.shutdown.clone()));
+    let spec = ConsumerSpec::new("customers-attribution", "attribution", consumers::ATTRIBUTION);
+    tasks.spawn(platform::consumer::run(
+        pool,
+        bus,
+        rt.metrics.clone(),
+        spec,
+        consumers::Events(svc.clone()),
+        rt.shutdown.clone(),
+    ));
     tracing::info!(addr = %listener.local_addr()?, "customers serving gRPC");
     let router = platform::grpc::server(&rt.metrics).add_service(CustomersServer::new(svc));
     let served = platform::grpc::serve(listener, router, rt.shutdown.clone()).await;
     rt.shutdown.cancel();
-    relay.await??;
+    while let Some(r) = tasks.join_next().await {
+        r??;
+    }
     served
 }

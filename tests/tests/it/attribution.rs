@@ -208,9 +208,24 @@ async fn l1_l8_share_links_and_registration_through_a_referral_code() {
         .await;
     let b = binding_until(&sys, c["id"].as_str().unwrap(), |b| b["partner_id"] == ana_id).await;
     assert_eq!(b["history"][0]["reason"], "registration");
-    // Bo does not see Ana's customer's binding; Ana does once the customer is hers.
+    // L8: the customer is assigned to Ana (customers reads `customer.bound` with cause
+    // `registration`): Ana sees it in her CRM and its binding; Bo sees neither.
+    let cid = c["id"].as_str().unwrap();
+    let admin = sys.demo_admin().await;
+    let mut owner = Value::Null;
+    for _ in 0..100 {
+        owner = admin.get(&format!("/api/v1/customers/{cid}"), 200).await["owner_partner_id"].clone();
+        if owner == ana_id {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(owner, ana_id, "the registered customer is Ana's");
+    ana.get(&format!("/api/v1/customers/{cid}"), 200).await;
+    ana.get(&format!("/api/v1/customers/{cid}/binding"), 200).await;
     let bo = sys.login("bo@demo.test", "demo-partner").await;
-    bo.get(&format!("/api/v1/customers/{}/binding", c["id"].as_str().unwrap()), 404).await;
+    bo.get(&format!("/api/v1/customers/{cid}"), 404).await;
+    bo.get(&format!("/api/v1/customers/{cid}/binding"), 404).await;
     sys.stop().await;
 }
 
@@ -551,7 +566,7 @@ async fn x8_a_customer_who_becomes_a_partner_leaves_its_binding() {
     let last = b["history"].as_array().unwrap().last().unwrap().clone();
     assert_eq!((last["kind"].as_str(), last["reason"].as_str()), (Some("released"), Some("became_partner")));
     assert_eq!(last["partner_id"], ana_id);
-    let released: Vec<ev::BindingChanged> = sys.events("attribution", "binding.released", &customer).await;
+    let released: Vec<ev::BindingChanged> = sys.events("attribution", "customer.released", &customer).await;
     assert_eq!(released[0].partner_id, ana_id.as_str().unwrap());
 
     // Her next order is her own: Ana earns nothing on it (self-purchase is off).

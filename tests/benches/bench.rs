@@ -727,7 +727,9 @@ async fn pipeline() {
     let through = started.elapsed();
     let rate = produced as f64 / through.as_secs_f64();
 
-    // Lag: `order.completed` published (the relay's ack) to its `commission.held` entry committed.
+    // Lag: `order.completed` published (the relay's ack) to the entry that put the line on hold
+    // (`commission.held` from pending, or `commission.accrued` straight into held when the order's
+    // facts came together).
     let completed: Vec<(String, chrono::DateTime<chrono::Utc>)> = sqlx::query_as(
         "SELECT headers->>'ce-subject', sent_at FROM outbox
          WHERE created_at >= $1 AND ce_type = 'partnerline.orders.order.completed.v1' AND sent_at IS NOT NULL",
@@ -737,7 +739,8 @@ async fn pipeline() {
     .await
     .unwrap();
     let held: std::collections::HashMap<Uuid, chrono::DateTime<chrono::Utc>> = sqlx::query_as(
-        "SELECT order_id, min(at) FROM ledger_entries WHERE kind = 'held' AND at >= $1 AND level = 0 GROUP BY order_id",
+        "SELECT order_id, min(at) FROM ledger_entries
+         WHERE credit_account LIKE 'partner:%:held' AND at >= $1 AND level = 0 GROUP BY order_id",
     )
     .bind(since)
     .fetch_all(&ledger_db)
@@ -745,7 +748,7 @@ async fn pipeline() {
     .unwrap()
     .into_iter()
     .collect();
-    let mut lag = Series::new("order.completed published → ledger entry");
+    let mut lag = Series::new("order.completed published → held entry");
     for (order, sent) in &completed {
         if let Some(at) = Uuid::parse_str(order).ok().and_then(|o| held.get(&o)) {
             lag.add((*at - *sent).to_std().unwrap_or_default());

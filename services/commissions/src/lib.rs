@@ -52,6 +52,9 @@ pub fn service(rt: &Runtime, pool: PgPool) -> anyhow::Result<CommissionsService>
     ))
 }
 
+/// Loops sharing each of the orders and attribution consumers.
+const FACT_LOOPS: usize = 2;
+
 /// C3, C9: ends holds whose time has come and runs due settlements, by the service's `Clock`
 /// (so a manual clock moves them in tests). Replicas share the work: each order and program is
 /// locked while one of them handles it.
@@ -80,21 +83,26 @@ pub async fn run(rt: Runtime, listener: TcpListener) -> anyhow::Result<()> {
     let mut tasks = tokio::task::JoinSet::new();
     tasks.spawn(Relay::new(pool.clone(), bus.clone(), rt.metrics.clone()).run(rt.shutdown.clone()));
     tasks.spawn(jobs(svc.clone(), rt.shutdown.clone()));
-    for (context, filters) in [
-        ("identity", consumers::IDENTITY),
-        ("customers", consumers::CUSTOMERS),
-        ("orders", consumers::ORDERS),
-        ("attribution", consumers::ATTRIBUTION),
+    // An order's facts fold the same in any order (`domain::Facts`), so orders and attribution
+    // events are read by two loops each, as two replicas would: one batch is computed while the
+    // other is written. Programs, partners and customers are read by one, in order.
+    for (context, filters, loops) in [
+        ("identity", consumers::IDENTITY, 1),
+        ("customers", consumers::CUSTOMERS, 1),
+        ("orders", consumers::ORDERS, FACT_LOOPS),
+        ("attribution", consumers::ATTRIBUTION, FACT_LOOPS),
     ] {
         let spec = ConsumerSpec::new(&format!("commissions-{context}"), context, filters);
-        tasks.spawn(platform::consumer::run(
-            pool.clone(),
-            bus.clone(),
-            rt.metrics.clone(),
-            spec,
-            consumers::Events(svc.clone()),
-            rt.shutdown.clone(),
-        ));
+        for _ in 0..loops {
+            tasks.spawn(platform::consumer::run(
+                pool.clone(),
+                bus.clone(),
+                rt.metrics.clone(),
+                spec.clone(),
+                consumers::Events(svc.clone()),
+                rt.shutdown.clone(),
+            ));
+        }
     }
     tracing::info!(addr = %listener.local_addr()?, "commissions serving gRPC");
     let router = platform::grpc::server(&rt.metrics).add_service(CommissionsServer::new(svc));

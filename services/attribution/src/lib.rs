@@ -75,18 +75,23 @@ pub async fn run(rt: Runtime, listener: TcpListener) -> anyhow::Result<()> {
     let svc = service(&rt, pool.clone())?;
     let mut tasks = tokio::task::JoinSet::new();
     tasks.spawn(Relay::new(pool.clone(), bus.clone(), rt.metrics.clone()).run(rt.shutdown.clone()));
-    for (context, filters) in
-        [("identity", consumers::IDENTITY), ("customers", consumers::CUSTOMERS), ("orders", consumers::ORDERS)]
+    // Each order is decided once, whatever else is decided beside it (`order_placed` tells a racing
+    // delivery by the order's attribution), so two loops share the orders consumer, as two
+    // replicas would; identity and customers events are read by one, in order.
+    for (context, filters, loops) in
+        [("identity", consumers::IDENTITY, 1), ("customers", consumers::CUSTOMERS, 1), ("orders", consumers::ORDERS, 2)]
     {
         let spec = ConsumerSpec::new(&format!("attribution-{context}"), context, filters);
-        tasks.spawn(platform::consumer::run(
-            pool.clone(),
-            bus.clone(),
-            rt.metrics.clone(),
-            spec,
-            consumers::Events(svc.clone()),
-            rt.shutdown.clone(),
-        ));
+        for _ in 0..loops {
+            tasks.spawn(platform::consumer::run(
+                pool.clone(),
+                bus.clone(),
+                rt.metrics.clone(),
+                spec.clone(),
+                consumers::Events(svc.clone()),
+                rt.shutdown.clone(),
+            ));
+        }
     }
     tracing::info!(addr = %listener.local_addr()?, "attribution serving gRPC");
     let router = platform::grpc::server(&rt.metrics).add_service(AttributionServer::new(svc));

@@ -223,6 +223,18 @@ async fn consumer_crash_before_ack_is_redelivered_and_applied_once() {
     s.env.cleanup().await;
 }
 
+/// The last event the consumer `durable` dead-lettered, waiting up to 10 s for one.
+async fn dead_letter(s: &Setup, durable: &str) -> Option<async_nats::jetstream::message::StreamMessage> {
+    let dl = s.bus.ensure_dead_letter_stream().await.unwrap();
+    for _ in 0..100 {
+        if let Ok(m) = dl.get_last_raw_message_by_subject(&s.bus.naming.dead_letter_subject(durable)).await {
+            return Some(m);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    None
+}
+
 /// Fails every time.
 struct Failing;
 
@@ -245,15 +257,7 @@ async fn consumer_gives_up_after_bounded_redelivery_and_dead_letters_the_event()
     let task =
         tokio::spawn(consumer::run(s.pool.clone(), s.bus.clone(), Metrics::new(), spec, Failing, shutdown.clone()));
 
-    let dl = s.bus.ensure_dead_letter_stream().await.unwrap();
-    let mut found = None;
-    for _ in 0..100 {
-        if let Ok(m) = dl.get_last_raw_message_by_subject(&s.bus.naming.dead_letter_subject("doomed")).await {
-            found = Some(m);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let found = dead_letter(&s, "doomed").await;
     shutdown.cancel();
     task.await.unwrap().unwrap();
     let m = found.expect("the event reached the dead-letter subject");
@@ -290,15 +294,7 @@ async fn a_batch_with_one_bad_event_applies_the_others_once_and_dead_letters_it_
     let task =
         tokio::spawn(consumer::run(s.pool.clone(), s.bus.clone(), metrics.clone(), spec, OneBad, shutdown.clone()));
     wait_for_effects(&s.pool, 9).await;
-    let dl = s.bus.ensure_dead_letter_stream().await.unwrap();
-    let mut found = None;
-    for _ in 0..100 {
-        if let Ok(m) = dl.get_last_raw_message_by_subject(&s.bus.naming.dead_letter_subject("batchy")).await {
-            found = Some(m);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let found = dead_letter(&s, "batchy").await;
     shutdown.cancel();
     task.await.unwrap().unwrap();
     let m = found.unwrap_or_else(|| panic!("the bad event reached the dead-letter subject: {}", metrics.render()));

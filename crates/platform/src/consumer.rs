@@ -214,7 +214,7 @@ pub async fn run<H: Handler>(
                 }
             }
         }
-        for (msg, event) in &events {
+        for (i, (msg, event)) in events.iter().enumerate() {
             let name = match process(&pool, &bus, &spec, &handler, msg, event).await {
                 Ok(Outcome::Applied) => "applied",
                 Ok(Outcome::Duplicate) => "duplicate",
@@ -224,10 +224,15 @@ pub async fn run<H: Handler>(
                     return Err(anyhow::anyhow!("consumer {}: injected crash before ack", spec.durable));
                 }
                 Err(e) => {
-                    // Infrastructure trouble (database, NATS): leave the message for redelivery.
-                    tracing::warn!(consumer = %spec.durable, error = format!("{e:#}"), "event not processed; will be redelivered");
-                    let _ = msg.ack_with(AckKind::Nak(Some(Duration::from_secs(1)))).await;
-                    "error"
+                    // Infrastructure trouble (database, NATS): this event and the rest of the
+                    // batch go back for redelivery at once, rather than each waiting out the
+                    // same trouble in turn.
+                    tracing::warn!(consumer = %spec.durable, error = format!("{e:#}"), left = events.len() - i, "events not processed; will be redelivered");
+                    for (m, _) in &events[i..] {
+                        let _ = m.ack_with(AckKind::Nak(Some(Duration::from_secs(1)))).await;
+                    }
+                    count("error", (events.len() - i) as u64);
+                    break;
                 }
             };
             count(name, 1);

@@ -593,6 +593,39 @@ impl CommissionsService {
         Ok(pb::MerchantBalance { currency, balance: money(balance), automatic: program.automatic_settlement })
     }
 
+    /// C11: recomputes every account from the entries and sets it beside its running total.
+    async fn check_ledger_impl(&self, p: Principal) -> Result<pb::LedgerCheck, AppError> {
+        if !staff(&p) {
+            return Err(AppError::forbidden("the ledger check is the merchant's"));
+        }
+        let mut tx = TenantTx::begin(&self.pool, p.tenant()?).await?;
+        let rows = store::recomputed_balances(&mut tx).await?;
+        tx.commit().await?;
+        let mut totals: BTreeMap<String, Decimal> = BTreeMap::new();
+        let mut mismatched = Vec::new();
+        for (account, currency, derived, running) in &rows {
+            *totals.entry(currency.clone()).or_default() += *derived;
+            if derived != running {
+                mismatched.push(pb::AccountCheck {
+                    account: account.clone(),
+                    currency: currency.clone(),
+                    derived: derived.to_string(),
+                    running: running.to_string(),
+                });
+            }
+        }
+        let sound = mismatched.is_empty() && totals.values().all(Decimal::is_zero);
+        Ok(pb::LedgerCheck {
+            accounts: rows.len() as u32,
+            mismatched,
+            totals: totals
+                .into_iter()
+                .map(|(currency, total)| pb::CurrencyTotal { currency, total: total.normalize().to_string() })
+                .collect(),
+            sound,
+        })
+    }
+
     async fn merchant_balance_impl(&self, p: Principal) -> Result<pb::MerchantBalance, AppError> {
         if !staff(&p) {
             return Err(AppError::forbidden("the merchant's balance is the merchant's"));
@@ -734,6 +767,9 @@ impl Commissions for CommissionsService {
     }
     async fn top_up(&self, req: Request<pb::TopUpRequest>) -> Reply<pb::MerchantBalance> {
         authed!(self, req, top_up_impl)
+    }
+    async fn check_ledger(&self, req: Request<pb::LedgerCheckRequest>) -> Reply<pb::LedgerCheck> {
+        authed!(self, req, check_ledger_impl, no_body)
     }
     async fn get_merchant_balance(&self, req: Request<pb::MerchantBalanceRequest>) -> Reply<pb::MerchantBalance> {
         authed!(self, req, merchant_balance_impl, no_body)

@@ -160,6 +160,7 @@ pub fn api_router(manual_clock: bool) -> OpenApiRouter<AppState> {
         .routes(routes!(commissions::approve_payout))
         .routes(routes!(commissions::reject_payout))
         .routes(routes!(commissions::mark_paid))
+        .routes(routes!(commissions::check_ledger))
         .routes(routes!(commissions::merchant_balance))
         .routes(routes!(commissions::top_up))
         .routes(routes!(commissions::settlements))

@@ -223,6 +223,17 @@ async fn c2_c3_c4_c5_c10_c11_the_whole_money_path_through_the_gateway() {
     }
     assert_eq!(sums.values().copied().sum::<rust_decimal::Decimal>(), rust_decimal::Decimal::ZERO);
     assert_eq!(sums[&format!("partner:{ana_id}:available")], "-1.00".parse().unwrap());
+    // C11: the running balances agree with a full recomputation from the entries (merchant only).
+    let check = admin2.get("/api/v1/ledger/check", 200).await;
+    assert_eq!(
+        (check["sound"].as_bool(), check["mismatched"].as_array().map(Vec::len)),
+        (Some(true), Some(0)),
+        "{check}"
+    );
+    assert_eq!(check["totals"], json!([{ "currency": "EUR", "total": "0" }]));
+    assert!(check["accounts"].as_u64().unwrap() >= 5, "{check}");
+    let denied = ana.send(reqwest::Method::GET, "/api/v1/ledger/check", None, &[]).await;
+    assert_eq!(denied.status, 403);
     drop(admin);
     sys.stop().await;
 }
@@ -526,6 +537,18 @@ async fn c11_a_killed_and_restarted_consumer_ends_with_the_oracles_ledger() {
     .await
     .unwrap();
     assert_eq!((total, mismatched), (Decimal::ZERO, 0));
+    assert_eq!(admin.get("/api/v1/ledger/check", 200).await["sound"], true);
+    // A running total that drifts from its entries is caught by the check.
+    let account = format!("partner:{ola_id}:held");
+    sqlx::query("UPDATE balances SET balance = balance + 1 WHERE account = $1")
+        .bind(&account)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let check = admin.get("/api/v1/ledger/check", 200).await;
+    assert_eq!(check["sound"], false);
+    assert_eq!(check["mismatched"].as_array().unwrap().len(), 1, "{check}");
+    assert_eq!(check["mismatched"][0]["account"], account.as_str());
     pool.close().await;
     drop(commissions);
     sys.stop().await;

@@ -256,6 +256,16 @@ pub async fn mark_paid(
     decide(s, caller, d).await
 }
 
+/// C11: every account's running total recomputed from the ledger's entries: the accounts that
+/// differ (none when the ledger is sound) and each currency's sum over all accounts (zero).
+/// Merchant staff only.
+#[utoipa::path(get, path = "/api/v1/ledger/check", tag = "commissions", security(("bearer" = [])),
+    responses((status = 200, body = pb::LedgerCheck), (status = 403, body = ProblemDoc)))]
+pub async fn check_ledger(State(s): State<AppState>, caller: Caller) -> Result<Json<pb::LedgerCheck>, AppError> {
+    let req = pb::LedgerCheckRequest {};
+    Ok(Json(s.commissions().check_ledger(caller.request(req)).await.map_err(upstream)?.into_inner()))
+}
+
 /// C9: the merchant's prepaid balance, from which automatic settlement pays.
 #[utoipa::path(get, path = "/api/v1/merchant-balance", tag = "commissions", security(("bearer" = [])),
     responses((status = 200, body = pb::MerchantBalance), (status = 403, body = ProblemDoc)))]

@@ -179,7 +179,10 @@ pub async fn seed_demo(rt: &Runtime) -> anyhow::Result<Vec<String>> {
         let decided = if name == "order.placed" {
             let m = <partnerline_proto::events::v1::OrderPlaced as prost::Message>::decode(payload.as_slice())?;
             let mut tx = platform::db::TenantTx::begin(&links.pool, tenant).await?;
-            links.order_placed(&mut tx, &m).await.map_err(|e| anyhow::anyhow!("{}: {}", e.code, e.message))?;
+            links
+                .orders_placed(&mut tx, std::slice::from_ref(&m))
+                .await
+                .map_err(|e| anyhow::anyhow!("{}: {}", e.code, e.message))?;
             let order = uuid::Uuid::parse_str(&m.order_id)?;
             let row = attribution::store::latest_attribution(&mut tx, order).await?;
             tx.commit().await?;

@@ -89,11 +89,35 @@ impl Handler for Events {
             }
             "order.placed" => {
                 let m = ev::OrderPlaced::decode(e.payload.as_ref())?;
-                svc.order_placed(&mut tx, &m).await.map_err(err)?;
+                svc.orders_placed(&mut tx, std::slice::from_ref(&m)).await.map_err(err)?;
             }
             _ => {}
         }
         tx.commit().await?;
+        Ok(())
+    }
+
+    /// A tenant's run of `order.placed` is decided through one `orders_placed` (one read per
+    /// table for all its orders); anything else goes one by one, in order.
+    async fn handle_batch(&self, conn: &mut PgConnection, events: &[IncomingEvent]) -> anyhow::Result<()> {
+        let placed_of = |e: &IncomingEvent| e.tenant.filter(|_| e.name() == "order.placed");
+        let mut rest = events;
+        while let Some(first) = rest.first() {
+            let Some(tenant) = placed_of(first) else {
+                self.handle(conn, first).await?;
+                rest = &rest[1..];
+                continue;
+            };
+            let run = rest.iter().take_while(|e| placed_of(e) == Some(tenant)).count();
+            let placed = rest[..run]
+                .iter()
+                .map(|e| ev::OrderPlaced::decode(e.payload.as_ref()))
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut tx = TenantTx::within(conn, tenant).await?;
+            self.0.orders_placed(&mut tx, &placed).await.map_err(err)?;
+            tx.commit().await?;
+            rest = &rest[run..];
+        }
         Ok(())
     }
 }

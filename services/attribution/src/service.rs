@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use partnerline_proto::events::v1 as ev;
 use platform::auth::Verifier;
 use platform::db::TenantTx;
-use platform::outbox::Outbox;
+use platform::outbox::{NewEvent, Outbox};
 use platform::{AppError, Clock};
 use rand::Rng;
 use sqlx::PgPool;
@@ -451,61 +451,107 @@ impl AttributionService {
         Ok(())
     }
 
-    /// L9-L11: decides an order's partner once, and publishes `order.attributed`.
-    pub async fn order_placed(&self, tx: &mut TenantTx<'_>, o: &ev::OrderPlaced) -> Result<(), AppError> {
-        let order = Uuid::parse_str(&o.order_id).map_err(|_| AppError::invalid("order_id", "is not an id"))?;
-        if store::latest_attribution(tx, order).await?.is_some() {
-            return Ok(()); // decided before: a redelivery publishes nothing new
+    /// L9-L11: decides each new order's partner (placed-by > coupon partner > binding > none) and
+    /// publishes `order.attributed`; an order decided before (a redelivery) publishes nothing new.
+    /// What the orders share (settings, bindings, partners) is read once for all of them.
+    pub async fn orders_placed(&self, tx: &mut TenantTx<'_>, placed: &[ev::OrderPlaced]) -> Result<(), AppError> {
+        let mut orders = Vec::with_capacity(placed.len());
+        for o in placed {
+            let order = Uuid::parse_str(&o.order_id).map_err(|_| AppError::invalid("order_id", "is not an id"))?;
+            orders.push((order, o));
+        }
+        let ids: Vec<Uuid> = orders.iter().map(|(id, _)| *id).collect();
+        let mut decided: std::collections::HashSet<Uuid> =
+            store::attributed_orders(tx, &ids).await?.into_iter().collect();
+        orders.retain(|(id, _)| decided.insert(*id)); // decided before, or twice in this batch
+        if orders.is_empty() {
+            return Ok(());
         }
         let id = |s: &Option<String>| s.as_deref().and_then(|s| Uuid::parse_str(s).ok());
-        let placed_at =
-            DateTime::parse_from_rfc3339(&o.placed_at).map(|t| t.with_timezone(&Utc)).unwrap_or(self.clock.now());
-        let customer = id(&o.customer_id);
-        let clicked = match customer {
-            Some(c) => store::binding(tx, &customer_subject(c)).await?,
-            None => None,
-        };
-        let customer_partner = match customer {
-            Some(c) => store::customer_partner(tx, c).await?,
-            None => None,
-        };
-        // A customer no live click binds, but whom a partner keeps in its CRM (CU6, CU8: the
-        // quick-order link is the owner's), belongs to that partner.
-        let owner = id(&o.customer_owner_partner_id).map(|p| domain::Binding {
-            partner: p,
-            since: placed_at,
-            last_click: placed_at,
-        });
+        let customers: Vec<Uuid> = orders.iter().filter_map(|(_, o)| id(&o.customer_id)).collect();
+        let subjects: Vec<String> = customers.iter().map(|c| customer_subject(*c)).collect();
+        let clicked: HashMap<String, domain::Binding> = store::bindings(tx, &subjects).await?.into_iter().collect();
+        let own: HashMap<Uuid, Uuid> = store::customers_partners(tx, &customers).await?.into_iter().collect();
         let settings = self.settings(tx).await?;
-        let live = clicked.filter(|b| b.is_valid(&settings, placed_at));
-        let by_owner = live.is_none() && owner.is_some();
-        let binding = live.or(owner).or(clicked);
-        let facts = OrderFacts {
-            placed_by: id(&o.placed_by_partner_id),
-            coupon_partner: id(&o.coupon_partner_id),
-            cash_on_delivery: o.payment_method == "cash_on_delivery",
-            promotion_type: o.promotion_type.clone(),
-            binding,
-            customer_partner,
-            placed_at,
-        };
-        let mut suspended = Vec::new();
-        let candidates = [facts.placed_by, facts.coupon_partner, binding.map(|b| b.partner), customer_partner];
-        for p in candidates.into_iter().flatten() {
-            if !self.active(tx, p).await? {
-                suspended.push(p);
-            }
+        // Every partner an order may name, and their parents (for the chain, C7).
+        let mut named: Vec<Uuid> = clicked.values().map(|b| b.partner).chain(own.values().copied()).collect();
+        for (_, o) in &orders {
+            named.extend(
+                [id(&o.placed_by_partner_id), id(&o.coupon_partner_id), id(&o.customer_owner_partner_id)]
+                    .into_iter()
+                    .flatten(),
+            );
         }
-        let (partner, reason) = domain::attribute(&settings, &facts, |p| !suspended.contains(&p));
-        let detail = match &reason {
-            Reason::None(why) => why.as_str(),
-            Reason::Binding if customer_partner.is_some() => "self_purchase",
-            Reason::Binding if by_owner => "customer_owner",
-            _ => "",
-        };
-        let version = Version { version: 1, order_version: o.version as i32, actor: None };
-        // A racing delivery that recorded version 1 first has published it: nothing to add.
-        self.record(tx, order, partner, reason.as_str(), detail, version).await?;
+        let mut partners = store::partners(tx, &named).await?;
+        let parents: Vec<Uuid> = partners.values().filter_map(|p| p.parent_id).collect();
+        partners.extend(store::partners(tx, &parents).await?);
+        // P5: a partner may be attributed unless it is known to be suspended.
+        let active = |p: Uuid| partners.get(&p).is_none_or(|row| row.active);
+
+        let now = self.clock.now();
+        let mut rows = Vec::with_capacity(orders.len());
+        for (order, o) in orders {
+            let placed_at = DateTime::parse_from_rfc3339(&o.placed_at).map(|t| t.with_timezone(&Utc)).unwrap_or(now);
+            let customer = id(&o.customer_id);
+            let clicked = customer.and_then(|c| clicked.get(&customer_subject(c)).copied());
+            let customer_partner = customer.and_then(|c| own.get(&c).copied());
+            // A customer no live click binds, but whom a partner keeps in its CRM (CU6, CU8: the
+            // quick-order link is the owner's), belongs to that partner.
+            let owner = id(&o.customer_owner_partner_id).map(|p| domain::Binding {
+                partner: p,
+                since: placed_at,
+                last_click: placed_at,
+            });
+            let live = clicked.filter(|b| b.is_valid(&settings, placed_at));
+            let by_owner = live.is_none() && owner.is_some();
+            let binding = live.or(owner).or(clicked);
+            let facts = OrderFacts {
+                placed_by: id(&o.placed_by_partner_id),
+                coupon_partner: id(&o.coupon_partner_id),
+                cash_on_delivery: o.payment_method == "cash_on_delivery",
+                promotion_type: o.promotion_type.clone(),
+                binding,
+                customer_partner,
+                placed_at,
+            };
+            let (partner, reason) = domain::attribute(&settings, &facts, active);
+            let detail = match &reason {
+                Reason::None(why) => why.as_str(),
+                Reason::Binding if customer_partner.is_some() => "self_purchase",
+                Reason::Binding if by_owner => "customer_owner",
+                _ => "",
+            };
+            rows.push(AttributionRow {
+                order_id: order,
+                version: 1,
+                partner_id: partner,
+                parent_chain: chain(&partners, partner),
+                reason: reason.as_str().into(),
+                detail: detail.into(),
+                order_version: o.version as i32,
+                actor_user_id: None,
+                at: now,
+            });
+        }
+        // A racing delivery that recorded an order's version 1 first has published it.
+        let inserted = store::insert_attributions(tx, &rows).await?;
+        let tenant = tx.tenant();
+        let published: Vec<(String, ev::OrderAttributed)> = rows
+            .iter()
+            .filter(|r| inserted.contains(&r.order_id))
+            .map(|r| (r.order_id.to_string(), events::attributed_message(tenant, r)))
+            .collect();
+        let events: Vec<NewEvent<'_, ev::OrderAttributed>> = published
+            .iter()
+            .map(|(order, msg)| NewEvent {
+                tenant: Some(tenant),
+                aggregate: "order",
+                aggregate_id: order.clone(),
+                event: "attributed",
+                payload: msg,
+            })
+            .collect();
+        self.outbox.enqueue_many(tx.conn(), &events).await?;
         Ok(())
     }
 
@@ -520,15 +566,10 @@ impl AttributionService {
         detail: &str,
         d: Version,
     ) -> Result<bool, AppError> {
-        let mut chain = Vec::new();
-        let mut next = partner;
-        while let Some(p) = next {
-            if chain.len() == 2 {
-                break;
-            }
-            next = store::partner(tx, p).await?.and_then(|row| row.parent_id);
-            chain.extend(next);
-        }
+        let mut partners = store::partners(tx, &Vec::from_iter(partner)).await?;
+        let parents: Vec<Uuid> = partners.values().filter_map(|p| p.parent_id).collect();
+        partners.extend(store::partners(tx, &parents).await?);
+        let chain = chain(&partners, partner);
         let row = AttributionRow {
             order_id: order,
             version: d.version,
@@ -548,4 +589,18 @@ impl AttributionService {
         self.outbox.emit(tx.conn(), tenant, "order", order, "attributed", &msg).await?;
         Ok(true)
     }
+}
+
+/// C7: the partner's parent and grandparent, as far as `partners` knows them.
+fn chain(partners: &HashMap<Uuid, store::PartnerRow>, partner: Option<Uuid>) -> Vec<Uuid> {
+    let mut chain = Vec::new();
+    let mut next = partner;
+    while let Some(p) = next {
+        if chain.len() == 2 {
+            break;
+        }
+        next = partners.get(&p).and_then(|row| row.parent_id);
+        chain.extend(next);
+    }
+    chain
 }

@@ -1,5 +1,7 @@
 //! Attribution's SQL: one function per query, each through a `TenantTx` where a tenant is known.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use platform::db::TenantTx;
 use sqlx::{FromRow, PgConnection};
@@ -89,6 +91,23 @@ pub async fn partner(tx: &mut TenantTx<'_>, id: Uuid) -> sqlx::Result<Option<Par
         .bind(id)
         .fetch_optional(tx.conn())
         .await
+}
+
+/// The partners among `ids` that attribution knows.
+#[tracing::instrument(skip_all)]
+pub async fn partners(tx: &mut TenantTx<'_>, ids: &[Uuid]) -> sqlx::Result<HashMap<Uuid, PartnerRow>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let tenant = tx.tenant();
+    let rows: Vec<PartnerRow> = sqlx::query_as(
+        "SELECT id, user_id, parent_id, active, name, email FROM partners WHERE tenant_id = $1 AND id = ANY($2)",
+    )
+    .bind(tenant)
+    .bind(ids)
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(rows.into_iter().map(|p| (p.id, p)).collect())
 }
 
 #[derive(Debug, Clone, FromRow)]
@@ -324,6 +343,49 @@ pub async fn insert_attribution(tx: &mut TenantTx<'_>, a: &AttributionRow) -> sq
     .execute(tx.conn())
     .await?;
     Ok(r.rows_affected() == 1)
+}
+
+/// Records many orders' decisions in one statement; returns the orders recorded (an order whose
+/// version exists already, a racing delivery's, is left out).
+#[tracing::instrument(skip_all)]
+pub async fn insert_attributions(
+    tx: &mut TenantTx<'_>,
+    rows: &[AttributionRow],
+) -> sqlx::Result<std::collections::HashSet<Uuid>> {
+    if rows.is_empty() {
+        return Ok(Default::default());
+    }
+    let tenant = tx.tenant();
+    let mut q = sqlx::QueryBuilder::new(
+        "INSERT INTO order_attributions (tenant_id, order_id, version, partner_id, parent_chain, reason, detail,
+             order_version, actor_user_id, at) ",
+    );
+    q.push_values(rows, |mut b, a| {
+        b.push_bind(tenant)
+            .push_bind(a.order_id)
+            .push_bind(a.version)
+            .push_bind(a.partner_id)
+            .push_bind(&a.parent_chain)
+            .push_bind(&a.reason)
+            .push_bind(&a.detail)
+            .push_bind(a.order_version)
+            .push_bind(a.actor_user_id)
+            .push_bind(a.at);
+    });
+    q.push(" ON CONFLICT DO NOTHING RETURNING order_id");
+    let inserted: Vec<Uuid> = q.build_query_scalar().fetch_all(tx.conn()).await?;
+    Ok(inserted.into_iter().collect())
+}
+
+/// Which of `orders` have been decided already.
+#[tracing::instrument(skip_all)]
+pub async fn attributed_orders(tx: &mut TenantTx<'_>, orders: &[Uuid]) -> sqlx::Result<Vec<Uuid>> {
+    let tenant = tx.tenant();
+    sqlx::query_scalar("SELECT DISTINCT order_id FROM order_attributions WHERE tenant_id = $1 AND order_id = ANY($2)")
+        .bind(tenant)
+        .bind(orders)
+        .fetch_all(tx.conn())
+        .await
 }
 
 #[tracing::instrument(skip_all)]

@@ -8,15 +8,16 @@
 //! a known link.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use partnerline_proto::attribution::v1 as pb;
 
-use crate::auth::ClientIp;
+use crate::auth::client_ip;
 use crate::state::AppState;
 
 pub const VISITOR_COOKIE: &str = "pl_vid";
@@ -150,18 +151,16 @@ fn hex(bytes: &[u8]) -> String {
     out
 }
 
-pub async fn redirect(
-    State(s): State<AppState>,
-    ClientIp(ip): ClientIp,
-    headers: HeaderMap,
-    Path(code): Path<String>,
-) -> Response {
+/// The request is read in place (no copy of its headers): a click is the hottest path there is.
+pub async fn redirect(State(s): State<AppState>, Path(code): Path<String>, req: Request) -> Response {
+    let headers = req.headers();
+    let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
     let now = s.clock.now();
     let valid = !code.is_empty() && code.len() <= 32 && code.chars().all(|c| c.is_ascii_alphanumeric());
     let resolved = if valid { resolve(&s, &code).await } else { None };
     let found = resolved.is_some();
     let target = resolved.unwrap_or_else(|| s.redirect.home_url.clone());
-    let (visitor, new_visitor) = match visitor_cookie(&headers) {
+    let (visitor, new_visitor) = match visitor_cookie(headers) {
         Some(v) => (v, false),
         None => (hex(&uuid::Uuid::new_v4().into_bytes()), true),
     };
@@ -173,7 +172,11 @@ pub async fn redirect(
             visitor_id: visitor.clone(),
             user_agent: text(header::USER_AGENT),
             referrer: text(header::REFERER),
-            ip_hash: hex(&platform::auth::token_hash(&format!("{}:{ip}", s.redirect.ip_hash_salt))),
+            ip_hash: hex(&platform::auth::token_hash(&format!(
+                "{}:{}",
+                s.redirect.ip_hash_salt,
+                client_ip(headers, peer)
+            ))),
             at: now.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
             clicker_partner_id: None,
         });

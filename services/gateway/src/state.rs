@@ -45,8 +45,20 @@ impl Default for RedirectConfig {
     }
 }
 
+/// What every handler shares. Handlers get their own copy per request, so it is one `Arc`: a
+/// click must not pay for cloning five gRPC channels.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+pub struct Shared {
     identity: IdentityClient<Channel>,
     customers: CustomersClient<Channel>,
     orders: OrdersClient<Channel>,
@@ -73,7 +85,7 @@ impl AppState {
         clock: Clock,
         metrics: Metrics,
     ) -> Self {
-        AppState {
+        AppState(Arc::new(Shared {
             attribution: AttributionClient::new(channels.attribution),
             commissions: CommissionsClient::new(channels.commissions),
             clicks,
@@ -86,9 +98,11 @@ impl AppState {
             clock,
             metrics,
             api_keys: ApiKeyCache::default(),
-        }
+        }))
     }
+}
 
+impl Shared {
     /// A client of the attribution service.
     pub fn attribution(&self) -> AttributionClient<Channel> {
         self.attribution.clone()

@@ -245,6 +245,52 @@ pub async fn run<H: Handler>(
     Ok(())
 }
 
+/// Spawns `loops` loops of the consumer `spec` into `tasks`; they share its durable consumer as
+/// that many replicas would, so use more than one only where events may be applied in any order.
+pub fn spawn<H: Handler + Clone>(
+    tasks: &mut tokio::task::JoinSet<anyhow::Result<()>>,
+    rt: &crate::Runtime,
+    pool: &PgPool,
+    bus: &Bus,
+    spec: ConsumerSpec,
+    handler: H,
+    loops: usize,
+) {
+    for _ in 0..loops.max(1) {
+        let (pool, bus, metrics, shutdown) = (pool.clone(), bus.clone(), rt.metrics.clone(), rt.shutdown.clone());
+        tasks.spawn(run(pool, bus, metrics, spec.clone(), handler.clone(), shutdown));
+    }
+}
+
+/// A stretch of a batch: an event to apply alone, or a tenant's run of consecutive events to apply
+/// together.
+pub enum Run<'a> {
+    One(&'a IncomingEvent),
+    Together(Uuid, &'a [IncomingEvent]),
+}
+
+/// Splits a batch, in order, into runs of one tenant's consecutive events that `together` accepts
+/// and the events in between, one by one.
+pub fn runs(events: &[IncomingEvent], together: impl Fn(&IncomingEvent) -> bool) -> Vec<Run<'_>> {
+    let key = |e: &IncomingEvent| e.tenant.filter(|_| together(e));
+    let mut out = Vec::new();
+    let mut rest = events;
+    while let Some(first) = rest.first() {
+        match key(first) {
+            None => {
+                out.push(Run::One(first));
+                rest = &rest[1..];
+            }
+            Some(tenant) => {
+                let n = rest.iter().take_while(|e| key(e) == Some(tenant)).count();
+                out.push(Run::Together(tenant, &rest[..n]));
+                rest = &rest[n..];
+            }
+        }
+    }
+    out
+}
+
 /// NATS subject matching: `*` stands for one token, a final `>` for one or more.
 pub fn subject_matches(pattern: &str, subject: &str) -> bool {
     let mut s = subject.split('.');
@@ -426,6 +472,35 @@ mod tests {
         assert!(!subject_matches("t1.orders.*.order.placed", "t1.orders.order.placed"));
         assert!(subject_matches("t1.orders.>", "t1.orders.abc.order.placed"));
         assert!(!subject_matches("t1.orders.>", "t1.orders"));
+    }
+
+    #[test]
+    fn a_batch_splits_into_runs_of_one_tenant_and_single_events() {
+        let ev = |tenant: Option<u128>, subject: &str| IncomingEvent {
+            id: subject.into(),
+            ce_type: String::new(),
+            subject: subject.into(),
+            tenant: tenant.map(Uuid::from_u128),
+            time: Utc::now(),
+            payload: Bytes::new(),
+            delivered: 1,
+        };
+        let batch = [
+            ev(Some(1), "orders.t.order.placed"),
+            ev(Some(1), "orders.t.order.paid"),
+            ev(Some(2), "orders.t.order.placed"),
+            ev(Some(2), "customers.t.lead.won"),
+            ev(None, "orders.t.order.placed"),
+            ev(Some(2), "orders.t.order.paid"),
+        ];
+        let shape: Vec<String> = runs(&batch, |e| e.name().starts_with("order."))
+            .into_iter()
+            .map(|r| match r {
+                Run::One(e) => format!("one {}", e.name()),
+                Run::Together(t, es) => format!("{} x{}", t.as_u128(), es.len()),
+            })
+            .collect();
+        assert_eq!(shape, ["1 x2", "2 x1", "one lead.won", "one order.placed", "2 x1"]);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use chrono::Utc;
 use partnerline_proto::events::v1 as ev;
-use platform::consumer::{Handler, IncomingEvent};
+use platform::consumer::{Handler, IncomingEvent, Run, runs};
 use platform::db::TenantTx;
 use prost::Message;
 use sqlx::PgConnection;
@@ -25,6 +25,7 @@ pub const CUSTOMERS: &[&str] =
     &["customers.*.customer.registered", "customers.*.customer.created", "customers.*.customer.updated"];
 pub const ORDERS: &[&str] = &["orders.*.order.placed"];
 
+#[derive(Clone)]
 pub struct Events(pub AttributionService);
 
 fn id(s: &str) -> anyhow::Result<Uuid> {
@@ -100,23 +101,19 @@ impl Handler for Events {
     /// A tenant's run of `order.placed` is decided through one `orders_placed` (one read per
     /// table for all its orders); anything else goes one by one, in order.
     async fn handle_batch(&self, conn: &mut PgConnection, events: &[IncomingEvent]) -> anyhow::Result<()> {
-        let placed_of = |e: &IncomingEvent| e.tenant.filter(|_| e.name() == "order.placed");
-        let mut rest = events;
-        while let Some(first) = rest.first() {
-            let Some(tenant) = placed_of(first) else {
-                self.handle(conn, first).await?;
-                rest = &rest[1..];
-                continue;
-            };
-            let run = rest.iter().take_while(|e| placed_of(e) == Some(tenant)).count();
-            let placed = rest[..run]
-                .iter()
-                .map(|e| ev::OrderPlaced::decode(e.payload.as_ref()))
-                .collect::<Result<Vec<_>, _>>()?;
-            let mut tx = TenantTx::within(conn, tenant).await?;
-            self.0.orders_placed(&mut tx, &placed).await.map_err(err)?;
-            tx.commit().await?;
-            rest = &rest[run..];
+        for run in runs(events, |e| e.name() == "order.placed") {
+            match run {
+                Run::One(e) => self.handle(conn, e).await?,
+                Run::Together(tenant, run) => {
+                    let placed = run
+                        .iter()
+                        .map(|e| ev::OrderPlaced::decode(e.payload.as_ref()))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    let mut tx = TenantTx::within(conn, tenant).await?;
+                    self.0.orders_placed(&mut tx, &placed).await.map_err(err)?;
+                    tx.commit().await?;
+                }
+            }
         }
         Ok(())
     }

@@ -82,16 +82,7 @@ pub async fn run(rt: Runtime, listener: TcpListener) -> anyhow::Result<()> {
         [("identity", consumers::IDENTITY, 1), ("customers", consumers::CUSTOMERS, 1), ("orders", consumers::ORDERS, 2)]
     {
         let spec = ConsumerSpec::new(&format!("attribution-{context}"), context, filters);
-        for _ in 0..loops {
-            tasks.spawn(platform::consumer::run(
-                pool.clone(),
-                bus.clone(),
-                rt.metrics.clone(),
-                spec.clone(),
-                consumers::Events(svc.clone()),
-                rt.shutdown.clone(),
-            ));
-        }
+        platform::consumer::spawn(&mut tasks, &rt, &pool, &bus, spec, consumers::Events(svc.clone()), loops);
     }
     tracing::info!(addr = %listener.local_addr()?, "attribution serving gRPC");
     let router = platform::grpc::server(&rt.metrics).add_service(AttributionServer::new(svc));

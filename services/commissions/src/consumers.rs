@@ -8,7 +8,7 @@ use std::str::FromStr;
 
 use chrono::Utc;
 use partnerline_proto::events::v1 as ev;
-use platform::consumer::{Handler, IncomingEvent};
+use platform::consumer::{Handler, IncomingEvent, Run, runs};
 use platform::db::TenantTx;
 use prost::Message;
 use rust_decimal::Decimal;
@@ -39,6 +39,7 @@ pub const ORDERS: &[&str] = &[
 ];
 pub const ATTRIBUTION: &[&str] = &["attribution.*.order.attributed"];
 
+#[derive(Clone)]
 pub struct Events(pub CommissionsService);
 
 fn id(s: &str) -> anyhow::Result<Uuid> {
@@ -193,30 +194,28 @@ impl Handler for Events {
     /// Order facts are applied a tenant's run at a time, through one `apply_facts` (one lookup and
     /// one write per table); anything else goes one by one, in order.
     async fn handle_batch(&self, conn: &mut PgConnection, events: &[IncomingEvent]) -> anyhow::Result<()> {
-        let order_fact_of = |e: &IncomingEvent| e.tenant.filter(|_| e.name().starts_with("order."));
-        let mut rest = events;
-        while let Some(first) = rest.first() {
-            let Some(tenant) = order_fact_of(first) else {
-                self.handle(conn, first).await?;
-                rest = &rest[1..];
-                continue;
+        for run in runs(events, |e| e.name().starts_with("order.")) {
+            let (tenant, run) = match run {
+                Run::One(e) => {
+                    self.handle(conn, e).await?;
+                    continue;
+                }
+                Run::Together(tenant, run) => (tenant, run),
             };
-            let run = rest.iter().take_while(|e| order_fact_of(e) == Some(tenant)).count();
             let mut tx = TenantTx::within(conn, tenant).await?;
             // The groups of the run's new orders' customers, in one query.
-            let customers: Vec<Uuid> = rest[..run]
+            let customers: Vec<Uuid> = run
                 .iter()
                 .filter(|e| e.name() == "order.placed")
                 .filter_map(|e| ev::OrderPlaced::decode(e.payload.as_ref()).ok()?.customer_id?.parse().ok())
                 .collect();
             let groups = store::customer_groups(&mut tx, &customers).await?;
-            let mut facts = Vec::with_capacity(run);
-            for e in &rest[..run] {
+            let mut facts = Vec::with_capacity(run.len());
+            for e in run {
                 facts.extend(order_fact(&mut tx, &e.name(), e.payload.as_ref(), e.time, &groups).await?);
             }
             self.0.apply_facts(&mut tx, facts).await.map_err(err)?;
             tx.commit().await?;
-            rest = &rest[run..];
         }
         Ok(())
     }

@@ -93,16 +93,7 @@ pub async fn run(rt: Runtime, listener: TcpListener) -> anyhow::Result<()> {
         ("attribution", consumers::ATTRIBUTION, FACT_LOOPS),
     ] {
         let spec = ConsumerSpec::new(&format!("commissions-{context}"), context, filters);
-        for _ in 0..loops {
-            tasks.spawn(platform::consumer::run(
-                pool.clone(),
-                bus.clone(),
-                rt.metrics.clone(),
-                spec.clone(),
-                consumers::Events(svc.clone()),
-                rt.shutdown.clone(),
-            ));
-        }
+        platform::consumer::spawn(&mut tasks, &rt, &pool, &bus, spec, consumers::Events(svc.clone()), loops);
     }
     tracing::info!(addr = %listener.local_addr()?, "commissions serving gRPC");
     let router = platform::grpc::server(&rt.metrics).add_service(CommissionsServer::new(svc));

@@ -16,6 +16,7 @@ pub const ATTRIBUTION: &[&str] = &["attribution.*.customer.bound"];
 /// The actor of changes the platform makes on its own (no user asked for them).
 const SYSTEM: Uuid = Uuid::nil();
 
+#[derive(Clone)]
 pub struct Events(pub CustomersService);
 
 impl Handler for Events {

@@ -74,14 +74,7 @@ pub async fn run(rt: Runtime, listener: TcpListener) -> anyhow::Result<()> {
     let mut tasks = tokio::task::JoinSet::new();
     tasks.spawn(Relay::new(pool.clone(), bus.clone(), rt.metrics.clone()).run(rt.shutdown.clone()));
     let spec = ConsumerSpec::new("customers-attribution", "attribution", consumers::ATTRIBUTION);
-    tasks.spawn(platform::consumer::run(
-        pool,
-        bus,
-        rt.metrics.clone(),
-        spec,
-        consumers::Events(svc.clone()),
-        rt.shutdown.clone(),
-    ));
+    platform::consumer::spawn(&mut tasks, &rt, &pool, &bus, spec, consumers::Events(svc.clone()), 1);
     tracing::info!(addr = %listener.local_addr()?, "customers serving gRPC");
     let router = platform::grpc::server(&rt.metrics).add_service(CustomersServer::new(svc));
     let served = platform::grpc::serve(listener, router, rt.shutdown.clone()).await;

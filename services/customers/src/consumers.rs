@@ -46,14 +46,7 @@ impl Handler for Events {
         store::update_customer(&mut tx, &c).await?;
         let outbox = &self.0.outbox;
         events::customer_changed(outbox, tx.conn(), &c, "updated", &["owner_partner_id"], SYSTEM).await?;
-        let msg = ev::CustomerReassigned {
-            tenant_id: tenant.to_string(),
-            customer_id: c.id.to_string(),
-            from_partner_id: None,
-            to_partner_id: Some(partner.to_string()),
-            actor_user_id: SYSTEM.to_string(),
-        };
-        outbox.emit(tx.conn(), tenant, "customer", c.id, "reassigned", &msg).await?;
+        events::customer_reassigned(outbox, tx.conn(), &c, None, SYSTEM).await?;
         tx.commit().await?;
         Ok(())
     }

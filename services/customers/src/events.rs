@@ -1,5 +1,5 @@
 //! What customers publishes (subjects `customers.<tenant>.<aggregate>.<event>`, payloads from
-//! `proto/partnerline/events/v1/customers.proto`). It consumes nothing yet.
+//! `proto/partnerline/events/v1/customers.proto`).
 
 use partnerline_proto::events::v1 as ev;
 use platform::outbox::Outbox;
@@ -25,6 +25,26 @@ pub fn snapshot(c: &CustomerRow) -> ev::CustomerSnapshot {
         is_business: c.is_business,
         approval: c.approval.clone(),
     }
+}
+
+/// `customer.reassigned` (CU6, CU7, L8): `c` now belongs to its `owner_partner_id`; `from` is the
+/// partner it belonged to.
+pub async fn customer_reassigned(
+    outbox: &Outbox,
+    conn: &mut PgConnection,
+    c: &CustomerRow,
+    from: Option<Uuid>,
+    actor: Uuid,
+) -> Result<(), sqlx::Error> {
+    let msg = ev::CustomerReassigned {
+        tenant_id: c.tenant_id.to_string(),
+        customer_id: c.id.to_string(),
+        from_partner_id: from.map(|p| p.to_string()),
+        to_partner_id: c.owner_partner_id.map(|p| p.to_string()),
+        actor_user_id: actor.to_string(),
+    };
+    outbox.emit(conn, c.tenant_id, "customer", c.id, "reassigned", &msg).await?;
+    Ok(())
 }
 
 /// `customer.created`, `customer.updated` or `customer.deleted`.

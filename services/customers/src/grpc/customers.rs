@@ -251,14 +251,7 @@ impl CustomersService {
             store::update_customer(&mut tx, &c).await?;
             events::customer_changed(&self.outbox, tx.conn(), &c, "updated", &changed, a.actor).await?;
             if old.owner_partner_id != c.owner_partner_id {
-                let msg = ev::CustomerReassigned {
-                    tenant_id: a.tenant.to_string(),
-                    customer_id: id.to_string(),
-                    from_partner_id: old.owner_partner_id.map(|p| p.to_string()),
-                    to_partner_id: c.owner_partner_id.map(|p| p.to_string()),
-                    actor_user_id: a.actor.to_string(),
-                };
-                self.outbox.emit(tx.conn(), a.tenant, "customer", id, "reassigned", &msg).await?;
+                events::customer_reassigned(&self.outbox, tx.conn(), &c, old.owner_partner_id, a.actor).await?;
             }
         }
         let out = self.card(&mut tx, &Access { owner: None, ..a }, id).await?;
@@ -416,14 +409,7 @@ impl CustomersService {
         let mut changed = vec!["approval"];
         if old.owner_partner_id != c.owner_partner_id {
             changed.push("owner_partner_id");
-            let msg = ev::CustomerReassigned {
-                tenant_id: a.tenant.to_string(),
-                customer_id: id.to_string(),
-                from_partner_id: old.owner_partner_id.map(|p| p.to_string()),
-                to_partner_id: Some(owner.to_string()),
-                actor_user_id: a.actor.to_string(),
-            };
-            self.outbox.emit(tx.conn(), a.tenant, "customer", id, "reassigned", &msg).await?;
+            events::customer_reassigned(&self.outbox, tx.conn(), &c, old.owner_partner_id, a.actor).await?;
         }
         events::customer_changed(&self.outbox, tx.conn(), &c, "approved", &changed, a.actor).await?;
         let out = self.card(&mut tx, &a, id).await?;

@@ -48,14 +48,7 @@ impl CustomersService {
         let now = self.clock.now();
         for (c, previous) in store::reassign_group(tx, g, partner, now).await? {
             events::customer_changed(&self.outbox, tx.conn(), &c, "updated", &["owner_partner_id"], a.actor).await?;
-            let msg = ev::CustomerReassigned {
-                tenant_id: a.tenant.to_string(),
-                customer_id: c.id.to_string(),
-                from_partner_id: previous.map(|p| p.to_string()),
-                to_partner_id: Some(partner.to_string()),
-                actor_user_id: a.actor.to_string(),
-            };
-            self.outbox.emit(tx.conn(), a.tenant, "customer", c.id, "reassigned", &msg).await?;
+            events::customer_reassigned(&self.outbox, tx.conn(), &c, previous, a.actor).await?;
         }
         Ok(())
     }

@@ -482,9 +482,7 @@ impl AttributionService {
                     .flatten(),
             );
         }
-        let mut partners = store::partners(tx, &named).await?;
-        let parents: Vec<Uuid> = partners.values().filter_map(|p| p.parent_id).collect();
-        partners.extend(store::partners(tx, &parents).await?);
+        let partners = store::partners_with_parents(tx, &named).await?;
         // P5: a partner may be attributed unless it is known to be suspended.
         let active = |p: Uuid| partners.get(&p).is_none_or(|row| row.active);
 
@@ -534,25 +532,36 @@ impl AttributionService {
             });
         }
         // A racing delivery that recorded an order's version 1 first has published it.
-        let inserted = store::insert_attributions(tx, &rows).await?;
+        self.publish(tx, &rows).await?;
+        Ok(())
+    }
+
+    /// Records decisions and publishes each as `order.attributed`; returns the orders recorded
+    /// (a version that exists already, a racing delivery's, is neither recorded nor published).
+    async fn publish(
+        &self,
+        tx: &mut TenantTx<'_>,
+        rows: &[AttributionRow],
+    ) -> Result<std::collections::HashSet<Uuid>, AppError> {
+        let inserted = store::insert_attributions(tx, rows).await?;
         let tenant = tx.tenant();
-        let published: Vec<(String, ev::OrderAttributed)> = rows
+        let messages: Vec<(Uuid, ev::OrderAttributed)> = rows
             .iter()
             .filter(|r| inserted.contains(&r.order_id))
-            .map(|r| (r.order_id.to_string(), events::attributed_message(tenant, r)))
+            .map(|r| (r.order_id, events::attributed_message(tenant, r)))
             .collect();
-        let events: Vec<NewEvent<'_, ev::OrderAttributed>> = published
+        let events: Vec<NewEvent<'_, ev::OrderAttributed>> = messages
             .iter()
             .map(|(order, msg)| NewEvent {
                 tenant: Some(tenant),
                 aggregate: "order",
-                aggregate_id: order.clone(),
+                aggregate_id: order.to_string(),
                 event: "attributed",
                 payload: msg,
             })
             .collect();
         self.outbox.enqueue_many(tx.conn(), &events).await?;
-        Ok(())
+        Ok(inserted)
     }
 
     /// Records a version of the order's attribution with the partner's parents (up to two levels,
@@ -566,28 +575,19 @@ impl AttributionService {
         detail: &str,
         d: Version,
     ) -> Result<bool, AppError> {
-        let mut partners = store::partners(tx, &Vec::from_iter(partner)).await?;
-        let parents: Vec<Uuid> = partners.values().filter_map(|p| p.parent_id).collect();
-        partners.extend(store::partners(tx, &parents).await?);
-        let chain = chain(&partners, partner);
+        let partners = store::partners_with_parents(tx, &Vec::from_iter(partner)).await?;
         let row = AttributionRow {
             order_id: order,
             version: d.version,
             partner_id: partner,
-            parent_chain: chain,
+            parent_chain: chain(&partners, partner),
             reason: reason.into(),
             detail: detail.into(),
             order_version: d.order_version,
             actor_user_id: d.actor,
             at: self.clock.now(),
         };
-        if !store::insert_attribution(tx, &row).await? {
-            return Ok(false);
-        }
-        let tenant = tx.tenant();
-        let msg = events::attributed_message(tenant, &row);
-        self.outbox.emit(tx.conn(), tenant, "order", order, "attributed", &msg).await?;
-        Ok(true)
+        Ok(self.publish(tx, &[row]).await?.contains(&order))
     }
 }
 

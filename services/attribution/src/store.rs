@@ -110,6 +110,15 @@ pub async fn partners(tx: &mut TenantTx<'_>, ids: &[Uuid]) -> sqlx::Result<HashM
     Ok(rows.into_iter().map(|p| (p.id, p)).collect())
 }
 
+/// The partners among `ids` that attribution knows, and their parents (what a C7 chain needs).
+#[tracing::instrument(skip_all)]
+pub async fn partners_with_parents(tx: &mut TenantTx<'_>, ids: &[Uuid]) -> sqlx::Result<HashMap<Uuid, PartnerRow>> {
+    let mut found = partners(tx, ids).await?;
+    let parents: Vec<Uuid> = found.values().filter_map(|p| p.parent_id).collect();
+    found.extend(partners(tx, &parents).await?);
+    Ok(found)
+}
+
 #[derive(Debug, Clone, FromRow)]
 pub struct LinkRow {
     pub id: Uuid,
@@ -319,30 +328,6 @@ pub async fn latest_attribution(tx: &mut TenantTx<'_>, order: Uuid) -> sqlx::Res
     .bind(order)
     .fetch_optional(tx.conn())
     .await
-}
-
-/// Records a decision; `false` when that version exists already (a racing delivery).
-#[tracing::instrument(skip_all)]
-pub async fn insert_attribution(tx: &mut TenantTx<'_>, a: &AttributionRow) -> sqlx::Result<bool> {
-    let tenant = tx.tenant();
-    let r = sqlx::query(
-        "INSERT INTO order_attributions (tenant_id, order_id, version, partner_id, parent_chain, reason, detail,
-             order_version, actor_user_id, at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
-    )
-    .bind(tenant)
-    .bind(a.order_id)
-    .bind(a.version)
-    .bind(a.partner_id)
-    .bind(&a.parent_chain)
-    .bind(&a.reason)
-    .bind(&a.detail)
-    .bind(a.order_version)
-    .bind(a.actor_user_id)
-    .bind(a.at)
-    .execute(tx.conn())
-    .await?;
-    Ok(r.rows_affected() == 1)
 }
 
 /// Records many orders' decisions in one statement; returns the orders recorded (an order whose

@@ -99,7 +99,7 @@ pub async fn order_fact(
             let group = match m.customer_id.as_deref().and_then(|c| Uuid::parse_str(c).ok()) {
                 Some(c) => match groups.get(&c) {
                     Some(g) => *g,
-                    None => store::customer_group(tx, c).await?,
+                    None => store::customer_groups(tx, &[c]).await?.remove(&c).flatten(),
                 },
                 None => None,
             };

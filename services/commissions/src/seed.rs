@@ -37,6 +37,21 @@ fn as_partner(tenant: Uuid, p: DemoPartner) -> Principal {
     }
 }
 
+/// Folds events' facts one at a time, so the demo ledger shows each step an order took.
+async fn apply_one_by_one(
+    svc: &CommissionsService,
+    tx: &mut TenantTx<'_>,
+    events: &[&(String, Vec<u8>)],
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<()> {
+    for (name, payload) in events {
+        if let Some(fact) = order_fact(tx, name, payload, now, &Default::default()).await? {
+            svc.apply_facts(tx, vec![fact]).await.map_err(err)?;
+        }
+    }
+    Ok(())
+}
+
 /// `events`: the orders and attribution events of the demo program, oldest first, as
 /// (event name such as `order.placed`, protobuf payload).
 pub async fn demo(
@@ -76,12 +91,7 @@ pub async fn demo(
     // Everything but the refunds first: the matured commissions are then paid out before the
     // late refund comes in.
     let (refunds, rest): (Vec<_>, Vec<_>) = events.iter().partition(|(name, _)| name == "order.refunded");
-    for (name, payload) in &rest {
-        if let Some(fact) = order_fact(&mut tx, name, payload, now, &Default::default()).await? {
-            // One by one, so the demo ledger shows each step an order took.
-            svc.apply_facts(&mut tx, vec![fact]).await.map_err(err)?;
-        }
-    }
+    apply_one_by_one(svc, &mut tx, &rest, now).await?;
     tx.commit().await?;
 
     // C10: Ana is paid what she had available; Bo's request waits for the merchant.
@@ -109,12 +119,7 @@ pub async fn demo(
         }
     }
     let mut tx = TenantTx::begin(&svc.pool, tenant).await?;
-    for (name, payload) in &refunds {
-        if let Some(fact) = order_fact(&mut tx, name, payload, now, &Default::default()).await? {
-            // One by one, so the demo ledger shows each step an order took.
-            svc.apply_facts(&mut tx, vec![fact]).await.map_err(err)?;
-        }
-    }
+    apply_one_by_one(svc, &mut tx, &refunds, now).await?;
     tx.commit().await?;
     Ok(vec![format!(
         "a team override rule, commissions on {} order events and {payouts} payouts (one paid), with a clawback",

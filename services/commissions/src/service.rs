@@ -69,21 +69,15 @@ impl CommissionsService {
         let orders: Vec<Uuid> = facts.iter().map(|(o, _)| *o).collect();
         let mut known = store::facts_for_update(tx, &orders, now).await?;
         let before = known.clone();
-        let mut touched = Vec::new();
         for (order, fact) in facts {
             if let Some(f) = known.get_mut(&order) {
                 f.apply(fact);
-                touched.push(order);
             }
         }
-        touched.sort();
-        touched.dedup();
         // A redelivery or an older version teaches nothing: such orders are left alone.
-        let changed: Vec<(Uuid, &Facts)> = touched
-            .into_iter()
-            .filter(|o| known.get(o) != before.get(o))
-            .filter_map(|o| Some((o, known.get(&o)?)))
-            .collect();
+        let mut changed: Vec<(Uuid, &Facts)> =
+            known.iter().filter(|(o, f)| before.get(o) != Some(f)).map(|(o, f)| (*o, f)).collect();
+        changed.sort_by_key(|(o, _)| *o);
         store::put_facts(tx, &changed, now).await?;
         self.recompute(tx, &changed).await
     }
@@ -162,14 +156,14 @@ impl CommissionsService {
         store::put_lines(tx, &changes.lines).await?;
         let ids = store::post(tx, &changes.entries, now).await?;
         let tenant = tx.tenant();
-        let messages: Vec<(Uuid, &'static str, ev::CommissionMoved)> = changes
+        let messages: Vec<(String, &'static str, ev::CommissionMoved)> = changes
             .moved
             .iter()
             .zip(changes.entries.iter().zip(ids.iter()))
             .map(|(m, (e, id))| {
                 let row = &changes.lines[m.line];
                 (
-                    row.order_id,
+                    row.order_id.to_string(),
                     m.kind.as_str(),
                     ev::CommissionMoved {
                         tenant_id: tenant.to_string(),
@@ -190,11 +184,9 @@ impl CommissionsService {
                 )
             })
             .collect();
-        let order_ids: Vec<String> = messages.iter().map(|(o, _, _)| o.to_string()).collect();
         let events: Vec<NewEvent<'_, ev::CommissionMoved>> = messages
             .iter()
-            .zip(&order_ids)
-            .map(|((_, kind, msg), order)| NewEvent {
+            .map(|(order, kind, msg)| NewEvent {
                 tenant: Some(tenant),
                 aggregate: "commission",
                 aggregate_id: order.clone(),

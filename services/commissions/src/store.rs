@@ -101,18 +101,6 @@ pub async fn put_customer_group(tx: &mut TenantTx<'_>, customer: Uuid, group: Op
     Ok(())
 }
 
-#[tracing::instrument(skip_all)]
-pub async fn customer_group(tx: &mut TenantTx<'_>, customer: Uuid) -> sqlx::Result<Option<Uuid>> {
-    let tenant = tx.tenant();
-    let g: Option<Option<Uuid>> =
-        sqlx::query_scalar("SELECT group_id FROM customer_groups WHERE tenant_id = $1 AND customer_id = $2")
-            .bind(tenant)
-            .bind(customer)
-            .fetch_optional(tx.conn())
-            .await?;
-    Ok(g.flatten())
-}
-
 /// The groups of `customers` (each asked for is in the answer; `None`: no group).
 #[tracing::instrument(skip_all)]
 pub async fn customer_groups(tx: &mut TenantTx<'_>, customers: &[Uuid]) -> sqlx::Result<HashMap<Uuid, Option<Uuid>>> {

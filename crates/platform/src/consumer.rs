@@ -108,6 +108,11 @@ impl ConsumerSpec {
         }
     }
 
+    /// Test hook: whether to die now, after a commit and before its acks (`crash_after_commit`).
+    fn crash_now(&self) -> bool {
+        self.crash_after_commit.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok()
+    }
+
     fn delay(&self, delivered: i64) -> Duration {
         let i = usize::try_from(delivered.saturating_sub(1)).unwrap_or(0);
         self.backoff.get(i).or(self.backoff.last()).copied().unwrap_or(Duration::from_secs(1))
@@ -355,7 +360,7 @@ async fn process_batch<H: Handler>(
             events.iter().filter(|(_, e)| fresh.remove(&e.id)).map(|(_, e)| e.clone()).collect();
         handler.handle_batch(&mut tx, &todo).await?;
         tx.commit().await?;
-        if spec.crash_after_commit.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok() {
+        if spec.crash_now() {
             return Ok(BatchOutcome::Crashed);
         }
         // Acknowledged together; a lost ack only means a redelivery the inbox turns away.
@@ -403,11 +408,7 @@ async fn process<H: Handler>(
         match handler.handle(&mut tx, event).await {
             Ok(()) => {
                 tx.commit().await?;
-                let crash = spec
-                    .crash_after_commit
-                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-                    .is_ok();
-                if crash {
+                if spec.crash_now() {
                     return Ok(Outcome::Crashed);
                 }
                 ack(msg).await?;

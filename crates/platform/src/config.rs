@@ -39,6 +39,9 @@ pub struct DatabaseConfig {
     pub max_connections: u32,
     /// Create the service database when it does not exist (dev, tests).
     pub create_missing: bool,
+    /// `auto` (default): analyse and vacuum the service's own tables when the server's
+    /// autovacuum is off; `on`: always; `off`: never (see `platform::upkeep`).
+    pub upkeep: crate::upkeep::Mode,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -119,6 +122,7 @@ impl Default for Config {
                 name_prefix: "partnerline_".into(),
                 max_connections: 10,
                 create_missing: true,
+                upkeep: crate::upkeep::Mode::Auto,
             },
             nats: NatsConfig { url: "nats://127.0.0.1:4222".into(), prefix: String::new(), duplicate_window_secs: 120 },
             telemetry: TelemetryConfig { log_format: "json".into(), log_level: "info".into() },

@@ -22,6 +22,7 @@ pub mod paging;
 pub mod shutdown;
 pub mod telemetry;
 pub mod testkit;
+pub mod upkeep;
 pub mod values;
 
 use std::sync::Arc;
@@ -59,6 +60,7 @@ impl Runtime {
     pub async fn database(&self, service: &str, migrator: sqlx::migrate::Migrator) -> anyhow::Result<sqlx::PgPool> {
         let pool = db::connect(&self.config, service).await?;
         db::migrate(&pool, migrator).await?;
+        tokio::spawn(upkeep::run(pool.clone(), self.config.database.upkeep, self.shutdown.clone()));
         let p = pool.clone();
         self.health.add_check(&format!("{service} database"), move || {
             let p = p.clone();

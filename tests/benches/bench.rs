@@ -649,9 +649,29 @@ async fn pipeline_events(orders: &PgPool, attribution: &PgPool, since: chrono::D
     o + a
 }
 
-/// Outbox rows not yet published.
-async fn unsent(pool: &PgPool) -> i64 {
-    sqlx::query_scalar("SELECT count(*) FROM outbox WHERE sent_at IS NULL").fetch_one(pool).await.unwrap()
+/// Where the pipeline's durable consumers stand, read from JetStream (the bench asks NATS, not
+/// the databases under test, so its polling costs them nothing): events not yet acknowledged
+/// by any of `durables` (`(stream context, durable)`), and how many they have acknowledged.
+async fn consumers_state(bus: &platform::nats::Bus, durables: &[(&str, &str)]) -> (u64, u64) {
+    let (mut open, mut acked) = (0, 0);
+    for (context, durable) in durables {
+        let stream = bus.js.get_stream(bus.naming.stream(context)).await.unwrap();
+        let info = stream.consumer_info(*durable).await.unwrap();
+        open += info.num_pending + info.num_ack_pending as u64;
+        acked += info.ack_floor.consumer_sequence;
+    }
+    (open, acked)
+}
+
+/// The commissions consumers the pipeline feeds.
+const COMMISSIONS: &[(&str, &str)] = &[("orders", "commissions-orders"), ("attribution", "commissions-attribution")];
+/// Every consumer between the import and the ledger.
+const PIPELINE: &[(&str, &str)] =
+    &[("orders", "attribution-orders"), ("orders", "commissions-orders"), ("attribution", "commissions-attribution")];
+
+/// Whether every outbox row is published.
+async fn all_sent(pool: &PgPool) -> bool {
+    sqlx::query_scalar("SELECT NOT EXISTS (SELECT 1 FROM outbox WHERE sent_at IS NULL)").fetch_one(pool).await.unwrap()
 }
 
 async fn pipeline() {
@@ -687,25 +707,15 @@ async fn pipeline() {
         PgPool::connect(&db("attribution")).await.unwrap(),
         PgPool::connect(&db("commissions")).await.unwrap(),
     );
-    let consumed = || async {
-        sqlx::query_scalar::<_, i64>(
-            "SELECT count(*) FROM inbox WHERE consumer IN ('commissions-orders', 'commissions-attribution')",
-        )
-        .fetch_one(&ledger_db)
-        .await
-        .unwrap()
+    let bus = platform::nats::Bus::connect(&sys.env.config.nats, "bench-raw").await.unwrap();
+    // Everything published, and every consumer up to the ledger has acknowledged it.
+    let settled = || async {
+        consumers_state(&bus, PIPELINE).await.0 == 0 && all_sent(&orders_db).await && all_sent(&attribution_db).await
     };
     // Let the demo's own events settle first.
-    let mut last = -1;
-    loop {
-        let now = consumed().await;
-        if now == last {
-            break;
-        }
-        last = now;
-        tokio::time::sleep(Duration::from_secs(2)).await;
+    while !settled().await {
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let base_consumed = last;
     let since = chrono::Utc::now();
     let started = Instant::now();
     let batches = n / IMPORT_BATCH;
@@ -713,18 +723,12 @@ async fn pipeline() {
     import_all(&sys, &token, (0..batches).map(|b| pipeline_batch(b, 1, &ana, &skus).to_string()).collect()).await;
     let imported = started.elapsed();
     // Wait until commissions has consumed every event this run produced.
-    let mut produced = 0;
-    loop {
-        let p = pipeline_events(&orders_db, &attribution_db, since).await;
-        let c = consumed().await - base_consumed;
-        if p > 0 && p == produced && c >= p {
-            break;
-        }
-        produced = p;
-        tokio::time::sleep(Duration::from_millis(500)).await;
+    while !settled().await {
+        tokio::time::sleep(Duration::from_millis(50)).await;
         assert!(started.elapsed() < Duration::from_secs(3600), "commissions did not catch up in an hour");
     }
     let through = started.elapsed();
+    let produced = pipeline_events(&orders_db, &attribution_db, since).await;
     let rate = produced as f64 / through.as_secs_f64();
 
     // Lag: `order.completed` published (the relay's ack) to the entry that put the line on hold
@@ -783,7 +787,6 @@ async fn pipeline() {
     .fetch_all(&orders_db)
     .await
     .unwrap();
-    let bus = platform::nats::Bus::connect(&sys.env.config.nats, "bench-raw").await.unwrap();
     let name = format!("{}_RAWBENCH", sys.env.config.nats.prefix.to_uppercase());
     let subject = format!("{}.rawbench.x", sys.env.config.nats.prefix);
     let stream = bus
@@ -835,30 +838,30 @@ async fn pipeline() {
     drop(commissions);
     tokio::time::sleep(Duration::from_secs(3)).await;
     let since_backlog = chrono::Utc::now();
-    let backlog_consumed = consumed().await;
+    let (_, acked_before) = consumers_state(&bus, COMMISSIONS).await;
     import_all(&sys, &token, (batches..2 * batches).map(|b| pipeline_batch(b, 0, &ana, &skus).to_string()).collect())
         .await;
     import_all(&sys, &token, (batches..2 * batches).map(|b| pipeline_batch(b, 1, &ana, &skus).to_string()).collect())
         .await;
-    let mut backlog = -1;
-    loop {
-        let p = pipeline_events(&orders_db, &attribution_db, since_backlog).await;
-        let unsent = unsent(&orders_db).await + unsent(&attribution_db).await;
-        if p == backlog && unsent == 0 {
-            break;
-        }
-        backlog = p;
-        tokio::time::sleep(Duration::from_millis(500)).await;
+    // The backlog is complete once attribution has read every order and nothing waits in an outbox.
+    while !(consumers_state(&bus, &PIPELINE[..1]).await.0 == 0
+        && all_sent(&orders_db).await
+        && all_sent(&attribution_db).await)
+    {
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    let backlog = pipeline_events(&orders_db, &attribution_db, since_backlog).await;
     let commissions = sys.start_detached("commissions").await;
-    // Timed from the first batch committed (not the service's start-up) to the last.
-    let mut first = 0;
-    while first == 0 {
+    // Timed from the first batch acknowledged (not the service's start-up) to the last.
+    let first = loop {
         tokio::time::sleep(Duration::from_millis(5)).await;
-        first = consumed().await - backlog_consumed;
-    }
+        let (_, acked) = consumers_state(&bus, COMMISSIONS).await;
+        if acked > acked_before {
+            break (acked - acked_before) as i64;
+        }
+    };
     let drain_started = Instant::now();
-    while consumed().await - backlog_consumed < backlog {
+    while consumers_state(&bus, COMMISSIONS).await.0 > 0 {
         tokio::time::sleep(Duration::from_millis(20)).await;
         assert!(drain_started.elapsed() < Duration::from_secs(3600), "commissions did not drain in an hour");
     }

@@ -434,8 +434,11 @@ async fn process<H: Handler>(
     .await
 }
 
+/// Acknowledges without waiting for the server to confirm: the effect is committed and recorded
+/// in the inbox, so an ack lost on the way only brings a redelivery the inbox turns away, and
+/// waiting would cost a round trip (and a reply message) per event.
 async fn ack(msg: &async_nats::jetstream::Message) -> anyhow::Result<()> {
-    msg.double_ack().await.map_err(|e| anyhow::anyhow!("ack: {e}"))
+    msg.ack().await.map_err(|e| anyhow::anyhow!("ack: {e}"))
 }
 
 /// Copies the event to `<prefix>.deadletter.<consumer>` with the reason, then stops its redelivery.

@@ -268,7 +268,7 @@ pub async fn facts_for_update(
     sorted.dedup();
     sqlx::query(
         "INSERT INTO order_facts (tenant_id, order_id, facts, updated_at)
-         SELECT $1, o, '{}', $3 FROM unnest($2::uuid[]) AS o ORDER BY o
+         SELECT $1, o, convert_to('{}', 'UTF8'), $3 FROM unnest($2::uuid[]) AS o ORDER BY o
          ON CONFLICT DO NOTHING",
     )
     .bind(tenant)
@@ -276,7 +276,7 @@ pub async fn facts_for_update(
     .bind(at)
     .execute(tx.conn())
     .await?;
-    let rows: Vec<(Uuid, serde_json::Value)> = sqlx::query_as(
+    let rows: Vec<(Uuid, Vec<u8>)> = sqlx::query_as(
         "SELECT order_id, facts FROM order_facts WHERE tenant_id = $1 AND order_id = ANY($2)
          ORDER BY order_id FOR UPDATE",
     )
@@ -285,7 +285,7 @@ pub async fn facts_for_update(
     .fetch_all(tx.conn())
     .await?;
     rows.into_iter()
-        .map(|(id, doc)| Ok((id, serde_json::from_value(doc).map_err(|e| sqlx::Error::Decode(Box::new(e)))?)))
+        .map(|(id, doc)| Ok((id, serde_json::from_slice(&doc).map_err(|e| sqlx::Error::Decode(Box::new(e)))?)))
         .collect()
 }
 
@@ -298,12 +298,12 @@ pub async fn put_facts(tx: &mut TenantTx<'_>, facts: &[(Uuid, &Facts)], at: Date
     let ids: Vec<Uuid> = facts.iter().map(|(id, _)| *id).collect();
     let docs = facts
         .iter()
-        .map(|(_, f)| serde_json::to_value(f))
+        .map(|(_, f)| serde_json::to_vec(f))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     sqlx::query(
         "UPDATE order_facts SET facts = u.facts, updated_at = $4
-         FROM unnest($2::uuid[], $3::jsonb[]) AS u(id, facts) WHERE tenant_id = $1 AND order_id = u.id",
+         FROM unnest($2::uuid[], $3::bytea[]) AS u(id, facts) WHERE tenant_id = $1 AND order_id = u.id",
     )
     .bind(tenant)
     .bind(ids)

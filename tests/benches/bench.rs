@@ -658,8 +658,15 @@ async fn pipeline_events(orders: &PgPool, attribution: &PgPool, since: chrono::D
 async fn consumers_state(bus: &platform::nats::Bus, durables: &[(&str, &str)]) -> (u64, u64) {
     let (mut open, mut acked) = (0, 0);
     for (context, durable) in durables {
-        let stream = bus.js.get_stream(bus.naming.stream(context)).await.unwrap();
-        let info = stream.consumer_info(*durable).await.unwrap();
+        // A consumer its service has not made yet has everything still to read.
+        let Ok(stream) = bus.js.get_stream(bus.naming.stream(context)).await else {
+            open += 1;
+            continue;
+        };
+        let Ok(info) = stream.consumer_info(*durable).await else {
+            open += 1;
+            continue;
+        };
         open += info.num_pending + info.num_ack_pending as u64;
         acked += info.ack_floor.consumer_sequence;
     }

@@ -761,10 +761,12 @@ pub async fn insert_payment(
 
 /// O8: which of these external ids the program has already, with their orders.
 #[tracing::instrument(skip_all)]
+/// Known orders by their external ids, locked in id order: the order every batch writer of
+/// `orders` (imports, the `order.attributed` consumer) locks rows in, so two never deadlock.
 pub async fn orders_by_external_ids(tx: &mut TenantTx<'_>, ids: &[String]) -> Result<Vec<OrderRow>, sqlx::Error> {
     let tenant = tx.tenant();
     sqlx::query_as(&format!(
-        "SELECT {ORDER_COLUMNS} FROM orders o WHERE o.tenant_id = $1 AND o.external_id = ANY($2) ORDER BY o.external_id FOR UPDATE"
+        "SELECT {ORDER_COLUMNS} FROM orders o WHERE o.tenant_id = $1 AND o.external_id = ANY($2) ORDER BY o.id FOR UPDATE"
     ))
     .bind(tenant)
     .bind(ids)

@@ -776,3 +776,93 @@ async fn o3_a_signed_provider_webhook_marks_the_order_paid_once() {
     assert_eq!(after["history"][1]["actor_kind"], "provider");
     sys.stop().await;
 }
+
+/// O8: an import and a batch of attribution's decisions lock orders in one order (by id), so they
+/// never deadlock. The "import" here holds the lower order while the batch, which names the higher
+/// order first, waits for it: the batch must not have taken the higher one meanwhile.
+#[tokio::test]
+async fn o8_an_import_and_a_batch_of_attribution_decisions_never_deadlock() {
+    use platform::consumer::{Handler, IncomingEvent};
+    use prost::Message;
+    let sys = TestSystem::start().await;
+    let admin = sys.demo_admin().await;
+    let batch = json!({ "orders": [
+        import_order("lock-1", "POS-T1", json!({})),
+        import_order("lock-2", "POS-T1", json!({})),
+    ]});
+    let r = admin.post("/api/v1/orders/import", &batch, 200).await;
+    let mut ids: Vec<uuid::Uuid> =
+        r["items"].as_array().unwrap().iter().map(|i| i["order_id"].as_str().unwrap().parse().unwrap()).collect();
+    ids.sort();
+    let (low, high) = (ids[0], ids[1]);
+    let pool = sqlx::PgPool::connect(&sys.env.config.database_url("orders")).await.unwrap();
+    let tenant: uuid::Uuid =
+        sqlx::query_scalar("SELECT tenant_id FROM orders WHERE id = $1").bind(low).fetch_one(&pool).await.unwrap();
+    // Attribution's own decisions (version 1) first, so they do not take part.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let decided: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM orders WHERE id = ANY($1) AND attribution_version >= 1")
+                .bind(&ids)
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        if decided == 2 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "attribution never decided the imported orders");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let partner = uuid::Uuid::now_v7();
+    let decision = |order: uuid::Uuid| {
+        let m = ev::OrderAttributed {
+            tenant_id: tenant.to_string(),
+            order_id: order.to_string(),
+            partner_id: Some(partner.to_string()),
+            attribution_version: 7,
+            reason: "link".into(),
+            ..Default::default()
+        };
+        IncomingEvent {
+            id: uuid::Uuid::now_v7().to_string(),
+            ce_type: "partnerline.attribution.order.attributed.v1".into(),
+            subject: format!("attribution.{tenant}.order.attributed"),
+            tenant: Some(tenant),
+            time: chrono::Utc::now(),
+            payload: m.encode_to_vec().into(),
+            delivered: 1,
+        }
+    };
+
+    let mut import = pool.begin().await.unwrap();
+    sqlx::query("SELECT 1 FROM orders WHERE id = $1 FOR UPDATE").bind(low).execute(&mut *import).await.unwrap();
+    let events = vec![decision(high), decision(low)];
+    let consumer = tokio::spawn({
+        let pool = pool.clone();
+        async move {
+            let mut tx = pool.begin().await?;
+            orders::consumers::Attributed.handle_batch(&mut tx, &events).await?;
+            tx.commit().await?;
+            anyhow::Ok(())
+        }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // Had the batch locked the higher order first, this would wait on it and deadlock.
+    sqlx::query("SET LOCAL lock_timeout = '5s'").execute(&mut *import).await.unwrap();
+    sqlx::query("SELECT 1 FROM orders WHERE id = $1 FOR UPDATE")
+        .bind(high)
+        .execute(&mut *import)
+        .await
+        .expect("the batch left the higher order alone while it waited for the lower one");
+    import.commit().await.unwrap();
+    consumer.await.unwrap().expect("the batch applied once the import was done");
+    let versions: Vec<i32> =
+        sqlx::query_scalar("SELECT attribution_version FROM orders WHERE id = ANY($1) ORDER BY id")
+            .bind(&ids)
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(versions, [7, 7]);
+    pool.close().await;
+    sys.stop().await;
+}

@@ -174,9 +174,11 @@ async fn due_work(conn: &mut PgConnection) -> sqlx::Result<Vec<Work>> {
     .await?;
     let work: Vec<Work> = tables.iter().filter_map(|t| thresholds.due(t)).collect();
     if !work.is_empty() {
-        // As gentle as autovacuum itself would be.
+        // As gentle as autovacuum itself would be (-1: autovacuum uses the plain setting). The
+        // settings stay on this pooled connection; they touch nothing but VACUUM and ANALYZE.
         sqlx::query(
-            "SELECT set_config('vacuum_cost_delay', current_setting('autovacuum_vacuum_cost_delay'), false),
+            "SELECT set_config('vacuum_cost_delay', CASE WHEN current_setting('autovacuum_vacuum_cost_delay') = '-1'
+                        THEN current_setting('vacuum_cost_delay') ELSE current_setting('autovacuum_vacuum_cost_delay') END, false),
                     set_config('vacuum_cost_limit', CASE WHEN current_setting('autovacuum_vacuum_cost_limit') = '-1'
                         THEN current_setting('vacuum_cost_limit') ELSE current_setting('autovacuum_vacuum_cost_limit') END, false)",
         )

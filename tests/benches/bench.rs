@@ -22,6 +22,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -633,9 +634,42 @@ async fn import_all(sys: &TestSystem, token: &str, batches: Vec<String>) -> Vec<
 }
 
 /// The events commissions consumes that this run produced: (orders + attribution) outbox rows.
+/// The CloudEvent types of the orders events commissions reads.
+fn consumed_order_events() -> Vec<String> {
+    ["placed", "paid", "confirmed", "in_production", "shipped", "completed", "cancelled", "refunded"]
+        .iter()
+        .map(|e| format!("partnerline.orders.order.{e}.v1"))
+        .collect()
+}
+
+/// The entry that put each order's own line on hold, since `since`: `commission.held` from
+/// pending, or `commission.accrued` straight into held when the order's facts came together.
+async fn held_at(
+    ledger: &PgPool,
+    since: chrono::DateTime<chrono::Utc>,
+) -> HashMap<Uuid, chrono::DateTime<chrono::Utc>> {
+    sqlx::query_as(
+        "SELECT order_id, min(at) FROM ledger_entries
+         WHERE credit_account LIKE 'partner:%:held' AND at >= $1 AND level = 0 GROUP BY order_id",
+    )
+    .bind(since)
+    .fetch_all(ledger)
+    .await
+    .unwrap()
+    .into_iter()
+    .collect()
+}
+
+/// Waits until commissions has acknowledged everything in its streams.
+async fn commissions_idle(bus: &platform::nats::Bus, started: Instant, what: &str) {
+    while consumers_state(bus, COMMISSIONS).await.0 > 0 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(started.elapsed() < Duration::from_secs(3600), "commissions did not {what} in an hour");
+    }
+}
+
 async fn pipeline_events(orders: &PgPool, attribution: &PgPool, since: chrono::DateTime<chrono::Utc>) -> i64 {
-    let consumed = ["placed", "paid", "confirmed", "in_production", "shipped", "completed", "cancelled", "refunded"]
-        .map(|e| format!("partnerline.orders.order.{e}.v1"));
+    let consumed = consumed_order_events();
     let o: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE created_at >= $1 AND ce_type = ANY($2)")
         .bind(since)
         .bind(&consumed[..])
@@ -688,50 +722,37 @@ struct Replay {
     orders: usize,
 }
 
+/// Decodes `payload` as `M`, gives its order the new id `new_id` picks, and encodes it again.
+fn renumber<M: prost::Message + Default>(
+    payload: &[u8],
+    order_id: fn(&mut M) -> &mut String,
+    new_id: &mut impl FnMut(&str) -> Uuid,
+) -> (Uuid, Vec<u8>) {
+    let mut m = M::decode(payload).unwrap();
+    let id = new_id(order_id(&mut m));
+    *order_id(&mut m) = id.to_string();
+    (id, m.encode_to_vec())
+}
+
 async fn replay(orders_db: &PgPool, attribution_db: &PgPool, since: chrono::DateTime<chrono::Utc>) -> Replay {
     use partnerline_proto::events::v1 as ev;
-    use prost::Message;
     type Row = (String, String, Vec<u8>, Value, chrono::DateTime<chrono::Utc>);
     let query = "SELECT subject, ce_type, payload, headers, sent_at FROM outbox
                  WHERE created_at >= $1 AND sent_at IS NOT NULL AND ce_type = ANY($2)";
-    let consumed: Vec<String> =
-        ["placed", "paid", "confirmed", "in_production", "shipped", "completed", "cancelled", "refunded"]
-            .iter()
-            .map(|e| format!("partnerline.orders.order.{e}.v1"))
-            .collect();
+    let consumed = consumed_order_events();
     let mut rows: Vec<Row> = sqlx::query_as(query).bind(since).bind(&consumed).fetch_all(orders_db).await.unwrap();
     let attributed = vec!["partnerline.attribution.order.attributed.v1".to_string()];
     rows.extend(sqlx::query_as::<_, Row>(query).bind(since).bind(&attributed).fetch_all(attribution_db).await.unwrap());
     rows.sort_by_key(|r| r.4);
-    let mut ids: std::collections::HashMap<String, Uuid> = std::collections::HashMap::new();
+    let mut ids: HashMap<String, Uuid> = HashMap::new();
     let mut events = Vec::with_capacity(rows.len());
     for (subject, ce_type, payload, headers, _) in rows {
         let mut new_id = |old: &str| *ids.entry(old.to_string()).or_insert_with(Uuid::now_v7);
         let (order, payload) = match ce_type.rsplit('.').nth(1).unwrap_or_default() {
-            "placed" => {
-                let mut m = ev::OrderPlaced::decode(payload.as_slice()).unwrap();
-                let id = new_id(&m.order_id);
-                m.order_id = id.to_string();
-                (id, m.encode_to_vec())
-            }
-            "refunded" => {
-                let mut m = ev::OrderRefunded::decode(payload.as_slice()).unwrap();
-                let id = new_id(&m.order_id);
-                m.order_id = id.to_string();
-                (id, m.encode_to_vec())
-            }
-            "attributed" => {
-                let mut m = ev::OrderAttributed::decode(payload.as_slice()).unwrap();
-                let id = new_id(&m.order_id);
-                m.order_id = id.to_string();
-                (id, m.encode_to_vec())
-            }
-            _ => {
-                let mut m = ev::OrderStatusChanged::decode(payload.as_slice()).unwrap();
-                let id = new_id(&m.order_id);
-                m.order_id = id.to_string();
-                (id, m.encode_to_vec())
-            }
+            "placed" => renumber::<ev::OrderPlaced>(&payload, |m| &mut m.order_id, &mut new_id),
+            "refunded" => renumber::<ev::OrderRefunded>(&payload, |m| &mut m.order_id, &mut new_id),
+            "attributed" => renumber::<ev::OrderAttributed>(&payload, |m| &mut m.order_id, &mut new_id),
+            _ => renumber::<ev::OrderStatusChanged>(&payload, |m| &mut m.order_id, &mut new_id),
         };
         let event_id = Uuid::now_v7().to_string();
         let mut map = async_nats::HeaderMap::new();
@@ -849,8 +870,7 @@ async fn pipeline() {
     let rate = produced as f64 / through.as_secs_f64();
 
     // Lag: `order.completed` published (the relay's ack) to the entry that put the line on hold
-    // (`commission.held` from pending, or `commission.accrued` straight into held when the order's
-    // facts came together).
+    // (`held_at`).
     let completed: Vec<(String, chrono::DateTime<chrono::Utc>)> = sqlx::query_as(
         "SELECT headers->>'ce-subject', sent_at FROM outbox
          WHERE created_at >= $1 AND ce_type = 'partnerline.orders.order.completed.v1' AND sent_at IS NOT NULL",
@@ -859,16 +879,7 @@ async fn pipeline() {
     .fetch_all(&orders_db)
     .await
     .unwrap();
-    let held: std::collections::HashMap<Uuid, chrono::DateTime<chrono::Utc>> = sqlx::query_as(
-        "SELECT order_id, min(at) FROM ledger_entries
-         WHERE credit_account LIKE 'partner:%:held' AND at >= $1 AND level = 0 GROUP BY order_id",
-    )
-    .bind(since)
-    .fetch_all(&ledger_db)
-    .await
-    .unwrap()
-    .into_iter()
-    .collect();
+    let held = held_at(&ledger_db, since).await;
     // Why an order is late: its `order.attributed` was published after its `order.completed`
     // (the line waited for attribution), or not (it waited for commissions itself).
     let attributed: std::collections::HashMap<String, chrono::DateTime<chrono::Utc>> = sqlx::query_as(
@@ -978,10 +989,7 @@ async fn pipeline() {
         }
     };
     let drain_started = Instant::now();
-    while consumers_state(&bus, COMMISSIONS).await.0 > 0 {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        assert!(drain_started.elapsed() < Duration::from_secs(3600), "commissions did not drain in an hour");
-    }
+    commissions_idle(&bus, drain_started, "drain").await;
     let drain = drain_started.elapsed();
     let drain_rate = (backlog - first) as f64 / drain.as_secs_f64();
     let drain_orders = drain_rate * n as f64 / backlog as f64;
@@ -1017,20 +1025,8 @@ async fn pipeline() {
     let paced_started = Instant::now();
     let published = publish_paced(&bus, replayed, PACED_ORDERS_PER_SECOND).await;
     let paced_publish = paced_started.elapsed();
-    while consumers_state(&bus, COMMISSIONS).await.0 > 0 {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        assert!(paced_started.elapsed() < Duration::from_secs(3600), "commissions did not keep up in an hour");
-    }
-    let paced_held: std::collections::HashMap<Uuid, chrono::DateTime<chrono::Utc>> = sqlx::query_as(
-        "SELECT order_id, min(at) FROM ledger_entries
-         WHERE credit_account LIKE 'partner:%:held' AND at >= $1 AND level = 0 GROUP BY order_id",
-    )
-    .bind(paced_since)
-    .fetch_all(&ledger_db)
-    .await
-    .unwrap()
-    .into_iter()
-    .collect();
+    commissions_idle(&bus, paced_started, "keep up").await;
+    let paced_held = held_at(&ledger_db, paced_since).await;
     let mut paced = Series::new("paced: order.completed published → held entry");
     for (order, sent) in &published {
         if let Some(at) = paced_held.get(order) {

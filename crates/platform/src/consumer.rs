@@ -1,6 +1,7 @@
 //! The inbox-guarded consumer loop: a durable JetStream pull consumer with explicit acks. Each
 //! event is applied in one transaction together with its id in the `inbox` table, so a
-//! redelivery (a crash before the ack, a republished duplicate) changes nothing. A failing
+//! redelivery (a crash before the ack, a republished duplicate) changes nothing. A handler that
+//! is idempotent by itself may go without the inbox (`ConsumerSpec::without_inbox`). A failing
 //! event is retried with growing delays, then sent to the dead-letter subject.
 
 use std::future::Future;
@@ -84,6 +85,11 @@ pub struct ConsumerSpec {
     pub ack_wait: Duration,
     /// The most events fetched and applied in one transaction.
     pub batch: usize,
+    /// Whether each event's id goes into the `inbox` (true, the default), so a redelivery never
+    /// reaches the handler. False only for a handler that is idempotent by itself (a projection
+    /// whose state already tells it a fact is old news): it then sees redeliveries, and saves the
+    /// inbox's insert per event and the inbox's growth.
+    pub inbox: bool,
     /// Test hook: this many times, commit the effect and then die before acking.
     #[doc(hidden)]
     pub crash_after_commit: Arc<AtomicUsize>,
@@ -104,8 +110,15 @@ impl ConsumerSpec {
             ],
             ack_wait: Duration::from_secs(30),
             batch: 512,
+            inbox: true,
             crash_after_commit: Arc::new(AtomicUsize::new(0)),
         }
+    }
+
+    /// For a handler that is idempotent by itself: no inbox (see `inbox`).
+    pub fn without_inbox(mut self) -> Self {
+        self.inbox = false;
+        self
     }
 
     /// Test hook: whether to die now, after a commit and before its acks (`crash_after_commit`).
@@ -342,22 +355,25 @@ async fn process_batch<H: Handler>(
     let span = tracing::info_span!("consume_batch", consumer = %spec.durable, events = events.len());
     async {
         let mut tx = pool.begin().await?;
-        let ids: Vec<&str> = events.iter().map(|(_, e)| e.id.as_str()).collect();
-        let subjects: Vec<&str> = events.iter().map(|(_, e)| e.subject.as_str()).collect();
-        let inserted: Vec<String> = sqlx::query_scalar(
-            "INSERT INTO inbox (consumer, event_id, subject)
-             SELECT $1, u.id, u.subject FROM unnest($2::text[], $3::text[]) AS u(id, subject)
-             ON CONFLICT DO NOTHING RETURNING event_id",
-        )
-        .bind(&spec.durable)
-        .bind(&ids)
-        .bind(&subjects)
-        .fetch_all(&mut *tx)
-        .await?;
-        // Each fresh id once, at its first delivery in the batch; the rest are duplicates.
-        let mut fresh: std::collections::HashSet<String> = inserted.into_iter().collect();
-        let todo: Vec<IncomingEvent> =
-            events.iter().filter(|(_, e)| fresh.remove(&e.id)).map(|(_, e)| e.clone()).collect();
+        let todo: Vec<IncomingEvent> = if spec.inbox {
+            let ids: Vec<&str> = events.iter().map(|(_, e)| e.id.as_str()).collect();
+            let subjects: Vec<&str> = events.iter().map(|(_, e)| e.subject.as_str()).collect();
+            let inserted: Vec<String> = sqlx::query_scalar(
+                "INSERT INTO inbox (consumer, event_id, subject)
+                 SELECT $1, u.id, u.subject FROM unnest($2::text[], $3::text[]) AS u(id, subject)
+                 ON CONFLICT DO NOTHING RETURNING event_id",
+            )
+            .bind(&spec.durable)
+            .bind(&ids)
+            .bind(&subjects)
+            .fetch_all(&mut *tx)
+            .await?;
+            // Each fresh id once, at its first delivery in the batch; the rest are duplicates.
+            let mut fresh: std::collections::HashSet<String> = inserted.into_iter().collect();
+            events.iter().filter(|(_, e)| fresh.remove(&e.id)).map(|(_, e)| e.clone()).collect()
+        } else {
+            events.iter().map(|(_, e)| e.clone()).collect()
+        };
         handler.handle_batch(&mut tx, &todo).await?;
         tx.commit().await?;
         if spec.crash_now() {
@@ -391,14 +407,16 @@ async fn process<H: Handler>(
 
     async {
         let mut tx = pool.begin().await?;
-        let fresh =
-            sqlx::query("INSERT INTO inbox (consumer, event_id, subject) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
-                .bind(&spec.durable)
-                .bind(&event.id)
-                .bind(&event.subject)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected()
+        let fresh = !spec.inbox
+            || sqlx::query(
+                "INSERT INTO inbox (consumer, event_id, subject) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            )
+            .bind(&spec.durable)
+            .bind(&event.id)
+            .bind(&event.subject)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
                 == 1;
         if !fresh {
             tx.commit().await?;

@@ -538,6 +538,48 @@ async fn c11_a_killed_and_restarted_consumer_ends_with_the_oracles_ledger() {
     .unwrap();
     assert_eq!((total, mismatched), (Decimal::ZERO, 0));
     assert_eq!(admin.get("/api/v1/ledger/check", 200).await["sound"], true);
+
+    // Every orders event delivered again, as a relay republishing past JetStream's duplicate
+    // window would (same CloudEvent ids, new message ids): the projection, which keeps no inbox,
+    // learns nothing new from them, and the ledger does not move (C11).
+    let entries = |pool: sqlx::PgPool| async move {
+        let n: (i64, Decimal) = sqlx::query_as("SELECT count(*), COALESCE(sum(amount), 0) FROM ledger_entries")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        n
+    };
+    let before = entries(pool.clone()).await;
+    let orders_db = sqlx::PgPool::connect(&sys.env.config.database_url("orders")).await.unwrap();
+    let sent: Vec<(String, Value, Vec<u8>)> =
+        sqlx::query_as("SELECT subject, headers, payload FROM outbox WHERE sent_at IS NOT NULL ORDER BY seq")
+            .fetch_all(&orders_db)
+            .await
+            .unwrap();
+    orders_db.close().await;
+    let bus = platform::nats::Bus::connect(&sys.env.config.nats, "redelivery").await.unwrap();
+    for (subject, headers, payload) in &sent {
+        let mut map = async_nats::HeaderMap::new();
+        for (k, v) in headers.as_object().unwrap() {
+            map.insert(k.as_str(), v.as_str().unwrap());
+        }
+        map.insert("Nats-Msg-Id", format!("again-{}", headers["ce-id"].as_str().unwrap()).as_str());
+        bus.js.publish_with_headers(subject.clone(), map, payload.clone().into()).await.unwrap().await.unwrap();
+    }
+    let stream = bus.js.get_stream(bus.naming.stream("orders")).await.unwrap();
+    let mut caught_up = false;
+    for _ in 0..600 {
+        let info = stream.consumer_info("commissions-orders").await.unwrap();
+        if info.num_pending + info.num_ack_pending as u64 == 0 {
+            caught_up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(caught_up, "commissions read the events delivered again");
+    assert_eq!(entries(pool.clone()).await, before, "{} events delivered again changed the ledger", sent.len());
+    assert_eq!(admin.get("/api/v1/ledger/check", 200).await["sound"], true);
+
     // A running total that drifts from its entries is caught by the check.
     let account = format!("partner:{ola_id}:held");
     sqlx::query("UPDATE balances SET balance = balance + 1 WHERE account = $1")

@@ -176,6 +176,42 @@ async fn outbox_duplicates_past_the_jetstream_window_are_dropped_by_the_inbox() 
 }
 
 #[tokio::test]
+async fn a_consumer_without_inbox_hands_every_delivery_to_its_handler_and_records_none() {
+    // The same republished duplicates as above, read by a consumer whose handler must turn them
+    // away itself (an idempotent projection): it sees all six, the inbox stays empty.
+    let mut s = setup(Duration::from_millis(100)).await;
+    enqueue(&s, 3).await;
+    s.relay.publish_batch_then_crash().await.unwrap_err();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    s.relay.drain().await.unwrap();
+
+    let shutdown = CancellationToken::new();
+    let spec = ConsumerSpec::new("projection", CONTEXT, &[]).without_inbox();
+    assert!(!spec.inbox);
+    let task = tokio::spawn(consumer::run(
+        s.pool.clone(),
+        s.bus.clone(),
+        Metrics::new(),
+        spec,
+        CountingHandler,
+        shutdown.clone(),
+    ));
+    for _ in 0..200 {
+        if effects(&s.pool).await.0 >= 6 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    shutdown.cancel();
+    task.await.unwrap().unwrap();
+    assert_eq!(effects(&s.pool).await, (6, 3), "six deliveries reach the handler, three events among them");
+    let inbox: i64 = sqlx::query_scalar("SELECT count(*) FROM inbox").fetch_one(&s.pool).await.unwrap();
+    assert_eq!(inbox, 0, "nothing recorded in the inbox");
+    s.env.cleanup().await;
+}
+
+#[tokio::test]
 async fn consumer_crash_before_ack_is_redelivered_and_applied_once() {
     let mut s = setup(Duration::from_secs(120)).await;
     enqueue(&s, 1).await;

@@ -137,9 +137,21 @@ const PLACES: &[&str] = &[
     "iasi",
 ];
 
+/// The system as the benchmarks run it: the system clock, the demo, and each service's pool as
+/// large as in production (the tests' pools of 5 starve a service that runs six consumer loops,
+/// its relay, jobs and table upkeep).
+fn bench_options() -> Options {
+    Options {
+        manual_clock: false,
+        seed_demo: true,
+        max_connections: Some(platform::Config::default().database.max_connections),
+        ..Default::default()
+    }
+}
+
 async fn customers() {
     println!("customers: starting the platform and loading {CUSTOMERS} customers across {PARTNERS} partners…");
-    let sys = TestSystem::start_with(Options { manual_clock: false, seed_demo: true, ..Default::default() }).await;
+    let sys = TestSystem::start_with(bench_options()).await;
     let admin = sys.demo_admin().await;
     admin
         .post(
@@ -329,7 +341,7 @@ fn import_batch(b: usize, skus: &[String]) -> Value {
 
 async fn orders_import() {
     println!("orders-import: {IMPORT_ORDERS} orders in batches of {IMPORT_BATCH}, {IMPORT_SENDERS} in flight…");
-    let sys = TestSystem::start_with(Options { manual_clock: false, seed_demo: true, ..Default::default() }).await;
+    let sys = TestSystem::start_with(bench_options()).await;
     let admin = sys.demo_admin().await;
     let skus: Vec<String> = admin.get("/api/v1/products?limit=200", 200).await["items"]
         .as_array()
@@ -497,7 +509,7 @@ async fn hammer(url: &str, workers: usize, secs: u64, rate: Option<f64>) -> Seri
 
 async fn clicks() {
     println!("clicks: GET /r/{{code}} for {CLICK_SECONDS} s with {CLICK_WORKERS} connections, beside a bare axum 302…");
-    let sys = TestSystem::start_with(Options { manual_clock: false, seed_demo: true, ..Default::default() }).await;
+    let sys = TestSystem::start_with(bench_options()).await;
     let ana = sys.login("ana@demo.test", "demo-partner").await;
     let code = ana.get("/api/v1/links", 200).await["items"]
         .as_array()
@@ -818,13 +830,7 @@ async fn pipeline() {
         "pipeline: {n} orders imported paid, then completed (every tenth refunded), through attribution to the commissions ledger…"
     );
     // Commissions runs on its own runtime, so the second phase can stop it and start it again.
-    let sys = TestSystem::start_with(Options {
-        manual_clock: false,
-        seed_demo: true,
-        detached: vec!["commissions"],
-        ..Default::default()
-    })
-    .await;
+    let sys = TestSystem::start_with(Options { detached: vec!["commissions"], ..bench_options() }).await;
     let commissions = sys.start_detached("commissions").await;
     let admin = sys.demo_admin().await;
     let ana = sys.login("ana@demo.test", "demo-partner").await.get("/api/v1/me", 200).await["partner"]["id"]
@@ -1023,9 +1029,28 @@ async fn pipeline() {
     let paced_orders = replayed.orders;
     let paced_since = chrono::Utc::now();
     let paced_started = Instant::now();
+    // Where each commissions consumer stands every half second, so a queue shows in the stream it
+    // builds in.
+    let backlog_watch = {
+        let bus = bus.clone();
+        tokio::spawn(async move {
+            let mut samples = Vec::new();
+            loop {
+                let t = paced_started.elapsed().as_secs_f64();
+                let orders = consumers_state(&bus, &COMMISSIONS[..1]).await.0;
+                let attributions = consumers_state(&bus, &COMMISSIONS[1..]).await.0;
+                samples.push(json!({ "t": (t * 10.0).round() / 10.0, "orders": orders, "attribution": attributions }));
+                if t > 1.0 && orders + attributions == 0 {
+                    return samples;
+                }
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        })
+    };
     let published = publish_paced(&bus, replayed, PACED_ORDERS_PER_SECOND).await;
     let paced_publish = paced_started.elapsed();
     commissions_idle(&bus, paced_started, "keep up").await;
+    let paced_backlog = backlog_watch.await.unwrap();
     let paced_held = held_at(&ledger_db, paced_since).await;
     let mut paced = Series::new("paced: order.completed published → held entry");
     for (order, sent) in &published {
@@ -1057,6 +1082,7 @@ async fn pipeline() {
         "paced_publish_seconds": paced_publish.as_secs_f64(), "paced_lag_p50_ms": paced.pct(0.5),
         "paced_lag_p99_ms": paced.pct(0.99), "paced_lag_first_tenth_p50_ms": paced_first,
         "paced_lag_last_tenth_p50_ms": paced_last, "paced_settled_after_seconds": settled_after.as_secs_f64(),
+        "paced_backlog": paced_backlog,
     });
     report("pipeline", &[&lag, &paced], summary);
     let met = |ok: bool| if ok { "met" } else { "MISSED" };
@@ -1084,6 +1110,15 @@ async fn pipeline() {
         paced.pct(0.99),
         paced.pct(0.5),
         met(paced.pct(0.99) < 250.0),
+    );
+    let at = |i: usize| &paced_backlog[i.min(paced_backlog.len() - 1)];
+    println!(
+        "  events commissions had still to read (orders / attribution stream) during that phase: {}",
+        (0..paced_backlog.len())
+            .step_by(4)
+            .map(|i| format!("{}s {}/{}", at(i)["t"], at(i)["orders"], at(i)["attribution"]))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     orders_db.close().await;
     attribution_db.close().await;

@@ -31,11 +31,21 @@ pub struct Options {
     /// Services not started with the others: the test starts (and kills) them with
     /// [`TestSystem::start_detached`].
     pub detached: Vec<&'static str>,
+    /// Connections in each service's pool; `None` keeps the tests' small pools (`TestEnv`).
+    /// Benchmarks run with the production default, or they measure a starved pool.
+    pub max_connections: Option<u32>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { manual_clock: true, seed_demo: true, sections: Vec::new(), db_proxy: false, detached: Vec::new() }
+        Options {
+            manual_clock: true,
+            seed_demo: true,
+            sections: Vec::new(),
+            db_proxy: false,
+            detached: Vec::new(),
+            max_connections: None,
+        }
     }
 }
 
@@ -60,6 +70,9 @@ impl TestSystem {
 
     pub async fn start_with(opts: Options) -> TestSystem {
         let mut env = TestEnv::new();
+        if let Some(n) = opts.max_connections {
+            env.config.database.max_connections = n;
+        }
         for (name, value) in &opts.sections {
             env.config.extra.insert(name.to_string(), value.clone());
         }

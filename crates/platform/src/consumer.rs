@@ -121,6 +121,15 @@ impl ConsumerSpec {
         self
     }
 
+    /// How many deliveries may wait for their ack, across the replicas sharing the durable. Each
+    /// loop fetches a batch only once the last one is acknowledged, so what is in flight is bounded
+    /// by loops × batch anyway; the bound here only has to stay above that. At JetStream's default
+    /// (1,000), two loops fetching 512 each deadlocked: each got part of its batch, waited for the
+    /// rest until the fetch expired (2 s), and neither acknowledged in the meantime.
+    fn max_ack_pending(&self) -> i64 {
+        i64::try_from(self.batch.max(1) * MAX_LOOPS).unwrap_or(i64::MAX)
+    }
+
     /// Test hook: whether to die now, after a commit and before its acks (`crash_after_commit`).
     fn crash_now(&self) -> bool {
         self.crash_after_commit.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok()
@@ -131,6 +140,10 @@ impl ConsumerSpec {
         self.backoff.get(i).or(self.backoff.last()).copied().unwrap_or(Duration::from_secs(1))
     }
 }
+
+/// The most loops (replicas × loops per replica) expected to share one durable consumer: room
+/// for this many full batches in flight at once (`ConsumerSpec::max_ack_pending`).
+pub const MAX_LOOPS: usize = 64;
 
 enum Outcome {
     Applied,
@@ -159,22 +172,29 @@ pub async fn run<H: Handler>(
         [one] => (one.clone(), Vec::new()),
         _ => (String::new(), filters.clone()),
     };
-    let consumer = stream
-        .get_or_create_consumer(
-            &spec.durable,
-            pull::Config {
-                durable_name: Some(spec.durable.clone()),
-                ack_policy: AckPolicy::Explicit,
-                deliver_policy: DeliverPolicy::All,
-                ack_wait: spec.ack_wait,
-                max_deliver: spec.max_deliver,
-                filter_subject,
-                filter_subjects,
-                ..Default::default()
-            },
-        )
+    let config = pull::Config {
+        durable_name: Some(spec.durable.clone()),
+        ack_policy: AckPolicy::Explicit,
+        deliver_policy: DeliverPolicy::All,
+        ack_wait: spec.ack_wait,
+        max_deliver: spec.max_deliver,
+        max_ack_pending: spec.max_ack_pending(),
+        filter_subject,
+        filter_subjects,
+        ..Default::default()
+    };
+    let mut consumer = stream
+        .get_or_create_consumer(&spec.durable, config.clone())
         .await
         .map_err(|e| anyhow::anyhow!("consumer {}: {e}", spec.durable))?;
+    // A durable made before its bound was raised keeps the old one until it is updated (the
+    // create call updates an existing durable's editable settings).
+    if consumer.cached_info().config.max_ack_pending < config.max_ack_pending {
+        match stream.create_consumer(config).await {
+            Ok(updated) => consumer = updated,
+            Err(e) => tracing::warn!(consumer = %spec.durable, error = %e, "could not raise max_ack_pending"),
+        }
+    }
 
     let count = |outcome: &str, n: u64| {
         metrics.events_consumed.get_or_create(&labels(&[("consumer", &spec.durable), ("outcome", outcome)])).inc_by(n);

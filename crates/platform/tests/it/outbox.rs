@@ -212,6 +212,49 @@ async fn a_consumer_without_inbox_hands_every_delivery_to_its_handler_and_record
 }
 
 #[tokio::test]
+async fn a_durable_leaves_room_for_every_loops_batch_in_flight_and_an_old_one_is_raised() {
+    // JetStream's default of 1,000 unacknowledged deliveries is less than two loops' batches of
+    // 512: each loop then waits out its fetch for a batch the server will not finish.
+    let s = setup(Duration::from_secs(120)).await;
+    let stream = s.bus.ensure_stream(CONTEXT).await.unwrap();
+    let old = stream
+        .create_consumer(async_nats::jetstream::consumer::pull::Config {
+            durable_name: Some("sized".into()),
+            ack_policy: async_nats::jetstream::consumer::AckPolicy::Explicit,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(old.cached_info().config.max_ack_pending, 1000, "JetStream's default");
+
+    let spec = ConsumerSpec::new("sized", CONTEXT, &[]);
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(consumer::run(
+        s.pool.clone(),
+        s.bus.clone(),
+        Metrics::new(),
+        spec.clone(),
+        CountingHandler,
+        shutdown.clone(),
+    ));
+    let want = i64::try_from(spec.batch * consumer::MAX_LOOPS).unwrap();
+    let mut got = 0;
+    for _ in 0..100 {
+        got = stream.clone().consumer_info("sized").await.unwrap().config.max_ack_pending;
+        if got == want {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    shutdown.cancel();
+    task.await.unwrap().unwrap();
+    assert_eq!(got, want);
+    assert!(got >= 2 * spec.batch as i64);
+    let mut s = s;
+    s.env.cleanup().await;
+}
+
+#[tokio::test]
 async fn consumer_crash_before_ack_is_redelivered_and_applied_once() {
     let mut s = setup(Duration::from_secs(120)).await;
     enqueue(&s, 1).await;

@@ -814,12 +814,12 @@ async fn o8_an_import_and_a_batch_of_attribution_decisions_never_deadlock() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     let partner = uuid::Uuid::now_v7();
-    let decision = |order: uuid::Uuid| {
+    let decision = |order: uuid::Uuid, version: u32| {
         let m = ev::OrderAttributed {
             tenant_id: tenant.to_string(),
             order_id: order.to_string(),
             partner_id: Some(partner.to_string()),
-            attribution_version: 7,
+            attribution_version: version,
             reason: "link".into(),
             ..Default::default()
         };
@@ -836,7 +836,8 @@ async fn o8_an_import_and_a_batch_of_attribution_decisions_never_deadlock() {
 
     let mut import = pool.begin().await.unwrap();
     sqlx::query("SELECT 1 FROM orders WHERE id = $1 FOR UPDATE").bind(low).execute(&mut *import).await.unwrap();
-    let events = vec![decision(high), decision(low)];
+    // An older decision about the lower order in the same batch loses to the later one.
+    let events = vec![decision(high, 7), decision(low, 7), decision(low, 3)];
     let consumer = tokio::spawn({
         let pool = pool.clone();
         async move {

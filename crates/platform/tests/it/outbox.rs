@@ -147,16 +147,22 @@ async fn outbox_relay_killed_between_ack_and_mark_delivers_each_event_once() {
     s.env.cleanup().await;
 }
 
-#[tokio::test]
-async fn outbox_duplicates_past_the_jetstream_window_are_dropped_by_the_inbox() {
-    // A window this short lets the republished batch be stored a second time: only the
-    // consumers' inbox stands between the duplicates and a double effect.
-    let mut s = setup(Duration::from_millis(100)).await;
+/// Three events whose relay crashed after publishing and published them again once JetStream's
+/// duplicate window (100 ms here) had passed, so the stream holds each of them twice.
+async fn three_events_stored_twice() -> Setup {
+    let s = setup(Duration::from_millis(100)).await;
     enqueue(&s, 3).await;
     s.relay.publish_batch_then_crash().await.unwrap_err();
     tokio::time::sleep(Duration::from_millis(400)).await;
     s.relay.drain().await.unwrap();
     assert_eq!(stream_count(&s).await, 6, "the stream now holds every event twice");
+    s
+}
+
+#[tokio::test]
+async fn outbox_duplicates_past_the_jetstream_window_are_dropped_by_the_inbox() {
+    // Only the consumers' inbox stands between the duplicates and a double effect.
+    let mut s = three_events_stored_twice().await;
 
     let shutdown = CancellationToken::new();
     let task = tokio::spawn(consumer::run(
@@ -179,11 +185,7 @@ async fn outbox_duplicates_past_the_jetstream_window_are_dropped_by_the_inbox() 
 async fn a_consumer_without_inbox_hands_every_delivery_to_its_handler_and_records_none() {
     // The same republished duplicates as above, read by a consumer whose handler must turn them
     // away itself (an idempotent projection): it sees all six, the inbox stays empty.
-    let mut s = setup(Duration::from_millis(100)).await;
-    enqueue(&s, 3).await;
-    s.relay.publish_batch_then_crash().await.unwrap_err();
-    tokio::time::sleep(Duration::from_millis(400)).await;
-    s.relay.drain().await.unwrap();
+    let mut s = three_events_stored_twice().await;
 
     let shutdown = CancellationToken::new();
     let spec = ConsumerSpec::new("projection", CONTEXT, &[]).without_inbox();
@@ -215,7 +217,7 @@ async fn a_consumer_without_inbox_hands_every_delivery_to_its_handler_and_record
 async fn a_durable_leaves_room_for_every_loops_batch_in_flight_and_an_old_one_is_raised() {
     // JetStream's default of 1,000 unacknowledged deliveries is less than two loops' batches of
     // 512: each loop then waits out its fetch for a batch the server will not finish.
-    let s = setup(Duration::from_secs(120)).await;
+    let mut s = setup(Duration::from_secs(120)).await;
     let stream = s.bus.ensure_stream(CONTEXT).await.unwrap();
     let old = stream
         .create_consumer(async_nats::jetstream::consumer::pull::Config {
@@ -250,7 +252,6 @@ async fn a_durable_leaves_room_for_every_loops_batch_in_flight_and_an_old_one_is
     task.await.unwrap().unwrap();
     assert_eq!(got, want);
     assert!(got >= 2 * spec.batch as i64);
-    let mut s = s;
     s.env.cleanup().await;
 }
 

@@ -1030,17 +1030,20 @@ async fn pipeline() {
     let paced_since = chrono::Utc::now();
     let paced_started = Instant::now();
     // Where each commissions consumer stands every half second, so a queue shows in the stream it
-    // builds in.
+    // builds in. It samples until commissions is idle after the last publish (a consumer that
+    // keeps up shows an empty backlog on the way, which must not end the record).
+    let paced_done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let backlog_watch = {
-        let bus = bus.clone();
+        let (bus, done) = (bus.clone(), paced_done.clone());
         tokio::spawn(async move {
             let mut samples = Vec::new();
             loop {
+                let finished = done.load(std::sync::atomic::Ordering::SeqCst);
                 let t = paced_started.elapsed().as_secs_f64();
                 let orders = consumers_state(&bus, &COMMISSIONS[..1]).await.0;
                 let attributions = consumers_state(&bus, &COMMISSIONS[1..]).await.0;
                 samples.push(json!({ "t": (t * 10.0).round() / 10.0, "orders": orders, "attribution": attributions }));
-                if t > 1.0 && orders + attributions == 0 {
+                if finished {
                     return samples;
                 }
                 tokio::time::sleep(Duration::from_millis(500)).await;
@@ -1050,6 +1053,7 @@ async fn pipeline() {
     let published = publish_paced(&bus, replayed, PACED_ORDERS_PER_SECOND).await;
     let paced_publish = paced_started.elapsed();
     commissions_idle(&bus, paced_started, "keep up").await;
+    paced_done.store(true, std::sync::atomic::Ordering::SeqCst);
     let paced_backlog = backlog_watch.await.unwrap();
     let paced_held = held_at(&ledger_db, paced_since).await;
     let mut paced = Series::new("paced: order.completed published → held entry");

@@ -12,7 +12,7 @@ use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use crate::CommissionsService;
-use crate::consumers::order_fact;
+use crate::consumers::order_facts;
 use crate::store::{self, RuleRow};
 
 /// A demo partner: its user, partner id and trust level.
@@ -45,9 +45,8 @@ async fn apply_one_by_one(
     now: chrono::DateTime<chrono::Utc>,
 ) -> anyhow::Result<()> {
     for (name, payload) in events {
-        if let Some(fact) = order_fact(tx, name, payload, now, &Default::default()).await? {
-            svc.apply_facts(tx, vec![fact]).await.map_err(err)?;
-        }
+        let facts = order_facts(tx, name, payload, now, &Default::default()).await?;
+        svc.apply_facts(tx, facts).await.map_err(err)?;
     }
     Ok(())
 }

@@ -57,6 +57,7 @@ pub fn service(rt: &Runtime, pool: PgPool) -> anyhow::Result<OrdersService> {
         customers: CustomersClient::new(platform::grpc::channel(&rt.config.endpoint("customers")?.url)?),
         provider: Arc::new(payments::ManualProvider),
         webhook_secrets: Arc::new(own.webhook_secrets),
+        imports: Arc::new(tokio::sync::Semaphore::new(grpc::IMPORTS_AT_ONCE)),
     })
 }
 

@@ -784,7 +784,9 @@ pub async fn products_by_skus(tx: &mut TenantTx<'_>, skus: &[String]) -> Result<
         .await
 }
 
-/// Reserves `n` order numbers at once; returns the first.
+/// Reserves `n` order numbers at once; returns the first. Imports call it in a transaction of
+/// its own (numbers never repeat; a failed batch leaves a gap), single orders in theirs
+/// (`next_order_seq`: no gaps).
 #[tracing::instrument(skip_all)]
 pub async fn reserve_order_seqs(tx: &mut TenantTx<'_>, n: i64) -> Result<i64, sqlx::Error> {
     let tenant = tx.tenant();

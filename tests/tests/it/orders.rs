@@ -692,17 +692,29 @@ async fn o8_imports_answer_each_order_and_are_idempotent_by_external_id() {
     sys.stop().await;
 }
 
-/// O8: the same batch sent twice at once creates each order once.
+/// O8: the same batch sent twice at once creates each order once; beside a third batch, no two
+/// orders get the same number (numbers are reserved apart from the batch's writes).
 #[tokio::test]
 async fn o8_the_same_batch_sent_twice_concurrently_creates_each_order_once() {
     let sys = TestSystem::start().await;
     let admin = sys.demo_admin().await;
     let orders: Vec<Value> = (0..200).map(|i| import_order(&format!("race-{i}"), "PAP-50", json!({}))).collect();
     let batch = json!({ "orders": orders });
-    let (a, b) = tokio::join!(
+    let others: Vec<Value> = (0..200).map(|i| import_order(&format!("other-{i}"), "PAP-50", json!({}))).collect();
+    let others = json!({ "orders": others });
+    let (a, b, c) = tokio::join!(
         admin.post("/api/v1/orders/import", &batch, 200),
-        admin.post("/api/v1/orders/import", &batch, 200)
+        admin.post("/api/v1/orders/import", &batch, 200),
+        admin.post("/api/v1/orders/import", &others, 200)
     );
+    assert_eq!(c["created"], 200);
+    let numbers: std::collections::HashSet<&str> = [&a, &b, &c]
+        .iter()
+        .flat_map(|r| r["items"].as_array().unwrap())
+        .filter(|i| i["result"] == "created")
+        .map(|i| i["number"].as_str().unwrap())
+        .collect();
+    assert_eq!(numbers.len(), 400, "every created order has a number of its own");
     assert_eq!(a["created"].as_u64().unwrap() + b["created"].as_u64().unwrap(), 200);
     assert_eq!(a["duplicate"].as_u64().unwrap() + b["duplicate"].as_u64().unwrap(), 200);
     for i in 0..200 {

@@ -39,7 +39,14 @@ pub struct OrdersService {
     pub(crate) provider: Arc<dyn PaymentProvider>,
     /// Webhook secrets by provider name (O3).
     pub(crate) webhook_secrets: Arc<std::collections::BTreeMap<String, String>>,
+    /// Import batches written at once by this replica (`IMPORTS_AT_ONCE`); others wait their
+    /// turn holding no connection. A batch holds two connections for a moment (its numbers are
+    /// reserved in a transaction of their own), so unbounded imports could take the whole pool.
+    pub(crate) imports: Arc<tokio::sync::Semaphore>,
 }
+
+/// How many import batches one replica writes at once.
+pub const IMPORTS_AT_ONCE: usize = 2;
 
 /// Whose orders the caller reaches: a partner only those attributed to it or placed by it,
 /// merchant staff and integrators all of the tenant's.

@@ -154,7 +154,7 @@ impl CommissionsService {
         }
         let now = self.clock.now();
         store::put_lines(tx, &changes.lines).await?;
-        let ids = store::post(tx, &changes.entries, now).await?;
+        let ids = store::insert_entries(tx, &changes.entries, now).await?;
         let tenant = tx.tenant();
         let messages: Vec<(String, &'static str, ev::CommissionMoved)> = changes
             .moved
@@ -195,6 +195,8 @@ impl CommissionsService {
             })
             .collect();
         self.outbox.enqueue_many(tx.conn(), &events).await?;
+        // Last: the balance rows are every batch's, and are held from here to the commit.
+        store::move_balances(tx, &changes.entries).await?;
         Ok(())
     }
 

@@ -471,9 +471,18 @@ pub struct NewEntry {
 
 /// C11: writes entries (one statement) and moves the running balances of their accounts with
 /// them (one statement, accounts in a fixed order so concurrent writers never deadlock).
-/// Returns the entries' ids. `false` in `.1` when a unique entry (a lead's reward) existed.
+/// Returns the entries' ids.
 #[tracing::instrument(skip_all)]
 pub async fn post(tx: &mut TenantTx<'_>, entries: &[NewEntry], at: DateTime<Utc>) -> sqlx::Result<Vec<Uuid>> {
+    let ids = insert_entries(tx, entries, at).await?;
+    move_balances(tx, entries).await?;
+    Ok(ids)
+}
+
+/// C11: writes entries (one statement), returning their ids; their accounts' running balances
+/// must be moved by [`move_balances`] in the same transaction.
+#[tracing::instrument(skip_all)]
+pub async fn insert_entries(tx: &mut TenantTx<'_>, entries: &[NewEntry], at: DateTime<Utc>) -> sqlx::Result<Vec<Uuid>> {
     if entries.is_empty() {
         return Ok(Vec::new());
     }
@@ -508,6 +517,18 @@ pub async fn post(tx: &mut TenantTx<'_>, entries: &[NewEntry], at: DateTime<Utc>
     .bind(col(|e| e.reason.clone()))
     .execute(tx.conn())
     .await?;
+    Ok(ids)
+}
+
+/// C11: moves the running balances of the entries' accounts (one statement, accounts in a fixed
+/// order so concurrent writers never deadlock). A program's accounts are few and every batch
+/// moves them, so writers queue on their rows until commit: call it last.
+#[tracing::instrument(skip_all)]
+pub async fn move_balances(tx: &mut TenantTx<'_>, entries: &[NewEntry]) -> sqlx::Result<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let tenant = tx.tenant();
     let mut deltas: std::collections::BTreeMap<(String, String), Decimal> = std::collections::BTreeMap::new();
     for e in entries {
         *deltas.entry((e.credit.clone(), e.currency.clone())).or_default() += e.amount;
@@ -526,7 +547,7 @@ pub async fn post(tx: &mut TenantTx<'_>, entries: &[NewEntry], at: DateTime<Utc>
     .bind(rest)
     .execute(tx.conn())
     .await?;
-    Ok(ids)
+    Ok(())
 }
 
 /// The running balance of one account.

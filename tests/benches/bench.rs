@@ -645,9 +645,17 @@ async fn import_all(sys: &TestSystem, token: &str, batches: Vec<String>) -> Vec<
     took
 }
 
-/// The events commissions consumes that this run produced: (orders + attribution) outbox rows.
-/// The CloudEvent types of the orders events commissions reads.
+/// The CloudEvent types of the orders events commissions reads (`commissions::consumers::ORDERS`).
 fn consumed_order_events() -> Vec<String> {
+    commissions::consumers::ORDERS
+        .iter()
+        .map(|f| format!("partnerline.orders.order.{}.v1", f.rsplit('.').next().unwrap_or_default()))
+        .collect()
+}
+
+/// The CloudEvent types of every orders event of an order's life: what the orders stream holds,
+/// read by commissions or not (a consumer on NATS before 2.10 is sent them all and skips the rest).
+fn order_stream_events() -> Vec<String> {
     ["placed", "paid", "confirmed", "in_production", "shipped", "completed", "cancelled", "refunded"]
         .iter()
         .map(|e| format!("partnerline.orders.order.{e}.v1"))
@@ -680,11 +688,18 @@ async fn commissions_idle(bus: &platform::nats::Bus, started: Instant, what: &st
     }
 }
 
-async fn pipeline_events(orders: &PgPool, attribution: &PgPool, since: chrono::DateTime<chrono::Utc>) -> i64 {
-    let consumed = consumed_order_events();
+/// The pipeline's events since `since` of the orders `types` (with every `order.attributed`):
+/// `order_stream_events()` counts what passed through commissions' consumers,
+/// `consumed_order_events()` what it read.
+async fn pipeline_events(
+    orders: &PgPool,
+    attribution: &PgPool,
+    since: chrono::DateTime<chrono::Utc>,
+    types: &[String],
+) -> i64 {
     let o: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE created_at >= $1 AND ce_type = ANY($2)")
         .bind(since)
-        .bind(&consumed[..])
+        .bind(types)
         .fetch_one(orders)
         .await
         .unwrap();
@@ -751,11 +766,24 @@ async fn replay(orders_db: &PgPool, attribution_db: &PgPool, since: chrono::Date
     type Row = (String, String, Vec<u8>, Value, chrono::DateTime<chrono::Utc>);
     let query = "SELECT subject, ce_type, payload, headers, sent_at FROM outbox
                  WHERE created_at >= $1 AND sent_at IS NOT NULL AND ce_type = ANY($2)";
-    let consumed = consumed_order_events();
+    let consumed = order_stream_events();
     let mut rows: Vec<Row> = sqlx::query_as(query).bind(since).bind(&consumed).fetch_all(orders_db).await.unwrap();
     let attributed = vec!["partnerline.attribution.order.attributed.v1".to_string()];
     rows.extend(sqlx::query_as::<_, Row>(query).bind(since).bind(&attributed).fetch_all(attribution_db).await.unwrap());
-    rows.sort_by_key(|r| r.4);
+    // A steady stream of orders: each order's events together, in the order they were published,
+    // orders in the order they were first heard of. (Replayed in publication order, the import's
+    // shape came through: every order placed and attributed in the first third, completions
+    // after, so "2,000 orders/s" began with 6,000 orders placed and attributed a second.)
+    let subject_of = |r: &Row| r.3.get("ce-subject").and_then(Value::as_str).unwrap_or_default().to_string();
+    let mut first: HashMap<String, chrono::DateTime<chrono::Utc>> = HashMap::new();
+    for r in &rows {
+        let f = first.entry(subject_of(r)).or_insert(r.4);
+        *f = (*f).min(r.4);
+    }
+    rows.sort_by_key(|r| {
+        let o = subject_of(r);
+        (first[&o], o, r.4)
+    });
     let mut ids: HashMap<String, Uuid> = HashMap::new();
     let mut events = Vec::with_capacity(rows.len());
     for (subject, ce_type, payload, headers, _) in rows {
@@ -872,7 +900,8 @@ async fn pipeline() {
         assert!(started.elapsed() < Duration::from_secs(3600), "commissions did not catch up in an hour");
     }
     let through = started.elapsed();
-    let produced = pipeline_events(&orders_db, &attribution_db, since).await;
+    let produced = pipeline_events(&orders_db, &attribution_db, since, &order_stream_events()).await;
+    let produced_read = pipeline_events(&orders_db, &attribution_db, since, &consumed_order_events()).await;
     let rate = produced as f64 / through.as_secs_f64();
 
     // Lag: `order.completed` published (the relay's ack) to the entry that put the line on hold
@@ -914,13 +943,13 @@ async fn pipeline() {
 
     // Baseline: the same number of messages of the same sizes published to a fresh stream and
     // consumed (pull, explicit ack) in this process.
-    let payloads: Vec<Vec<u8>> = sqlx::query_scalar(
-        "SELECT payload FROM outbox WHERE created_at >= $1 AND ce_type LIKE 'partnerline.orders.order.%' ORDER BY seq",
-    )
-    .bind(since)
-    .fetch_all(&orders_db)
-    .await
-    .unwrap();
+    let payloads: Vec<Vec<u8>> =
+        sqlx::query_scalar("SELECT payload FROM outbox WHERE created_at >= $1 AND ce_type = ANY($2) ORDER BY seq")
+            .bind(since)
+            .bind(order_stream_events())
+            .fetch_all(&orders_db)
+            .await
+            .unwrap();
     let name = format!("{}_RAWBENCH", sys.env.config.nats.prefix.to_uppercase());
     let subject = format!("{}.rawbench.x", sys.env.config.nats.prefix);
     let stream = bus
@@ -984,7 +1013,8 @@ async fn pipeline() {
     {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let backlog = pipeline_events(&orders_db, &attribution_db, since_backlog).await;
+    let backlog = pipeline_events(&orders_db, &attribution_db, since_backlog, &order_stream_events()).await;
+    let backlog_read = pipeline_events(&orders_db, &attribution_db, since_backlog, &consumed_order_events()).await;
     let commissions = sys.start_detached("commissions").await;
     // Timed from the first batch acknowledged (not the service's start-up) to the last.
     let first = loop {
@@ -999,10 +1029,12 @@ async fn pipeline() {
     let drain = drain_started.elapsed();
     let drain_rate = (backlog - first) as f64 / drain.as_secs_f64();
     let drain_orders = drain_rate * n as f64 / backlog as f64;
+    let drain_read_rate = drain_rate * backlog_read as f64 / backlog as f64;
 
     // Phase three, the projection at the target rate: the backlog's events, made into new orders,
-    // are published straight to JetStream at 2,000 orders/s (nothing upstream competes for the
-    // cores), and each completion's lag to its held entry is measured.
+    // are published straight to JetStream at 2,000 orders/s, each order's events together
+    // (nothing upstream competes for the cores), and each completion's lag to its held entry is
+    // measured.
     // It starts from a settled system, as a steady 2,000 orders/s would find it: the drain's own
     // commission events published, and upkeep done with the tables the drain grew (no VACUUM or
     // ANALYZE running through two upkeep rounds). Without this, the first tenth of the orders
@@ -1076,10 +1108,11 @@ async fn pipeline() {
 
     let orders_rate = n as f64 / through.as_secs_f64();
     let summary = json!({
-        "orders": n, "events": produced, "imported_seconds": imported.as_secs_f64(), "through_seconds": through.as_secs_f64(),
+        "orders": n, "events": produced, "events_read": produced_read, "imported_seconds": imported.as_secs_f64(), "through_seconds": through.as_secs_f64(),
         "events_per_second": rate, "orders_per_second": orders_rate, "raw_jetstream_per_second": raw_rate,
         "ratio": rate / raw_rate, "target_ratio": 0.25, "target_orders_per_second": 2000, "lag_p99_ms": lag.pct(0.99),
-        "target_lag_p99_ms": 250, "projection_events": backlog, "projection_seconds": drain.as_secs_f64(),
+        "target_lag_p99_ms": 250, "projection_events": backlog, "projection_events_read": backlog_read,
+        "projection_read_events_per_second": drain_read_rate, "projection_read_ratio": drain_read_rate / raw_rate, "projection_seconds": drain.as_secs_f64(),
         "projection_events_per_second": drain_rate, "projection_orders_per_second": drain_orders,
         "projection_ratio": drain_rate / raw_rate, "late_orders": late, "late_waiting_for_attribution": late_for_attribution,
         "paced_orders": paced_orders, "paced_orders_per_second": PACED_ORDERS_PER_SECOND,
@@ -1091,7 +1124,7 @@ async fn pipeline() {
     report("pipeline", &[&lag, &paced], summary);
     let met = |ok: bool| if ok { "met" } else { "MISSED" };
     println!(
-        "  live, import → orders → attribution → commissions: {produced} events ({n} orders) in {:.1} s (import alone {:.1} s): {rate:.0} events/s, {orders_rate:.0} orders/s; lag p99 {:.0} ms (target < 250 ms) — {}",
+        "  live, import → orders → attribution → commissions: {produced} events ({produced_read} read by commissions; {n} orders) in {:.1} s (import alone {:.1} s): {rate:.0} events/s, {orders_rate:.0} orders/s; lag p99 {:.0} ms (target < 250 ms) — {}",
         through.as_secs_f64(),
         imported.as_secs_f64(),
         lag.pct(0.99),
@@ -1101,11 +1134,12 @@ async fn pipeline() {
         "  {late} orders took 250 ms or more to be held; for {late_for_attribution} of them attribution was published after the completion"
     );
     println!(
-        "  projection alone, draining a backlog of {backlog} events ({n} orders): {:.1} s, {drain_rate:.0} events/s, {drain_orders:.0} orders/s (target 2,000) — {}; raw JetStream publish+consume {raw_rate:.0}/s → {:.2}× (target ≥ 0.25×) — {}",
+        "  projection alone, draining a backlog of {backlog} events ({backlog_read} of them read; {n} orders): {:.1} s, {drain_rate:.0} events/s ({drain_read_rate:.0} read/s), {drain_orders:.0} orders/s (target 2,000) — {}; raw JetStream publish+consume {raw_rate:.0}/s → {:.2}× (target ≥ 0.25×) — {}; counting only the events read {:.2}×",
         drain.as_secs_f64(),
         met(drain_orders >= 2000.0),
         drain_rate / raw_rate,
         met(drain_rate / raw_rate >= 0.25),
+        drain_read_rate / raw_rate,
     );
     println!(
         "  projection at {PACED_ORDERS_PER_SECOND:.0} orders/s ({paced_orders} orders published straight to JetStream in {:.1} s, after {:.0} s for upkeep to settle): lag p99 {:.0} ms, p50 {:.0} ms (first tenth of the orders p50 {paced_first:.0} ms, last tenth {paced_last:.0} ms) (target < 250 ms) — {}",

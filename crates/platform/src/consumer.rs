@@ -90,6 +90,11 @@ pub struct ConsumerSpec {
     /// whose state already tells it a fact is old news): it then sees redeliveries, and saves the
     /// inbox's insert per event and the inbox's growth.
     pub inbox: bool,
+    /// How long an applied event's id stays in the inbox (30 days): a redelivery within it is
+    /// turned away. Redeliveries come within JetStream's ack wait, or when a relay republishes
+    /// after a crash (the outage of its service); older ids are deleted (`prune_inbox`), so the
+    /// inbox stops growing with every event ever read.
+    pub inbox_retention: Duration,
     /// Test hook: this many times, commit the effect and then die before acking.
     #[doc(hidden)]
     pub crash_after_commit: Arc<AtomicUsize>,
@@ -111,6 +116,7 @@ impl ConsumerSpec {
             ack_wait: Duration::from_secs(30),
             batch: 512,
             inbox: true,
+            inbox_retention: INBOX_RETENTION,
             crash_after_commit: Arc::new(AtomicUsize::new(0)),
         }
     }
@@ -138,6 +144,37 @@ impl ConsumerSpec {
     fn delay(&self, delivered: i64) -> Duration {
         let i = usize::try_from(delivered.saturating_sub(1)).unwrap_or(0);
         self.backoff.get(i).or(self.backoff.last()).copied().unwrap_or(Duration::from_secs(1))
+    }
+}
+
+/// `ConsumerSpec::inbox_retention` unless set.
+pub const INBOX_RETENTION: Duration = Duration::from_secs(30 * 86_400);
+
+/// How often a consumer loop deletes its expired inbox ids (and once at start).
+pub const INBOX_PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
+/// Deletes `consumer`'s inbox ids recorded longer ago than `retention` (the database's clock
+/// judges), a few thousand rows per statement, skipping rows another replica is deleting.
+/// Returns how many went.
+pub async fn prune_inbox(pool: &PgPool, consumer: &str, retention: Duration) -> sqlx::Result<u64> {
+    const CHUNK: i64 = 5_000;
+    let mut total = 0;
+    loop {
+        let n = sqlx::query(
+            "DELETE FROM inbox WHERE ctid = ANY(ARRAY(
+                 SELECT ctid FROM inbox WHERE consumer = $1 AND received_at < now() - make_interval(secs => $2)
+                 LIMIT $3 FOR UPDATE SKIP LOCKED))",
+        )
+        .bind(consumer)
+        .bind(retention.as_secs_f64())
+        .bind(CHUNK)
+        .execute(pool)
+        .await?
+        .rows_affected();
+        total += n;
+        if n < CHUNK as u64 {
+            return Ok(total);
+        }
     }
 }
 
@@ -199,7 +236,16 @@ pub async fn run<H: Handler>(
     let count = |outcome: &str, n: u64| {
         metrics.events_consumed.get_or_create(&labels(&[("consumer", &spec.durable), ("outcome", outcome)])).inc_by(n);
     };
+    let mut pruned_at: Option<tokio::time::Instant> = None;
     while !shutdown.is_cancelled() {
+        if spec.inbox && pruned_at.is_none_or(|at| at.elapsed() >= INBOX_PRUNE_EVERY) {
+            pruned_at = Some(tokio::time::Instant::now());
+            match prune_inbox(&pool, &spec.durable, spec.inbox_retention).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(consumer = %spec.durable, deleted = n, "inbox: forgot expired event ids"),
+                Err(e) => tracing::warn!(consumer = %spec.durable, error = %e, "inbox: prune failed; will retry"),
+            }
+        }
         let fetched = tokio::select! {
             _ = shutdown.cancelled() => break,
             b = consumer.fetch().max_messages(spec.batch.max(1)).expires(Duration::from_secs(2)).messages() => b,

@@ -182,6 +182,53 @@ async fn outbox_duplicates_past_the_jetstream_window_are_dropped_by_the_inbox() 
 }
 
 #[tokio::test]
+async fn a_consumer_forgets_inbox_ids_older_than_its_retention_and_keeps_the_rest() {
+    let mut s = setup(Duration::from_secs(1)).await;
+    let days = |d: i32| format!("now() - interval '{d} days'");
+    for (consumer, id, age) in [("counter", "old", 31), ("counter", "recent", 29), ("other", "old", 31)] {
+        sqlx::query(&format!(
+            "INSERT INTO inbox (consumer, event_id, subject, received_at) VALUES ($1, $2, 'x', {})",
+            days(age)
+        ))
+        .bind(consumer)
+        .bind(id)
+        .execute(&s.pool)
+        .await
+        .unwrap();
+    }
+    let left = |pool: PgPool| async move {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT consumer, event_id FROM inbox ORDER BY 1, 2").fetch_all(&pool).await.unwrap();
+        rows.into_iter().map(|(c, e)| format!("{c}/{e}")).collect::<Vec<_>>()
+    };
+    assert_eq!(consumer::prune_inbox(&s.pool, "counter", consumer::INBOX_RETENTION).await.unwrap(), 1);
+    assert_eq!(left(s.pool.clone()).await, ["counter/recent", "other/old"], "only counter's expired id goes");
+
+    // A running consumer prunes its own at start (here with a retention of 28 days).
+    let shutdown = CancellationToken::new();
+    let mut spec = ConsumerSpec::new("counter", CONTEXT, &[]);
+    spec.inbox_retention = Duration::from_secs(28 * 86_400);
+    let task = tokio::spawn(consumer::run(
+        s.pool.clone(),
+        s.bus.clone(),
+        Metrics::new(),
+        spec,
+        CountingHandler,
+        shutdown.clone(),
+    ));
+    for _ in 0..100 {
+        if left(s.pool.clone()).await.len() == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    shutdown.cancel();
+    task.await.unwrap().unwrap();
+    assert_eq!(left(s.pool.clone()).await, ["other/old"]);
+    s.env.cleanup().await;
+}
+
+#[tokio::test]
 async fn a_consumer_without_inbox_hands_every_delivery_to_its_handler_and_records_none() {
     // The same republished duplicates as above, read by a consumer whose handler must turn them
     // away itself (an idempotent projection): it sees all six, the inbox stays empty.

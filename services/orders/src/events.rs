@@ -76,8 +76,14 @@ pub async fn status_changed(
     from: Option<&str>,
     actor: Option<Uuid>,
 ) -> sqlx::Result<()> {
+    let msg = status_message(o, from, actor);
+    outbox.emit(conn, o.tenant_id, "order", o.id, &o.status, &msg).await.map(drop)
+}
+
+/// The `order.<status>` message of the order as it now stands.
+pub fn status_message(o: &OrderRow, from: Option<&str>, actor: Option<Uuid>) -> ev::OrderStatusChanged {
     let c = o.currency.as_str();
-    let msg = ev::OrderStatusChanged {
+    ev::OrderStatusChanged {
         tenant_id: o.tenant_id.to_string(),
         order_id: o.id.to_string(),
         number: o.number.clone(),
@@ -89,8 +95,7 @@ pub async fn status_changed(
         actor_user_id: id(actor),
         version: o.version as u32,
         at: ts(o.updated_at),
-    };
-    outbox.emit(conn, o.tenant_id, "order", o.id, &o.status, &msg).await.map(drop)
+    }
 }
 
 /// `order.refunded` (O6), with the cumulative refunded amount.
@@ -102,8 +107,19 @@ pub async fn refunded(
     refund: rust_decimal::Decimal,
     physical_returned: bool,
 ) -> sqlx::Result<()> {
+    let msg = refunded_message(o, refund_id, refund, physical_returned);
+    outbox.emit(conn, o.tenant_id, "order", o.id, "refunded", &msg).await.map(drop)
+}
+
+/// The `order.refunded` message of a refund just recorded on the order as it now stands.
+pub fn refunded_message(
+    o: &OrderRow,
+    refund_id: Uuid,
+    refund: rust_decimal::Decimal,
+    physical_returned: bool,
+) -> ev::OrderRefunded {
     let c = o.currency.as_str();
-    let msg = ev::OrderRefunded {
+    ev::OrderRefunded {
         tenant_id: o.tenant_id.to_string(),
         order_id: o.id.to_string(),
         number: o.number.clone(),
@@ -115,8 +131,7 @@ pub async fn refunded(
         physical_returned,
         status: o.status.clone(),
         version: o.version as u32,
-    };
-    outbox.emit(conn, o.tenant_id, "order", o.id, "refunded", &msg).await.map(drop)
+    }
 }
 
 /// `order.payment_link_created` (O3): what the payment-link email needs.

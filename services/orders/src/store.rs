@@ -924,31 +924,6 @@ pub async fn insert_first_statuses_bulk(
     Ok(())
 }
 
-/// O8: whether the order has a refund with this external id already.
-#[tracing::instrument(skip_all)]
-pub async fn refund_external_ids(tx: &mut TenantTx<'_>, order: Uuid) -> Result<Vec<String>, sqlx::Error> {
-    let tenant = tx.tenant();
-    sqlx::query_scalar(
-        "SELECT external_id FROM refunds WHERE tenant_id = $1 AND order_id = $2 AND external_id IS NOT NULL",
-    )
-    .bind(tenant)
-    .bind(order)
-    .fetch_all(tx.conn())
-    .await
-}
-
-#[tracing::instrument(skip_all)]
-pub async fn set_refund_external_id(tx: &mut TenantTx<'_>, refund: Uuid, external_id: &str) -> Result<(), sqlx::Error> {
-    let tenant = tx.tenant();
-    sqlx::query("UPDATE refunds SET external_id = $3 WHERE tenant_id = $1 AND id = $2")
-        .bind(tenant)
-        .bind(refund)
-        .bind(external_id)
-        .execute(tx.conn())
-        .await?;
-    Ok(())
-}
-
 /// One decision of attribution's about an order (`order.attributed`).
 #[derive(Debug, Clone)]
 pub struct AttributionDecision {
@@ -996,6 +971,127 @@ pub async fn set_attributions(
     .bind(&versions)
     .bind(&reasons)
     .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// What an order's refunds so far mean for an import: the external ids already recorded, and
+/// whether any returned a physical item.
+#[derive(Debug, Clone, Default)]
+pub struct RefundsSoFar {
+    pub external_ids: Vec<String>,
+    pub physical_returned: bool,
+}
+
+/// [`RefundsSoFar`] of these orders (those with no refund are absent), in one query.
+#[tracing::instrument(skip_all)]
+pub async fn refunds_so_far(
+    tx: &mut TenantTx<'_>,
+    orders: &[Uuid],
+) -> Result<std::collections::HashMap<Uuid, RefundsSoFar>, sqlx::Error> {
+    if orders.is_empty() {
+        return Ok(Default::default());
+    }
+    let tenant = tx.tenant();
+    let rows: Vec<(Uuid, Option<String>, bool)> = sqlx::query_as(
+        "SELECT order_id, external_id, physical_returned FROM refunds WHERE tenant_id = $1 AND order_id = ANY($2)",
+    )
+    .bind(tenant)
+    .bind(orders)
+    .fetch_all(tx.conn())
+    .await?;
+    let mut out: std::collections::HashMap<Uuid, RefundsSoFar> = Default::default();
+    for (order, ext, physical) in rows {
+        let r = out.entry(order).or_default();
+        r.external_ids.extend(ext);
+        r.physical_returned |= physical;
+    }
+    Ok(out)
+}
+
+/// Writes the status, amounts, version and time of many orders (already locked by the caller)
+/// in one statement.
+#[tracing::instrument(skip_all)]
+pub async fn update_orders_bulk(tx: &mut TenantTx<'_>, orders: &[&OrderRow]) -> Result<(), sqlx::Error> {
+    if orders.is_empty() {
+        return Ok(());
+    }
+    let tenant = tx.tenant();
+    sqlx::query(
+        "UPDATE orders o SET status = u.status, amount_paid = u.paid, amount_refunded = u.refunded, version = u.version,
+             updated_at = u.at
+         FROM unnest($2::uuid[], $3::text[], $4::numeric[], $5::numeric[], $6::int[], $7::timestamptz[])
+             AS u(id, status, paid, refunded, version, at)
+         WHERE o.tenant_id = $1 AND o.id = u.id",
+    )
+    .bind(tenant)
+    .bind(orders.iter().map(|o| o.id).collect::<Vec<_>>())
+    .bind(orders.iter().map(|o| o.status.clone()).collect::<Vec<_>>())
+    .bind(orders.iter().map(|o| o.amount_paid).collect::<Vec<_>>())
+    .bind(orders.iter().map(|o| o.amount_refunded).collect::<Vec<_>>())
+    .bind(orders.iter().map(|o| o.version).collect::<Vec<_>>())
+    .bind(orders.iter().map(|o| o.updated_at).collect::<Vec<_>>())
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Records many orders' status changes in one statement.
+#[tracing::instrument(skip_all)]
+pub async fn insert_status_changes_bulk(
+    tx: &mut TenantTx<'_>,
+    changes: &[(Uuid, &StatusChangeRow)],
+) -> Result<(), sqlx::Error> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let tenant = tx.tenant();
+    sqlx::query(
+        "INSERT INTO order_status_changes (tenant_id, order_id, from_status, to_status, actor_user_id, actor_kind, version, at)
+         SELECT $1, u.* FROM unnest($2::uuid[], $3::text[], $4::text[], $5::uuid[], $6::text[], $7::int[],
+             $8::timestamptz[]) AS u",
+    )
+    .bind(tenant)
+    .bind(changes.iter().map(|(o, _)| *o).collect::<Vec<_>>())
+    .bind(changes.iter().map(|(_, c)| c.from_status.clone()).collect::<Vec<_>>())
+    .bind(changes.iter().map(|(_, c)| c.to_status.clone()).collect::<Vec<_>>())
+    .bind(changes.iter().map(|(_, c)| c.actor_user_id).collect::<Vec<_>>())
+    .bind(changes.iter().map(|(_, c)| c.actor_kind.clone()).collect::<Vec<_>>())
+    .bind(changes.iter().map(|(_, c)| c.version).collect::<Vec<_>>())
+    .bind(changes.iter().map(|(_, c)| c.at).collect::<Vec<_>>())
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Records many orders' refunds, each with its external id (O8), in one statement.
+#[tracing::instrument(skip_all)]
+pub async fn insert_refunds_bulk(
+    tx: &mut TenantTx<'_>,
+    refunds: &[(Uuid, &RefundRow, &str)],
+) -> Result<(), sqlx::Error> {
+    if refunds.is_empty() {
+        return Ok(());
+    }
+    let tenant = tx.tenant();
+    sqlx::query(
+        "INSERT INTO refunds (id, tenant_id, order_id, amount, reason, items, physical_returned, actor_user_id, created_at,
+             external_id)
+         SELECT u.id, $1, u.order_id, u.amount, u.reason, u.items, u.physical, u.actor, u.at, u.ext
+         FROM unnest($2::uuid[], $3::uuid[], $4::numeric[], $5::text[], $6::jsonb[], $7::bool[], $8::uuid[],
+             $9::timestamptz[], $10::text[]) AS u(id, order_id, amount, reason, items, physical, actor, at, ext)",
+    )
+    .bind(tenant)
+    .bind(refunds.iter().map(|(_, r, _)| r.id).collect::<Vec<_>>())
+    .bind(refunds.iter().map(|(o, _, _)| *o).collect::<Vec<_>>())
+    .bind(refunds.iter().map(|(_, r, _)| r.amount).collect::<Vec<_>>())
+    .bind(refunds.iter().map(|(_, r, _)| r.reason.clone()).collect::<Vec<_>>())
+    .bind(refunds.iter().map(|(_, r, _)| r.items.clone()).collect::<Vec<_>>())
+    .bind(refunds.iter().map(|(_, r, _)| r.physical_returned).collect::<Vec<_>>())
+    .bind(refunds.iter().map(|(_, r, _)| r.actor_user_id).collect::<Vec<_>>())
+    .bind(refunds.iter().map(|(_, r, _)| r.created_at).collect::<Vec<_>>())
+    .bind(refunds.iter().map(|(_, _, e)| e.to_string()).collect::<Vec<_>>())
+    .execute(tx.conn())
     .await?;
     Ok(())
 }

@@ -265,12 +265,13 @@ mod tests {
     fn o8_c3_an_order_placed_completed_is_completed_from_its_placed_event() {
         let (m, p) = placed_in("completed");
         let fact = placed_status(&m, &p).unwrap();
-        let at = p.placed_at;
-        assert_eq!(fact, Fact::Status { version: 1, status: Status::Completed, amount_paid: p.total, at });
+        let (at, total) = (p.placed_at, p.total);
+        assert_eq!(fact, Fact::Status { version: 1, status: Status::Completed, amount_paid: total, at });
         let mut f = Facts::default();
         f.apply(Fact::Placed(Box::new(p)));
         f.apply(fact);
-        assert_eq!((f.status, f.completed_at, f.paid), (Some((1, Status::Completed)), Some(at), Some((1, p_total()))));
+        assert_eq!(total, Decimal::new(13200, 2));
+        assert_eq!((f.status, f.completed_at, f.paid), (Some((1, Status::Completed)), Some(at), Some((1, total))));
 
         let (m, p) = placed_in("pending_payment");
         assert_eq!(placed_status(&m, &p), None);
@@ -279,9 +280,5 @@ mod tests {
         f.apply(Fact::Status { version: 2, status: Status::Cancelled, amount_paid: Decimal::ZERO, at: p.placed_at });
         f.apply(placed_status(&m, &p).unwrap());
         assert_eq!(f.status, Some((2, Status::Cancelled)));
-    }
-
-    fn p_total() -> Decimal {
-        Decimal::new(13200, 2)
     }
 }

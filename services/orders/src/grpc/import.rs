@@ -502,26 +502,12 @@ impl OrdersService {
         }
         let now = self.clock.now();
         let mut o = o.clone();
-        let mut c = Changes { order: o.clone(), steps: Vec::new(), refunds: Vec::new() };
+        let (mut moved, mut recorded) = (Vec::new(), Vec::new());
         // O4: one step at a time, each recorded with time and actor and published with its version.
         for to in steps {
-            let at = OrderStatus::parse("status", &o.status)?;
-            at.check_move(to)?;
-            let previous = std::mem::replace(&mut o.status, to.as_str().into());
-            if to == OrderStatus::Paid {
-                o.amount_paid = o.total;
-            }
-            o.version += 1;
-            o.updated_at = now;
-            let change = store::StatusChangeRow {
-                from_status: Some(previous.clone()),
-                to_status: o.status.clone(),
-                actor_user_id: Some(a.actor),
-                actor_kind: a.actor_kind().into(),
-                version: o.version,
-                at: now,
-            };
-            c.steps.push((change, crate::events::status_message(&o, Some(&previous), Some(a.actor))));
+            let change = super::orders::step(&mut o, to, Some(a.actor), a.actor_kind(), now)?;
+            let msg = crate::events::status_message(&o, change.from_status.as_deref(), Some(a.actor));
+            moved.push((change, msg));
         }
         // O6: imported refunds return no item, so the order's physical return is what it was.
         let physical = before.is_some_and(|b| b.physical_returned);
@@ -539,10 +525,9 @@ impl OrdersService {
             o.version += 1;
             o.updated_at = now;
             let msg = crate::events::refunded_message(&o, row.id, amount, physical);
-            c.refunds.push((row, ext, msg));
+            recorded.push((row, ext, msg));
         }
-        c.order = o;
-        Ok(Some(c))
+        Ok(Some(Changes { order: o, steps: moved, refunds: recorded }))
     }
 
     /// Writes planned changes of known orders: one statement per table for them all, and their

@@ -52,6 +52,33 @@ fn sort_clause(raw: Option<&str>) -> Result<&'static str, AppError> {
     })
 }
 
+/// O4: one step of the workflow applied to the order in memory (status, the amount paid on
+/// `paid`, version, time), refused when the workflow does not allow it; returns the change to
+/// record. Writing it and publishing `order.<status>` are the caller's.
+pub(crate) fn step(
+    o: &mut OrderRow,
+    to: OrderStatus,
+    actor: Option<Uuid>,
+    actor_kind: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<StatusChangeRow, AppError> {
+    OrderStatus::parse("status", &o.status)?.check_move(to)?;
+    let previous = std::mem::replace(&mut o.status, to.as_str().into());
+    if to == OrderStatus::Paid {
+        o.amount_paid = o.total;
+    }
+    o.version += 1;
+    o.updated_at = now;
+    Ok(StatusChangeRow {
+        from_status: Some(previous),
+        to_status: o.status.clone(),
+        actor_user_id: actor,
+        actor_kind: actor_kind.into(),
+        version: o.version,
+        at: now,
+    })
+}
+
 impl OrdersService {
     /// The customer of an order, asked of the customers service with the caller's token: a partner
     /// reaches only its own customers.
@@ -268,26 +295,10 @@ impl OrdersService {
         actor: Option<Uuid>,
         actor_kind: &str,
     ) -> Result<(), AppError> {
-        let from = OrderStatus::parse("status", &o.status)?;
-        from.check_move(to)?;
-        let previous = o.status.clone();
-        o.status = to.as_str().into();
-        if to == OrderStatus::Paid {
-            o.amount_paid = o.total;
-        }
-        o.version += 1;
-        o.updated_at = self.clock.now();
+        let change = step(o, to, actor, actor_kind, self.clock.now())?;
         store::update_order(tx, o).await?;
-        let change = StatusChangeRow {
-            from_status: Some(previous.clone()),
-            to_status: o.status.clone(),
-            actor_user_id: actor,
-            actor_kind: actor_kind.into(),
-            version: o.version,
-            at: o.updated_at,
-        };
         store::insert_status_change(tx, o.id, &change).await?;
-        events::status_changed(&self.outbox, tx.conn(), o, Some(&previous), actor).await?;
+        events::status_changed(&self.outbox, tx.conn(), o, change.from_status.as_deref(), actor).await?;
         Ok(())
     }
 

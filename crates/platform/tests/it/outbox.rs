@@ -40,6 +40,28 @@ async fn setup(duplicate_window: Duration) -> Setup {
     Setup { env, pool, bus, outbox, relay }
 }
 
+/// A consumer loop running in the background until [`Running::stop`].
+struct Running {
+    shutdown: CancellationToken,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Running {
+    /// Stops the loop and asserts it ended cleanly.
+    async fn stop(self) {
+        self.shutdown.cancel();
+        self.task.await.unwrap().unwrap();
+    }
+}
+
+/// Runs the consumer `spec` with `handler` on the setup's database and bus.
+fn start<H: Handler + Send + Sync + 'static>(s: &Setup, metrics: &Metrics, spec: ConsumerSpec, handler: H) -> Running {
+    let shutdown = CancellationToken::new();
+    let task =
+        tokio::spawn(consumer::run(s.pool.clone(), s.bus.clone(), metrics.clone(), spec, handler, shutdown.clone()));
+    Running { shutdown, task }
+}
+
 async fn with_window(bus: Bus, window: Duration) -> Bus {
     use async_nats::jetstream::stream;
     bus.js
@@ -124,19 +146,10 @@ async fn outbox_relay_killed_between_ack_and_mark_delivers_each_event_once() {
     assert_eq!(s.relay.unsent().await.unwrap(), 0);
     assert_eq!(stream_count(&s).await, 5, "Nats-Msg-Id = event id: stored once");
 
-    let shutdown = CancellationToken::new();
-    let task = tokio::spawn(consumer::run(
-        s.pool.clone(),
-        s.bus.clone(),
-        Metrics::new(),
-        ConsumerSpec::new("counter", CONTEXT, &["widgets.>"]),
-        CountingHandler,
-        shutdown.clone(),
-    ));
+    let running = start(&s, &Metrics::new(), ConsumerSpec::new("counter", CONTEXT, &["widgets.>"]), CountingHandler);
     wait_for_effects(&s.pool, 5).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    shutdown.cancel();
-    task.await.unwrap().unwrap();
+    running.stop().await;
     assert_eq!(effects(&s.pool).await, (5, 5), "each event applied exactly once");
     // Sent rows are kept for the retention period, then pruned; unsent ones never are.
     assert_eq!(s.relay.prune().await.unwrap(), 0, "sent rows are kept a week by default");
@@ -164,19 +177,10 @@ async fn outbox_duplicates_past_the_jetstream_window_are_dropped_by_the_inbox() 
     // Only the consumers' inbox stands between the duplicates and a double effect.
     let mut s = three_events_stored_twice().await;
 
-    let shutdown = CancellationToken::new();
-    let task = tokio::spawn(consumer::run(
-        s.pool.clone(),
-        s.bus.clone(),
-        Metrics::new(),
-        ConsumerSpec::new("counter", CONTEXT, &[]),
-        CountingHandler,
-        shutdown.clone(),
-    ));
+    let running = start(&s, &Metrics::new(), ConsumerSpec::new("counter", CONTEXT, &[]), CountingHandler);
     wait_for_effects(&s.pool, 3).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    shutdown.cancel();
-    task.await.unwrap().unwrap();
+    running.stop().await;
     assert_eq!(effects(&s.pool).await, (3, 3), "six deliveries, three effects");
     s.env.cleanup().await;
 }
@@ -205,25 +209,16 @@ async fn a_consumer_forgets_inbox_ids_older_than_its_retention_and_keeps_the_res
     assert_eq!(left(s.pool.clone()).await, ["counter/recent", "other/old"], "only counter's expired id goes");
 
     // A running consumer prunes its own at start (here with a retention of 28 days).
-    let shutdown = CancellationToken::new();
     let mut spec = ConsumerSpec::new("counter", CONTEXT, &[]);
     spec.inbox_retention = Duration::from_secs(28 * 86_400);
-    let task = tokio::spawn(consumer::run(
-        s.pool.clone(),
-        s.bus.clone(),
-        Metrics::new(),
-        spec,
-        CountingHandler,
-        shutdown.clone(),
-    ));
+    let running = start(&s, &Metrics::new(), spec, CountingHandler);
     for _ in 0..100 {
         if left(s.pool.clone()).await.len() == 1 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    shutdown.cancel();
-    task.await.unwrap().unwrap();
+    running.stop().await;
     assert_eq!(left(s.pool.clone()).await, ["other/old"]);
     s.env.cleanup().await;
 }
@@ -234,17 +229,9 @@ async fn a_consumer_without_inbox_hands_every_delivery_to_its_handler_and_record
     // away itself (an idempotent projection): it sees all six, the inbox stays empty.
     let mut s = three_events_stored_twice().await;
 
-    let shutdown = CancellationToken::new();
     let spec = ConsumerSpec::new("projection", CONTEXT, &[]).without_inbox();
     assert!(!spec.inbox);
-    let task = tokio::spawn(consumer::run(
-        s.pool.clone(),
-        s.bus.clone(),
-        Metrics::new(),
-        spec,
-        CountingHandler,
-        shutdown.clone(),
-    ));
+    let running = start(&s, &Metrics::new(), spec, CountingHandler);
     for _ in 0..200 {
         if effects(&s.pool).await.0 >= 6 {
             break;
@@ -252,8 +239,7 @@ async fn a_consumer_without_inbox_hands_every_delivery_to_its_handler_and_record
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
-    shutdown.cancel();
-    task.await.unwrap().unwrap();
+    running.stop().await;
     assert_eq!(effects(&s.pool).await, (6, 3), "six deliveries reach the handler, three events among them");
     let inbox: i64 = sqlx::query_scalar("SELECT count(*) FROM inbox").fetch_one(&s.pool).await.unwrap();
     assert_eq!(inbox, 0, "nothing recorded in the inbox");
@@ -277,15 +263,7 @@ async fn a_durable_leaves_room_for_every_loops_batch_in_flight_and_an_old_one_is
     assert_eq!(old.cached_info().config.max_ack_pending, 1000, "JetStream's default");
 
     let spec = ConsumerSpec::new("sized", CONTEXT, &[]);
-    let shutdown = CancellationToken::new();
-    let task = tokio::spawn(consumer::run(
-        s.pool.clone(),
-        s.bus.clone(),
-        Metrics::new(),
-        spec.clone(),
-        CountingHandler,
-        shutdown.clone(),
-    ));
+    let running = start(&s, &Metrics::new(), spec.clone(), CountingHandler);
     let want = i64::try_from(spec.batch * consumer::MAX_LOOPS).unwrap();
     let mut got = 0;
     for _ in 0..100 {
@@ -295,8 +273,7 @@ async fn a_durable_leaves_room_for_every_loops_batch_in_flight_and_an_old_one_is
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    shutdown.cancel();
-    task.await.unwrap().unwrap();
+    running.stop().await;
     assert_eq!(got, want);
     assert!(got >= 2 * spec.batch as i64);
     s.env.cleanup().await;
@@ -326,15 +303,7 @@ async fn consumer_crash_before_ack_is_redelivered_and_applied_once() {
 
     // Restart: the unacknowledged event comes back after ack_wait; the inbox turns it into a no-op.
     let metrics = Metrics::new();
-    let shutdown = CancellationToken::new();
-    let task = tokio::spawn(consumer::run(
-        s.pool.clone(),
-        s.bus.clone(),
-        metrics.clone(),
-        spec,
-        CountingHandler,
-        shutdown.clone(),
-    ));
+    let running = start(&s, &metrics, spec, CountingHandler);
     let mut redelivered = false;
     for _ in 0..100 {
         if metrics.render().contains(r#"outcome="duplicate"} 1"#) {
@@ -343,8 +312,7 @@ async fn consumer_crash_before_ack_is_redelivered_and_applied_once() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    shutdown.cancel();
-    task.await.unwrap().unwrap();
+    running.stop().await;
     assert!(redelivered, "the event was redelivered: {}", metrics.render());
     assert_eq!(effects(&s.pool).await, (1, 1), "and applied once");
     s.env.cleanup().await;
@@ -380,13 +348,10 @@ async fn consumer_gives_up_after_bounded_redelivery_and_dead_letters_the_event()
     let mut spec = ConsumerSpec::new("doomed", CONTEXT, &[]);
     spec.max_deliver = 3;
     spec.backoff = vec![Duration::from_millis(100)];
-    let shutdown = CancellationToken::new();
-    let task =
-        tokio::spawn(consumer::run(s.pool.clone(), s.bus.clone(), Metrics::new(), spec, Failing, shutdown.clone()));
+    let running = start(&s, &Metrics::new(), spec, Failing);
 
     let found = dead_letter(&s, "doomed").await;
-    shutdown.cancel();
-    task.await.unwrap().unwrap();
+    running.stop().await;
     let m = found.expect("the event reached the dead-letter subject");
     let headers = m.headers;
     assert_eq!(headers.get("ce-id").unwrap().as_str(), ids[0].to_string());
@@ -417,13 +382,10 @@ async fn a_batch_with_one_bad_event_applies_the_others_once_and_dead_letters_it_
     spec.max_deliver = 2;
     spec.backoff = vec![Duration::from_millis(100)];
     let metrics = Metrics::new();
-    let shutdown = CancellationToken::new();
-    let task =
-        tokio::spawn(consumer::run(s.pool.clone(), s.bus.clone(), metrics.clone(), spec, OneBad, shutdown.clone()));
+    let running = start(&s, &metrics, spec, OneBad);
     wait_for_effects(&s.pool, 9).await;
     let found = dead_letter(&s, "batchy").await;
-    shutdown.cancel();
-    task.await.unwrap().unwrap();
+    running.stop().await;
     let m = found.unwrap_or_else(|| panic!("the bad event reached the dead-letter subject: {}", metrics.render()));
     assert_eq!(m.headers.get("ce-id").unwrap().as_str(), ids[3].to_string());
     // The batch failed as a whole and was applied one by one: nine effects, each once.
@@ -442,18 +404,9 @@ async fn a_batch_is_applied_in_one_transaction_and_each_event_once() {
 
     let spec = ConsumerSpec::new("bulk", CONTEXT, &[]);
     let metrics = Metrics::new();
-    let shutdown = CancellationToken::new();
-    let task = tokio::spawn(consumer::run(
-        s.pool.clone(),
-        s.bus.clone(),
-        metrics.clone(),
-        spec,
-        CountingHandler,
-        shutdown.clone(),
-    ));
+    let running = start(&s, &metrics, spec, CountingHandler);
     wait_for_effects(&s.pool, 300).await;
-    shutdown.cancel();
-    task.await.unwrap().unwrap();
+    running.stop().await;
     assert_eq!(effects(&s.pool).await, (300, 300));
     // All 300 were waiting, so one fetch took them and one transaction wrote them.
     let txs: i64 =

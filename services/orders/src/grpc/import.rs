@@ -521,9 +521,7 @@ impl OrdersService {
                 actor_user_id: Some(a.actor),
                 created_at: now,
             };
-            o.amount_refunded += amount;
-            o.version += 1;
-            o.updated_at = now;
+            super::orders::refund_step(&mut o, amount, now);
             let msg = crate::events::refunded_message(&o, row.id, amount, physical);
             recorded.push((row, ext, msg));
         }

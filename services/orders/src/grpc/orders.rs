@@ -79,6 +79,14 @@ pub(crate) fn step(
     })
 }
 
+/// O6: a refund of `amount` applied to the order in memory (amount refunded, version, time); the
+/// caller has checked it against what was paid, and writes it and publishes `order.refunded`.
+pub(crate) fn refund_step(o: &mut OrderRow, amount: Decimal, now: DateTime<Utc>) {
+    o.amount_refunded += amount;
+    o.version += 1;
+    o.updated_at = now;
+}
+
 impl OrdersService {
     /// The customer of an order, asked of the customers service with the caller's token: a partner
     /// reaches only its own customers.
@@ -413,9 +421,7 @@ impl OrdersService {
             created_at: self.clock.now(),
         };
         store::insert_refund(&mut tx, id, &refund).await?;
-        o.amount_refunded += amount;
-        o.version += 1;
-        o.updated_at = refund.created_at;
+        refund_step(&mut o, amount, refund.created_at);
         store::update_order(&mut tx, &o).await?;
         // C5 needs to know whether any physical item of the order has come back, ever.
         let physical_ever = physical_now || store::refunds(&mut tx, id).await?.iter().any(|r| r.physical_returned);

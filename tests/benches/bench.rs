@@ -1038,15 +1038,24 @@ async fn pipeline() {
     // (nothing upstream competes for the cores), and each completion's lag to its held entry is
     // measured.
     // It starts from a settled system, as a steady 2,000 orders/s would find it: the drain's own
-    // commission events published, and upkeep done with the tables the drain grew (no VACUUM or
-    // ANALYZE running through two upkeep rounds). Without this, the first tenth of the orders
+    // commission events published, and upkeep done with the tables the import and the drain grew
+    // (see below). Without this, the first tenth of the orders
     // waited a median 580 ms (20,000 orders) or 2,478 ms (100,000), the last tenth 26 and 9 ms.
     while !all_sent(&ledger_db).await {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let settle_started = Instant::now();
-    let mut quiet = 0;
-    while quiet < 3 && settle_started.elapsed() < Duration::from_secs(300) {
+    let mut databases = Vec::new();
+    for service in partnerline::SERVICES {
+        databases.push(PgPool::connect(&db(service)).await.unwrap());
+    }
+    let mut quiet_since: Option<Instant> = None;
+    while settle_started.elapsed() < Duration::from_secs(300) {
+        // Quiet: no VACUUM or ANALYZE running, and no table any service's upkeep would take up
+        // next (`platform::upkeep::due`), for longer than PostgreSQL takes to report an idle
+        // backend's changes (10 s). Between two upkeep rounds nothing runs, and a table's
+        // counters can cross its threshold only once those changes are reported, so "nothing
+        // running" alone can end the wait just before the next VACUUM.
         let upkeep: i64 = sqlx::query_scalar(
             "SELECT count(*) FROM pg_stat_activity WHERE datname LIKE $1 AND state = 'active'
              AND (query ILIKE 'vacuum%' OR query ILIKE 'analyze%')",
@@ -1055,8 +1064,20 @@ async fn pipeline() {
         .fetch_one(&orders_db)
         .await
         .unwrap();
-        quiet = if upkeep == 0 { quiet + 1 } else { 0 };
+        let mut due = 0;
+        for pool in &databases {
+            let mut conn = pool.acquire().await.unwrap();
+            due += platform::upkeep::due(&mut conn).await.unwrap().len();
+        }
+        if upkeep > 0 || due > 0 {
+            quiet_since = None;
+        } else if quiet_since.get_or_insert_with(Instant::now).elapsed() >= Duration::from_secs(12) {
+            break;
+        }
         tokio::time::sleep(platform::upkeep::INTERVAL).await;
+    }
+    for pool in databases {
+        pool.close().await;
     }
     let settled_after = settle_started.elapsed();
     // Attribution stops here: it would read the replayed `order.placed` events, attribute every

@@ -163,7 +163,10 @@ pub async fn tick(conn: &mut PgConnection) -> sqlx::Result<Vec<Work>> {
     done
 }
 
-async fn due_work(conn: &mut PgConnection) -> sqlx::Result<Vec<Work>> {
+/// What upkeep would do now in `conn`'s database (the tables due, by the server's thresholds),
+/// without doing it. The counters it reads lag behind: a server backend reports its changes at
+/// most once a second, and an idle one up to 10 s late.
+pub async fn due(conn: &mut PgConnection) -> sqlx::Result<Vec<Work>> {
     let thresholds = Thresholds::read(conn).await?;
     let tables: Vec<TableStats> = sqlx::query_as(
         "SELECT s.relname::text AS name, c.reltuples, s.n_dead_tup, s.n_ins_since_vacuum, s.n_mod_since_analyze
@@ -172,7 +175,11 @@ async fn due_work(conn: &mut PgConnection) -> sqlx::Result<Vec<Work>> {
     )
     .fetch_all(&mut *conn)
     .await?;
-    let work: Vec<Work> = tables.iter().filter_map(|t| thresholds.due(t)).collect();
+    Ok(tables.iter().filter_map(|t| thresholds.due(t)).collect())
+}
+
+async fn due_work(conn: &mut PgConnection) -> sqlx::Result<Vec<Work>> {
+    let work = due(conn).await?;
     if !work.is_empty() {
         // As gentle as autovacuum itself would be (-1: autovacuum uses the plain setting). The
         // settings stay on this pooled connection; they touch nothing but VACUUM and ANALYZE.

@@ -62,7 +62,11 @@ async fn upkeep_gives_a_changed_table_statistics_and_leaves_a_fresh_one_alone() 
     assert!(planner_rows <= 0.0, "never analysed yet: the planner does not know the size ({planner_rows})");
     assert_eq!(analyses, 0);
 
-    // 5,000 new rows pass the insert threshold (1,000 by default): vacuumed, and so analysed.
+    // 5,000 new rows pass the insert threshold (1,000 by default): due, and looking changes nothing.
+    let due = upkeep::due(&mut conn).await.unwrap();
+    assert!(due.contains(&Work::Vacuum { table: "widgets".into(), analyze: true }), "{due:?}");
+    assert_eq!(widgets(&mut conn).await.2, 0, "due() only looks");
+    // Vacuumed, and so analysed.
     let done = upkeep::tick(&mut conn).await.unwrap();
     assert!(done.contains(&Work::Vacuum { table: "widgets".into(), analyze: true }), "{done:?}");
     let (planner_rows, changed, analyses) = widgets(&mut conn).await;
@@ -73,6 +77,7 @@ async fn upkeep_gives_a_changed_table_statistics_and_leaves_a_fresh_one_alone() 
     // Nothing changed since: the next round does nothing.
     let again = upkeep::tick(&mut conn).await.unwrap();
     assert!(!again.iter().any(|w| w.table() == "widgets"), "{again:?}");
+    assert!(!upkeep::due(&mut conn).await.unwrap().iter().any(|w| w.table() == "widgets"));
     assert_eq!(widgets(&mut conn).await.2, 1);
     drop(conn);
     pool.close().await;

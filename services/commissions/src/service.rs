@@ -387,7 +387,11 @@ impl CommissionsService {
     /// C9: runs the settlements that are due.
     pub async fn settle_due(&self) -> anyhow::Result<usize> {
         let now = self.clock.now();
-        let mut tx = self.pool.begin().await?;
+        let mut conn = self.pool.acquire().await?;
+        if !store::settlement_due(&mut conn, now).await? {
+            return Ok(0);
+        }
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
         let due = store::due_settlements(&mut tx, now).await?;
         let mut n = 0;
         for tenant in due {

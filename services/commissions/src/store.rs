@@ -817,6 +817,16 @@ pub async fn schedule_settlement(
     Ok(())
 }
 
+/// Whether any program's automatic settlement is due (a look without a transaction or a lock,
+/// so the job's ticks cost one statement when there is nothing to do).
+#[tracing::instrument(skip_all)]
+pub async fn settlement_due(conn: &mut sqlx::PgConnection, now: DateTime<Utc>) -> sqlx::Result<bool> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM settlement_schedule WHERE next_at <= $1)")
+        .bind(now)
+        .fetch_one(conn)
+        .await
+}
+
 /// Programs whose automatic settlement is due, locked so one replica runs each.
 #[tracing::instrument(skip_all)]
 pub async fn due_settlements(conn: &mut sqlx::PgConnection, now: DateTime<Utc>) -> sqlx::Result<Vec<Uuid>> {

@@ -526,6 +526,20 @@ pub struct StatusChangeRow {
     pub at: DateTime<Utc>,
 }
 
+impl StatusChangeRow {
+    /// O4: an order's first status, as it was placed (or imported), by whom.
+    pub fn first(order: &OrderRow, actor: Option<Uuid>, actor_kind: &str) -> Self {
+        StatusChangeRow {
+            from_status: None,
+            to_status: order.status.clone(),
+            actor_user_id: actor,
+            actor_kind: actor_kind.into(),
+            version: order.version,
+            at: order.placed_at,
+        }
+    }
+}
+
 #[tracing::instrument(skip_all)]
 pub async fn insert_status_change(tx: &mut TenantTx<'_>, order: Uuid, c: &StatusChangeRow) -> Result<(), sqlx::Error> {
     let tenant = tx.tenant();
@@ -894,31 +908,6 @@ pub async fn insert_items_bulk(tx: &mut TenantTx<'_>, items: &[(Uuid, &ItemRow)]
     .bind(col!(discount))
     .bind(col!(net))
     .bind(col!(commission_rate))
-    .execute(tx.conn())
-    .await?;
-    Ok(())
-}
-
-/// Records the first status of many orders in one statement.
-#[tracing::instrument(skip_all)]
-pub async fn insert_first_statuses_bulk(
-    tx: &mut TenantTx<'_>,
-    orders: &[&OrderRow],
-    actor: Option<Uuid>,
-    actor_kind: &str,
-) -> Result<(), sqlx::Error> {
-    let tenant = tx.tenant();
-    sqlx::query(
-        "INSERT INTO order_status_changes (tenant_id, order_id, from_status, to_status, actor_user_id, actor_kind, version, at)
-         SELECT $1, u.order_id, NULL, u.status, $4, $5, 1, u.at FROM unnest($2::uuid[], $3::text[], $6::timestamptz[])
-             AS u(order_id, status, at)",
-    )
-    .bind(tenant)
-    .bind(orders.iter().map(|o| o.id).collect::<Vec<_>>())
-    .bind(orders.iter().map(|o| o.status.clone()).collect::<Vec<_>>())
-    .bind(actor)
-    .bind(actor_kind)
-    .bind(orders.iter().map(|o| o.placed_at).collect::<Vec<_>>())
     .execute(tx.conn())
     .await?;
     Ok(())

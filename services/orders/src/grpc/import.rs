@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use super::{Access, OrdersService};
 use crate::domain::{self, CartLine, Channel, OrderKind, OrderStatus, PaymentMethod, Pricing, ProductKind};
-use crate::store::{self, ItemRow, OrderRow, ProductRow, RefundRow};
+use crate::store::{self, ItemRow, OrderRow, ProductRow, RefundRow, StatusChangeRow};
 
 pub const MAX_BATCH: usize = 1000;
 
@@ -164,7 +164,10 @@ impl OrdersService {
                 .flat_map(|((_, (_, items)), o)| items.iter().map(move |it| (o.id, it)))
                 .collect();
             store::insert_items_bulk(&mut tx, &lines).await?;
-            store::insert_first_statuses_bulk(&mut tx, &written, Some(a.actor), a.actor_kind()).await?;
+            let firsts: Vec<StatusChangeRow> =
+                written.iter().map(|o| StatusChangeRow::first(o, Some(a.actor), a.actor_kind())).collect();
+            let firsts: Vec<(Uuid, &StatusChangeRow)> = written.iter().map(|o| o.id).zip(&firsts).collect();
+            store::insert_status_changes_bulk(&mut tx, &firsts).await?;
             let messages: Vec<(Uuid, Uuid, ev::OrderPlaced)> = creates
                 .iter()
                 .zip(&rows)
@@ -536,7 +539,7 @@ impl OrdersService {
         }
         let orders: Vec<&OrderRow> = changes.iter().map(|c| &c.order).collect();
         store::update_orders_bulk(tx, &orders).await?;
-        let steps: Vec<(Uuid, &store::StatusChangeRow)> =
+        let steps: Vec<(Uuid, &StatusChangeRow)> =
             changes.iter().flat_map(|c| c.steps.iter().map(move |(s, _)| (c.order.id, s))).collect();
         store::insert_status_changes_bulk(tx, &steps).await?;
         let refunds: Vec<(Uuid, &RefundRow, &str)> = changes

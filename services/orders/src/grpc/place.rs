@@ -272,14 +272,7 @@ impl OrdersService {
         order.number = domain::order_number(order.seq);
         store::insert_order(tx, &order).await?;
         store::insert_items(tx, order.id, &items).await?;
-        let first = StatusChangeRow {
-            from_status: None,
-            to_status: order.status.clone(),
-            actor_user_id: cart.actor,
-            actor_kind: cart.actor_kind.into(),
-            version: order.version,
-            at: order.placed_at,
-        };
+        let first = StatusChangeRow::first(&order, cart.actor, cart.actor_kind);
         store::insert_status_change(tx, order.id, &first).await?;
         for (visibility, body) in &cart.notes {
             let n = NoteRow {

@@ -203,6 +203,8 @@ fn up(ctx: &Ctx, args: &[String]) -> Result<ExitCode> {
 fn partnerline(ctx: &Ctx, infra: &infra::Infra, bin: &Path) -> Command {
     let mut cmd = Command::new(bin);
     cmd.current_dir(&ctx.root);
+    // `up` is a development run: the built-in signing key and IP-hash salt (never in production).
+    cmd.env("PARTNERLINE_DEV", "true");
     cmd.envs(infra.env.iter().map(|(k, v)| (k, v)));
     cmd
 }

@@ -12,6 +12,11 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[derive(Parser)]
 #[command(name = "partnerline", version, about = "Partnerline: partner sales, attribution and commissions")]
 struct Cli {
+    /// A development run: the built-in signing key and IP-hash salt, development-only endpoints.
+    /// Anyone can forge this installation's tokens; never use it where others can reach it.
+    /// (Also `PARTNERLINE_DEV=true`.)
+    #[arg(long, global = true)]
+    dev: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -49,14 +54,17 @@ enum ClockMode {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let cfg = Config::load()?;
+    let cfg = Config::load_as(cli.dev)?;
     let _telemetry = platform::telemetry::init("partnerline", &cfg.telemetry)?;
+    cfg.warn_if_dev();
     let shutdown = CancellationToken::new();
     match cli.command {
         Command::Serve { target, clock } => {
             let targets = partnerline::parse_targets(&target)?;
             let clock = match clock {
                 ClockMode::System => Clock::system(),
+                // Anyone could move time (and mature every hold) through `/api/v1/_test/clock`.
+                ClockMode::Manual if !cfg.dev => anyhow::bail!("--clock manual is for development runs only (--dev)"),
                 ClockMode::Manual => Clock::manual(chrono_now()),
             };
             platform::shutdown::cancel_on_signal(shutdown.clone());

@@ -59,6 +59,8 @@ pub const SCOPES: &[&str] = &[
     "orders:read",
     "orders:write",
     "commissions:read",
+    "links:read",
+    "links:write",
     "events:read",
 ];
 
@@ -193,7 +195,12 @@ pub struct Verifier {
     keys: std::sync::Arc<HashMap<String, DecodingKey>>,
     issuer: String,
     clock: Clock,
+    /// The longest lifetime identity gives a token (`auth.access_token_ttl_secs`).
+    max_lifetime: i64,
 }
+
+/// Clocks of two processes may disagree by this much about when a token was issued.
+const CLOCK_SKEW_SECS: i64 = 60;
 
 impl Verifier {
     pub fn from_config(cfg: &AuthConfig, clock: Clock) -> anyhow::Result<Verifier> {
@@ -205,7 +212,12 @@ impl Verifier {
             keys.insert(signer.kid.clone(), DecodingKey::from_ed_components(&signer.public_x)?);
         }
         anyhow::ensure!(!keys.is_empty(), "configuration: no auth.verify_keys and no auth.signing_key");
-        Ok(Verifier { keys: std::sync::Arc::new(keys), issuer: cfg.issuer.clone(), clock })
+        Ok(Verifier {
+            keys: std::sync::Arc::new(keys),
+            issuer: cfg.issuer.clone(),
+            clock,
+            max_lifetime: i64::try_from(cfg.access_token_ttl_secs)?,
+        })
     }
 
     pub fn verify(&self, token: &str) -> Result<Principal, AppError> {
@@ -219,7 +231,11 @@ impl Verifier {
         v.required_spec_claims.clear();
         let data = jsonwebtoken::decode::<Claims>(token, key, &v).map_err(|_| bad())?;
         let c = data.claims;
-        if c.exp <= self.clock.now().timestamp() {
+        let now = self.clock.now().timestamp();
+        // A token living longer than identity ever signs one for was not made by identity.
+        let too_long = c.exp.saturating_sub(c.iat) > self.max_lifetime
+            || c.exp > now.saturating_add(self.max_lifetime + CLOCK_SKEW_SECS);
+        if c.exp <= now || too_long {
             return Err(bad());
         }
         Ok(Principal { subject: c.sub, tenant: c.tid, role: c.role, partner: c.pid, scopes: c.scp })
@@ -292,6 +308,23 @@ mod tests {
         let t = s.sign(&claims(&clock)).unwrap();
         clock.advance(chrono::Duration::seconds(901));
         assert_eq!(v.verify(&t).unwrap_err().kind, crate::error::ErrorKind::Unauthenticated);
+    }
+
+    #[test]
+    fn a_token_living_longer_than_the_configured_lifetime_is_refused() {
+        let (s, v, clock) = setup();
+        let mut c = claims(&clock);
+        c.exp = c.iat + 10 * 365 * 86_400;
+        assert!(v.verify(&s.sign(&c).unwrap()).is_err(), "exp ten years out");
+        let mut c = claims(&clock);
+        c.iat += 9 * 365 * 86_400;
+        c.exp = c.iat + 900;
+        assert!(v.verify(&s.sign(&c).unwrap()).is_err(), "a lifetime of 900 s issued in the future");
+        let mut c = claims(&clock);
+        c.exp = c.iat + 901;
+        assert!(v.verify(&s.sign(&c).unwrap()).is_err(), "one second longer than auth.access_token_ttl_secs");
+        let c = claims(&clock);
+        assert!(v.verify(&s.sign(&c).unwrap()).is_ok(), "exactly the configured lifetime");
     }
 
     #[test]

@@ -21,7 +21,9 @@ impl TestEnv {
             let mut rng = rand::thread_rng();
             (0..10).map(|_| char::from(b'a' + rng.gen_range(0..26u8))).collect()
         };
-        let mut config = Config::load().unwrap_or_default();
+        // A development run (built-in IP-hash salt, development-only endpoints), with a key of its own.
+        let mut config = Config::load_as(true).unwrap_or_default();
+        config.dev = true;
         config.database.name_prefix = format!("pl_t{id}_");
         config.database.max_connections = 5;
         config.nats.prefix = format!("t{id}");

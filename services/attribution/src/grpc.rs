@@ -6,18 +6,13 @@ use partnerline_proto::attribution::v1::attribution_server::Attribution;
 use platform::AppError;
 use platform::auth::{Principal, Role};
 use platform::db::TenantTx;
-use tonic::{Request, Response, Status};
+use platform::grpc::{Grant, Reply, authed, reply};
+use tonic::Request;
 use uuid::Uuid;
 
 use crate::events::ts;
 use crate::service::{AttributionService, ClickIn, customer_subject, new_code};
 use crate::store::{self, LinkRow};
-
-type Reply<T> = Result<Response<T>, Status>;
-
-fn reply<T>(r: Result<T, AppError>) -> Reply<T> {
-    r.map(Response::new).map_err(AppError::into_status)
-}
 
 pub(crate) fn link(l: &LinkRow, now: DateTime<Utc>) -> pb::Link {
     pb::Link {
@@ -45,10 +40,6 @@ pub(crate) fn target(raw: &str) -> Result<String, AppError> {
 }
 
 impl AttributionService {
-    fn principal<T>(&self, req: &Request<T>) -> Result<Principal, AppError> {
-        self.verifier.principal(req)
-    }
-
     /// The partner a request is about: a partner itself, or the one a merchant names.
     pub(crate) fn whose(p: &Principal, named: Option<&str>) -> Result<Option<Uuid>, AppError> {
         match (p.role, p.partner) {
@@ -282,18 +273,10 @@ impl AttributionService {
 #[tonic::async_trait]
 impl Attribution for AttributionService {
     async fn create_link(&self, req: Request<pb::CreateLinkRequest>) -> Reply<pb::Link> {
-        let r = match self.principal(&req) {
-            Ok(p) => self.create_link_impl(p, req.into_inner()).await,
-            Err(e) => Err(e),
-        };
-        reply(r)
+        authed(&self.verifier, req, Grant::Scope("links:write"), |p, m| self.create_link_impl(p, m)).await
     }
     async fn list_links(&self, req: Request<pb::ListLinksRequest>) -> Reply<pb::LinkList> {
-        let r = match self.principal(&req) {
-            Ok(p) => self.list_links_impl(p, req.into_inner()).await,
-            Err(e) => Err(e),
-        };
-        reply(r)
+        authed(&self.verifier, req, Grant::Scope("links:read"), |p, m| self.list_links_impl(p, m)).await
     }
     async fn resolve_link(&self, req: Request<pb::ResolveLinkRequest>) -> Reply<pb::ResolvedLink> {
         reply(self.resolve_impl(req.into_inner()).await)
@@ -302,95 +285,43 @@ impl Attribution for AttributionService {
         reply(self.record_impl(req.into_inner()).await)
     }
     async fn get_link_qr(&self, req: Request<pb::LinkQrRequest>) -> Reply<pb::LinkQr> {
-        let r = match self.principal(&req) {
-            Ok(p) => self.qr_impl(p, req.into_inner()).await,
-            Err(e) => Err(e),
-        };
-        reply(r)
+        authed(&self.verifier, req, Grant::Scope("links:read"), |p, m| self.qr_impl(p, m)).await
     }
     async fn get_partner_clicks(&self, req: Request<pb::PartnerClicksRequest>) -> Reply<pb::PartnerClicks> {
-        let r = match self.principal(&req) {
-            Ok(p) => self.clicks_impl(p, req.into_inner()).await,
-            Err(e) => Err(e),
-        };
-        reply(r)
+        authed(&self.verifier, req, Grant::Scope("links:read"), |p, m| self.clicks_impl(p, m)).await
     }
     async fn get_order_attribution(&self, req: Request<pb::OrderRef>) -> Reply<pb::OrderAttribution> {
-        let r = match self.principal(&req) {
-            Ok(p) => self.order_attribution_impl(p, req.into_inner()).await,
-            Err(e) => Err(e),
-        };
-        reply(r)
+        authed(&self.verifier, req, Grant::Scope("orders:read"), |p, m| self.order_attribution_impl(p, m)).await
     }
     async fn override_attribution(&self, req: Request<pb::OverrideRequest>) -> Reply<pb::OrderAttribution> {
-        let r = match self.principal(&req) {
-            Ok(p) => self.override_impl(p, req.into_inner()).await,
-            Err(e) => Err(e),
-        };
-        reply(r)
+        authed(&self.verifier, req, Grant::People, |p, m| self.override_impl(p, m)).await
     }
     async fn file_claim(&self, req: Request<pb::FileClaimRequest>) -> Reply<pb::Claim> {
-        let r = match self.principal(&req) {
-            Ok(p) => self.file_claim_impl(p, req.into_inner()).await,
-            Err(e) => Err(e),
-        };
-        reply(r)
+        authed(&self.verifier, req, Grant::People, |p, m| self.file_claim_impl(p, m)).await
     }
     async fn list_claims(&self, req: Request<pb::ListClaimsRequest>) -> Reply<pb::ClaimList> {
-        let r = match self.principal(&req) {
-            Ok(p) => self.list_claims_impl(p, req.into_inner()).await,
-            Err(e) => Err(e),
-        };
-        reply(r)
+        authed(&self.verifier, req, Grant::Scope("orders:read"), |p, m| self.list_claims_impl(p, m)).await
     }
     async fn decide_claim(&self, req: Request<pb::DecideClaimRequest>) -> Reply<pb::Claim> {
-        let r = match self.principal(&req) {
-            Ok(p) => self.decide_claim_impl(p, req.into_inner()).await,
-            Err(e) => Err(e),
-        };
-        reply(r)
+        authed(&self.verifier, req, Grant::People, |p, m| self.decide_claim_impl(p, m)).await
     }
     async fn get_poster_design(&self, req: Request<pb::PosterDesignRequest>) -> Reply<pb::PosterDesign> {
-        let r = match self.principal(&req) {
-            Ok(p) => self.poster_design_impl(p).await,
-            Err(e) => Err(e),
-        };
-        reply(r)
+        authed(&self.verifier, req, Grant::Scope("links:read"), |p, _| self.poster_design_impl(p)).await
     }
     async fn put_poster_design(&self, req: Request<pb::PosterDesign>) -> Reply<pb::PosterDesign> {
-        let r = match self.principal(&req) {
-            Ok(p) => self.put_poster_design_impl(p, req.into_inner()).await,
-            Err(e) => Err(e),
-        };
-        reply(r)
+        authed(&self.verifier, req, Grant::People, |p, m| self.put_poster_design_impl(p, m)).await
     }
     async fn create_poster(&self, req: Request<pb::CreatePosterRequest>) -> Reply<pb::Poster> {
-        let r = match self.principal(&req) {
-            Ok(p) => self.create_poster_impl(p, req.into_inner()).await,
-            Err(e) => Err(e),
-        };
-        reply(r)
+        authed(&self.verifier, req, Grant::Scope("links:write"), |p, m| self.create_poster_impl(p, m)).await
     }
     async fn list_posters(&self, req: Request<pb::ListPostersRequest>) -> Reply<pb::PosterList> {
-        let r = match self.principal(&req) {
-            Ok(p) => self.list_posters_impl(p, req.into_inner()).await,
-            Err(e) => Err(e),
-        };
-        reply(r)
+        authed(&self.verifier, req, Grant::Scope("links:read"), |p, m| self.list_posters_impl(p, m)).await
     }
     async fn get_poster_image(&self, req: Request<pb::PosterImageRequest>) -> Reply<pb::LinkQr> {
-        let r = match self.principal(&req) {
-            Ok(p) => self.poster_image_impl(p, req.into_inner()).await,
-            Err(e) => Err(e),
-        };
-        reply(r)
+        authed(&self.verifier, req, Grant::Scope("links:read"), |p, m| self.poster_image_impl(p, m)).await
     }
     async fn get_customer_binding(&self, req: Request<pb::CustomerBindingRequest>) -> Reply<pb::CustomerBinding> {
         let token = platform::auth::bearer(req.metadata()).unwrap_or_default().to_string();
-        let r = match self.principal(&req) {
-            Ok(p) => self.binding_impl(p, token, req.into_inner()).await,
-            Err(e) => Err(e),
-        };
-        reply(r)
+        authed(&self.verifier, req, Grant::Scope("customers:read"), |p, m| self.binding_impl(p, token, m)).await
     }
 }

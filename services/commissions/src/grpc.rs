@@ -11,20 +11,15 @@ use platform::AppError;
 use platform::auth::{Principal, Role};
 use platform::db::TenantTx;
 use platform::error::FieldError;
+use platform::grpc::{Grant, Reply, authed};
 use rust_decimal::Decimal;
-use tonic::{Request, Response, Status};
+use tonic::Request;
 use uuid::Uuid;
 
 use crate::domain::MAX_RATE;
 use crate::events::ts;
 use crate::service::{CommissionsService, FUNDING, PREPAID, account, minor_units};
 use crate::store::{self, NewEntry, PayoutRow, RuleRow};
-
-type Reply<T> = Result<Response<T>, Status>;
-
-fn reply<T>(r: Result<T, AppError>) -> Reply<T> {
-    r.map(Response::new).map_err(AppError::into_status)
-}
 
 fn money(d: Decimal) -> String {
     d.to_string()
@@ -224,10 +219,6 @@ fn start_of(d: NaiveDate) -> DateTime<Utc> {
 }
 
 impl CommissionsService {
-    fn principal<T>(&self, req: &Request<T>) -> Result<Principal, AppError> {
-        self.verifier.principal(req)
-    }
-
     async fn list_rules_impl(&self, p: Principal) -> Result<pb::RuleList, AppError> {
         let mut tx = TenantTx::begin(&self.pool, p.tenant()?).await?;
         let rows = store::current_rules(&mut tx).await?;
@@ -716,68 +707,51 @@ impl CommissionsService {
     }
 }
 
-macro_rules! authed {
-    ($self:ident, $req:ident, $f:ident) => {{
-        let r = match $self.principal(&$req) {
-            Ok(p) => $self.$f(p, $req.into_inner()).await,
-            Err(e) => Err(e),
-        };
-        reply(r)
-    }};
-    ($self:ident, $req:ident, $f:ident, no_body) => {{
-        let r = match $self.principal(&$req) {
-            Ok(p) => $self.$f(p).await,
-            Err(e) => Err(e),
-        };
-        reply(r)
-    }};
-}
-
 #[tonic::async_trait]
 impl Commissions for CommissionsService {
     async fn list_rules(&self, req: Request<pb::ListRulesRequest>) -> Reply<pb::RuleList> {
-        authed!(self, req, list_rules_impl, no_body)
+        authed(&self.verifier, req, Grant::Scope("commissions:read"), |p, _| self.list_rules_impl(p)).await
     }
     async fn create_rule(&self, req: Request<pb::RuleInput>) -> Reply<pb::RuleResult> {
-        authed!(self, req, create_rule_impl)
+        authed(&self.verifier, req, Grant::People, |p, m| self.create_rule_impl(p, m)).await
     }
     async fn update_rule(&self, req: Request<pb::UpdateRuleRequest>) -> Reply<pb::RuleResult> {
-        authed!(self, req, update_rule_impl)
+        authed(&self.verifier, req, Grant::People, |p, m| self.update_rule_impl(p, m)).await
     }
     async fn delete_rule(&self, req: Request<pb::RuleRef>) -> Reply<pb::RuleRef> {
-        authed!(self, req, delete_rule_impl)
+        authed(&self.verifier, req, Grant::People, |p, m| self.delete_rule_impl(p, m)).await
     }
     async fn list_commissions(&self, req: Request<pb::CommissionQuery>) -> Reply<pb::CommissionList> {
-        authed!(self, req, commissions_impl)
+        authed(&self.verifier, req, Grant::Scope("commissions:read"), |p, m| self.commissions_impl(p, m)).await
     }
     async fn list_ledger(&self, req: Request<pb::LedgerQuery>) -> Reply<pb::LedgerPage> {
-        authed!(self, req, ledger_impl)
+        authed(&self.verifier, req, Grant::Scope("commissions:read"), |p, m| self.ledger_impl(p, m)).await
     }
     async fn get_balances(&self, req: Request<pb::BalancesQuery>) -> Reply<pb::BalanceList> {
-        authed!(self, req, balances_impl)
+        authed(&self.verifier, req, Grant::Scope("commissions:read"), |p, m| self.balances_impl(p, m)).await
     }
     async fn request_payout(&self, req: Request<pb::PayoutRequest>) -> Reply<pb::Payout> {
-        authed!(self, req, request_payout_impl)
+        authed(&self.verifier, req, Grant::People, |p, m| self.request_payout_impl(p, m)).await
     }
     async fn list_payouts(&self, req: Request<pb::PayoutQuery>) -> Reply<pb::PayoutList> {
-        authed!(self, req, list_payouts_impl)
+        authed(&self.verifier, req, Grant::Scope("commissions:read"), |p, m| self.list_payouts_impl(p, m)).await
     }
     async fn decide_payout(&self, req: Request<pb::PayoutDecision>) -> Reply<pb::Payout> {
-        authed!(self, req, decide_payout_impl)
+        authed(&self.verifier, req, Grant::People, |p, m| self.decide_payout_impl(p, m)).await
     }
     async fn top_up(&self, req: Request<pb::TopUpRequest>) -> Reply<pb::MerchantBalance> {
-        authed!(self, req, top_up_impl)
+        authed(&self.verifier, req, Grant::People, |p, m| self.top_up_impl(p, m)).await
     }
     async fn check_ledger(&self, req: Request<pb::LedgerCheckRequest>) -> Reply<pb::LedgerCheck> {
-        authed!(self, req, check_ledger_impl, no_body)
+        authed(&self.verifier, req, Grant::Scope("commissions:read"), |p, _| self.check_ledger_impl(p)).await
     }
     async fn get_merchant_balance(&self, req: Request<pb::MerchantBalanceRequest>) -> Reply<pb::MerchantBalance> {
-        authed!(self, req, merchant_balance_impl, no_body)
+        authed(&self.verifier, req, Grant::Scope("commissions:read"), |p, _| self.merchant_balance_impl(p)).await
     }
     async fn list_settlements(&self, req: Request<pb::SettlementQuery>) -> Reply<pb::SettlementList> {
-        authed!(self, req, settlements_impl)
+        authed(&self.verifier, req, Grant::Scope("commissions:read"), |p, m| self.settlements_impl(p, m)).await
     }
     async fn report(&self, req: Request<pb::ReportQuery>) -> Reply<pb::ReportResult> {
-        authed!(self, req, report_impl)
+        authed(&self.verifier, req, Grant::Scope("commissions:read"), |p, m| self.report_impl(p, m)).await
     }
 }

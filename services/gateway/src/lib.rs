@@ -53,6 +53,7 @@ pub async fn database(rt: &Runtime) -> anyhow::Result<PgPool> {
 /// Serves the REST API and public pages on `listener` until `rt.shutdown`; in-flight requests
 /// finish first.
 pub async fn run(rt: Runtime, listener: TcpListener) -> anyhow::Result<()> {
+    let redirect = rt.config.section::<state::RedirectConfig>(SERVICE)?.resolve(rt.config.dev)?;
     let db = rt.database(SERVICE, migrator()).await?;
     let channel = |name: &str| -> anyhow::Result<_> { platform::grpc::channel(&rt.config.endpoint(name)?.url) };
     let channels = state::Channels {
@@ -64,7 +65,6 @@ pub async fn run(rt: Runtime, listener: TcpListener) -> anyhow::Result<()> {
     };
     let (clicks, pending) = clicks::ClickSink::channel();
     let writer = AttributionClient::new(channels.attribution.clone());
-    let redirect: state::RedirectConfig = rt.config.section(SERVICE)?;
     let state = AppState::new(channels, clicks, redirect, db.clone(), rt.clock.clone(), rt.metrics.clone());
     // Stops only after the server: clicks of the last requests are still handed over.
     let flushing = CancellationToken::new();

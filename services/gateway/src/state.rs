@@ -29,17 +29,38 @@ pub struct Channels {
 pub struct RedirectConfig {
     /// Where unknown link codes lead: the merchant's shop.
     pub home_url: String,
-    /// Salt of the IP hashes clicks carry (L2); set your own in production.
+    /// Salt of the IP hashes clicks carry (L2). Required outside a development run, which uses
+    /// [`DEV_IP_HASH_SALT`] when it is not set.
     pub ip_hash_salt: String,
     /// The gateway's public address, which QR codes of links encode.
     pub public_url: String,
+}
+
+/// The IP-hash salt of development runs only: its value is public, so IP hashes salted with it
+/// can be reversed by trying every address.
+pub const DEV_IP_HASH_SALT: &str = "partnerline-dev-salt";
+
+impl RedirectConfig {
+    /// The section as configured, with the development salt in a development run; refuses a
+    /// missing salt, or the development one, in any other run.
+    pub fn resolve(mut self, dev: bool) -> anyhow::Result<RedirectConfig> {
+        if dev && self.ip_hash_salt.is_empty() {
+            self.ip_hash_salt = DEV_IP_HASH_SALT.into();
+        }
+        anyhow::ensure!(
+            dev || (!self.ip_hash_salt.is_empty() && self.ip_hash_salt != DEV_IP_HASH_SALT),
+            "configuration: gateway.ip_hash_salt must be set to a secret of your own (or \
+             PARTNERLINE_GATEWAY__IP_HASH_SALT_FILE); the built-in one is for development runs (--dev)"
+        );
+        Ok(self)
+    }
 }
 
 impl Default for RedirectConfig {
     fn default() -> Self {
         RedirectConfig {
             home_url: "https://shop.example/".into(),
-            ip_hash_salt: "partnerline-dev-salt".into(),
+            ip_hash_salt: String::new(),
             public_url: "http://127.0.0.1:8080".into(),
         }
     }
@@ -126,5 +147,22 @@ impl Shared {
     /// A client of the identity service (clones share one connection).
     pub fn identity(&self) -> IdentityClient<Channel> {
         self.identity.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn the_built_in_ip_hash_salt_is_for_development_runs_only() {
+        assert_eq!(RedirectConfig::default().resolve(true).unwrap().ip_hash_salt, DEV_IP_HASH_SALT);
+        let err = RedirectConfig::default().resolve(false).unwrap_err().to_string();
+        assert!(err.contains("gateway.ip_hash_salt"), "{err}");
+        let copied = RedirectConfig { ip_hash_salt: DEV_IP_HASH_SALT.into(), ..RedirectConfig::default() };
+        assert!(copied.resolve(false).is_err(), "the dev salt set by hand is refused too");
+        let own = RedirectConfig { ip_hash_salt: "s3cret".into(), ..RedirectConfig::default() };
+        assert_eq!(own.resolve(false).unwrap().ip_hash_salt, "s3cret");
     }
 }

@@ -4,6 +4,7 @@
 async fn main() -> anyhow::Result<()> {
     let cfg = platform::Config::load()?;
     let _telemetry = platform::telemetry::init(orders::SERVICE, &cfg.telemetry)?;
+    cfg.warn_if_dev();
     let shutdown = tokio_util::sync::CancellationToken::new();
     platform::shutdown::cancel_on_signal(shutdown.clone());
     let listener = tokio::net::TcpListener::bind(cfg.endpoint(orders::SERVICE)?.listen).await?;

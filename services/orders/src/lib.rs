@@ -55,7 +55,7 @@ pub fn service(rt: &Runtime, pool: PgPool) -> anyhow::Result<OrdersService> {
         clock: rt.clock.clone(),
         identity: IdentityClient::new(platform::grpc::channel(&rt.config.endpoint("identity")?.url)?),
         customers: CustomersClient::new(platform::grpc::channel(&rt.config.endpoint("customers")?.url)?),
-        provider: Arc::new(payments::ManualProvider),
+        provider: payments::provider(rt.config.dev),
         webhook_secrets: Arc::new(own.webhook_secrets),
         imports: Arc::new(tokio::sync::Semaphore::new(grpc::IMPORTS_AT_ONCE)),
     })

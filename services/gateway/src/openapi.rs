@@ -77,4 +77,33 @@ mod tests {
         assert!(v["paths"]["/api/v1/_test/clock"].is_null(), "the test clock is not part of the normal API");
         assert!(v["components"]["securitySchemes"]["bearer"].is_object());
     }
+
+    /// What a generated client sees: a parameter `in: path` is a `{placeholder}` of its path,
+    /// and every placeholder is one; list filters and cursors are query parameters (s17).
+    #[test]
+    fn s17_every_parameter_is_where_the_path_says() {
+        let (_, doc) = crate::api_router(true).split_for_parts();
+        let v = serde_json::to_value(&doc).unwrap();
+        let mut queries = 0;
+        for (path, ops) in v["paths"].as_object().unwrap() {
+            let placeholders: std::collections::BTreeSet<&str> =
+                path.split('{').skip(1).filter_map(|rest| rest.split('}').next()).collect();
+            for (method, op) in ops.as_object().unwrap() {
+                let params = op["parameters"].as_array().cloned().unwrap_or_default();
+                let in_path: std::collections::BTreeSet<&str> =
+                    params.iter().filter(|p| p["in"] == "path").map(|p| p["name"].as_str().unwrap()).collect();
+                assert_eq!(in_path, placeholders, "{method} {path}: path parameters");
+                queries += params.iter().filter(|p| p["in"] == "query").count();
+                for p in params.iter().filter(|p| p["in"] == "query") {
+                    assert_ne!(p["required"], true, "{method} {path}: query parameter {} is optional", p["name"]);
+                }
+            }
+        }
+        let customers = &v["paths"]["/api/v1/customers"]["get"]["parameters"];
+        for name in ["q", "status", "limit", "cursor"] {
+            let p = customers.as_array().unwrap().iter().find(|p| p["name"] == name);
+            assert_eq!(p.map(|p| &p["in"]), Some(&serde_json::json!("query")), "GET /customers ?{name}");
+        }
+        assert!(queries > 60, "list operations' filters are query parameters: {queries}");
+    }
 }

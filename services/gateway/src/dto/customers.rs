@@ -231,6 +231,7 @@ impl UpdateCustomer {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct CustomerQuery {
     /// Part of a name, email or phone (case-insensitive).

@@ -105,6 +105,7 @@ pub struct SubmitLead {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct LeadQuery {
     pub status: Option<String>,
@@ -169,6 +170,7 @@ impl From<pb::Referral> for Referral {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ReferralQuery {
     pub limit: Option<u32>,

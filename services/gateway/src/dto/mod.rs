@@ -156,6 +156,7 @@ pub struct Page<T> {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PartnerQuery {
     /// Part of a name, email or phone (case-insensitive).
@@ -283,6 +284,7 @@ impl From<pb::Application> for Application {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ApplicationQuery {
     /// pending, approved or rejected
@@ -299,6 +301,7 @@ pub struct RejectApplication {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct JoinQuery {
     pub invite: Option<String>,
@@ -467,6 +470,7 @@ pub struct CreateUser {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct UserQuery {
     /// merchant_admin or sales_rep

@@ -75,6 +75,7 @@ pub async fn file_claim(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ClaimQuery {
     /// pending, accepted or rejected

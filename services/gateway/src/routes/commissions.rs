@@ -100,6 +100,7 @@ pub async fn delete_rule(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PageQuery {
     /// Merchants: one partner's (partners always see their own).
@@ -135,6 +136,7 @@ pub async fn ledger(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PartnerQuery {
     /// Merchants: one partner's (partners always see their own).
@@ -169,6 +171,7 @@ pub async fn request_payout(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PayoutQuery {
     pub partner_id: Option<String>,
@@ -291,6 +294,7 @@ pub async fn top_up(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SettlementQuery {
     /// paid or failed
@@ -310,6 +314,7 @@ pub async fn settlements(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ReportQuery {
     /// day, week or month (default)

@@ -66,6 +66,7 @@ pub struct CreateLink {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct LinkQuery {
     /// Merchants: one partner's links.
@@ -199,6 +200,7 @@ pub async fn qr_png(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ClickQuery {
     /// YYYY-MM-DD, inclusive; default 29 days before `to`

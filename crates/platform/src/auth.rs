@@ -220,6 +220,11 @@ impl Verifier {
         })
     }
 
+    /// The clock expiry is judged by.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
     pub fn verify(&self, token: &str) -> Result<Principal, AppError> {
         let bad = || AppError::unauthenticated("the access token is invalid or expired; sign in again");
         let header = jsonwebtoken::decode_header(token).map_err(|_| bad())?;

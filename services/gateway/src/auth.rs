@@ -1,9 +1,11 @@
-//! Who is calling. The gateway does not verify tokens: it forwards the bearer to the service,
-//! which verifies it and decides. An API key (`plk_...`) is first exchanged with identity for a
-//! short-lived access token, cached here so an integrator's every call does not cost two.
+//! Who is calling. The gateway verifies the bearer first, so a protected route answers 401 to a
+//! caller without a valid token before it reads anything else of the request; then it forwards
+//! the token to the service, which verifies it again and decides what the caller may do. An API
+//! key (`plk_...`) is first exchanged with identity for a short-lived access token, cached here
+//! so an integrator's every call does not cost two.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
@@ -12,6 +14,7 @@ use http::HeaderMap;
 use http::request::Parts;
 use partnerline_proto::identity::v1::ExchangeApiKeyRequest;
 use partnerline_proto::identity::v1::identity_client::IdentityClient;
+use platform::auth::{Principal, Verifier};
 use platform::{AppError, Clock};
 use sha2::{Digest, Sha256};
 use tonic::transport::Channel;
@@ -28,17 +31,18 @@ const CACHE_CAPACITY: usize = 10_000;
 /// A cached token is dropped this long before identity says it expires.
 const EXPIRY_MARGIN_SECS: i64 = 60;
 
-/// The caller's access token, if any. A protected route called without one still goes to the
-/// service, which answers Unauthenticated (401).
-#[derive(Debug, Clone, Default)]
+/// A signed-in caller of a protected route: its verified principal and the access token the
+/// services are called with. Extracting it answers 401 when there is no valid token.
+#[derive(Debug, Clone)]
 pub struct Caller {
-    token: Option<String>,
+    token: String,
+    pub principal: Principal,
 }
 
 impl Caller {
     /// A gRPC request carrying the caller's token and the current trace.
     pub fn request<T>(&self, msg: T) -> tonic::Request<T> {
-        platform::grpc::request(msg, self.token.as_deref())
+        platform::grpc::request(msg, Some(&self.token))
     }
 }
 
@@ -47,12 +51,25 @@ impl FromRequestParts<AppState> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, AppError> {
         let token = match bearer(&parts.headers) {
-            None => None,
-            Some(key) if is_api_key(key) => Some(s.api_keys.access_token(s.identity(), &s.clock, key).await?),
-            Some(token) => Some(token.to_string()),
+            None => return Err(AppError::unauthenticated("sign in first: no access token")),
+            Some(key) if is_api_key(key) => s.api_keys.access_token(s.identity(), &s.clock, key).await?,
+            Some(token) => token.to_string(),
         };
-        Ok(Caller { token })
+        let principal = s.verifier.verify(&token)?;
+        Ok(Caller { token, principal })
     }
+}
+
+/// Who a request is from, for scoping what is saved of it (idempotency keys): the tenant and
+/// user of a valid access token, or the hash of an API key. `None` for anyone else.
+pub fn principal_scope(headers: &HeaderMap, verifier: &Verifier) -> Option<String> {
+    let token = bearer(headers)?;
+    if is_api_key(token) {
+        return Some(format!("api-key {}", hex::encode(Sha256::digest(token.as_bytes()))));
+    }
+    let p = verifier.verify(token).ok()?;
+    let tenant = p.tenant.map_or_else(|| "platform".to_string(), |t| t.to_string());
+    Some(format!("{tenant} {} {}", p.role.as_str(), p.subject))
 }
 
 /// The token of `Authorization: Bearer <token>`.
@@ -124,32 +141,90 @@ impl ApiKeyCache {
     }
 }
 
-/// Who is signing in, for identity's rate limits: the first `X-Forwarded-For` hop when a proxy
-/// set one, else the peer address.
+/// Who is calling, for per-client rate limits and click IP hashes: the peer address, unless the
+/// peer is a configured trusted proxy (`gateway.trusted_proxies`), then the right-most
+/// `X-Forwarded-For` hop that is not one. A client cannot pick its own address by sending the
+/// header: only a trusted proxy's word is taken, and a proxy appends, never replaces.
 #[derive(Debug, Clone)]
 pub struct ClientIp(pub String);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+impl FromRequestParts<AppState> for ClientIp {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Self::Rejection> {
         let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
-        Ok(ClientIp(client_ip(&parts.headers, peer)))
+        Ok(ClientIp(client_ip(&parts.headers, peer, &s.redirect.proxies)))
     }
 }
 
-pub fn client_ip(headers: &HeaderMap, peer: Option<SocketAddr>) -> String {
-    let forwarded = headers
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
-        .map(str::trim)
-        .filter(|hop| !hop.is_empty());
-    match (forwarded, peer) {
-        (Some(hop), _) => hop.to_string(),
-        (None, Some(addr)) => addr.ip().to_string(),
-        (None, None) => "unknown".to_string(),
+/// Networks whose `X-Forwarded-For` is believed (CIDRs such as `10.0.0.0/8`, `::1/128`).
+#[derive(Debug, Clone, Default)]
+pub struct TrustedProxies(Vec<(IpAddr, u8)>);
+
+impl TrustedProxies {
+    pub fn parse(cidrs: &[String]) -> anyhow::Result<TrustedProxies> {
+        let mut nets = Vec::new();
+        for raw in cidrs {
+            let (addr, bits) = raw.trim().split_once('/').unwrap_or((raw.trim(), ""));
+            let addr: IpAddr = addr
+                .parse()
+                .map_err(|_| anyhow::anyhow!("configuration: gateway.trusted_proxies: `{raw}` is not a CIDR"))?;
+            let max = if addr.is_ipv4() { 32 } else { 128 };
+            let bits = if bits.is_empty() { Some(max) } else { bits.parse::<u8>().ok().filter(|b| *b <= max) };
+            let bits = bits.ok_or_else(|| {
+                anyhow::anyhow!("configuration: gateway.trusted_proxies: `{raw}` has a bad prefix length")
+            })?;
+            nets.push((addr, bits));
+        }
+        Ok(TrustedProxies(nets))
     }
+
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            v4 => v4,
+        };
+        self.0.iter().any(|(net, bits)| match (net, ip) {
+            (IpAddr::V4(n), IpAddr::V4(a)) => prefix_eq(&n.octets(), &a.octets(), *bits),
+            (IpAddr::V6(n), IpAddr::V6(a)) => prefix_eq(&n.octets(), &a.octets(), *bits),
+            _ => false,
+        })
+    }
+}
+
+fn prefix_eq(net: &[u8], addr: &[u8], bits: u8) -> bool {
+    let (whole, rest) = (usize::from(bits / 8), bits % 8);
+    if net[..whole] != addr[..whole] {
+        return false;
+    }
+    rest == 0 || {
+        let mask = 0xffu8 << (8 - rest);
+        net[whole] & mask == addr[whole] & mask
+    }
+}
+
+pub fn client_ip(headers: &HeaderMap, peer: Option<SocketAddr>, trusted: &TrustedProxies) -> String {
+    let Some(peer) = peer.map(|p| p.ip()) else { return "unknown".to_string() };
+    if !trusted.contains(peer) {
+        return peer.to_string();
+    }
+    let hops: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|hop| !hop.is_empty())
+        .collect();
+    for hop in hops.iter().rev() {
+        match hop.parse::<IpAddr>() {
+            Ok(ip) if trusted.contains(ip) => continue,
+            Ok(ip) => return ip.to_string(),
+            // Not an address: a proxy would not write it, so it is the client's own.
+            Err(_) => return (*hop).to_string(),
+        }
+    }
+    hops.first().map_or_else(|| peer.to_string(), |h| (*h).to_string())
 }
 
 #[cfg(test)]
@@ -183,14 +258,25 @@ mod tests {
     }
 
     #[test]
-    fn client_ip_is_the_first_forwarded_hop_else_the_peer() {
-        let peer: SocketAddr = "10.0.0.9:5555".parse().unwrap();
-        let h = headers(&[("x-forwarded-for", " 203.0.113.7 , 10.0.0.1")]);
-        assert_eq!(client_ip(&h, Some(peer)), "203.0.113.7");
-        assert_eq!(client_ip(&headers(&[("x-forwarded-for", "2001:db8::1")]), None), "2001:db8::1");
-        assert_eq!(client_ip(&headers(&[("x-forwarded-for", " ")]), Some(peer)), "10.0.0.9");
-        assert_eq!(client_ip(&HeaderMap::new(), Some(peer)), "10.0.0.9");
-        assert_eq!(client_ip(&HeaderMap::new(), None), "unknown");
+    fn s17_4_forwarded_for_is_believed_only_from_a_trusted_proxy() {
+        let none = TrustedProxies::default();
+        let ingress = TrustedProxies::parse(&["10.0.0.0/8".into(), "fd00::/8".into()]).unwrap();
+        let client: SocketAddr = "198.51.100.4:5555".parse().unwrap();
+        let proxy: SocketAddr = "10.0.0.9:5555".parse().unwrap();
+        let forged = headers(&[("x-forwarded-for", "203.0.113.7")]);
+        assert_eq!(client_ip(&forged, Some(client), &none), "198.51.100.4", "no proxy configured: the peer");
+        assert_eq!(client_ip(&forged, Some(client), &ingress), "198.51.100.4", "an untrusted peer's header");
+        // The client forged the left hop; the ingress appended the address it saw.
+        let appended = headers(&[("x-forwarded-for", "203.0.113.7, 198.51.100.4, 10.1.2.3")]);
+        assert_eq!(client_ip(&appended, Some(proxy), &ingress), "198.51.100.4", "right-most untrusted hop");
+        assert_eq!(client_ip(&headers(&[("x-forwarded-for", "10.2.2.2")]), Some(proxy), &ingress), "10.2.2.2");
+        assert_eq!(client_ip(&HeaderMap::new(), Some(proxy), &ingress), "10.0.0.9");
+        let v6: SocketAddr = "[fd00::1]:80".parse().unwrap();
+        assert_eq!(client_ip(&headers(&[("x-forwarded-for", "2001:db8::1")]), Some(v6), &ingress), "2001:db8::1");
+        assert_eq!(client_ip(&HeaderMap::new(), None, &ingress), "unknown");
+        assert!(TrustedProxies::parse(&["10.0.0.0/33".into()]).is_err());
+        assert!(TrustedProxies::parse(&["ten".into()]).is_err());
+        assert!(TrustedProxies::parse(&["192.168.1.0/23".into()]).unwrap().contains("192.168.0.200".parse().unwrap()));
     }
 
     #[test]

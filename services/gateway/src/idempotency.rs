@@ -23,9 +23,11 @@ pub const HEADER: &str = "idempotency-key";
 /// A saved response is replayed for this long.
 pub const RETENTION_HOURS: i64 = 24;
 
-/// Which caller and endpoint a key belongs to: two clients may use the same key.
-pub fn scope(authorization: Option<&str>, method: &Method, path: &str) -> String {
-    hex::encode(Sha256::digest(format!("{} {method} {path}", authorization.unwrap_or("anonymous")).as_bytes()))
+/// Which caller and endpoint a key belongs to: two clients may use the same key. The caller is
+/// its verified principal (see `auth::principal_scope`), not its token, so a retry after the
+/// token was refreshed is still the same request.
+pub fn scope(principal: Option<&str>, method: &Method, path: &str) -> String {
+    hex::encode(Sha256::digest(format!("{} {method} {path}", principal.unwrap_or("anonymous")).as_bytes()))
 }
 
 /// Hash of the request body. A JSON body is hashed in a canonical form (keys sorted, no
@@ -48,6 +50,35 @@ fn canonical(v: &serde_json::Value) -> serde_json::Value {
         Value::Array(a) => Value::Array(a.iter().map(canonical).collect()),
         other => other.clone(),
     }
+}
+
+/// Marks a response carrying a secret shown once (an API key, an invite, quick-order or payment
+/// token): it is never saved, since the table would hold the secret in plain text for a day. A
+/// retry with the same key answers 409 `already_created` naming the object created, without it.
+#[derive(Debug, Clone)]
+pub struct SecretInside {
+    /// What the first request created.
+    pub id: String,
+}
+
+/// `res`, marked as carrying a secret about `id`.
+pub fn secret_inside(res: impl IntoResponse, id: impl Into<String>) -> Response {
+    let mut res = res.into_response();
+    res.extensions_mut().insert(SecretInside { id: id.into() });
+    res
+}
+
+/// What is saved in place of a response that carried a secret.
+fn already_created(id: &str) -> (StatusCode, Vec<u8>) {
+    let body = serde_json::json!({
+        "type": "https://docs.partnerline.dev/problems/already_created",
+        "title": "Conflict",
+        "status": 409,
+        "detail": format!("a request with this Idempotency-Key already created {id}; its secret was shown only in that response"),
+        "code": "already_created",
+        "id": id,
+    });
+    (StatusCode::CONFLICT, serde_json::to_vec(&body).unwrap_or_default())
 }
 
 /// Sessions and the test clock are never saved: a stored login response would keep live tokens.
@@ -80,8 +111,13 @@ pub async fn guard(State(s): State<AppState>, req: Request, next: Next) -> Respo
 }
 
 async fn run(s: &AppState, key: String, req: Request, next: Next) -> Result<Response, AppError> {
-    let auth = req.headers().get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_string);
-    let scope = scope(auth.as_deref(), req.method(), req.uri().path());
+    let principal = match crate::auth::principal_scope(req.headers(), &s.verifier) {
+        Some(p) => Some(p),
+        // A bearer that does not verify is answered 401 by the route; nothing to save.
+        None if crate::auth::bearer(req.headers()).is_some() => return Ok(next.run(req).await),
+        None => None,
+    };
+    let scope = scope(principal.as_deref(), req.method(), req.uri().path());
     let (parts, body) = req.into_parts();
     let Ok(bytes) = to_bytes(body, BODY_LIMIT).await else { return Ok(payload_too_large()) };
     let hash = request_hash(&bytes);
@@ -136,11 +172,15 @@ async fn run(s: &AppState, key: String, req: Request, next: Next) -> Result<Resp
             .execute(&s.db)
             .await?;
     } else {
+        let (status, saved) = match parts.extensions.get::<SecretInside>() {
+            Some(secret) => already_created(&secret.id),
+            None => (parts.status, bytes.to_vec()),
+        };
         sqlx::query("UPDATE idempotency SET status = $3, body = $4 WHERE scope = $1 AND key = $2")
             .bind(&scope)
             .bind(&key)
-            .bind(i32::from(parts.status.as_u16()))
-            .bind(bytes.as_ref())
+            .bind(i32::from(status.as_u16()))
+            .bind(saved)
             .execute(&s.db)
             .await?;
     }
@@ -167,7 +207,7 @@ async fn claim(db: &PgPool, scope: &str, key: &str, hash: &str, now: DateTime<Ut
     Ok(taken.rows_affected() == 1)
 }
 
-/// Deletes expired keys every hour until shutdown.
+/// Deletes expired keys, and past minutes' rate-limit counts, every hour until shutdown.
 pub async fn sweep(db: PgPool, clock: Clock, shutdown: CancellationToken) {
     loop {
         tokio::select! {
@@ -177,6 +217,9 @@ pub async fn sweep(db: PgPool, clock: Clock, shutdown: CancellationToken) {
         let cutoff = clock.now() - chrono::Duration::hours(RETENTION_HOURS);
         if let Err(e) = sqlx::query("DELETE FROM idempotency WHERE created_at < $1").bind(cutoff).execute(&db).await {
             tracing::warn!(error = %e, "idempotency sweep failed");
+        }
+        if let Err(e) = crate::limits::forget_before(&db, clock.now() - chrono::Duration::minutes(5)).await {
+            tracing::warn!(error = %e, "rate limit sweep failed");
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod auth;
 pub mod clicks;
 pub mod dto;
 pub mod idempotency;
+pub mod limits;
 pub mod middleware;
 pub mod openapi;
 pub mod problem;
@@ -65,7 +66,8 @@ pub async fn run(rt: Runtime, listener: TcpListener) -> anyhow::Result<()> {
     };
     let (clicks, pending) = clicks::ClickSink::channel();
     let writer = AttributionClient::new(channels.attribution.clone());
-    let state = AppState::new(channels, clicks, redirect, db.clone(), rt.clock.clone(), rt.metrics.clone());
+    let verifier = platform::auth::Verifier::from_config(&rt.config.auth, rt.clock.clone())?;
+    let state = AppState::new(channels, clicks, redirect, db.clone(), verifier, rt.metrics.clone());
     // Stops only after the server: clicks of the last requests are still handed over.
     let flushing = CancellationToken::new();
     let flusher = tokio::spawn(clicks::flush(pending, writer, flushing.clone()));
@@ -191,7 +193,10 @@ pub fn router(state: AppState, manual_clock: bool) -> Router {
         .fallback(problem::not_found)
         .method_not_allowed_fallback(problem::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::guard))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), limits::public_writes))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(middleware::plain_text))
+        .layer(axum::middleware::from_fn(middleware::security_headers))
         .layer(axum::middleware::from_fn(middleware::timeout))
         .layer(axum::middleware::from_fn_with_state(state.metrics.clone(), middleware::observe))
         // Added after the layers above, so a click passes only its own lean one.

@@ -52,16 +52,76 @@ pub async fn method_not_allowed() -> Response {
 
 /// A JSON body; any rejection becomes a problem: 400 `malformed_json`, 415
 /// `unsupported_media_type`, 422 `invalid_field` naming the field, 413 `payload_too_large`.
+///
+/// The body must be a JSON object (serde would fill a struct from an array by position), and
+/// no string in it may hold a NUL or another control character but tab and line breaks: text is
+/// checked once, here, before any service sees it.
 pub struct ApiJson<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = Response;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Response> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(v)) => Ok(ApiJson(v)),
-            Err(rejection) => Err(json_rejection(rejection)),
+        let value = match Json::<serde_json::Value>::from_request(req, state).await {
+            Ok(Json(v)) => v,
+            Err(rejection) => return Err(json_rejection(rejection)),
+        };
+        if !value.is_object() {
+            let error = FieldError { field: "body".into(), message: "must be a JSON object".into() };
+            return Err(AppError::invalid_fields(vec![error]).into_response());
         }
+        if let Some(error) = bad_text(&value, &mut String::new()) {
+            return Err(AppError::invalid_fields(vec![error]).into_response());
+        }
+        match serde_path_to_error::deserialize::<_, T>(value) {
+            Ok(v) => Ok(ApiJson(v)),
+            Err(e) => Err(AppError::invalid_fields(vec![field_error(&e.to_string())]).into_response()),
+        }
+    }
+}
+
+/// Why `text` cannot be stored as it is, if it holds a NUL or a control character (tab and line
+/// breaks are allowed where `multiline`).
+pub fn control_character(text: &str, multiline: bool) -> Option<&'static str> {
+    let allowed = |c: char| multiline && matches!(c, '\t' | '\n' | '\r');
+    if text.contains('\0') {
+        Some("must not contain a NUL character")
+    } else if text.chars().any(|c| c.is_control() && !allowed(c)) {
+        Some("must not contain control characters")
+    } else {
+        None
+    }
+}
+
+/// The first string (or key) in `value` with a control character, named by its path.
+fn bad_text(value: &serde_json::Value, path: &mut String) -> Option<FieldError> {
+    let here = |path: &str, message: &str| {
+        let field = if path.is_empty() { "body".to_string() } else { path.to_string() };
+        FieldError { field, message: message.to_string() }
+    };
+    match value {
+        serde_json::Value::String(text) => control_character(text, true).map(|m| here(path, m)),
+        serde_json::Value::Array(items) => items.iter().enumerate().find_map(|(i, item)| {
+            let len = path.len();
+            path.push_str(&format!("[{i}]"));
+            let found = bad_text(item, path);
+            path.truncate(len);
+            found
+        }),
+        serde_json::Value::Object(fields) => fields.iter().find_map(|(key, item)| {
+            let len = path.len();
+            if !path.is_empty() {
+                path.push('.');
+            }
+            path.push_str(key);
+            let found = match control_character(key, false) {
+                Some(m) => Some(here(path, m)),
+                None => bad_text(item, path),
+            };
+            path.truncate(len);
+            found
+        }),
+        _ => None,
     }
 }
 
@@ -135,7 +195,8 @@ pub fn field_error(text: &str) -> FieldError {
         Some((head, tail)) if !head.is_empty() && !head.contains([' ', '`']) => (Some(head), tail),
         _ => (None, text),
     };
-    let message = strip_position(message);
+    let plain = without_rust_types(strip_position(message));
+    let message = plain.as_str();
     let named = |prefix: &str| message.strip_prefix(prefix).and_then(|rest| rest.split('`').next());
     let (child, message) = if let Some(name) = named("missing field `") {
         (Some(name), "is required".to_string())
@@ -155,6 +216,24 @@ pub fn field_error(text: &str) -> FieldError {
         (None, None) => "body".to_string(),
     };
     FieldError { field, message }
+}
+
+/// serde names the Rust type it expected ("expected struct CustomerGroupPatch", "expected
+/// u32"); a client knows the API's words, not ours.
+fn without_rust_types(message: &str) -> String {
+    let Some((head, expected)) = message.split_once("expected ") else { return message.to_string() };
+    let word = expected.split([' ', ',']).next().unwrap_or_default();
+    let plain = match word {
+        "struct" | "map" => "a JSON object",
+        "enum" => "one of the documented values",
+        "tuple" | "sequence" => "a JSON array",
+        "u8" | "u16" | "u32" | "u64" | "usize" => "a whole number that is not negative",
+        "i8" | "i16" | "i32" | "i64" | "isize" => "a whole number",
+        "f32" | "f64" => "a number",
+        "bool" => "true or false",
+        _ => return message.to_string(),
+    };
+    format!("{head}expected {plain}")
 }
 
 /// Drops serde_json's " at line 1 column 7": the field name says where.
@@ -253,6 +332,40 @@ mod tests {
         }
     }
 
+    #[tokio::test]
+    async fn s17_3_a_nul_or_control_character_in_any_string_is_422_naming_the_field() {
+        let cases = [
+            (r#"{"email": "a\u0000b", "password": "x"}"#, "email", "NUL"),
+            (r#"{"email": "a", "password": "x", "hold": {"new_weeks": 1, "kind": "\u0000"}}"#, "hold.kind", "NUL"),
+            (r#"{"email": "a\u001b[31m", "password": "x"}"#, "email", "control"),
+            (r#"{"email": "a", "password": "x", "a\u0000": 1}"#, "a\u{0}", "NUL"),
+        ];
+        for (body, field, what) in cases {
+            let (status, p) = reject(Some("application/json"), body).await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {p}");
+            assert_eq!(p["errors"][0]["field"], field, "{body}: {p}");
+            assert!(p["errors"][0]["message"].as_str().unwrap().contains(what), "{p}");
+        }
+        assert_eq!(control_character("line one\nline two\ttabbed", true), None, "multi-line text keeps its breaks");
+        assert!(control_character("one\ntwo", false).is_some(), "a single-line value has none");
+    }
+
+    #[tokio::test]
+    async fn s17_10_a_body_must_be_an_object_and_errors_name_no_rust_type() {
+        for body in [r#"["a@b.c", "x"]"#, r#""text""#, "5", "null"] {
+            let (status, p) = reject(Some("application/json"), body).await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {p}");
+            assert_eq!(p["errors"][0]["field"], "body", "{body}: {p}");
+            assert_eq!(p["errors"][0]["message"], "must be a JSON object", "{body}: {p}");
+        }
+        let (_, p) = reject(Some("application/json"), r#"{"email": "a", "password": "x", "hold": [1]}"#).await;
+        let message = p["errors"][0]["message"].as_str().unwrap();
+        assert!(!message.contains("Hold") && !message.contains("struct"), "{p}");
+        let (_, p) =
+            reject(Some("application/json"), r#"{"email": "a", "password": "x", "hold": {"new_weeks": -1}}"#).await;
+        assert!(!p["errors"][0]["message"].as_str().unwrap().contains("u32"), "{p}");
+    }
+
     #[test]
     fn field_names_come_from_serde_messages() {
         assert_eq!(field_error("missing field `email` at line 1 column 2").field, "email");
@@ -260,7 +373,7 @@ mod tests {
         assert_eq!(field_error("unknown field `x`, expected `a` or `b` at line 1 column 9").field, "x");
         let e = field_error("settings.return_window_days: invalid type: string \"x\", expected u32 at line 1 column 9");
         assert_eq!(e.field, "settings.return_window_days");
-        assert_eq!(e.message, "invalid type: string \"x\", expected u32");
+        assert_eq!(e.message, "invalid type: string \"x\", expected a whole number that is not negative");
         assert_eq!(field_error("invalid type: map, expected a string").field, "body");
     }
 

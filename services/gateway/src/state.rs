@@ -8,6 +8,7 @@ use partnerline_proto::customers::v1::customers_client::CustomersClient;
 use partnerline_proto::identity::v1::identity_client::IdentityClient;
 use partnerline_proto::orders::v1::orders_client::OrdersClient;
 use platform::Clock;
+use platform::auth::Verifier;
 use platform::metrics::Metrics;
 use sqlx::PgPool;
 use tonic::transport::Channel;
@@ -34,6 +35,14 @@ pub struct RedirectConfig {
     pub ip_hash_salt: String,
     /// The gateway's public address, which QR codes of links encode.
     pub public_url: String,
+    /// CIDRs of the proxies in front of the gateway (the ingress), whose `X-Forwarded-For` is
+    /// believed; empty (the default): every client is its peer address.
+    pub trusted_proxies: Vec<String>,
+    /// Limits on what anyone can do without signing in.
+    pub limits: crate::limits::Limits,
+    /// `trusted_proxies`, parsed by [`RedirectConfig::resolve`].
+    #[serde(skip)]
+    pub proxies: crate::auth::TrustedProxies,
 }
 
 /// The IP-hash salt of development runs only: its value is public, so IP hashes salted with it
@@ -52,6 +61,7 @@ impl RedirectConfig {
             "configuration: gateway.ip_hash_salt must be set to a secret of your own (or \
              PARTNERLINE_GATEWAY__IP_HASH_SALT_FILE); the built-in one is for development runs (--dev)"
         );
+        self.proxies = crate::auth::TrustedProxies::parse(&self.trusted_proxies)?;
         Ok(self)
     }
 }
@@ -62,6 +72,9 @@ impl Default for RedirectConfig {
             home_url: "https://shop.example/".into(),
             ip_hash_salt: String::new(),
             public_url: "http://127.0.0.1:8080".into(),
+            trusted_proxies: Vec::new(),
+            limits: crate::limits::Limits::default(),
+            proxies: crate::auth::TrustedProxies::default(),
         }
     }
 }
@@ -95,6 +108,8 @@ pub struct Shared {
     pub clock: Clock,
     pub metrics: Metrics,
     pub api_keys: ApiKeyCache,
+    /// Checks access tokens before anything else of a protected request is read.
+    pub verifier: Verifier,
 }
 
 impl AppState {
@@ -103,9 +118,10 @@ impl AppState {
         clicks: crate::clicks::ClickSink,
         redirect: RedirectConfig,
         db: PgPool,
-        clock: Clock,
+        verifier: Verifier,
         metrics: Metrics,
     ) -> Self {
+        let clock = verifier.clock().clone();
         AppState(Arc::new(Shared {
             attribution: AttributionClient::new(channels.attribution),
             commissions: CommissionsClient::new(channels.commissions),
@@ -119,6 +135,7 @@ impl AppState {
             clock,
             metrics,
             api_keys: ApiKeyCache::default(),
+            verifier,
         }))
     }
 }

@@ -326,7 +326,9 @@ async fn cu6_a2_authorization_matrix_over_every_customer_endpoint() {
 
 #[tokio::test]
 async fn cu8_quick_order_lookups_are_rate_limited_per_client() {
-    let sys = TestSystem::start().await;
+    // The test's requests come through a proxy on 127.0.0.1 that names each client (s17_4).
+    let sections = vec![("gateway", json!({ "trusted_proxies": ["127.0.0.1/32"] }))];
+    let sys = TestSystem::start_with(e2e::Options { sections, ..e2e::Options::default() }).await;
     let ana = partner(&sys, "pia@demo.test").await;
     let c = ana.post("/api/v1/customers", &json!({ "name": "Limited" }), 201).await;
     let link = ana.post(&format!("/api/v1/customers/{}/quick-order-link", id(&c)), &json!({}), 201).await;

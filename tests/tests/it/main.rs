@@ -7,3 +7,4 @@ mod customers;
 mod foundation;
 mod leads;
 mod orders;
+mod security;

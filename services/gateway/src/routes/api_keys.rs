@@ -2,12 +2,14 @@
 
 use axum::Json;
 use axum::extract::State;
+use axum::response::Response;
 use http::StatusCode;
 use partnerline_proto::identity::v1 as pb;
 use platform::AppError;
 
 use crate::auth::Caller;
 use crate::dto::{ApiKeyList, CreateApiKey, CreatedApiKey};
+use crate::idempotency::secret_inside;
 use crate::openapi::ProblemDoc;
 use crate::problem::{ApiJson, ResourceId, upstream};
 use crate::state::AppState;
@@ -26,10 +28,12 @@ pub async fn create_api_key(
     State(s): State<AppState>,
     caller: Caller,
     ApiJson(b): ApiJson<CreateApiKey>,
-) -> Result<(StatusCode, Json<CreatedApiKey>), AppError> {
+) -> Result<Response, AppError> {
     let req = pb::CreateApiKeyRequest { name: b.name, scopes: b.scopes };
     let k = s.identity().create_api_key(caller.request(req)).await.map_err(upstream)?.into_inner();
-    Ok((StatusCode::CREATED, Json(CreatedApiKey { key: k.key.map(Into::into), secret: k.secret })))
+    let id = k.key.as_ref().map(|k| k.id.clone()).unwrap_or_default();
+    let created = (StatusCode::CREATED, Json(CreatedApiKey { key: k.key.map(Into::into), secret: k.secret }));
+    Ok(secret_inside(created, id))
 }
 
 /// Revoke a key: it stops working at once.

@@ -181,7 +181,7 @@ pub async fn create_link(
     State(s): State<AppState>,
     caller: Caller,
     ResourceId(id): ResourceId,
-) -> Result<(StatusCode, Json<QuickOrderLink>), AppError> {
+) -> Result<axum::response::Response, AppError> {
     let l = s
         .customers()
         .create_quick_order_link(caller.request(pb::CustomerRef { id }))
@@ -189,10 +189,9 @@ pub async fn create_link(
         .map_err(upstream)?
         .into_inner();
     let url = format!("/q/{}", l.token);
-    Ok((
-        StatusCode::CREATED,
-        Json(QuickOrderLink { customer_id: l.customer_id, token: l.token, url, created_at: l.created_at }),
-    ))
+    let id = l.customer_id.clone();
+    let created = Json(QuickOrderLink { customer_id: l.customer_id, token: l.token, url, created_at: l.created_at });
+    Ok(crate::idempotency::secret_inside((StatusCode::CREATED, created), id))
 }
 
 /// Revoke the customer's quick-order link.

@@ -17,6 +17,7 @@ use crate::problem::{ApiJson, ApiQuery, ResourceId, upstream};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ProductQuery {
     /// Part of a SKU, name or category (case-insensitive).
@@ -100,6 +101,7 @@ pub async fn bulk_update_products(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct OrderQuery {
     /// Part of an order number or customer name.
@@ -149,9 +151,17 @@ pub async fn place_order(
     State(s): State<AppState>,
     caller: Caller,
     ApiJson(b): ApiJson<pb::PlaceOrderRequest>,
-) -> Result<(StatusCode, Json<pb::PlacedOrder>), AppError> {
+) -> Result<axum::response::Response, AppError> {
     let o = s.orders().place_order(caller.request(b)).await.map_err(upstream)?.into_inner();
-    Ok((StatusCode::CREATED, Json(o)))
+    Ok(placed(o))
+}
+
+/// 201 with the order; one that carries its payment token is never saved for a replay.
+fn placed(o: pb::PlacedOrder) -> axum::response::Response {
+    let id = o.order.as_ref().map(|o| o.id.clone()).unwrap_or_default();
+    let secret = o.payment_token.is_some();
+    let res = axum::response::IntoResponse::into_response((StatusCode::CREATED, Json(o)));
+    if secret { crate::idempotency::secret_inside(res, id) } else { res }
 }
 
 /// The cart's totals exactly as placing would compute them; nothing is stored.
@@ -224,6 +234,7 @@ pub async fn refund(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct CouponQuery {
     /// Merchants: one partner's coupons.
@@ -308,7 +319,7 @@ pub async fn renew_payment_link(
     State(s): State<AppState>,
     caller: Caller,
     ResourceId(id): ResourceId,
-) -> Result<(StatusCode, Json<pb::PlacedOrder>), AppError> {
+) -> Result<axum::response::Response, AppError> {
     let o = s.orders().renew_payment_link(caller.request(pb::OrderRef { id })).await.map_err(upstream)?.into_inner();
-    Ok((StatusCode::CREATED, Json(o)))
+    Ok(placed(o))
 }

@@ -104,8 +104,9 @@ pub async fn create_invite(
     State(s): State<AppState>,
     caller: Caller,
     ApiJson(b): ApiJson<CreateInvite>,
-) -> Result<(StatusCode, Json<Invite>), AppError> {
+) -> Result<axum::response::Response, AppError> {
     let req = pb::CreateInviteRequest { valid_days: b.valid_days.unwrap_or(0) };
     let i = s.identity().create_invite(caller.request(req)).await.map_err(upstream)?.into_inner();
-    Ok((StatusCode::CREATED, Json(i.into())))
+    let id = i.id.clone();
+    Ok(crate::idempotency::secret_inside((StatusCode::CREATED, Json(Invite::from(i))), id))
 }

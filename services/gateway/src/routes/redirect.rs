@@ -175,7 +175,7 @@ pub async fn redirect(State(s): State<AppState>, Path(code): Path<String>, req: 
             ip_hash: hex(&platform::auth::token_hash(&format!(
                 "{}:{}",
                 s.redirect.ip_hash_salt,
-                client_ip(headers, peer)
+                client_ip(headers, peer, &s.redirect.proxies)
             ))),
             at: now.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
             clicker_partner_id: None,

@@ -1,0 +1,321 @@
+//! Issue 17: what a probe of the running system found, each finding a test named after it
+//! (`s17_<n>_...`). A2, A3 and the problem-body rules of the API.
+
+use e2e::{Client, TestSystem, assert_problem, json};
+use reqwest::Method;
+use serde_json::Value;
+
+/// A value the schema accepts, with only the required fields: enough to pass the gateway's
+/// decoding so the service behind it is asked.
+fn sample(doc: &Value, schema: &Value) -> Value {
+    if let Some(r) = schema["$ref"].as_str() {
+        let name = r.trim_start_matches("#/components/schemas/");
+        return sample(doc, &doc["components"]["schemas"][name]);
+    }
+    for key in ["oneOf", "anyOf", "allOf"] {
+        if let Some(first) = schema[key].as_array().and_then(|a| a.iter().find(|s| s["type"] != "null")) {
+            return sample(doc, first);
+        }
+    }
+    if let Some(first) = schema["enum"].as_array().and_then(|a| a.first()) {
+        return first.clone();
+    }
+    let kind = match &schema["type"] {
+        Value::Array(kinds) => kinds.iter().find(|k| *k != "null").cloned().unwrap_or(Value::Null),
+        other => other.clone(),
+    };
+    match kind.as_str().unwrap_or(if schema["properties"].is_object() { "object" } else { "" }) {
+        "object" => {
+            let mut out = serde_json::Map::new();
+            for name in schema["required"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+                out.insert(name.to_string(), sample(doc, &schema["properties"][name]));
+            }
+            Value::Object(out)
+        }
+        "string" => match schema["format"].as_str() {
+            Some("uuid") => json!(uuid::Uuid::new_v4().to_string()),
+            Some("date-time") => json!("2026-06-01T00:00:00Z"),
+            Some("date") => json!("2026-06-01"),
+            _ => json!("x"),
+        },
+        "integer" | "number" => json!(1),
+        "boolean" => json!(false),
+        "array" => json!([]),
+        _ => json!({}),
+    }
+}
+
+/// Every protected operation of the document: (method, path with ids filled in, body).
+fn protected_operations(doc: &Value) -> Vec<(Method, String, Option<Value>)> {
+    let mut out = Vec::new();
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for (method, op) in ops.as_object().unwrap() {
+            if op["security"].as_array().is_none_or(|s| s.is_empty()) {
+                continue;
+            }
+            let mut url = path.clone();
+            while let Some(start) = url.find('{') {
+                let end = url[start..].find('}').unwrap() + start;
+                url.replace_range(start..=end, &uuid::Uuid::new_v4().to_string());
+            }
+            let body = op["requestBody"]["content"]["application/json"]["schema"].as_object().map(|schema| {
+                let schema = Value::Object(schema.clone());
+                sample(doc, &schema)
+            });
+            out.push((Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(), url, body));
+        }
+    }
+    out
+}
+
+async fn call(c: &Client, method: &Method, url: &str, body: Option<&Value>) -> e2e::Reply {
+    let text = body.map(Value::to_string);
+    c.send(method.clone(), url, text.as_deref().map(|t| ("application/json", t)), &[]).await
+}
+
+#[tokio::test]
+async fn s17_1_a_token_living_longer_than_the_configured_lifetime_is_refused() {
+    let sys = TestSystem::start().await;
+    let admin = sys.demo_admin().await;
+    let me = admin.get("/api/v1/me", 200).await;
+    let auth = &sys.env.config.auth;
+    let signer =
+        platform::auth::Signer::from_seed(auth.signing_key.as_deref().unwrap(), &auth.signing_key_id, &auth.issuer)
+            .unwrap();
+    let now = sys.clock.now().timestamp();
+    let forge = |lifetime: i64, role: platform::auth::Role| {
+        let claims = platform::auth::Claims {
+            sub: me["user_id"].as_str().unwrap().parse().unwrap(),
+            iss: auth.issuer.clone(),
+            iat: now,
+            exp: now + lifetime,
+            tid: me["tenant_id"].as_str().and_then(|t| t.parse().ok()),
+            role,
+            pid: None,
+            scp: vec![],
+        };
+        sys.client().with_token(&signer.sign(&claims).unwrap())
+    };
+    let ttl = i64::try_from(auth.access_token_ttl_secs).unwrap();
+    forge(ttl, platform::auth::Role::MerchantAdmin).get("/api/v1/partners", 200).await;
+    let decade = forge(10 * 365 * 86_400, platform::auth::Role::PlatformAdmin);
+    for path in ["/api/v1/partners", "/api/v1/ledger", "/api/v1/links", "/api/v1/orders"] {
+        assert_problem(&decade.send(Method::GET, path, None, &[]).await, 401, "unauthenticated", None);
+    }
+    sys.stop().await;
+}
+
+#[tokio::test]
+async fn s17_2_an_api_key_without_the_scope_gets_403_on_every_protected_operation() {
+    let sys = TestSystem::start().await;
+    let admin = sys.demo_admin().await;
+    let created =
+        admin.post("/api/v1/api-keys", &json!({ "name": "events only", "scopes": ["events:read"] }), 201).await;
+    let key = sys.client().with_token(created["secret"].as_str().unwrap());
+    let doc = sys.client().get("/api/v1/openapi.json", 200).await;
+    let ops = protected_operations(&doc);
+    assert!(ops.len() > 80, "the document lists the API: {}", ops.len());
+    let mut wrong = Vec::new();
+    for (method, url, body) in &ops {
+        if url == "/api/v1/me" {
+            continue; // any caller may ask who it is; an integrator is told its key's scopes
+        }
+        let r = call(&key, method, url, body.as_ref()).await;
+        if r.status != 403 {
+            wrong.push(format!("{method} {url} -> {} {}", r.status, r.body));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} of {} operations did not refuse a key without their scope:\n{}",
+        wrong.len(),
+        ops.len(),
+        wrong.join("\n")
+    );
+    // Nothing was created by those calls.
+    let links = admin.get("/api/v1/links", 200).await;
+    let before = links["items"].as_array().unwrap().len();
+    key.post(
+        "/api/v1/links",
+        &json!({ "partner_id": uuid::Uuid::new_v4().to_string(), "target_url": "https://shop.example/x" }),
+        403,
+    )
+    .await;
+    assert_eq!(admin.get("/api/v1/links", 200).await["items"].as_array().unwrap().len(), before);
+    sys.stop().await;
+}
+
+#[tokio::test]
+async fn s17_3_a_nul_byte_anywhere_is_a_clear_error_never_a_500() {
+    let sys = TestSystem::start().await;
+    let anon = sys.client();
+    let admin = sys.demo_admin().await;
+    let nul = "Eva\u{0}";
+    let r = anon
+        .expect_with(
+            Method::POST,
+            "/api/v1/programs/demo/customers",
+            Some(&json!({ "name": nul, "email": "eva@x.test" })),
+            &[],
+            422,
+        )
+        .await;
+    assert_problem(&r, 422, "invalid_field", Some("name"));
+    let r = anon
+        .expect_with(
+            Method::POST,
+            "/api/v1/programs/demo/applications",
+            Some(&json!({ "name": "Eva", "email": "eva@x.test", "password": "long-enough-pw", "answers": { "why\u{0}": "x" } })),
+            &[],
+            422,
+        )
+        .await;
+    assert_problem(&r, 422, "invalid_field", None);
+    let r = admin.send(Method::GET, "/api/v1/customers?q=a%00b", None, &[]).await;
+    assert_problem(&r, 422, "invalid_field", Some("q"));
+    let r = admin.send(Method::GET, "/api/v1/products?category=%1b", None, &[]).await;
+    assert_problem(&r, 422, "invalid_field", Some("category"));
+    for path in
+        ["/api/v1/programs/de%00mo/join", "/join/de%00mo", "/q/abc%00", "/pay/x%00y", "/api/v1/quick-order/a%00"]
+    {
+        let r = anon.send(Method::GET, path, None, &[]).await;
+        assert_eq!(r.status, 404, "{path}: {r:?}");
+    }
+    let customers = admin.get("/api/v1/customers?q=eva", 200).await;
+    assert!(customers["items"].as_array().unwrap().is_empty(), "nothing was registered: {customers}");
+    sys.stop().await;
+}
+
+#[tokio::test]
+async fn s17_6_a_replayed_request_that_created_a_secret_gets_its_id_not_the_secret() {
+    let sys = TestSystem::start().await;
+    let admin = sys.demo_admin().await;
+    let body = json!({ "name": "erp", "scopes": ["orders:read"] });
+    let headers = [("idempotency-key", "key-create-1")];
+    let first = admin.expect_with(Method::POST, "/api/v1/api-keys", Some(&body), &headers, 201).await;
+    let secret = first.body["secret"].as_str().unwrap().to_string();
+    let replay = admin.expect_with(Method::POST, "/api/v1/api-keys", Some(&body), &headers, 409).await;
+    assert_problem(&replay, 409, "already_created", None);
+    assert_eq!(replay.body["id"], first.body["key"]["id"], "{replay:?}");
+    assert!(!replay.body.to_string().contains(&secret), "the secret is not replayed");
+    let keys = admin.get("/api/v1/api-keys", 200).await;
+    assert_eq!(keys["items"].as_array().unwrap().len(), 1, "one key was created");
+    // Nothing saved holds it.
+    let url = format!("{}/{}", sys.env.config.database.url.trim_end_matches('/'), sys.env.database_name("gateway"));
+    let mut db = <sqlx::PgConnection as sqlx::Connection>::connect(&url).await.unwrap();
+    let saved: Vec<Option<Vec<u8>>> =
+        sqlx::query_scalar("SELECT body FROM idempotency").fetch_all(&mut db).await.unwrap();
+    assert!(!saved.is_empty());
+    for body in saved.into_iter().flatten() {
+        assert!(!String::from_utf8_lossy(&body).contains(&secret), "the idempotency store holds the secret");
+    }
+    sys.stop().await;
+}
+
+#[tokio::test]
+async fn s17_7_a_retry_after_a_token_refresh_is_the_same_request() {
+    let sys = TestSystem::start().await;
+    let pair = sys
+        .client()
+        .post("/api/v1/auth/login", &json!({ "email": "admin@demo.test", "password": "demo-admin" }), 200)
+        .await;
+    let admin = sys.client().with_token(pair["access_token"].as_str().unwrap());
+    let body = json!({ "name": "Retail West" });
+    let headers = [("idempotency-key", "group-1")];
+    let first = admin.expect_with(Method::POST, "/api/v1/customer-groups", Some(&body), &headers, 201).await;
+    sys.client().post("/api/v1/_test/clock", &json!({ "advance_seconds": 5 }), 200).await;
+    let refreshed =
+        sys.client().post("/api/v1/auth/refresh", &json!({ "refresh_token": pair["refresh_token"] }), 200).await;
+    assert_ne!(refreshed["access_token"], pair["access_token"]);
+    let again = sys.client().with_token(refreshed["access_token"].as_str().unwrap());
+    let second = again.expect_with(Method::POST, "/api/v1/customer-groups", Some(&body), &headers, 201).await;
+    assert_eq!(second.headers.get("idempotent-replayed").map(|v| v.to_str().unwrap()), Some("true"));
+    assert_eq!(second.body["id"], first.body["id"], "the same group, not a second one");
+    sys.stop().await;
+}
+
+#[tokio::test]
+async fn s17_10_a_body_must_be_a_json_object() {
+    let sys = TestSystem::start().await;
+    let admin = sys.demo_admin().await;
+    let g = admin.post("/api/v1/customer-groups", &json!({ "name": "Retail North" }), 201).await;
+    let path = format!("/api/v1/customer-groups/{}", g["id"].as_str().unwrap());
+    let r = admin.send(Method::PATCH, &path, Some(("application/json", r#"["Renamed"]"#)), &[]).await;
+    assert_problem(&r, 422, "invalid_field", Some("body"));
+    assert!(!r.body.to_string().contains("struct"), "no Rust type is named: {r:?}");
+    let groups = admin.get("/api/v1/customer-groups", 200).await;
+    assert!(groups["items"].as_array().unwrap().iter().any(|x| x["name"] == "Retail North"), "unchanged: {groups}");
+    sys.stop().await;
+}
+
+#[tokio::test]
+async fn s17_11_an_anonymous_caller_is_refused_before_its_body_is_read() {
+    let sys = TestSystem::start().await;
+    let anon = sys.client();
+    let r = anon.send(Method::POST, "/api/v1/partners", Some(("application/json", "{}")), &[]).await;
+    assert_problem(&r, 401, "unauthenticated", None);
+    let r = anon
+        .with_token("not-a-token")
+        .send(Method::POST, "/api/v1/partners", Some(("application/json", "[1]")), &[])
+        .await;
+    assert_problem(&r, 401, "unauthenticated", None);
+    sys.stop().await;
+}
+
+#[tokio::test]
+async fn s17_8_unauthenticated_writes_are_limited_per_client_and_per_program() {
+    let limits = json!({ "registrations_per_client": 3, "registrations_per_program": 5, "applications_per_client": 2 });
+    let gateway = json!({ "trusted_proxies": ["127.0.0.1/32"], "limits": limits });
+    let sys =
+        TestSystem::start_with(e2e::Options { sections: vec![("gateway", gateway)], ..e2e::Options::default() }).await;
+    let anon = sys.client();
+    let register = |n: u32, from: &'static str| {
+        let anon = anon.clone();
+        async move {
+            let body = json!({ "name": format!("Flood {n}"), "email": format!("flood{n}@x.test") }).to_string();
+            anon.send(
+                Method::POST,
+                "/api/v1/programs/demo/customers",
+                Some(("application/json", body.as_str())),
+                &[("x-forwarded-for", from)],
+            )
+            .await
+        }
+    };
+    for n in 0..3 {
+        assert_eq!(register(n, "203.0.113.1").await.status, 201);
+    }
+    let refused = register(3, "203.0.113.1").await;
+    assert_problem(&refused, 429, "too_many_requests", None);
+    let wait: i64 = refused.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&wait), "Retry-After: {wait}");
+    // Another client may still register, until the program's own limit.
+    assert_eq!(register(4, "203.0.113.2").await.status, 201);
+    assert_eq!(register(5, "203.0.113.2").await.status, 201);
+    assert_eq!(register(6, "203.0.113.3").await.status, 429, "five a minute for the whole program");
+    sys.clock.advance(chrono::Duration::seconds(61));
+    assert_eq!(register(7, "203.0.113.1").await.status, 201, "a minute later");
+    // Applications too, and what was refused was not created.
+    let apply = |n: u32| {
+        let anon = anon.clone();
+        async move {
+            let body =
+                json!({ "name": "A", "email": format!("app{n}@x.test"), "password": "long-enough-pw" }).to_string();
+            anon.send(
+                Method::POST,
+                "/api/v1/programs/demo/applications",
+                Some(("application/json", body.as_str())),
+                &[],
+            )
+            .await
+            .status
+        }
+    };
+    assert_eq!(apply(0).await, 201);
+    assert_eq!(apply(1).await, 201);
+    assert_eq!(apply(2).await, 429);
+    let admin = sys.demo_admin().await;
+    let customers = admin.get("/api/v1/customers?q=flood&limit=100", 200).await;
+    assert_eq!(customers["items"].as_array().unwrap().len(), 6, "{customers}");
+    sys.stop().await;
+}

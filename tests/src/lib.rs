@@ -170,6 +170,20 @@ impl TestSystem {
         self.login("admin@demo.test", "demo-admin").await
     }
 
+    /// A second program, `other`, created by the platform admin, with its admin and one partner
+    /// (Zed): the other tenant of cross-tenant checks (A2).
+    pub async fn other_program(&self) -> OtherProgram {
+        let root = self.login("root@partnerline.test", "demo-root").await;
+        let tenant = json!({ "slug": "other", "name": "Other", "admin_email": "admin@other.test", "admin_password": "other-admin" });
+        root.post("/api/v1/tenants", &tenant, 201).await;
+        let admin = self.login("admin@other.test", "other-admin").await;
+        let zed = json!({ "name": "Zed", "email": "zed@other.test", "password": "zed-password" });
+        let created = admin.post("/api/v1/partners", &zed, 201).await;
+        let partner_id = created["id"].as_str().expect("partner id").to_string();
+        let partner = self.login("zed@other.test", "zed-password").await;
+        OtherProgram { admin, partner, partner_id }
+    }
+
     /// Waits until an event whose subject (without the test prefix) ends with `suffix` is on the
     /// `context` stream, and returns its subject and CloudEvents headers.
     pub async fn wait_for_event(&self, context: &str, suffix: &str) -> (String, BTreeMap<String, String>) {
@@ -235,6 +249,13 @@ impl TestSystem {
         self.env.cleanup().await;
         r.expect("the system stopped within 30 s").expect("join").expect("services ended cleanly");
     }
+}
+
+/// What [`TestSystem::other_program`] made.
+pub struct OtherProgram {
+    pub admin: Client,
+    pub partner: Client,
+    pub partner_id: String,
 }
 
 /// A service the test started alone ([`TestSystem::start_detached`]).

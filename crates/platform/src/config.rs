@@ -197,8 +197,9 @@ impl Config {
     }
 
     pub fn validate(&self) -> anyhow::Result<()> {
+        let dev_x = dev_public_key();
         let dev_key = self.auth.signing_key.as_deref().map(str::trim) == Some(DEV_SIGNING_KEY)
-            || self.auth.verify_keys.iter().any(|k| k.kid == DEV_KEY_ID || k.x == dev_public_key());
+            || self.auth.verify_keys.iter().any(|k| k.kid == DEV_KEY_ID || k.x == dev_x);
         anyhow::ensure!(
             self.dev || !dev_key,
             "configuration: auth.signing_key is the built-in development key, whose seed is public: set \

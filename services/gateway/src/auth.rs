@@ -152,8 +152,15 @@ impl FromRequestParts<AppState> for ClientIp {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Self::Rejection> {
-        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
-        Ok(ClientIp(client_ip(&parts.headers, peer, &s.redirect.proxies)))
+        Ok(ClientIp::of(&parts.headers, &parts.extensions, &s.redirect.proxies))
+    }
+}
+
+impl ClientIp {
+    /// The client of a request, from its headers and the peer address axum put in its extensions.
+    pub fn of(headers: &HeaderMap, extensions: &http::Extensions, trusted: &TrustedProxies) -> ClientIp {
+        let peer = extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
+        ClientIp(client_ip(headers, peer, trusted))
     }
 }
 

@@ -264,17 +264,8 @@ async fn cu6_a2_authorization_matrix_over_every_customer_endpoint() {
     ana.post(&format!("/api/v1/customers/{cid}/quick-order-link"), &json!({}), 201).await;
 
     // Program B with its own admin and partner.
-    let root = sys.login("root@partnerline.test", "demo-root").await;
-    root.post("/api/v1/tenants", &json!({ "slug": "other", "name": "Other", "admin_email": "admin@other.test", "admin_password": "other-admin" }), 201).await;
-    let admin_b = sys
-        .client()
-        .post("/api/v1/auth/login", &json!({ "email": "admin@other.test", "password": "other-admin" }), 200)
-        .await;
-    let admin_b = sys.client().with_token(admin_b["access_token"].as_str().unwrap());
-    admin_b
-        .post("/api/v1/partners", &json!({ "name": "Zed", "email": "zed@other.test", "password": "zed-password" }), 201)
-        .await;
-    let zed = sys.login("zed@other.test", "zed-password").await;
+    let program_b = sys.other_program().await;
+    let (admin_b, zed) = (program_b.admin, program_b.partner);
     let bo = partner(&sys, "quin@demo.test").await;
 
     let doc = sys.client().get("/api/v1/openapi.json", 200).await;

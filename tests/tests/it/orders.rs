@@ -556,13 +556,8 @@ async fn o_a2_authorization_matrix_over_every_order_endpoint() {
         .post("/api/v1/orders", &json!({ "customer_id": id(customer), "items": [{ "product_id": id(&t1), "quantity": 1 }], "payment_method": "card" }), 201)
         .await;
     let oid = id(&o["order"]);
-    let root = sys.login("root@partnerline.test", "demo-root").await;
-    root.post("/api/v1/tenants", &json!({ "slug": "other", "name": "Other", "admin_email": "admin@other.test", "admin_password": "other-admin" }), 201).await;
-    let admin_b = sys.login("admin@other.test", "other-admin").await;
-    admin_b
-        .post("/api/v1/partners", &json!({ "name": "Zed", "email": "zed@other.test", "password": "zed-password" }), 201)
-        .await;
-    let zed = sys.login("zed@other.test", "zed-password").await;
+    let program_b = sys.other_program().await;
+    let (admin_b, zed) = (program_b.admin, program_b.partner);
     let bo = sys.login("bo@demo.test", "demo-partner").await;
 
     let doc = sys.client().get("/api/v1/openapi.json", 200).await;

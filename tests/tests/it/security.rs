@@ -324,13 +324,7 @@ async fn s17_8_unauthenticated_writes_are_limited_per_client_and_per_program() {
 async fn s17_9_l9_a_coupon_for_a_partner_of_another_program_or_of_none_is_refused() {
     let sys = TestSystem::start().await;
     let admin = sys.demo_admin().await;
-    let root = sys.login("root@partnerline.test", "demo-root").await;
-    root.post("/api/v1/tenants", &json!({ "slug": "other", "name": "Other", "admin_email": "admin@other.test", "admin_password": "other-admin" }), 201).await;
-    let admin_b = sys.login("admin@other.test", "other-admin").await;
-    let zed = admin_b
-        .post("/api/v1/partners", &json!({ "name": "Zed", "email": "zed@other.test", "password": "zed-password" }), 201)
-        .await;
-    let zed_id = zed["id"].as_str().unwrap().to_string();
+    let zed_id = sys.other_program().await.partner_id;
     for partner in [zed_id.clone(), uuid::Uuid::new_v4().to_string()] {
         let body = json!({ "code": "STOLEN10", "discount_percent": "10", "partner_id": partner });
         let r = admin.expect_with(Method::POST, "/api/v1/coupons", Some(&body), &[], 422).await;

@@ -316,7 +316,7 @@ mod tests {
     }
 
     #[test]
-    fn a_token_living_longer_than_the_configured_lifetime_is_refused() {
+    fn a1_a_token_living_longer_than_the_configured_lifetime_is_refused() {
         let (s, v, clock) = setup();
         let mut c = claims(&clock);
         c.exp = c.iat + 10 * 365 * 86_400;

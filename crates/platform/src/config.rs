@@ -317,7 +317,7 @@ mod tests {
     }
 
     #[test]
-    fn the_built_in_signing_key_is_refused_outside_a_development_run() {
+    fn a1_the_built_in_signing_key_is_refused_outside_a_development_run() {
         figment::Jail::expect_with(|jail| {
             let load = |dev| Config::load_from(Path::new("missing.toml"), Env::prefixed("PL_SEC_").split("__"), dev);
             let cfg = load(false).unwrap();

@@ -265,7 +265,7 @@ mod tests {
     }
 
     #[test]
-    fn s17_4_forwarded_for_is_believed_only_from_a_trusted_proxy() {
+    fn s17_4_l2_forwarded_for_is_believed_only_from_a_trusted_proxy() {
         let none = TrustedProxies::default();
         let ingress = TrustedProxies::parse(&["10.0.0.0/8".into(), "fd00::/8".into()]).unwrap();
         let client: SocketAddr = "198.51.100.4:5555".parse().unwrap();

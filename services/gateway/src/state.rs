@@ -173,7 +173,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_built_in_ip_hash_salt_is_for_development_runs_only() {
+    fn l2_the_built_in_ip_hash_salt_is_for_development_runs_only() {
         assert_eq!(RedirectConfig::default().resolve(true).unwrap().ip_hash_salt, DEV_IP_HASH_SALT);
         let err = RedirectConfig::default().resolve(false).unwrap_err().to_string();
         assert!(err.contains("gateway.ip_hash_salt"), "{err}");

@@ -74,7 +74,7 @@ async fn call(c: &Client, method: &Method, url: &str, body: Option<&Value>) -> e
 }
 
 #[tokio::test]
-async fn s17_1_a_token_living_longer_than_the_configured_lifetime_is_refused() {
+async fn s17_1_a1_a_token_living_longer_than_the_configured_lifetime_is_refused() {
     let sys = TestSystem::start().await;
     let admin = sys.demo_admin().await;
     let me = admin.get("/api/v1/me", 200).await;
@@ -106,7 +106,7 @@ async fn s17_1_a_token_living_longer_than_the_configured_lifetime_is_refused() {
 }
 
 #[tokio::test]
-async fn s17_2_an_api_key_without_the_scope_gets_403_on_every_protected_operation() {
+async fn s17_2_a3_an_api_key_without_the_scope_gets_403_on_every_protected_operation() {
     let sys = TestSystem::start().await;
     let admin = sys.demo_admin().await;
     let created =
@@ -146,7 +146,7 @@ async fn s17_2_an_api_key_without_the_scope_gets_403_on_every_protected_operatio
 }
 
 #[tokio::test]
-async fn s17_3_a_nul_byte_anywhere_is_a_clear_error_never_a_500() {
+async fn s17_3_p1_l8_a_nul_byte_anywhere_is_a_clear_error_never_a_500() {
     let sys = TestSystem::start().await;
     let anon = sys.client();
     let admin = sys.demo_admin().await;
@@ -187,7 +187,7 @@ async fn s17_3_a_nul_byte_anywhere_is_a_clear_error_never_a_500() {
 }
 
 #[tokio::test]
-async fn s17_6_a_replayed_request_that_created_a_secret_gets_its_id_not_the_secret() {
+async fn s17_6_a3_a_replayed_request_that_created_a_secret_gets_its_id_not_the_secret() {
     let sys = TestSystem::start().await;
     let admin = sys.demo_admin().await;
     let body = json!({ "name": "erp", "scopes": ["orders:read"] });
@@ -213,7 +213,7 @@ async fn s17_6_a_replayed_request_that_created_a_secret_gets_its_id_not_the_secr
 }
 
 #[tokio::test]
-async fn s17_7_a_retry_after_a_token_refresh_is_the_same_request() {
+async fn s17_7_cu7_a_retry_after_a_token_refresh_is_the_same_request() {
     let sys = TestSystem::start().await;
     let pair = sys
         .client()
@@ -235,7 +235,7 @@ async fn s17_7_a_retry_after_a_token_refresh_is_the_same_request() {
 }
 
 #[tokio::test]
-async fn s17_10_a_body_must_be_a_json_object() {
+async fn s17_10_a2_a_body_must_be_a_json_object() {
     let sys = TestSystem::start().await;
     let admin = sys.demo_admin().await;
     let g = admin.post("/api/v1/customer-groups", &json!({ "name": "Retail North" }), 201).await;
@@ -263,7 +263,7 @@ async fn s17_11_an_anonymous_caller_is_refused_before_its_body_is_read() {
 }
 
 #[tokio::test]
-async fn s17_8_unauthenticated_writes_are_limited_per_client_and_per_program() {
+async fn s17_8_p1_l8_unauthenticated_writes_are_limited_per_client_and_per_program() {
     let limits = json!({ "registrations_per_client": 3, "registrations_per_program": 5, "applications_per_client": 2 });
     let gateway = json!({ "trusted_proxies": ["127.0.0.1/32"], "limits": limits });
     let sys =

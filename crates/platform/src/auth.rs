@@ -120,6 +120,21 @@ impl Principal {
         }
     }
 
+    /// The partner a request is about: a partner itself whatever it names, or the one merchant
+    /// staff name (`None`: all of the program's).
+    pub fn whose(&self, named: Option<&str>) -> Result<Option<Uuid>, AppError> {
+        match (self.role, self.partner) {
+            (Role::Partner, Some(me)) => Ok(Some(me)),
+            (Role::Partner, None) => Err(AppError::forbidden("this account has no partner profile")),
+            (Role::MerchantAdmin | Role::SalesRep | Role::Integrator, _) => named
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| Uuid::parse_str(s).map_err(|_| AppError::invalid("partner_id", "is not an id")))
+                .transpose(),
+            (Role::PlatformAdmin, _) => Err(AppError::forbidden("sign in to a program first")),
+        }
+    }
+
     pub fn require_platform_admin(&self) -> Result<(), AppError> {
         if self.role == Role::PlatformAdmin {
             Ok(())

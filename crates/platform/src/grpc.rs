@@ -31,6 +31,8 @@ pub enum Grant {
     Scope(&'static str),
     /// No API key may make this call: it is a person's (a merchant admin's or a partner's).
     People,
+    /// Any signed-in caller, API keys included: the call tells the caller about itself.
+    AnyCaller,
 }
 
 impl Grant {
@@ -43,19 +45,45 @@ impl Grant {
             Grant::Scope(scope) if p.scopes.iter().any(|s| s == scope) => Ok(()),
             Grant::Scope(scope) => Err(AppError::forbidden(format!("this API key lacks the `{scope}` scope"))),
             Grant::People => Err(AppError::forbidden("an API key cannot do this; a person signs in to do it")),
+            Grant::AnyCaller => Ok(()),
         }
     }
 }
 
-/// Authenticates a call, checks `grant`, then runs `body` with the caller and the message.
-pub async fn authed<T, R, F, Fut>(verifier: &Verifier, req: tonic::Request<T>, grant: Grant, body: F) -> Reply<R>
+/// What a service makes of an authenticated caller before the call runs: the principal itself,
+/// or the service's own view of it (orders' and customers' `Access`: whose rows the caller reaches).
+pub trait FromCaller: Sized {
+    fn from_caller(p: Principal, token: &str) -> Result<Self, AppError>;
+}
+
+impl FromCaller for Principal {
+    fn from_caller(p: Principal, _token: &str) -> Result<Self, AppError> {
+        Ok(p)
+    }
+}
+
+/// The caller's view with its bearer token, for a call that asks other services as the caller.
+impl<A: FromCaller> FromCaller for (A, String) {
+    fn from_caller(p: Principal, token: &str) -> Result<Self, AppError> {
+        Ok((A::from_caller(p, token)?, token.to_string()))
+    }
+}
+
+/// The one way a service authorizes a gRPC call: verifies the bearer token, checks `grant`, turns
+/// the principal into the service's view `A`, runs `body` with it and the message, and maps the
+/// error to a `tonic::Status`.
+pub async fn authed<A, T, R, F, Fut>(verifier: &Verifier, req: tonic::Request<T>, grant: Grant, body: F) -> Reply<R>
 where
-    F: FnOnce(Principal, T) -> Fut,
+    A: FromCaller,
+    F: FnOnce(A, T) -> Fut,
     Fut: Future<Output = Result<R, AppError>>,
 {
-    let caller = verifier.principal(&req).and_then(|p| grant.check(&p).map(|()| p));
+    let caller = verifier.principal(&req).and_then(|p| {
+        grant.check(&p)?;
+        A::from_caller(p, crate::auth::bearer(req.metadata()).unwrap_or_default())
+    });
     reply(match caller {
-        Ok(p) => body(p, req.into_inner()).await,
+        Ok(a) => body(a, req.into_inner()).await,
         Err(e) => Err(e),
     })
 }

@@ -40,23 +40,10 @@ pub(crate) fn target(raw: &str) -> Result<String, AppError> {
 }
 
 impl AttributionService {
-    /// The partner a request is about: a partner itself, or the one a merchant names.
-    pub(crate) fn whose(p: &Principal, named: Option<&str>) -> Result<Option<Uuid>, AppError> {
-        match (p.role, p.partner) {
-            (Role::Partner, Some(me)) => Ok(Some(me)),
-            (Role::Partner, None) => Err(AppError::forbidden("this account has no partner profile")),
-            (Role::MerchantAdmin | Role::SalesRep | Role::Integrator, _) => named
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(|s| Uuid::parse_str(s).map_err(|_| AppError::invalid("partner_id", "is not an id")))
-                .transpose(),
-            _ => Err(AppError::forbidden("sign in to a program to see its links")),
-        }
-    }
-
     async fn create_link_impl(&self, p: Principal, req: pb::CreateLinkRequest) -> Result<pb::Link, AppError> {
         let tenant = p.tenant()?;
-        let partner = Self::whose(&p, req.partner_id.as_deref())?
+        let partner = p
+            .whose(req.partner_id.as_deref())?
             .ok_or_else(|| AppError::invalid("partner_id", "name the partner the link is for"))?;
         let label = req.label.trim();
         if label.chars().count() > 200 {
@@ -88,7 +75,7 @@ impl AttributionService {
 
     async fn list_links_impl(&self, p: Principal, req: pb::ListLinksRequest) -> Result<pb::LinkList, AppError> {
         let tenant = p.tenant()?;
-        let partner = Self::whose(&p, req.partner_id.as_deref())?;
+        let partner = p.whose(req.partner_id.as_deref())?;
         let mut tx = TenantTx::begin(&self.pool, tenant).await?;
         let rows = store::links(&mut tx, partner).await?;
         tx.commit().await?;

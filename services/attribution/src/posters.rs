@@ -105,7 +105,8 @@ impl AttributionService {
         req: pb::CreatePosterRequest,
     ) -> Result<pb::Poster, AppError> {
         let tenant = p.tenant()?;
-        let partner = Self::whose(&p, req.partner_id.as_deref())?
+        let partner = p
+            .whose(req.partner_id.as_deref())?
             .ok_or_else(|| AppError::invalid("partner_id", "name the partner the poster is for"))?;
         let target_url =
             if req.target_url.trim().is_empty() { self.home_url.clone() } else { target(&req.target_url)? };
@@ -159,7 +160,7 @@ impl AttributionService {
         req: pb::ListPostersRequest,
     ) -> Result<pb::PosterList, AppError> {
         let tenant = p.tenant()?;
-        let partner = Self::whose(&p, req.partner_id.as_deref())?;
+        let partner = p.whose(req.partner_id.as_deref())?;
         let mut tx = TenantTx::begin(&self.pool, tenant).await?;
         let rows = store::posters(&mut tx, partner).await?;
         tx.commit().await?;

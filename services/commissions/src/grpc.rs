@@ -37,20 +37,6 @@ fn admin(p: &Principal) -> Result<(), AppError> {
     }
 }
 
-/// The partner a request is about: a partner itself, or the one merchant staff name (or all).
-fn whose(p: &Principal, named: Option<&str>) -> Result<Option<Uuid>, AppError> {
-    match (p.role, p.partner) {
-        (Role::Partner, Some(me)) => Ok(Some(me)),
-        (Role::Partner, None) => Err(AppError::forbidden("this account has no partner profile")),
-        _ if staff(p) => named
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(|s| Uuid::parse_str(s).map_err(|_| AppError::invalid("partner_id", "is not an id")))
-            .transpose(),
-        _ => Err(AppError::forbidden("sign in to a program first")),
-    }
-}
-
 fn opt_id(field: &'static str, raw: Option<&str>) -> Result<Option<Uuid>, AppError> {
     raw.map(str::trim)
         .filter(|s| !s.is_empty())
@@ -266,7 +252,7 @@ impl CommissionsService {
     }
 
     async fn commissions_impl(&self, p: Principal, q: pb::CommissionQuery) -> Result<pb::CommissionList, AppError> {
-        let partner = whose(&p, q.partner_id.as_deref())?;
+        let partner = p.whose(q.partner_id.as_deref())?;
         let order = opt_id("order_id", q.order_id.as_deref())?;
         let size = platform::paging::page_size(q.limit.unwrap_or(0));
         let offset = platform::paging::offset_cursor(q.cursor.as_deref())?;
@@ -278,7 +264,7 @@ impl CommissionsService {
     }
 
     async fn ledger_impl(&self, p: Principal, q: pb::LedgerQuery) -> Result<pb::LedgerPage, AppError> {
-        let partner = whose(&p, q.partner_id.as_deref())?;
+        let partner = p.whose(q.partner_id.as_deref())?;
         let order = opt_id("order_id", q.order_id.as_deref())?;
         let size = platform::paging::page_size(q.limit.unwrap_or(0));
         let before = match q.cursor.as_deref().filter(|c| !c.is_empty()) {
@@ -318,7 +304,7 @@ impl CommissionsService {
     }
 
     async fn balances_impl(&self, p: Principal, q: pb::BalancesQuery) -> Result<pb::BalanceList, AppError> {
-        let partner = whose(&p, q.partner_id.as_deref())?;
+        let partner = p.whose(q.partner_id.as_deref())?;
         let mut tx = TenantTx::begin(&self.pool, p.tenant()?).await?;
         let rows = store::partner_balances(&mut tx, partner).await?;
         let program = self.program(&mut tx).await?;
@@ -450,7 +436,7 @@ impl CommissionsService {
     }
 
     async fn list_payouts_impl(&self, p: Principal, q: pb::PayoutQuery) -> Result<pb::PayoutList, AppError> {
-        let partner = whose(&p, q.partner_id.as_deref())?;
+        let partner = p.whose(q.partner_id.as_deref())?;
         let status = q.status.as_deref().map(str::trim).filter(|s| !s.is_empty());
         if status.is_some_and(|s| !matches!(s, "requested" | "approved" | "rejected" | "paid")) {
             return Err(AppError::invalid("status", "must be requested, approved, rejected or paid"));
@@ -662,7 +648,7 @@ impl CommissionsService {
     /// D2: per partner and period, commissions earned (orders placed in the period), what of it
     /// is still pending or held, and payouts paid in the period.
     async fn report_impl(&self, p: Principal, q: pb::ReportQuery) -> Result<pb::ReportResult, AppError> {
-        let partner = whose(&p, q.partner_id.as_deref())?;
+        let partner = p.whose(q.partner_id.as_deref())?;
         let period = match q.period.trim() {
             "" | "month" => "month",
             "week" => "week",

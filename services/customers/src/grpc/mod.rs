@@ -13,11 +13,12 @@ use partnerline_proto::customers::v1 as pb;
 use partnerline_proto::customers::v1::customers_server::Customers;
 use partnerline_proto::identity::v1::identity_client::IdentityClient;
 use platform::auth::{Principal, Role, Verifier};
+use platform::grpc::{FromCaller, Grant, Reply, authed, reply};
 use platform::outbox::Outbox;
 use platform::{AppError, Clock};
 use sqlx::PgPool;
+use tonic::Request;
 use tonic::transport::Channel;
-use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 #[derive(Clone)]
@@ -48,21 +49,21 @@ pub(crate) struct Access {
     pub role: Role,
 }
 
-impl Access {
-    pub fn of(p: &Principal, write: bool) -> Result<Access, AppError> {
+impl FromCaller for Access {
+    fn from_caller(p: Principal, _token: &str) -> Result<Access, AppError> {
         let tenant = p.tenant()?;
         let owner = match p.role {
             Role::Partner => Some(p.partner.ok_or_else(|| AppError::forbidden("this account has no partner profile"))?),
             Role::MerchantAdmin | Role::SalesRep => None,
-            Role::Integrator => {
-                p.require_admin_or_scope(if write { "customers:write" } else { "customers:read" })?;
-                None
-            }
+            // An API key's scope was checked by its call's `Grant` before this.
+            Role::Integrator => None,
             Role::PlatformAdmin => return Err(AppError::forbidden("sign in to a program to see its customers")),
         };
         Ok(Access { tenant, owner, actor: p.subject, role: p.role })
     }
+}
 
+impl Access {
     pub fn is_partner(&self) -> bool {
         self.owner.is_some()
     }
@@ -72,107 +73,89 @@ pub(crate) fn parse_id(raw: &str, what: &str) -> Result<Uuid, AppError> {
     Uuid::parse_str(raw.trim()).map_err(|_| AppError::not_found(what))
 }
 
-type Reply<T> = Result<Response<T>, Status>;
-
-fn reply<T>(r: Result<T, AppError>) -> Reply<T> {
-    r.map(Response::new).map_err(AppError::into_status)
-}
-
-impl CustomersService {
-    /// Authenticates, then runs `f` with the caller's access and token.
-    async fn authed<T, R, F, Fut>(&self, req: Request<T>, write: bool, f: F) -> Reply<R>
-    where
-        F: FnOnce(Access, String, T) -> Fut,
-        Fut: std::future::Future<Output = Result<R, AppError>>,
-    {
-        let token = platform::auth::bearer(req.metadata()).unwrap_or_default().to_string();
-        let r = match self.verifier.principal(&req).and_then(|p| Access::of(&p, write)) {
-            Ok(access) => f(access, token, req.into_inner()).await,
-            Err(e) => Err(e),
-        };
-        reply(r)
-    }
-}
-
 #[tonic::async_trait]
 impl Customers for CustomersService {
     async fn create_customer(&self, req: Request<pb::CreateCustomerRequest>) -> Reply<pb::Customer> {
-        self.authed(req, true, |a, t, m| self.create_customer_impl(a, t, m)).await
+        authed(&self.verifier, req, Grant::Scope("customers:write"), |(a, t), m| self.create_customer_impl(a, t, m))
+            .await
     }
     async fn get_customer(&self, req: Request<pb::CustomerRef>) -> Reply<pb::Customer> {
-        self.authed(req, false, |a, _, m| self.get_customer_impl(a, m)).await
+        authed(&self.verifier, req, Grant::Scope("customers:read"), |a, m| self.get_customer_impl(a, m)).await
     }
     async fn update_customer(&self, req: Request<pb::UpdateCustomerRequest>) -> Reply<pb::Customer> {
-        self.authed(req, true, |a, t, m| self.update_customer_impl(a, t, m)).await
+        authed(&self.verifier, req, Grant::Scope("customers:write"), |(a, t), m| self.update_customer_impl(a, t, m))
+            .await
     }
     async fn delete_customer(&self, req: Request<pb::CustomerRef>) -> Reply<pb::Empty> {
-        self.authed(req, true, |a, _, m| self.delete_customer_impl(a, m)).await
+        authed(&self.verifier, req, Grant::Scope("customers:write"), |a, m| self.delete_customer_impl(a, m)).await
     }
     async fn list_customers(&self, req: Request<pb::ListCustomersRequest>) -> Reply<pb::CustomerPage> {
-        self.authed(req, false, |a, _, m| self.list_customers_impl(a, m)).await
+        authed(&self.verifier, req, Grant::Scope("customers:read"), |a, m| self.list_customers_impl(a, m)).await
     }
     async fn register_customer(&self, req: Request<pb::RegisterCustomerRequest>) -> Reply<pb::Customer> {
         reply(self.register_customer_impl(req.into_inner()).await)
     }
     async fn approve_customer(&self, req: Request<pb::ApproveCustomerRequest>) -> Reply<pb::Customer> {
-        self.authed(req, true, |a, t, m| self.approve_customer_impl(a, t, m)).await
+        authed(&self.verifier, req, Grant::Scope("customers:write"), |(a, t), m| self.approve_customer_impl(a, t, m))
+            .await
     }
     async fn create_group(&self, req: Request<pb::CreateGroupRequest>) -> Reply<pb::CustomerGroup> {
-        self.authed(req, true, |a, t, m| self.create_group_impl(a, t, m)).await
+        authed(&self.verifier, req, Grant::Scope("customers:write"), |(a, t), m| self.create_group_impl(a, t, m)).await
     }
     async fn list_groups(&self, req: Request<pb::Empty>) -> Reply<pb::GroupList> {
-        self.authed(req, false, |a, _, _| self.list_groups_impl(a)).await
+        authed(&self.verifier, req, Grant::Scope("customers:read"), |a, _| self.list_groups_impl(a)).await
     }
     async fn get_group(&self, req: Request<pb::GroupRef>) -> Reply<pb::CustomerGroup> {
-        self.authed(req, false, |a, _, m| self.get_group_impl(a, m)).await
+        authed(&self.verifier, req, Grant::Scope("customers:read"), |a, m| self.get_group_impl(a, m)).await
     }
     async fn update_group(&self, req: Request<pb::UpdateGroupRequest>) -> Reply<pb::CustomerGroup> {
-        self.authed(req, true, |a, t, m| self.update_group_impl(a, t, m)).await
+        authed(&self.verifier, req, Grant::Scope("customers:write"), |(a, t), m| self.update_group_impl(a, t, m)).await
     }
     async fn delete_group(&self, req: Request<pb::GroupRef>) -> Reply<pb::Empty> {
-        self.authed(req, true, |a, _, m| self.delete_group_impl(a, m)).await
+        authed(&self.verifier, req, Grant::Scope("customers:write"), |a, m| self.delete_group_impl(a, m)).await
     }
     async fn list_notes(&self, req: Request<pb::CustomerRef>) -> Reply<pb::NoteList> {
-        self.authed(req, false, |a, _, m| self.list_notes_impl(a, m)).await
+        authed(&self.verifier, req, Grant::Scope("customers:read"), |a, m| self.list_notes_impl(a, m)).await
     }
     async fn add_note(&self, req: Request<pb::AddNoteRequest>) -> Reply<pb::Note> {
-        self.authed(req, true, |a, _, m| self.add_note_impl(a, m)).await
+        authed(&self.verifier, req, Grant::Scope("customers:write"), |a, m| self.add_note_impl(a, m)).await
     }
     async fn update_note(&self, req: Request<pb::UpdateNoteRequest>) -> Reply<pb::Note> {
-        self.authed(req, true, |a, _, m| self.update_note_impl(a, m)).await
+        authed(&self.verifier, req, Grant::Scope("customers:write"), |a, m| self.update_note_impl(a, m)).await
     }
     async fn delete_note(&self, req: Request<pb::NoteRef>) -> Reply<pb::Empty> {
-        self.authed(req, true, |a, _, m| self.delete_note_impl(a, m)).await
+        authed(&self.verifier, req, Grant::Scope("customers:write"), |a, m| self.delete_note_impl(a, m)).await
     }
     async fn list_communications(&self, req: Request<pb::CustomerRef>) -> Reply<pb::CommunicationList> {
-        self.authed(req, false, |a, _, m| self.list_communications_impl(a, m)).await
+        authed(&self.verifier, req, Grant::Scope("customers:read"), |a, m| self.list_communications_impl(a, m)).await
     }
     async fn add_communication(&self, req: Request<pb::AddCommunicationRequest>) -> Reply<pb::Communication> {
-        self.authed(req, true, |a, _, m| self.add_communication_impl(a, m)).await
+        authed(&self.verifier, req, Grant::Scope("customers:write"), |a, m| self.add_communication_impl(a, m)).await
     }
     async fn create_quick_order_link(&self, req: Request<pb::CustomerRef>) -> Reply<pb::QuickOrderLink> {
-        self.authed(req, true, |a, _, m| self.create_link_impl(a, m)).await
+        authed(&self.verifier, req, Grant::Scope("customers:write"), |a, m| self.create_link_impl(a, m)).await
     }
     async fn revoke_quick_order_link(&self, req: Request<pb::CustomerRef>) -> Reply<pb::Empty> {
-        self.authed(req, true, |a, _, m| self.revoke_link_impl(a, m)).await
+        authed(&self.verifier, req, Grant::Scope("customers:write"), |a, m| self.revoke_link_impl(a, m)).await
     }
     async fn submit_lead(&self, req: Request<pb::SubmitLeadRequest>) -> Reply<pb::Lead> {
-        self.authed(req, true, |a, _, m| self.submit_lead_impl(a, m)).await
+        authed(&self.verifier, req, Grant::Scope("customers:write"), |a, m| self.submit_lead_impl(a, m)).await
     }
     async fn get_lead(&self, req: Request<pb::LeadRef>) -> Reply<pb::Lead> {
-        self.authed(req, false, |a, _, m| self.get_lead_impl(a, m)).await
+        authed(&self.verifier, req, Grant::Scope("customers:read"), |a, m| self.get_lead_impl(a, m)).await
     }
     async fn list_leads(&self, req: Request<pb::ListLeadsRequest>) -> Reply<pb::LeadPage> {
-        self.authed(req, false, |a, _, m| self.list_leads_impl(a, m)).await
+        authed(&self.verifier, req, Grant::Scope("customers:read"), |a, m| self.list_leads_impl(a, m)).await
     }
     async fn change_lead_status(&self, req: Request<pb::ChangeLeadStatusRequest>) -> Reply<pb::Lead> {
-        self.authed(req, true, |a, _, m| self.change_lead_status_impl(a, m)).await
+        authed(&self.verifier, req, Grant::Scope("customers:write"), |a, m| self.change_lead_status_impl(a, m)).await
     }
     async fn assign_sales_rep(&self, req: Request<pb::AssignSalesRepRequest>) -> Reply<pb::Lead> {
-        self.authed(req, true, |a, t, m| self.assign_sales_rep_impl(a, t, m)).await
+        authed(&self.verifier, req, Grant::Scope("customers:write"), |(a, t), m| self.assign_sales_rep_impl(a, t, m))
+            .await
     }
     async fn list_referrals(&self, req: Request<pb::ListReferralsRequest>) -> Reply<pb::ReferralPage> {
-        self.authed(req, false, |a, _, m| self.list_referrals_impl(a, m)).await
+        authed(&self.verifier, req, Grant::Scope("customers:read"), |a, m| self.list_referrals_impl(a, m)).await
     }
     async fn resolve_quick_order_token(
         &self,

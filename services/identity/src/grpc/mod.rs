@@ -13,11 +13,12 @@ use std::sync::Arc;
 
 use partnerline_proto::identity::v1 as pb;
 use partnerline_proto::identity::v1::identity_server::Identity;
-use platform::auth::{Principal, Signer, Verifier};
+use platform::auth::{Signer, Verifier};
+use platform::grpc::{Grant, Reply, authed, reply};
 use platform::outbox::Outbox;
 use platform::{AppError, Clock};
 use sqlx::PgPool;
-use tonic::{Request, Response, Status};
+use tonic::Request;
 use uuid::Uuid;
 
 /// Shared state of the identity service.
@@ -42,12 +43,6 @@ pub struct Settings {
     pub failure_window_secs: i64,
 }
 
-impl IdentityService {
-    fn principal<T>(&self, req: &Request<T>) -> Result<Principal, AppError> {
-        self.verifier.principal(req)
-    }
-}
-
 /// Parses an id from the client; a malformed id is simply not found.
 pub(crate) fn parse_id(raw: &str, what: &str) -> Result<Uuid, AppError> {
     Uuid::parse_str(raw.trim()).map_err(|_| AppError::not_found(what))
@@ -69,12 +64,6 @@ pub(crate) fn next_cursor<T>(rows: &mut Vec<T>, limit: i64, id: impl Fn(&T) -> U
     }
 }
 
-type Reply<T> = Result<Response<T>, Status>;
-
-fn reply<T>(r: Result<T, AppError>) -> Reply<T> {
-    r.map(Response::new).map_err(AppError::into_status)
-}
-
 #[tonic::async_trait]
 impl Identity for IdentityService {
     async fn login(&self, req: Request<pb::LoginRequest>) -> Reply<pb::TokenPair> {
@@ -93,135 +82,64 @@ impl Identity for IdentityService {
         reply(Ok(self.jwks()))
     }
     async fn get_me(&self, req: Request<pb::Empty>) -> Reply<pb::Me> {
-        let r = match self.principal(&req) {
-            Ok(p) => self.me_impl(p).await,
-            Err(e) => Err(e),
-        };
-        reply(r)
+        authed(&self.verifier, req, Grant::AnyCaller, |p, _: pb::Empty| self.me_impl(p)).await
     }
     async fn change_password(&self, req: Request<pb::ChangePasswordRequest>) -> Reply<pb::Empty> {
-        let r = match self.principal(&req) {
-            Ok(p) => self.change_password_impl(p, req.into_inner()).await,
-            Err(e) => Err(e),
-        };
-        reply(r)
+        authed(&self.verifier, req, Grant::People, |p, m| self.change_password_impl(p, m)).await
     }
     async fn create_user(&self, req: Request<pb::CreateUserRequest>) -> Reply<pb::User> {
-        let r = match self.principal(&req) {
-            Ok(p) => self.create_user_impl(p, req.into_inner()).await,
-            Err(e) => Err(e),
-        };
-        reply(r)
+        authed(&self.verifier, req, Grant::People, |p, m| self.create_user_impl(p, m)).await
     }
     async fn list_users(&self, req: Request<pb::ListUsersRequest>) -> Reply<pb::UserList> {
-        let r = match self.principal(&req) {
-            Ok(p) => self.list_users_impl(p, req.into_inner()).await,
-            Err(e) => Err(e),
-        };
-        reply(r)
+        authed(&self.verifier, req, Grant::People, |p, m| self.list_users_impl(p, m)).await
     }
     async fn create_tenant(&self, req: Request<pb::CreateTenantRequest>) -> Reply<pb::Tenant> {
-        let r = match self.principal(&req) {
-            Ok(p) => self.create_tenant_impl(p, req.into_inner()).await,
-            Err(e) => Err(e),
-        };
-        reply(r)
+        authed(&self.verifier, req, Grant::People, |p, m| self.create_tenant_impl(p, m)).await
     }
     async fn get_program(&self, req: Request<pb::Empty>) -> Reply<pb::Program> {
-        let r = match self.principal(&req) {
-            Ok(p) => self.get_program_impl(p).await,
-            Err(e) => Err(e),
-        };
-        reply(r)
+        authed(&self.verifier, req, Grant::Scope("program:read"), |p, _: pb::Empty| self.get_program_impl(p)).await
     }
     async fn update_program(&self, req: Request<pb::UpdateProgramRequest>) -> Reply<pb::Program> {
-        let r = match self.principal(&req) {
-            Ok(p) => self.update_program_impl(p, req.into_inner()).await,
-            Err(e) => Err(e),
-        };
-        reply(r)
+        authed(&self.verifier, req, Grant::Scope("program:write"), |p, m| self.update_program_impl(p, m)).await
     }
     async fn get_join_page(&self, req: Request<pb::GetJoinPageRequest>) -> Reply<pb::JoinPage> {
         reply(self.join_page_impl(req.into_inner()).await)
     }
     async fn list_partners(&self, req: Request<pb::ListPartnersRequest>) -> Reply<pb::PartnerPage> {
-        let r = match self.principal(&req) {
-            Ok(p) => self.list_partners_impl(p, req.into_inner()).await,
-            Err(e) => Err(e),
-        };
-        reply(r)
+        authed(&self.verifier, req, Grant::Scope("partners:read"), |p, m| self.list_partners_impl(p, m)).await
     }
     async fn create_partner(&self, req: Request<pb::CreatePartnerRequest>) -> Reply<pb::Partner> {
-        let r = match self.principal(&req) {
-            Ok(p) => self.create_partner_impl(p, req.into_inner()).await,
-            Err(e) => Err(e),
-        };
-        reply(r)
+        authed(&self.verifier, req, Grant::Scope("partners:write"), |p, m| self.create_partner_impl(p, m)).await
     }
     async fn get_partner(&self, req: Request<pb::GetPartnerRequest>) -> Reply<pb::Partner> {
-        let r = match self.principal(&req) {
-            Ok(p) => self.get_partner_impl(p, req.into_inner()).await,
-            Err(e) => Err(e),
-        };
-        reply(r)
+        authed(&self.verifier, req, Grant::Scope("partners:read"), |p, m| self.get_partner_impl(p, m)).await
     }
     async fn update_partner(&self, req: Request<pb::UpdatePartnerRequest>) -> Reply<pb::Partner> {
-        let r = match self.principal(&req) {
-            Ok(p) => self.update_partner_impl(p, req.into_inner()).await,
-            Err(e) => Err(e),
-        };
-        reply(r)
+        authed(&self.verifier, req, Grant::Scope("partners:write"), |p, m| self.update_partner_impl(p, m)).await
     }
     async fn create_invite(&self, req: Request<pb::CreateInviteRequest>) -> Reply<pb::Invite> {
-        let r = match self.principal(&req) {
-            Ok(p) => self.create_invite_impl(p, req.into_inner()).await,
-            Err(e) => Err(e),
-        };
-        reply(r)
+        authed(&self.verifier, req, Grant::People, |p, m| self.create_invite_impl(p, m)).await
     }
     async fn submit_application(&self, req: Request<pb::SubmitApplicationRequest>) -> Reply<pb::Application> {
         reply(self.submit_application_impl(req.into_inner()).await)
     }
     async fn list_applications(&self, req: Request<pb::ListApplicationsRequest>) -> Reply<pb::ApplicationPage> {
-        let r = match self.principal(&req) {
-            Ok(p) => self.list_applications_impl(p, req.into_inner()).await,
-            Err(e) => Err(e),
-        };
-        reply(r)
+        authed(&self.verifier, req, Grant::Scope("applications:read"), |p, m| self.list_applications_impl(p, m)).await
     }
     async fn approve_application(&self, req: Request<pb::ReviewApplicationRequest>) -> Reply<pb::Application> {
-        let r = match self.principal(&req) {
-            Ok(p) => self.approve_application_impl(p, req.into_inner()).await,
-            Err(e) => Err(e),
-        };
-        reply(r)
+        authed(&self.verifier, req, Grant::Scope("applications:write"), |p, m| self.approve_application_impl(p, m))
+            .await
     }
     async fn reject_application(&self, req: Request<pb::ReviewApplicationRequest>) -> Reply<pb::Application> {
-        let r = match self.principal(&req) {
-            Ok(p) => self.reject_application_impl(p, req.into_inner()).await,
-            Err(e) => Err(e),
-        };
-        reply(r)
+        authed(&self.verifier, req, Grant::Scope("applications:write"), |p, m| self.reject_application_impl(p, m)).await
     }
     async fn create_api_key(&self, req: Request<pb::CreateApiKeyRequest>) -> Reply<pb::CreatedApiKey> {
-        let r = match self.principal(&req) {
-            Ok(p) => self.create_api_key_impl(p, req.into_inner()).await,
-            Err(e) => Err(e),
-        };
-        reply(r)
+        authed(&self.verifier, req, Grant::People, |p, m| self.create_api_key_impl(p, m)).await
     }
     async fn list_api_keys(&self, req: Request<pb::Empty>) -> Reply<pb::ApiKeyList> {
-        let r = match self.principal(&req) {
-            Ok(p) => self.list_api_keys_impl(p).await,
-            Err(e) => Err(e),
-        };
-        reply(r)
+        authed(&self.verifier, req, Grant::People, |p, _: pb::Empty| self.list_api_keys_impl(p)).await
     }
     async fn revoke_api_key(&self, req: Request<pb::RevokeApiKeyRequest>) -> Reply<pb::Empty> {
-        let r = match self.principal(&req) {
-            Ok(p) => self.revoke_api_key_impl(p, req.into_inner()).await,
-            Err(e) => Err(e),
-        };
-        reply(r)
+        authed(&self.verifier, req, Grant::People, |p, m| self.revoke_api_key_impl(p, m)).await
     }
 }

@@ -16,11 +16,12 @@ use partnerline_proto::identity::v1::identity_client::IdentityClient;
 use partnerline_proto::orders::v1 as pb;
 use partnerline_proto::orders::v1::orders_server::Orders;
 use platform::auth::{Principal, Role, Verifier};
+use platform::grpc::{FromCaller, Grant, Reply, authed, reply};
 use platform::outbox::Outbox;
 use platform::{AppError, Clock};
 use sqlx::PgPool;
+use tonic::Request;
 use tonic::transport::Channel;
-use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use crate::payments::PaymentProvider;
@@ -58,21 +59,21 @@ pub(crate) struct Access {
     pub role: Role,
 }
 
-impl Access {
-    pub fn of(p: &Principal, write: bool) -> Result<Access, AppError> {
+impl FromCaller for Access {
+    fn from_caller(p: Principal, _token: &str) -> Result<Access, AppError> {
         let tenant = p.tenant()?;
         let partner = match p.role {
             Role::Partner => Some(p.partner.ok_or_else(|| AppError::forbidden("this account has no partner profile"))?),
             Role::MerchantAdmin | Role::SalesRep => None,
-            Role::Integrator => {
-                p.require_admin_or_scope(if write { "orders:write" } else { "orders:read" })?;
-                None
-            }
+            // An API key's scope was checked by its call's `Grant` before this.
+            Role::Integrator => None,
             Role::PlatformAdmin => return Err(AppError::forbidden("sign in to a program to see its orders")),
         };
         Ok(Access { tenant, partner, actor: p.subject, role: p.role })
     }
+}
 
+impl Access {
     pub fn is_partner(&self) -> bool {
         self.partner.is_some()
     }
@@ -99,74 +100,52 @@ pub(crate) fn parse_id(raw: &str, what: &str) -> Result<Uuid, AppError> {
     Uuid::parse_str(raw.trim()).map_err(|_| AppError::not_found(what))
 }
 
-type Reply<T> = Result<Response<T>, Status>;
-
-fn reply<T>(r: Result<T, AppError>) -> Reply<T> {
-    r.map(Response::new).map_err(AppError::into_status)
-}
-
-impl OrdersService {
-    /// Authenticates, then runs `f` with the caller's access and token.
-    async fn authed<T, R, F, Fut>(&self, req: Request<T>, write: bool, f: F) -> Reply<R>
-    where
-        F: FnOnce(Access, String, T) -> Fut,
-        Fut: std::future::Future<Output = Result<R, AppError>>,
-    {
-        let token = platform::auth::bearer(req.metadata()).unwrap_or_default().to_string();
-        let r = match self.verifier.principal(&req).and_then(|p| Access::of(&p, write)) {
-            Ok(access) => f(access, token, req.into_inner()).await,
-            Err(e) => Err(e),
-        };
-        reply(r)
-    }
-}
-
 #[tonic::async_trait]
 impl Orders for OrdersService {
     async fn create_product(&self, req: Request<pb::CreateProductRequest>) -> Reply<pb::Product> {
-        self.authed(req, true, |a, t, m| self.create_product_impl(a, t, m)).await
+        authed(&self.verifier, req, Grant::Scope("orders:write"), |(a, t), m| self.create_product_impl(a, t, m)).await
     }
     async fn get_product(&self, req: Request<pb::ProductRef>) -> Reply<pb::Product> {
-        self.authed(req, false, |a, _, m| self.get_product_impl(a, m)).await
+        authed(&self.verifier, req, Grant::Scope("orders:read"), |a, m| self.get_product_impl(a, m)).await
     }
     async fn update_product(&self, req: Request<pb::UpdateProductRequest>) -> Reply<pb::Product> {
-        self.authed(req, true, |a, _, m| self.update_product_impl(a, m)).await
+        authed(&self.verifier, req, Grant::Scope("orders:write"), |a, m| self.update_product_impl(a, m)).await
     }
     async fn list_products(&self, req: Request<pb::ListProductsRequest>) -> Reply<pb::ProductPage> {
-        self.authed(req, false, |a, _, m| self.list_products_impl(a, m)).await
+        authed(&self.verifier, req, Grant::Scope("orders:read"), |a, m| self.list_products_impl(a, m)).await
     }
     async fn bulk_update_products(
         &self,
         req: Request<pb::BulkUpdateProductsRequest>,
     ) -> Reply<pb::BulkUpdateProductsResult> {
-        self.authed(req, true, |a, _, m| self.bulk_update_products_impl(a, m)).await
+        authed(&self.verifier, req, Grant::Scope("orders:write"), |a, m| self.bulk_update_products_impl(a, m)).await
     }
     async fn quote_order(&self, req: Request<pb::PlaceOrderRequest>) -> Reply<pb::Order> {
-        self.authed(req, false, |a, t, m| self.quote_order_impl(a, t, m)).await
+        authed(&self.verifier, req, Grant::Scope("orders:read"), |(a, t), m| self.quote_order_impl(a, t, m)).await
     }
     async fn place_order(&self, req: Request<pb::PlaceOrderRequest>) -> Reply<pb::PlacedOrder> {
-        self.authed(req, true, |a, t, m| self.place_order_impl(a, t, m)).await
+        authed(&self.verifier, req, Grant::Scope("orders:write"), |(a, t), m| self.place_order_impl(a, t, m)).await
     }
     async fn get_order(&self, req: Request<pb::OrderRef>) -> Reply<pb::Order> {
-        self.authed(req, false, |a, _, m| self.get_order_impl(a, m)).await
+        authed(&self.verifier, req, Grant::Scope("orders:read"), |a, m| self.get_order_impl(a, m)).await
     }
     async fn list_orders(&self, req: Request<pb::ListOrdersRequest>) -> Reply<pb::OrderPage> {
-        self.authed(req, false, |a, _, m| self.list_orders_impl(a, m)).await
+        authed(&self.verifier, req, Grant::Scope("orders:read"), |a, m| self.list_orders_impl(a, m)).await
     }
     async fn change_order_status(&self, req: Request<pb::ChangeOrderStatusRequest>) -> Reply<pb::Order> {
-        self.authed(req, true, |a, _, m| self.change_status_impl(a, m)).await
+        authed(&self.verifier, req, Grant::Scope("orders:write"), |a, m| self.change_status_impl(a, m)).await
     }
     async fn add_order_note(&self, req: Request<pb::AddOrderNoteRequest>) -> Reply<pb::Order> {
-        self.authed(req, true, |a, _, m| self.add_note_impl(a, m)).await
+        authed(&self.verifier, req, Grant::Scope("orders:write"), |a, m| self.add_note_impl(a, m)).await
     }
     async fn refund_order(&self, req: Request<pb::RefundOrderRequest>) -> Reply<pb::Order> {
-        self.authed(req, true, |a, _, m| self.refund_impl(a, m)).await
+        authed(&self.verifier, req, Grant::Scope("orders:write"), |a, m| self.refund_impl(a, m)).await
     }
     async fn renew_payment_link(&self, req: Request<pb::OrderRef>) -> Reply<pb::PlacedOrder> {
-        self.authed(req, true, |a, _, m| self.renew_link_impl(a, m)).await
+        authed(&self.verifier, req, Grant::Scope("orders:write"), |a, m| self.renew_link_impl(a, m)).await
     }
     async fn import_orders(&self, req: Request<pb::ImportOrdersRequest>) -> Reply<pb::ImportOrdersResult> {
-        self.authed(req, true, |a, _, m| self.import_impl(a, m)).await
+        authed(&self.verifier, req, Grant::Scope("orders:write"), |a, m| self.import_impl(a, m)).await
     }
     async fn get_payment_page(&self, req: Request<pb::PaymentTokenRequest>) -> Reply<pb::PaymentPage> {
         reply(self.payment_page_impl(req.into_inner()).await)
@@ -186,22 +165,22 @@ impl Orders for OrdersService {
         reply(self.place_quick_order_impl(req.into_inner(), client).await)
     }
     async fn create_coupon(&self, req: Request<pb::CreateCouponRequest>) -> Reply<pb::Coupon> {
-        self.authed(req, true, |a, t, m| self.create_coupon_impl(a, t, m)).await
+        authed(&self.verifier, req, Grant::Scope("orders:write"), |(a, t), m| self.create_coupon_impl(a, t, m)).await
     }
     async fn list_coupons(&self, req: Request<pb::ListCouponsRequest>) -> Reply<pb::CouponList> {
-        self.authed(req, false, |a, _, m| self.list_coupons_impl(a, m)).await
+        authed(&self.verifier, req, Grant::Scope("orders:read"), |a, m| self.list_coupons_impl(a, m)).await
     }
     async fn disable_coupon(&self, req: Request<pb::CouponRef>) -> Reply<pb::Coupon> {
-        self.authed(req, true, |a, _, m| self.disable_coupon_impl(a, m)).await
+        authed(&self.verifier, req, Grant::Scope("orders:write"), |a, m| self.disable_coupon_impl(a, m)).await
     }
     async fn get_checkout_settings(&self, req: Request<pb::Empty>) -> Reply<pb::CheckoutSettings> {
-        self.authed(req, false, |a, t, _| self.checkout_impl(a, t)).await
+        authed(&self.verifier, req, Grant::Scope("orders:read"), |(a, t), _| self.checkout_impl(a, t)).await
     }
     async fn update_checkout_settings(
         &self,
         req: Request<pb::UpdateCheckoutSettingsRequest>,
     ) -> Reply<pb::CheckoutSettings> {
-        self.authed(req, true, |a, t, m| self.update_checkout_impl(a, t, m)).await
+        authed(&self.verifier, req, Grant::Scope("orders:write"), |(a, t), m| self.update_checkout_impl(a, t, m)).await
     }
 }
 

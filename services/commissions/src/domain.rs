@@ -16,6 +16,9 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+mod ledger;
+pub use ledger::{Account, EntryKind, PartnerBucket, PayoutAction, PayoutStatus};
+
 /// C1, X3: no rate, and no sum of the rates of all levels on an order, exceeds 50%.
 pub const MAX_RATE: Decimal = Decimal::from_parts(50, 0, 0, false, 0);
 

@@ -17,8 +17,9 @@ use tonic::Request;
 use uuid::Uuid;
 
 use crate::domain::MAX_RATE;
+use crate::domain::{Account, EntryKind, PartnerBucket, PayoutAction, PayoutStatus};
 use crate::events::ts;
-use crate::service::{CommissionsService, FUNDING, PREPAID, account, minor_units};
+use crate::service::{CommissionsService, minor_units};
 use crate::store::{self, NewEntry, PayoutRow, RuleRow};
 
 fn money(d: Decimal) -> String {
@@ -61,6 +62,20 @@ fn rule_message(r: &RuleRow) -> pb::Rule {
         created_at: ts(r.valid_from),
         version: r.version as u32,
     }
+}
+
+/// C11: an entry's kind allows its move, and the partner it names is its accounts' partner.
+fn entry_is_valid(kind: &str, debit: &str, credit: &str, partner: Option<Uuid>) -> bool {
+    let (Some(kind), Some(debit), Some(credit)) =
+        (EntryKind::parse(kind), Account::parse(debit), Account::parse(credit))
+    else {
+        return false;
+    };
+    let named = [debit, credit].into_iter().find_map(|a| match a {
+        Account::Partner(p, _) => Some(p),
+        _ => None,
+    });
+    kind.allows(debit, credit) && named.is_none_or(|p| partner == Some(p))
 }
 
 /// C1: checks a rule; every bad field is named. A percent above 50 is stored as 50 with a notice.
@@ -180,7 +195,7 @@ fn payout_message(p: &PayoutRow) -> pb::Payout {
         partner_id: p.partner_id.to_string(),
         amount: money(p.amount),
         currency: p.currency.clone(),
-        status: p.status.clone(),
+        status: p.status.as_str().into(),
         method: p.method.clone(),
         reference: p.reference.clone(),
         reason: p.reason.clone(),
@@ -366,19 +381,19 @@ impl CommissionsService {
             .map_err(|_| AppError::invalid("currency", "must be an ISO 4217 code"))?
             .code()
             .to_string();
-        let available_account = account(partner, "available");
+        let available_account = Account::partner(partner, PartnerBucket::Available);
         // Serializes this partner's requests: the balance row is the partner's own.
         let available: Decimal = sqlx::query_scalar(
             "SELECT balance FROM balances WHERE tenant_id = $1 AND account = $2 AND currency = $3 FOR UPDATE",
         )
         .bind(tx.tenant())
-        .bind(&available_account)
+        .bind(available_account.key())
         .bind(&currency)
         .fetch_optional(tx.conn())
         .await?
         .unwrap_or_default();
         let open = store::payouts(&mut tx, Some(partner), None).await?;
-        if open.iter().any(|p| matches!(p.status.as_str(), "requested" | "approved")) {
+        if open.iter().any(|p| p.status.is_open()) {
             return Err(AppError::conflict("payout_open", "a payout request is open already: wait for its decision"));
         }
         let amount = match req.amount.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
@@ -406,7 +421,7 @@ impl CommissionsService {
             partner_id: partner,
             currency: currency.clone(),
             amount,
-            status: "requested".into(),
+            status: PayoutStatus::Requested,
             method: None,
             reference: None,
             reason: None,
@@ -419,15 +434,15 @@ impl CommissionsService {
             return Err(AppError::conflict("payout_open", "a payout request is open already: wait for its decision"));
         }
         let entry = NewEntry {
-            debit: available_account,
-            credit: account(partner, "requested"),
-            amount,
-            currency,
             partner: Some(partner),
             payout: Some(payout.id),
-            kind: "payout_requested",
-            reason: String::new(),
-            ..Default::default()
+            ..NewEntry::new(
+                EntryKind::PayoutRequested,
+                available_account,
+                Account::partner(partner, PartnerBucket::Requested),
+                amount,
+                &currency,
+            )
         };
         store::post(&mut tx, &[entry], now).await?;
         self.payout_event(&mut tx, &payout).await?;
@@ -437,10 +452,16 @@ impl CommissionsService {
 
     async fn list_payouts_impl(&self, p: Principal, q: pb::PayoutQuery) -> Result<pb::PayoutList, AppError> {
         let partner = p.whose(q.partner_id.as_deref())?;
-        let status = q.status.as_deref().map(str::trim).filter(|s| !s.is_empty());
-        if status.is_some_and(|s| !matches!(s, "requested" | "approved" | "rejected" | "paid")) {
-            return Err(AppError::invalid("status", "must be requested, approved, rejected or paid"));
-        }
+        let status = q
+            .status
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                PayoutStatus::parse(s)
+                    .ok_or_else(|| AppError::invalid("status", "must be requested, approved, rejected or paid"))
+            })
+            .transpose()?;
         let mut tx = TenantTx::begin(&self.pool, p.tenant()?).await?;
         let rows = store::payouts(&mut tx, partner, status).await?;
         tx.commit().await?;
@@ -454,37 +475,23 @@ impl CommissionsService {
         let id = Uuid::parse_str(d.id.trim()).map_err(|_| AppError::not_found("payout"))?;
         let mut tx = TenantTx::begin(&self.pool, p.tenant()?).await?;
         let mut payout = store::payout_for_update(&mut tx, id).await?.ok_or_else(|| AppError::not_found("payout"))?;
-        let open = matches!(payout.status.as_str(), "requested" | "approved");
         let now = self.clock.now();
-        let entry = |debit: String, credit: String, kind: &'static str, reason: String| NewEntry {
-            debit,
-            credit,
-            amount: payout.amount,
-            currency: payout.currency.clone(),
-            partner: Some(payout.partner_id),
-            payout: Some(payout.id),
-            kind,
-            reason,
-            ..Default::default()
+        let action = PayoutAction::parse(d.action.trim())
+            .ok_or_else(|| AppError::invalid("action", "must be approve, reject or mark_paid"))?;
+        let Some(next) = payout.status.next(action) else {
+            let why = format!("the payout is {}: it cannot be {} now", payout.status.as_str(), action.done());
+            return Err(AppError::conflict("payout_state", why));
         };
-        let action = d.action.trim();
-        let entries = match action {
-            "approve" if payout.status == "requested" => Vec::new(),
-            "reject" if open => {
+        let reason = match next {
+            PayoutStatus::Rejected => {
                 let reason = d.reason.trim();
                 if reason.is_empty() {
                     return Err(AppError::invalid("reason", "say why the payout is rejected"));
                 }
                 payout.reason = Some(reason.to_string());
-                let back = entry(
-                    account(payout.partner_id, "requested"),
-                    account(payout.partner_id, "available"),
-                    "payout_rejected",
-                    reason.to_string(),
-                );
-                vec![back]
+                reason.to_string()
             }
-            "mark_paid" if open => {
+            PayoutStatus::Paid => {
                 let method = d.method.trim();
                 let mut errors = Vec::new();
                 if !matches!(method, "bank" | "paypal" | "custom") {
@@ -504,31 +511,26 @@ impl CommissionsService {
                 payout.method = Some(method.to_string());
                 payout.reference = Some(reference.to_string());
                 payout.paid_at = Some(now);
-                let paid = entry(
-                    account(payout.partner_id, "requested"),
-                    account(payout.partner_id, "paid"),
-                    "payout_paid",
-                    format!("{method} {reference}"),
-                );
-                vec![paid]
+                format!("{method} {reference}")
             }
-            "approve" | "reject" | "mark_paid" => {
-                let done = match action {
-                    "approve" => "approved",
-                    "reject" => "rejected",
-                    _ => "marked paid",
-                };
-                let why = format!("the payout is {}: it cannot be {done} now", payout.status);
-                return Err(AppError::conflict("payout_state", why));
-            }
-            _ => return Err(AppError::invalid("action", "must be approve, reject or mark_paid")),
+            PayoutStatus::Requested | PayoutStatus::Approved => String::new(),
         };
-        payout.status = match action {
-            "approve" => "approved",
-            "reject" => "rejected",
-            _ => "paid",
-        }
-        .into();
+        let entries: Vec<NewEntry> = PayoutStatus::entry_kind(next)
+            .map(|(kind, from, to)| NewEntry {
+                partner: Some(payout.partner_id),
+                payout: Some(payout.id),
+                reason,
+                ..NewEntry::new(
+                    kind,
+                    Account::partner(payout.partner_id, from),
+                    Account::partner(payout.partner_id, to),
+                    payout.amount,
+                    &payout.currency,
+                )
+            })
+            .into_iter()
+            .collect();
+        payout.status = next;
         payout.decided_at = Some(now);
         store::update_payout(&mut tx, &payout).await?;
         store::post(&mut tx, &entries, now).await?;
@@ -552,20 +554,15 @@ impl CommissionsService {
             .filter(|a| *a > Decimal::ZERO && a.scale() <= minor_units(&currency))
             .ok_or_else(|| AppError::invalid("amount", "must be a positive amount in the currency's minor unit"))?;
         let entry = NewEntry {
-            debit: FUNDING.into(),
-            credit: PREPAID.into(),
-            amount,
-            currency: currency.clone(),
-            kind: "top_up",
             reason: req.reference.trim().chars().take(200).collect(),
-            ..Default::default()
+            ..NewEntry::new(EntryKind::TopUp, Account::Funding, Account::Prepaid, amount, &currency)
         };
         let now = self.clock.now();
         store::post(&mut tx, &[entry], now).await?;
         if program.automatic_settlement {
             store::schedule_settlement(&mut tx, Some(now), true).await?;
         }
-        let balance = store::balance(&mut tx, PREPAID, &currency).await?;
+        let balance = store::balance(&mut tx, Account::Prepaid, &currency).await?;
         tx.commit().await?;
         Ok(pb::MerchantBalance { currency, balance: money(balance), automatic: program.automatic_settlement })
     }
@@ -577,11 +574,15 @@ impl CommissionsService {
         }
         let mut tx = TenantTx::begin(&self.pool, p.tenant()?).await?;
         let rows = store::recomputed_balances(&mut tx).await?;
+        let shapes = store::entry_shapes(&mut tx).await?;
         tx.commit().await?;
         let mut totals: BTreeMap<String, Decimal> = BTreeMap::new();
         let mut mismatched = Vec::new();
         for (account, currency, derived, running) in &rows {
-            *totals.entry(currency.clone()).or_default() += *derived;
+            let total = totals.entry(currency.clone()).or_default();
+            if matches!(Account::parse(account), Some(Account::Expense | Account::Partner(..))) {
+                *total += *running;
+            }
             if derived != running {
                 mismatched.push(pb::AccountCheck {
                     account: account.clone(),
@@ -591,7 +592,17 @@ impl CommissionsService {
                 });
             }
         }
-        let sound = mismatched.is_empty() && totals.values().all(Decimal::is_zero);
+        let invalid: Vec<pb::EntryCheck> = shapes
+            .into_iter()
+            .filter(|e| !entry_is_valid(&e.kind, &e.debit_account, &e.credit_account, e.partner_id))
+            .map(|e| pb::EntryCheck {
+                kind: e.kind,
+                debit_account: e.debit_account,
+                credit_account: e.credit_account,
+                count: e.count as u32,
+            })
+            .collect();
+        let sound = mismatched.is_empty() && invalid.is_empty() && totals.values().all(Decimal::is_zero);
         Ok(pb::LedgerCheck {
             accounts: rows.len() as u32,
             mismatched,
@@ -600,6 +611,7 @@ impl CommissionsService {
                 .map(|(currency, total)| pb::CurrencyTotal { currency, total: total.normalize().to_string() })
                 .collect(),
             sound,
+            invalid,
         })
     }
 
@@ -609,7 +621,7 @@ impl CommissionsService {
         }
         let mut tx = TenantTx::begin(&self.pool, p.tenant()?).await?;
         let program = self.program(&mut tx).await?;
-        let balance = store::balance(&mut tx, PREPAID, &program.currency).await?;
+        let balance = store::balance(&mut tx, Account::Prepaid, &program.currency).await?;
         tx.commit().await?;
         Ok(pb::MerchantBalance {
             balance: crate::domain::round(balance, minor_units(&program.currency)).to_string(),

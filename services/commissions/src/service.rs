@@ -14,27 +14,10 @@ use rust_decimal::Decimal;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::domain::{self, Bucket, Fact, Facts, Phase, Position, TrustLevel};
+use crate::domain::{self, Account, EntryKind, Fact, Facts, PartnerBucket, Phase, Position, TrustLevel};
 use crate::events::ts;
 use crate::program;
 use crate::store::{self, LineRow, NewEntry};
-
-pub const EXPENSE: &str = "merchant:expense";
-pub const PREPAID: &str = "merchant:prepaid";
-pub const FUNDING: &str = "merchant:funding";
-pub const DISBURSED: &str = "merchant:disbursed";
-
-/// A partner's account: `partner:<id>:<bucket>` (pending, held, available, requested, paid).
-pub fn account(partner: Uuid, bucket: &str) -> String {
-    format!("partner:{partner}:{bucket}")
-}
-
-fn bucket_account(partner: Uuid, b: Bucket) -> String {
-    match b {
-        Bucket::Expense => EXPENSE.to_string(),
-        other => account(partner, other.as_str()),
-    }
-}
 
 /// The minor units of a currency code (2 when unknown).
 pub fn minor_units(currency: &str) -> u32 {
@@ -172,8 +155,8 @@ impl CommissionsService {
                         level: row.level as u32,
                         amount: e.amount.to_string(),
                         currency: e.currency.clone(),
-                        debit_account: e.debit.clone(),
-                        credit_account: e.credit.clone(),
+                        debit_account: e.debit.key(),
+                        credit_account: e.credit.key(),
                         line_amount: row.amount.to_string(),
                         state: row.state.clone(),
                         hold_until: row.hold_until.map(ts),
@@ -218,15 +201,16 @@ impl CommissionsService {
             return Ok(());
         }
         let entry = NewEntry {
-            debit: EXPENSE.into(),
-            credit: account(partner, "available"),
-            amount,
-            currency: currency.clone(),
             partner: Some(partner),
             lead: Some(lead),
-            kind: "lead_reward",
             reason: format!("lead won: {}", m.plan),
-            ..Default::default()
+            ..NewEntry::new(
+                EntryKind::LeadReward,
+                Account::Expense,
+                Account::partner(partner, PartnerBucket::Available),
+                amount,
+                &currency,
+            )
         };
         store::post(tx, &[entry], self.clock.now()).await?;
         let tenant = tx.tenant();
@@ -268,13 +252,13 @@ impl CommissionsService {
             partner_id: p.partner_id.to_string(),
             amount: p.amount.to_string(),
             currency: p.currency.clone(),
-            status: p.status.clone(),
+            status: p.status.as_str().into(),
             method: p.method.clone(),
             reference: p.reference.clone(),
             reason: p.reason.clone(),
             automatic: p.automatic,
         };
-        self.outbox.emit(tx.conn(), tenant, "payout", p.id, &p.status, &msg).await?;
+        self.outbox.emit(tx.conn(), tenant, "payout", p.id, p.status.as_str(), &msg).await?;
         Ok(())
     }
 
@@ -291,14 +275,13 @@ impl CommissionsService {
         let (mut paid, mut failed) = (0, 0);
         let balances = store::partner_balances(tx, None).await?;
         for (acct, currency, available) in balances {
-            let Some(partner) = acct.strip_suffix(":available").and_then(|a| a.strip_prefix("partner:")) else {
+            let Some(Account::Partner(partner, PartnerBucket::Available)) = Account::parse(&acct) else {
                 continue;
             };
-            let Ok(partner) = Uuid::parse_str(partner) else { continue };
             if available < program.minimum_payout.max(Decimal::new(1, minor_units(&currency))) {
                 continue;
             }
-            let prepaid = store::balance(tx, PREPAID, &currency).await?;
+            let prepaid = store::balance(tx, Account::Prepaid, &currency).await?;
             let id = Uuid::now_v7();
             if prepaid < available {
                 store::insert_settlement(
@@ -334,7 +317,7 @@ impl CommissionsService {
                 partner_id: partner,
                 currency: currency.clone(),
                 amount: available,
-                status: "paid".into(),
+                status: domain::PayoutStatus::Paid,
                 method: Some("automatic".into()),
                 reference: Some(format!("settlement {id}")),
                 reason: None,
@@ -346,21 +329,24 @@ impl CommissionsService {
             if !store::insert_payout(tx, &payout).await? {
                 continue; // a manual request is open: it goes its own way
             }
-            let entry = |debit: String, credit: String, kind: &'static str| NewEntry {
-                debit,
-                credit,
-                amount: available,
-                currency: currency.clone(),
+            let entry = |debit: Account, credit: Account, kind: EntryKind| NewEntry {
                 partner: Some(partner),
                 payout: Some(payout.id),
-                kind,
                 reason: "automatic settlement".into(),
-                ..Default::default()
+                ..NewEntry::new(kind, debit, credit, available, &currency)
             };
             let entries = [
-                entry(account(partner, "available"), account(partner, "requested"), "payout_requested"),
-                entry(account(partner, "requested"), account(partner, "paid"), "payout_paid"),
-                entry(PREPAID.into(), DISBURSED.into(), "settlement"),
+                entry(
+                    Account::partner(partner, PartnerBucket::Available),
+                    Account::partner(partner, PartnerBucket::Requested),
+                    EntryKind::PayoutRequested,
+                ),
+                entry(
+                    Account::partner(partner, PartnerBucket::Requested),
+                    Account::partner(partner, PartnerBucket::Paid),
+                    EntryKind::PayoutPaid,
+                ),
+                entry(Account::Prepaid, Account::Disbursed, EntryKind::Settlement),
             ];
             store::post(tx, &entries, now).await?;
             store::insert_settlement(
@@ -485,17 +471,18 @@ impl Changes {
             let index = self.lines.len();
             for m in &moves {
                 self.entries.push(NewEntry {
-                    debit: bucket_account(row.partner_id, m.from),
-                    credit: bucket_account(row.partner_id, m.to),
-                    amount: m.amount,
-                    currency: row.currency.clone(),
                     partner: Some(row.partner_id),
                     order: Some(order),
                     level: Some(row.level),
                     rule: line.and_then(|l| l.rule).or(row.rule_id),
-                    kind: m.kind.as_str(),
                     reason: if reason.is_empty() { line.map_or("", |l| l.source).to_string() } else { reason.clone() },
-                    ..Default::default()
+                    ..NewEntry::new(
+                        EntryKind::Line(m.kind),
+                        Account::of(row.partner_id, m.from),
+                        Account::of(row.partner_id, m.to),
+                        m.amount,
+                        &row.currency,
+                    )
                 });
                 self.moved.push(Moved { line: index, kind: m.kind });
             }

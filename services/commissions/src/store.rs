@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 use sqlx::FromRow;
 use uuid::Uuid;
 
-use crate::domain::{self, Conditions, Facts, OverrideOf, Pays, TrustLevel};
+use crate::domain::{self, Account, Conditions, EntryKind, Facts, OverrideOf, PayoutStatus, Pays, TrustLevel};
 
 #[tracing::instrument(skip_all)]
 pub async fn put_program(tx: &mut TenantTx<'_>, settings: &serde_json::Value, at: DateTime<Utc>) -> sqlx::Result<()> {
@@ -453,10 +453,10 @@ pub async fn due_orders(
 }
 
 /// One ledger entry to write (what it is not about stays `None`).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct NewEntry {
-    pub debit: String,
-    pub credit: String,
+    pub debit: Account,
+    pub credit: Account,
     pub amount: Decimal,
     pub currency: String,
     pub partner: Option<Uuid>,
@@ -465,8 +465,28 @@ pub struct NewEntry {
     pub rule: Option<Uuid>,
     pub payout: Option<Uuid>,
     pub lead: Option<Uuid>,
-    pub kind: &'static str,
+    pub kind: EntryKind,
     pub reason: String,
+}
+
+impl NewEntry {
+    /// An entry of `kind` moving `amount` from `debit` to `credit`, about nothing in particular yet.
+    pub fn new(kind: EntryKind, debit: Account, credit: Account, amount: Decimal, currency: &str) -> NewEntry {
+        NewEntry {
+            debit,
+            credit,
+            amount,
+            currency: currency.to_string(),
+            partner: None,
+            order: None,
+            level: None,
+            rule: None,
+            payout: None,
+            lead: None,
+            kind,
+            reason: String::new(),
+        }
+    }
 }
 
 /// C11: writes entries (one statement) and moves the running balances of their accounts with
@@ -503,8 +523,8 @@ pub async fn insert_entries(tx: &mut TenantTx<'_>, entries: &[NewEntry], at: Dat
     .bind(tenant)
     .bind(&ids)
     .bind(col(|e| e.currency.clone()))
-    .bind(col(|e| e.debit.clone()))
-    .bind(col(|e| e.credit.clone()))
+    .bind(col(|e| e.debit.key()))
+    .bind(col(|e| e.credit.key()))
     .bind(entries.iter().map(|e| e.amount).collect::<Vec<_>>())
     .bind(entries.iter().map(|e| e.partner).collect::<Vec<_>>())
     .bind(entries.iter().map(|e| e.order).collect::<Vec<_>>())
@@ -512,7 +532,7 @@ pub async fn insert_entries(tx: &mut TenantTx<'_>, entries: &[NewEntry], at: Dat
     .bind(entries.iter().map(|e| e.rule).collect::<Vec<_>>())
     .bind(entries.iter().map(|e| e.payout).collect::<Vec<_>>())
     .bind(entries.iter().map(|e| e.lead).collect::<Vec<_>>())
-    .bind(col(|e| e.kind.to_string()))
+    .bind(col(|e| e.kind.as_str().to_string()))
     .bind(at)
     .bind(col(|e| e.reason.clone()))
     .execute(tx.conn())
@@ -531,8 +551,8 @@ pub async fn move_balances(tx: &mut TenantTx<'_>, entries: &[NewEntry]) -> sqlx:
     let tenant = tx.tenant();
     let mut deltas: std::collections::BTreeMap<(String, String), Decimal> = std::collections::BTreeMap::new();
     for e in entries {
-        *deltas.entry((e.credit.clone(), e.currency.clone())).or_default() += e.amount;
-        *deltas.entry((e.debit.clone(), e.currency.clone())).or_default() -= e.amount;
+        *deltas.entry((e.credit.key(), e.currency.clone())).or_default() += e.amount;
+        *deltas.entry((e.debit.key(), e.currency.clone())).or_default() -= e.amount;
     }
     let (accounts, rest): (Vec<(String, String)>, Vec<Decimal>) = deltas.into_iter().unzip();
     let (names, currencies): (Vec<String>, Vec<String>) = accounts.into_iter().unzip();
@@ -552,12 +572,12 @@ pub async fn move_balances(tx: &mut TenantTx<'_>, entries: &[NewEntry]) -> sqlx:
 
 /// The running balance of one account.
 #[tracing::instrument(skip_all)]
-pub async fn balance(tx: &mut TenantTx<'_>, account: &str, currency: &str) -> sqlx::Result<Decimal> {
+pub async fn balance(tx: &mut TenantTx<'_>, account: Account, currency: &str) -> sqlx::Result<Decimal> {
     let tenant = tx.tenant();
     let b: Option<Decimal> =
         sqlx::query_scalar("SELECT balance FROM balances WHERE tenant_id = $1 AND account = $2 AND currency = $3")
             .bind(tenant)
-            .bind(account)
+            .bind(account.key())
             .bind(currency)
             .fetch_optional(tx.conn())
             .await?;
@@ -571,10 +591,7 @@ pub async fn partner_balances(
     partner: Option<Uuid>,
 ) -> sqlx::Result<Vec<(String, String, Decimal)>> {
     let tenant = tx.tenant();
-    let prefix = match partner {
-        Some(p) => format!("partner:{p}:%"),
-        None => "partner:%".to_string(),
-    };
+    let prefix = format!("{}%", Account::partner_prefix(partner));
     sqlx::query_as(
         "SELECT account, currency, balance FROM balances WHERE tenant_id = $1 AND account LIKE $2
          ORDER BY account, currency",
@@ -600,6 +617,29 @@ pub async fn recomputed_balances(tx: &mut TenantTx<'_>) -> sqlx::Result<Vec<(Str
          FROM derived d FULL JOIN (SELECT * FROM balances WHERE tenant_id = $1) b
              ON b.account = d.account AND b.currency = d.currency
          ORDER BY 1, 2",
+    )
+    .bind(tenant)
+    .fetch_all(tx.conn())
+    .await
+}
+
+/// Entries of one kind between two accounts, naming one partner.
+#[derive(Debug, Clone, FromRow)]
+pub struct EntryShape {
+    pub kind: String,
+    pub debit_account: String,
+    pub credit_account: String,
+    pub partner_id: Option<Uuid>,
+    pub count: i64,
+}
+
+/// C11 check: the entries grouped by kind, accounts and partner, with how many there are.
+#[tracing::instrument(skip_all)]
+pub async fn entry_shapes(tx: &mut TenantTx<'_>) -> sqlx::Result<Vec<EntryShape>> {
+    let tenant = tx.tenant();
+    sqlx::query_as(
+        "SELECT kind, debit_account, credit_account, partner_id, count(*) AS count FROM ledger_entries WHERE tenant_id = $1
+         GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3",
     )
     .bind(tenant)
     .fetch_all(tx.conn())
@@ -657,7 +697,8 @@ pub struct PayoutRow {
     pub partner_id: Uuid,
     pub currency: String,
     pub amount: Decimal,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: PayoutStatus,
     pub method: Option<String>,
     pub reference: Option<String>,
     pub reason: Option<String>,
@@ -684,7 +725,7 @@ pub async fn insert_payout(tx: &mut TenantTx<'_>, p: &PayoutRow) -> sqlx::Result
     .bind(p.partner_id)
     .bind(&p.currency)
     .bind(p.amount)
-    .bind(&p.status)
+    .bind(p.status.as_str())
     .bind(&p.method)
     .bind(&p.reference)
     .bind(&p.reason)
@@ -716,7 +757,7 @@ pub async fn update_payout(tx: &mut TenantTx<'_>, p: &PayoutRow) -> sqlx::Result
     )
     .bind(tenant)
     .bind(p.id)
-    .bind(&p.status)
+    .bind(p.status.as_str())
     .bind(&p.method)
     .bind(&p.reference)
     .bind(&p.reason)
@@ -731,7 +772,7 @@ pub async fn update_payout(tx: &mut TenantTx<'_>, p: &PayoutRow) -> sqlx::Result
 pub async fn payouts(
     tx: &mut TenantTx<'_>,
     partner: Option<Uuid>,
-    status: Option<&str>,
+    status: Option<PayoutStatus>,
 ) -> sqlx::Result<Vec<PayoutRow>> {
     let tenant = tx.tenant();
     sqlx::query_as(&format!(
@@ -740,7 +781,7 @@ pub async fn payouts(
     ))
     .bind(tenant)
     .bind(partner)
-    .bind(status)
+    .bind(status.map(PayoutStatus::as_str))
     .fetch_all(tx.conn())
     .await
 }

@@ -221,7 +221,6 @@ async fn c2_c3_c4_c5_c10_c11_the_whole_money_path_through_the_gateway() {
         *sums.entry(e["credit_account"].as_str().unwrap().to_string()).or_default() += amount;
         *sums.entry(e["debit_account"].as_str().unwrap().to_string()).or_default() -= amount;
     }
-    assert_eq!(sums.values().copied().sum::<rust_decimal::Decimal>(), rust_decimal::Decimal::ZERO);
     assert_eq!(sums[&format!("partner:{ana_id}:available")], "-1.00".parse().unwrap());
     // C11: the running balances agree with a full recomputation from the entries (merchant only).
     let check = admin2.get("/api/v1/ledger/check", 200).await;
@@ -231,6 +230,7 @@ async fn c2_c3_c4_c5_c10_c11_the_whole_money_path_through_the_gateway() {
         "{check}"
     );
     assert_eq!(check["totals"], json!([{ "currency": "EUR", "total": "0" }]));
+    assert_eq!(check["invalid"], json!([]), "every entry moves money the way its kind may");
     assert!(check["accounts"].as_u64().unwrap() >= 5, "{check}");
     let denied = ana.send(reqwest::Method::GET, "/api/v1/ledger/check", None, &[]).await;
     assert_eq!(denied.status, 403);
@@ -540,20 +540,23 @@ async fn c11_a_killed_and_restarted_consumer_ends_with_the_oracles_ledger() {
     let pending: Decimal = b["items"][0]["pending"].as_str().unwrap().parse().unwrap();
     assert_eq!(pending + held, want);
 
-    // C11: the entries sum to zero and every running balance is its recomputation.
+    // C11: what the partners hold is what the merchant spent, and every running balance is its
+    // recomputation.
     let pool = sqlx::PgPool::connect(&sys.env.config.database_url("commissions")).await.unwrap();
-    let (total, mismatched): (Decimal, i64) = sqlx::query_as(
+    let (expense, partners, mismatched): (Decimal, Decimal, i64) = sqlx::query_as(
         "WITH moves AS (SELECT credit_account a, currency c, amount v FROM ledger_entries
                         UNION ALL SELECT debit_account, currency, -amount FROM ledger_entries),
               derived AS (SELECT a, c, sum(v) total FROM moves GROUP BY a, c)
-         SELECT COALESCE((SELECT sum(v) FROM moves), 0),
+         SELECT COALESCE((SELECT sum(balance) FROM balances WHERE account = 'merchant:expense'), 0),
+                COALESCE((SELECT sum(balance) FROM balances WHERE account LIKE 'partner:%'), 0),
                 (SELECT count(*) FROM derived d FULL JOIN balances b ON b.account = d.a AND b.currency = d.c
                  WHERE COALESCE(d.total, 0) <> COALESCE(b.balance, 0))",
     )
     .fetch_one(&pool)
     .await
     .unwrap();
-    assert_eq!((total, mismatched), (Decimal::ZERO, 0));
+    assert!(partners > Decimal::ZERO, "the partners hold commissions");
+    assert_eq!((expense + partners, mismatched), (Decimal::ZERO, 0));
     assert_eq!(admin.get("/api/v1/ledger/check", 200).await["sound"], true);
 
     // Every orders event delivered again, as a relay republishing past JetStream's duplicate
@@ -608,6 +611,32 @@ async fn c11_a_killed_and_restarted_consumer_ends_with_the_oracles_ledger() {
     assert_eq!(check["sound"], false);
     assert_eq!(check["mismatched"].as_array().unwrap().len(), 1, "{check}");
     assert_eq!(check["mismatched"][0]["account"], account.as_str());
+
+    // C11: the ledger is append-only: changing or removing an entry is an error, not a no-op.
+    for sql in ["UPDATE ledger_entries SET amount = amount + 1", "DELETE FROM ledger_entries"] {
+        let err = sqlx::query(sql).execute(&pool).await.expect_err(sql);
+        assert!(err.to_string().contains("append-only"), "{sql}: {err}");
+    }
+    // C11: an entry its kind may not make (a clawback paying the partner) is named by the check.
+    sqlx::query(
+        "INSERT INTO ledger_entries (id, tenant_id, currency, debit_account, credit_account, amount, partner_id,
+             kind, at)
+         SELECT gen_random_uuid(), tenant_id, currency, 'merchant:expense', credit_account, 1, partner_id,
+             'clawback', now()
+         FROM ledger_entries WHERE credit_account = $1 LIMIT 1",
+    )
+    .bind(format!("partner:{ola_id}:held"))
+    .execute(&pool)
+    .await
+    .unwrap();
+    let check = admin.get("/api/v1/ledger/check", 200).await;
+    assert_eq!(check["sound"], false);
+    assert_eq!(
+        check["invalid"],
+        json!([{ "kind": "clawback", "debit_account": "merchant:expense",
+                 "credit_account": format!("partner:{ola_id}:held"), "count": 1 }]),
+        "{check}"
+    );
     pool.close().await;
     drop(commissions);
     sys.stop().await;

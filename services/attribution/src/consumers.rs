@@ -2,7 +2,6 @@
 //! registrations (L8) and orders' placements (L9-L11). Each event is applied in the consumer's
 //! inbox transaction, so a redelivery changes nothing.
 
-use chrono::Utc;
 use partnerline_proto::events::v1 as ev;
 use platform::consumer::{Handler, IncomingEvent, Run, runs};
 use platform::db::TenantTx;
@@ -78,7 +77,7 @@ impl Handler for Events {
                 let Some(c) = m.customer else { return Ok(()) };
                 let customer = id(&c.customer_id)?;
                 svc.customer_seen(&mut tx, customer, &c.email).await.map_err(err)?;
-                let at = if e.time.timestamp() > 0 { e.time } else { Utc::now() };
+                let at = if e.time.timestamp() > 0 { e.time } else { svc.clock.now() };
                 svc.registered(&mut tx, customer, m.visitor_id.as_deref(), m.referral_code.as_deref(), at)
                     .await
                     .map_err(err)?;

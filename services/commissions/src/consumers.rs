@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::str::FromStr;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use partnerline_proto::events::v1 as ev;
 use platform::consumer::{Handler, IncomingEvent, Run, runs};
 use platform::db::TenantTx;
@@ -56,7 +56,7 @@ fn err(e: platform::AppError) -> anyhow::Error {
 }
 
 /// `order.placed` as commissions reads it.
-pub fn placed(o: &ev::OrderPlaced, group: Option<Uuid>) -> anyhow::Result<Placed> {
+pub fn placed(o: &ev::OrderPlaced, group: Option<Uuid>, sent: DateTime<Utc>) -> anyhow::Result<Placed> {
     let mut items = Vec::with_capacity(o.items.len());
     for i in &o.items {
         items.push(Item {
@@ -81,7 +81,7 @@ pub fn placed(o: &ev::OrderPlaced, group: Option<Uuid>) -> anyhow::Result<Placed
         promotion_type: o.promotion_type.clone().filter(|p| !p.is_empty()),
         coupon_rate: o.coupon_commission_rate.as_deref().filter(|r| !r.is_empty()).map(money).transpose()?,
         customer_group_id: group,
-        placed_at: parse_time(&o.placed_at, Utc::now()),
+        placed_at: parse_time(&o.placed_at, sent),
     })
 }
 
@@ -105,7 +105,7 @@ pub async fn order_facts(
                 None => None,
             };
             let order = id(&m.order_id)?;
-            let placed = placed(&m, group)?;
+            let placed = placed(&m, group, time)?;
             let mut facts = placed_status(&m, &placed).map(|s| vec![(order, s)]).unwrap_or_default();
             facts.insert(0, (order, Fact::Placed(Box::new(placed))));
             facts
@@ -129,12 +129,7 @@ pub async fn order_facts(
             });
             vec![(id(&m.order_id)?, fact)]
         }
-        "order.paid"
-        | "order.confirmed"
-        | "order.in_production"
-        | "order.shipped"
-        | "order.completed"
-        | "order.cancelled" => {
+        "order.paid" | "order.completed" | "order.cancelled" => {
             let m = ev::OrderStatusChanged::decode(payload)?;
             let Some(status) = Status::parse(&m.to) else { return Ok(Vec::new()) };
             let fact = Fact::Status {
@@ -254,8 +249,22 @@ mod tests {
             placed_at: "2026-06-01T09:00:00Z".into(),
             ..Default::default()
         };
-        let p = placed(&m, None).unwrap();
+        let p = placed(&m, None, sent()).unwrap();
         (m, p)
+    }
+
+    fn sent() -> DateTime<Utc> {
+        "2026-06-01T09:00:05Z".parse().unwrap()
+    }
+
+    /// C1: an order's rule version is the one in force when it was placed; with no readable
+    /// `placed_at` that is when the event was sent (by the producer's clock), never this
+    /// process's wall clock, which a manual clock leaves behind.
+    #[test]
+    fn c1_an_order_without_placed_at_is_placed_when_its_event_was_sent() {
+        let (mut m, _) = placed_in("pending");
+        m.placed_at = String::new();
+        assert_eq!(placed(&m, None, sent()).unwrap().placed_at, sent());
     }
 
     /// O8, C3: an order imported already completed is completed for commissions from its

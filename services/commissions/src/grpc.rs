@@ -79,7 +79,7 @@ fn entry_is_valid(kind: &str, debit: &str, credit: &str, partner: Option<Uuid>) 
 }
 
 /// C1: checks a rule; every bad field is named. A percent above 50 is stored as 50 with a notice.
-fn validate_rule(input: &pb::RuleInput) -> Result<(RuleRow, Vec<pb::Notice>), AppError> {
+fn validate_rule(input: &pb::RuleInput, now: DateTime<Utc>) -> Result<(RuleRow, Vec<pb::Notice>), AppError> {
     let mut errors: Vec<FieldError> = Vec::new();
     let mut bad = |field: &str, message: &str| errors.push(FieldError { field: field.into(), message: message.into() });
     let name = input.name.trim();
@@ -166,7 +166,7 @@ fn validate_rule(input: &pb::RuleInput) -> Result<(RuleRow, Vec<pb::Notice>), Ap
         customer_group_id: group,
         min_order_total: min_total,
         partner_tier: tier.map(str::to_string),
-        valid_from: Utc::now(),
+        valid_from: now,
         valid_to: None,
     };
     Ok((row, notices))
@@ -229,8 +229,7 @@ impl CommissionsService {
 
     async fn create_rule_impl(&self, p: Principal, input: pb::RuleInput) -> Result<pb::RuleResult, AppError> {
         admin(&p)?;
-        let (mut row, notices) = validate_rule(&input)?;
-        row.valid_from = self.clock.now();
+        let (row, notices) = validate_rule(&input, self.clock.now())?;
         let mut tx = TenantTx::begin(&self.pool, p.tenant()?).await?;
         store::insert_rule(&mut tx, &row).await?;
         tx.commit().await?;
@@ -242,14 +241,13 @@ impl CommissionsService {
         admin(&p)?;
         let id = Uuid::parse_str(req.id.trim()).map_err(|_| AppError::not_found("rule"))?;
         let input = req.rule.ok_or_else(|| AppError::invalid("rule", "is required"))?;
-        let (mut row, notices) = validate_rule(&input)?;
         let now = self.clock.now();
+        let (mut row, notices) = validate_rule(&input, now)?;
         let mut tx = TenantTx::begin(&self.pool, p.tenant()?).await?;
         let current = store::current_rule(&mut tx, id).await?.ok_or_else(|| AppError::not_found("rule"))?;
         store::end_rule(&mut tx, id, now).await?;
         row.id = id;
         row.version = current.version + 1;
-        row.valid_from = now;
         store::insert_rule(&mut tx, &row).await?;
         tx.commit().await?;
         Ok(pb::RuleResult { rule: Some(rule_message(&row)), notices })

@@ -88,8 +88,9 @@ fn redact(url: &str) -> String {
     }
 }
 
-/// A transaction bound to one tenant. Store functions take it, so no query can forget whose
-/// data it touches; the tenant is also set as `app.tenant_id` for triggers and audit.
+/// A transaction bound to one tenant. Store functions take it and bind `tenant()` in every
+/// query, so no query can forget whose data it touches. (Nothing reads a session setting, so
+/// none is set: that was a round trip per transaction for nothing.)
 pub struct TenantTx<'c> {
     tx: Transaction<'c, Postgres>,
     tenant: Uuid,
@@ -97,8 +98,7 @@ pub struct TenantTx<'c> {
 
 impl TenantTx<'static> {
     pub async fn begin(pool: &PgPool, tenant: Uuid) -> Result<Self, sqlx::Error> {
-        let tx = pool.begin().await?;
-        Self::scoped(tx, tenant).await
+        Ok(TenantTx { tx: pool.begin().await?, tenant })
     }
 }
 
@@ -106,13 +106,7 @@ impl<'c> TenantTx<'c> {
     /// A tenant transaction inside one already open on `conn` (a savepoint), e.g. a consumer's
     /// inbox transaction: it commits with it.
     pub async fn within(conn: &'c mut PgConnection, tenant: Uuid) -> Result<Self, sqlx::Error> {
-        let tx = sqlx::Connection::begin(conn).await?;
-        Self::scoped(tx, tenant).await
-    }
-
-    async fn scoped(mut tx: Transaction<'c, Postgres>, tenant: Uuid) -> Result<Self, sqlx::Error> {
-        sqlx::query("SELECT set_config('app.tenant_id', $1, true)").bind(tenant.to_string()).execute(&mut *tx).await?;
-        Ok(TenantTx { tx, tenant })
+        Ok(TenantTx { tx: sqlx::Connection::begin(conn).await?, tenant })
     }
 
     pub fn tenant(&self) -> Uuid {

@@ -773,10 +773,10 @@ pub async fn insert_payment(
     Ok(r.rows_affected() == 1)
 }
 
-/// O8: which of these external ids the program has already, with their orders.
+/// O8: which of these external ids the program has already, with their orders, locked in id
+/// order: the order every batch writer of `orders` (imports, the `order.attributed` consumer)
+/// locks rows in, so two never deadlock.
 #[tracing::instrument(skip_all)]
-/// Known orders by their external ids, locked in id order: the order every batch writer of
-/// `orders` (imports, the `order.attributed` consumer) locks rows in, so two never deadlock.
 pub async fn orders_by_external_ids(tx: &mut TenantTx<'_>, ids: &[String]) -> Result<Vec<OrderRow>, sqlx::Error> {
     let tenant = tx.tenant();
     sqlx::query_as(&format!(

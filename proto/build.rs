@@ -18,9 +18,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let fds = protox::compile(files, ["."])?;
     // The orders API's messages are its REST bodies too: JSON (absent fields take their defaults,
     // unknown ones are refused) with an OpenAPI schema, so the gateway needs no copy of each.
-    tonic_prost_build::configure()
-        .build_client(true)
-        .build_server(true)
+    // Program settings travel in identity's events; attribution and commissions keep the last
+    // ones as JSON and read them back strictly (a field they do not know is an error).
+    let mut builder = tonic_prost_build::configure().build_client(true).build_server(true);
+    for m in ["ProgramSettings", "HoldPeriods", "LeadReward", "CouponLimits"] {
+        builder = builder.message_attribute(
+            format!(".partnerline.identity.v1.{m}"),
+            "#[derive(serde::Serialize, serde::Deserialize)] #[serde(default, deny_unknown_fields)]",
+        );
+    }
+    builder
         .message_attribute(
             ".partnerline.orders.v1",
             "#[derive(serde::Serialize, serde::Deserialize, utoipa::ToSchema)] #[serde(default, deny_unknown_fields)]",

@@ -9,6 +9,7 @@ use prost::Message;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::program;
 use crate::service::AttributionService;
 use crate::store::{self, PartnerRow};
 
@@ -41,11 +42,15 @@ impl Handler for Events {
         let mut tx = TenantTx::within(conn, tenant).await?;
         let svc = &self.0;
         match e.name().as_str() {
-            "tenant.created" => store::put_program(&mut tx, &serde_json::json!({}), e.time).await?,
+            "tenant.created" => {
+                let m = ev::TenantCreated::decode(e.payload.as_ref())?;
+                let settings = m.settings.ok_or_else(|| anyhow::anyhow!("tenant.created without settings"))?;
+                store::put_program(&mut tx, &program::document(&settings)?, e.time).await?;
+            }
             "program.updated" => {
                 let m = ev::ProgramUpdated::decode(e.payload.as_ref())?;
-                let doc: serde_json::Value = serde_json::from_str(&m.settings_json)?;
-                store::put_program(&mut tx, &doc, e.time).await?;
+                let settings = m.settings.ok_or_else(|| anyhow::anyhow!("program.updated without settings"))?;
+                store::put_program(&mut tx, &program::document(&settings)?, e.time).await?;
             }
             "partner.approved" | "partner.updated" => {
                 let p = if e.name() == "partner.approved" {

@@ -1,42 +1,38 @@
-//! The program settings attribution follows, read from identity's settings document.
+//! The program settings attribution follows: identity's `ProgramSettings`, carried typed in its
+//! events and kept as JSON. Read strictly: a setting attribution cannot read is an error (the
+//! event is dead-lettered), never a default that would silently change how links attribute.
 
-use serde::Deserialize;
+use anyhow::{Context, bail};
+use partnerline_proto::identity::v1::ProgramSettings;
 
 use crate::domain::{Settings, Validity};
 
-/// The part of identity's `ProgramSettings` JSON that attribution reads; the rest is ignored.
-#[derive(Debug, Deserialize)]
-#[serde(default)]
-struct Document {
-    link_validity: String,
-    protection_period_days: Option<u32>,
-    ignore_partner_clicks_on_partner_links: bool,
-    self_purchase: bool,
-    excluded_promotion_types: Vec<String>,
+/// The settings identity's describe.
+pub fn from_settings(s: &ProgramSettings) -> anyhow::Result<Settings> {
+    Ok(Settings {
+        validity: match s.link_validity.as_str() {
+            "short" => Validity::Short,
+            "permanent" => Validity::Permanent,
+            other => bail!("settings.link_validity: `{other}` is neither short nor permanent"),
+        },
+        protection_days: s.protection_period_days.filter(|d| *d > 0),
+        ignore_partner_clicks: s.ignore_partner_clicks_on_partner_links,
+        self_purchase: s.self_purchase,
+        excluded_promotion_types: s.excluded_promotion_types.clone(),
+    })
 }
 
-impl Default for Document {
-    fn default() -> Self {
-        let s = Settings::default();
-        Document {
-            link_validity: "short".into(),
-            protection_period_days: s.protection_days,
-            ignore_partner_clicks_on_partner_links: s.ignore_partner_clicks,
-            self_purchase: s.self_purchase,
-            excluded_promotion_types: s.excluded_promotion_types,
-        }
-    }
+/// The document kept for `s`, once it reads.
+pub fn document(s: &ProgramSettings) -> anyhow::Result<serde_json::Value> {
+    from_settings(s)?;
+    Ok(serde_json::to_value(s)?)
 }
 
-/// The settings in a stored document; the defaults of PRODUCT.md for anything missing.
-pub fn settings(doc: Option<&serde_json::Value>) -> Settings {
-    let d: Document = doc.and_then(|v| serde_json::from_value(v.clone()).ok()).unwrap_or_default();
-    Settings {
-        validity: if d.link_validity == "permanent" { Validity::Permanent } else { Validity::Short },
-        protection_days: d.protection_period_days.filter(|d| *d > 0),
-        ignore_partner_clicks: d.ignore_partner_clicks_on_partner_links,
-        self_purchase: d.self_purchase,
-        excluded_promotion_types: d.excluded_promotion_types,
+/// The settings in a kept document; before identity has told any, the defaults of PRODUCT.md.
+pub fn settings(doc: Option<&serde_json::Value>) -> anyhow::Result<Settings> {
+    match doc {
+        None => Ok(Settings::default()),
+        Some(v) => from_settings(&serde_json::from_value(v.clone()).context("the kept program settings")?),
     }
 }
 
@@ -46,15 +42,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn identity_settings_documents_are_read_with_product_defaults() {
-        assert_eq!(settings(None), Settings::default());
-        let s = settings(Some(&serde_json::json!({
-            "link_validity": "permanent", "protection_period_days": 7, "self_purchase": true,
-            "excluded_promotion_types": ["auction"], "default_commission_rate": "10"
-        })));
+    fn l3_l5_l6_l7_identity_settings_are_read_through_their_kept_document() {
+        assert_eq!(settings(None).unwrap(), Settings::default());
+        let s = ProgramSettings {
+            link_validity: "permanent".into(),
+            protection_period_days: Some(7),
+            ignore_partner_clicks_on_partner_links: true,
+            self_purchase: true,
+            excluded_promotion_types: vec!["auction".into()],
+            ..Default::default()
+        };
+        let s = settings(Some(&document(&s).unwrap())).unwrap();
         assert_eq!(s.validity, Validity::Permanent);
         assert_eq!(s.protection_days, Some(7));
         assert!(s.self_purchase && s.ignore_partner_clicks);
         assert_eq!(s.excluded_promotion_types, vec!["auction".to_string()]);
+    }
+
+    #[test]
+    fn l3_settings_that_do_not_read_are_refused_not_defaulted() {
+        let bad = ProgramSettings { link_validity: "forever".into(), ..Default::default() };
+        assert!(document(&bad).unwrap_err().to_string().contains("link_validity"));
+        assert!(settings(Some(&serde_json::json!({ "validity": "short" }))).is_err(), "a field it does not know");
     }
 }

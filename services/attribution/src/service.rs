@@ -143,7 +143,7 @@ impl AttributionService {
     }
 
     pub(crate) async fn settings(&self, tx: &mut TenantTx<'_>) -> Result<domain::Settings, AppError> {
-        Ok(program::settings(store::program(tx).await?.as_ref()))
+        Ok(program::settings(store::program(tx).await?.as_ref())?)
     }
 
     /// A partner may bind and be attributed unless it is known to be suspended (P5).

@@ -16,6 +16,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::domain::{Attribution, Fact, Item, Placed, Status};
+use crate::program;
 use crate::service::{CommissionsService, parse_time};
 use crate::store;
 
@@ -160,13 +161,17 @@ impl Handler for Events {
         let svc = &self.0;
         let name = e.name();
         match name.as_str() {
-            "tenant.created" => store::put_program(&mut tx, &serde_json::json!({}), e.time).await?,
+            "tenant.created" => {
+                let m = ev::TenantCreated::decode(e.payload.as_ref())?;
+                let settings = m.settings.ok_or_else(|| anyhow::anyhow!("tenant.created without settings"))?;
+                store::put_program(&mut tx, &program::document(&settings)?, e.time).await?;
+            }
             "program.updated" => {
                 let m = ev::ProgramUpdated::decode(e.payload.as_ref())?;
-                let doc: serde_json::Value = serde_json::from_str(&m.settings_json)?;
-                store::put_program(&mut tx, &doc, e.time).await?;
+                let settings = m.settings.ok_or_else(|| anyhow::anyhow!("program.updated without settings"))?;
+                store::put_program(&mut tx, &program::document(&settings)?, e.time).await?;
                 // C9: an automatic program settles from now on; a manual one stops.
-                let automatic = crate::program::program(Some(&doc)).automatic_settlement;
+                let automatic = program::from_settings(&settings)?.automatic_settlement;
                 store::schedule_settlement(&mut tx, automatic.then(|| svc.clock.now()), true).await?;
             }
             "partner.approved" | "partner.updated" => {

@@ -38,7 +38,7 @@ impl CommissionsService {
     }
 
     pub(crate) async fn program(&self, tx: &mut TenantTx<'_>) -> Result<domain::Program, AppError> {
-        Ok(program::program(store::program(tx).await?.as_ref()))
+        Ok(program::program(store::program(tx).await?.as_ref())?)
     }
 
     /// Folds facts (of one or many orders, in arrival order) into the orders' facts and recomputes
@@ -189,7 +189,7 @@ impl CommissionsService {
         let partner = Uuid::parse_str(&m.partner_id).map_err(|_| AppError::invalid("partner_id", "is not an id"))?;
         // The reward in force when the lead was won, however late the event is read.
         let won_at = parse_time(&m.won_at, self.clock.now());
-        let program = program::program(store::program_at(tx, won_at).await?.as_ref());
+        let program = program::program(store::program_at(tx, won_at).await?.as_ref())?;
         let revenue: Decimal = m.revenue.trim().parse().unwrap_or_default();
         let currency = match program.lead_reward {
             domain::LeadReward::Fixed(_) => program.currency.clone(),

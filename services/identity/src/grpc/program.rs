@@ -69,6 +69,7 @@ impl IdentityService {
             slug: tenant.slug.clone(),
             name: tenant.name.clone(),
             currency: tenant.settings.currency.code().into(),
+            settings: Some(convert::settings(&tenant.settings)),
         };
         self.outbox.emit(&mut tx, tenant.id, "tenant", tenant.id, "created", &msg).await?;
         tx.commit().await?;
@@ -147,9 +148,9 @@ impl IdentityService {
             store::update_program(&mut tx, &t.name, &t.recruitment_plan, &t.settings, t.updated_at).await?;
             let msg = ev::ProgramUpdated {
                 tenant_id: tenant.to_string(),
-                settings_json: serde_json::to_string(&t.settings.0).map_err(anyhow::Error::from)?,
                 changed: changed.iter().map(|c| c.to_string()).collect(),
                 actor_user_id: p.subject.to_string(),
+                settings: Some(convert::settings(&t.settings.0)),
             };
             self.outbox.emit(tx.conn(), tenant, "program", tenant, "updated", &msg).await?;
         }

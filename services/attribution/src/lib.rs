@@ -3,13 +3,11 @@
 //! programs and partners from its events; reads `customer.registered` (L8) and `order.placed`
 //! (L9-L11) and publishes `order.attributed`. The rules live in `domain`, free of I/O.
 
-pub mod claims;
 pub mod consumers;
 pub mod domain;
 pub mod events;
 pub mod grpc;
-pub mod poster;
-pub mod posters;
+pub mod poster_image;
 pub mod program;
 pub mod qr;
 pub mod seed;

@@ -1,13 +1,10 @@
-//! The attribution gRPC service: links (L1), the redirect's lookups and clicks (L2), bindings (L10).
+//! Links (L1), the redirect's lookups and clicks (L2), bindings (L10).
 
 use chrono::{DateTime, Utc};
 use partnerline_proto::attribution::v1 as pb;
-use partnerline_proto::attribution::v1::attribution_server::Attribution;
 use platform::AppError;
 use platform::auth::{Principal, Role};
 use platform::db::TenantTx;
-use platform::grpc::{Grant, Reply, authed, reply};
-use tonic::Request;
 use uuid::Uuid;
 
 use crate::events::ts;
@@ -40,7 +37,11 @@ pub(crate) fn target(raw: &str) -> Result<String, AppError> {
 }
 
 impl AttributionService {
-    async fn create_link_impl(&self, p: Principal, req: pb::CreateLinkRequest) -> Result<pb::Link, AppError> {
+    pub(super) async fn create_link_impl(
+        &self,
+        p: Principal,
+        req: pb::CreateLinkRequest,
+    ) -> Result<pb::Link, AppError> {
         let tenant = p.tenant()?;
         let partner = p
             .whose(req.partner_id.as_deref())?
@@ -73,7 +74,11 @@ impl AttributionService {
         Ok(link(&l, self.clock.now()))
     }
 
-    async fn list_links_impl(&self, p: Principal, req: pb::ListLinksRequest) -> Result<pb::LinkList, AppError> {
+    pub(super) async fn list_links_impl(
+        &self,
+        p: Principal,
+        req: pb::ListLinksRequest,
+    ) -> Result<pb::LinkList, AppError> {
         let tenant = p.tenant()?;
         let partner = p.whose(req.partner_id.as_deref())?;
         let mut tx = TenantTx::begin(&self.pool, tenant).await?;
@@ -83,7 +88,7 @@ impl AttributionService {
         Ok(pb::LinkList { items: rows.iter().map(|l| link(l, now)).collect() })
     }
 
-    async fn resolve_impl(&self, req: pb::ResolveLinkRequest) -> Result<pb::ResolvedLink, AppError> {
+    pub(super) async fn resolve_impl(&self, req: pb::ResolveLinkRequest) -> Result<pb::ResolvedLink, AppError> {
         let code = req.code.trim();
         if code.is_empty() || code.len() > 32 || !code.chars().all(|c| c.is_ascii_alphanumeric()) {
             return Ok(pb::ResolvedLink::default());
@@ -102,7 +107,7 @@ impl AttributionService {
     }
 
     /// L1: a partner's own link's QR code (merchant staff: any link of the program).
-    async fn qr_impl(&self, p: Principal, req: pb::LinkQrRequest) -> Result<pb::LinkQr, AppError> {
+    pub(super) async fn qr_impl(&self, p: Principal, req: pb::LinkQrRequest) -> Result<pb::LinkQr, AppError> {
         let tenant = p.tenant()?;
         let id = Uuid::parse_str(req.link_id.trim()).map_err(|_| AppError::not_found("link"))?;
         let mut tx = TenantTx::begin(&self.pool, tenant).await?;
@@ -124,7 +129,11 @@ impl AttributionService {
     }
 
     /// L10: a partner's clicks per day and per link (its own, or any for merchant staff).
-    async fn clicks_impl(&self, p: Principal, req: pb::PartnerClicksRequest) -> Result<pb::PartnerClicks, AppError> {
+    pub(super) async fn clicks_impl(
+        &self,
+        p: Principal,
+        req: pb::PartnerClicksRequest,
+    ) -> Result<pb::PartnerClicks, AppError> {
         let tenant = p.tenant()?;
         let partner = Uuid::parse_str(req.partner_id.trim()).map_err(|_| AppError::not_found("partner"))?;
         let allowed = match p.role {
@@ -182,7 +191,7 @@ impl AttributionService {
     }
 
     /// L2: the gateway's batch, in click order, in one transaction per program.
-    async fn record_impl(&self, req: pb::RecordClicksRequest) -> Result<pb::RecordClicksResult, AppError> {
+    pub(super) async fn record_impl(&self, req: pb::RecordClicksRequest) -> Result<pb::RecordClicksResult, AppError> {
         // One transaction per run of clicks of one program: a batch commits once, and its clicks
         // are decided together (see `AttributionService::clicks`).
         let mut links = Vec::with_capacity(req.clicks.len());
@@ -214,7 +223,7 @@ impl AttributionService {
     }
 
     /// L10: who the customer belongs to, since when, what protects it, and how it got there.
-    async fn binding_impl(
+    pub(super) async fn binding_impl(
         &self,
         p: Principal,
         token: String,
@@ -254,61 +263,5 @@ impl AttributionService {
                 })
                 .collect(),
         })
-    }
-}
-
-#[tonic::async_trait]
-impl Attribution for AttributionService {
-    async fn create_link(&self, req: Request<pb::CreateLinkRequest>) -> Reply<pb::Link> {
-        authed(&self.verifier, req, Grant::Scope("links:write"), |p, m| self.create_link_impl(p, m)).await
-    }
-    async fn list_links(&self, req: Request<pb::ListLinksRequest>) -> Reply<pb::LinkList> {
-        authed(&self.verifier, req, Grant::Scope("links:read"), |p, m| self.list_links_impl(p, m)).await
-    }
-    async fn resolve_link(&self, req: Request<pb::ResolveLinkRequest>) -> Reply<pb::ResolvedLink> {
-        reply(self.resolve_impl(req.into_inner()).await)
-    }
-    async fn record_clicks(&self, req: Request<pb::RecordClicksRequest>) -> Reply<pb::RecordClicksResult> {
-        reply(self.record_impl(req.into_inner()).await)
-    }
-    async fn get_link_qr(&self, req: Request<pb::LinkQrRequest>) -> Reply<pb::LinkQr> {
-        authed(&self.verifier, req, Grant::Scope("links:read"), |p, m| self.qr_impl(p, m)).await
-    }
-    async fn get_partner_clicks(&self, req: Request<pb::PartnerClicksRequest>) -> Reply<pb::PartnerClicks> {
-        authed(&self.verifier, req, Grant::Scope("links:read"), |p, m| self.clicks_impl(p, m)).await
-    }
-    async fn get_order_attribution(&self, req: Request<pb::OrderRef>) -> Reply<pb::OrderAttribution> {
-        authed(&self.verifier, req, Grant::Scope("orders:read"), |p, m| self.order_attribution_impl(p, m)).await
-    }
-    async fn override_attribution(&self, req: Request<pb::OverrideRequest>) -> Reply<pb::OrderAttribution> {
-        authed(&self.verifier, req, Grant::People, |p, m| self.override_impl(p, m)).await
-    }
-    async fn file_claim(&self, req: Request<pb::FileClaimRequest>) -> Reply<pb::Claim> {
-        authed(&self.verifier, req, Grant::People, |p, m| self.file_claim_impl(p, m)).await
-    }
-    async fn list_claims(&self, req: Request<pb::ListClaimsRequest>) -> Reply<pb::ClaimList> {
-        authed(&self.verifier, req, Grant::Scope("orders:read"), |p, m| self.list_claims_impl(p, m)).await
-    }
-    async fn decide_claim(&self, req: Request<pb::DecideClaimRequest>) -> Reply<pb::Claim> {
-        authed(&self.verifier, req, Grant::People, |p, m| self.decide_claim_impl(p, m)).await
-    }
-    async fn get_poster_design(&self, req: Request<pb::PosterDesignRequest>) -> Reply<pb::PosterDesign> {
-        authed(&self.verifier, req, Grant::Scope("links:read"), |p, _| self.poster_design_impl(p)).await
-    }
-    async fn put_poster_design(&self, req: Request<pb::PosterDesign>) -> Reply<pb::PosterDesign> {
-        authed(&self.verifier, req, Grant::People, |p, m| self.put_poster_design_impl(p, m)).await
-    }
-    async fn create_poster(&self, req: Request<pb::CreatePosterRequest>) -> Reply<pb::Poster> {
-        authed(&self.verifier, req, Grant::Scope("links:write"), |p, m| self.create_poster_impl(p, m)).await
-    }
-    async fn list_posters(&self, req: Request<pb::ListPostersRequest>) -> Reply<pb::PosterList> {
-        authed(&self.verifier, req, Grant::Scope("links:read"), |p, m| self.list_posters_impl(p, m)).await
-    }
-    async fn get_poster_image(&self, req: Request<pb::PosterImageRequest>) -> Reply<pb::LinkQr> {
-        authed(&self.verifier, req, Grant::Scope("links:read"), |p, m| self.poster_image_impl(p, m)).await
-    }
-    async fn get_customer_binding(&self, req: Request<pb::CustomerBindingRequest>) -> Reply<pb::CustomerBinding> {
-        let token = platform::auth::bearer(req.metadata()).unwrap_or_default().to_string();
-        authed(&self.verifier, req, Grant::Scope("customers:read"), |p, m| self.binding_impl(p, token, m)).await
     }
 }

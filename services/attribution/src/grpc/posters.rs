@@ -12,9 +12,9 @@ use platform::db::TenantTx;
 use platform::error::FieldError;
 use uuid::Uuid;
 
+use super::links::target;
 use crate::events::ts;
-use crate::grpc::target;
-use crate::poster::{self, Rgb};
+use crate::poster_image::{self as poster, Rgb};
 use crate::service::{AttributionService, new_code};
 use crate::store::{self, DesignRow, LinkRow, PosterRow};
 

@@ -1,0 +1,13 @@
+//! Orders' SQL: one function per query, each through a `TenantTx` so it filters by tenant.
+
+mod catalog;
+mod coupons;
+mod imports;
+mod orders;
+mod payments;
+
+pub use catalog::*;
+pub use coupons::*;
+pub use imports::*;
+pub use orders::*;
+pub use payments::*;

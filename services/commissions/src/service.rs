@@ -15,7 +15,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::domain::{self, Account, EntryKind, Fact, Facts, PartnerBucket, Phase, Position, TrustLevel};
-use crate::events::ts;
+use crate::events;
 use crate::program;
 use crate::store::{self, LineRow, NewEntry};
 
@@ -145,26 +145,7 @@ impl CommissionsService {
             .zip(changes.entries.iter().zip(ids.iter()))
             .map(|(m, (e, id))| {
                 let row = &changes.lines[m.line];
-                (
-                    row.order_id.to_string(),
-                    m.kind.as_str(),
-                    ev::CommissionMoved {
-                        tenant_id: tenant.to_string(),
-                        order_id: row.order_id.to_string(),
-                        partner_id: row.partner_id.to_string(),
-                        level: row.level as u32,
-                        amount: e.amount.to_string(),
-                        currency: e.currency.clone(),
-                        debit_account: e.debit.key(),
-                        credit_account: e.credit.key(),
-                        line_amount: row.amount.to_string(),
-                        state: row.state.clone(),
-                        hold_until: row.hold_until.map(ts),
-                        rule_id: e.rule.map(|r| r.to_string()),
-                        reason: e.reason.clone(),
-                        entry_id: id.to_string(),
-                    },
-                )
+                (row.order_id.to_string(), m.kind.as_str(), events::commission_moved(tenant, row, e, *id))
             })
             .collect();
         let events: Vec<NewEvent<'_, ev::CommissionMoved>> = messages
@@ -214,13 +195,7 @@ impl CommissionsService {
         };
         store::post(tx, &[entry], self.clock.now()).await?;
         let tenant = tx.tenant();
-        let msg = ev::LeadRewarded {
-            tenant_id: tenant.to_string(),
-            lead_id: lead.to_string(),
-            partner_id: partner.to_string(),
-            amount: amount.to_string(),
-            currency,
-        };
+        let msg = events::lead_rewarded(tenant, lead, partner, amount, currency);
         self.outbox.emit(tx.conn(), tenant, "lead", lead, "rewarded", &msg).await?;
         Ok(())
     }
@@ -246,18 +221,7 @@ impl CommissionsService {
 
     pub(crate) async fn payout_event(&self, tx: &mut TenantTx<'_>, p: &store::PayoutRow) -> Result<(), AppError> {
         let tenant = tx.tenant();
-        let msg = ev::PayoutChanged {
-            tenant_id: tenant.to_string(),
-            payout_id: p.id.to_string(),
-            partner_id: p.partner_id.to_string(),
-            amount: p.amount.to_string(),
-            currency: p.currency.clone(),
-            status: p.status.as_str().into(),
-            method: p.method.clone(),
-            reference: p.reference.clone(),
-            reason: p.reason.clone(),
-            automatic: p.automatic,
-        };
+        let msg = events::payout_changed(tenant, p);
         self.outbox.emit(tx.conn(), tenant, "payout", p.id, p.status.as_str(), &msg).await?;
         Ok(())
     }
@@ -299,15 +263,7 @@ impl CommissionsService {
                 )
                 .await?;
                 let tenant = tx.tenant();
-                let msg = ev::SettlementFailed {
-                    tenant_id: tenant.to_string(),
-                    settlement_id: id.to_string(),
-                    partner_id: partner.to_string(),
-                    amount: available.to_string(),
-                    currency: currency.clone(),
-                    reason: "insufficient_merchant_balance".into(),
-                    merchant_balance: prepaid.to_string(),
-                };
+                let msg = events::settlement_failed(tenant, id, partner, available, &currency, prepaid);
                 self.outbox.emit(tx.conn(), tenant, "settlement", id, "failed", &msg).await?;
                 failed += 1;
                 continue;

@@ -90,22 +90,22 @@ pub async fn migrate(rt: &Runtime, targets: &[&'static str]) -> anyhow::Result<(
     for t in targets {
         match *t {
             "identity" => {
-                identity::database(rt).await?.close().await;
+                rt.migrated(identity::SERVICE, identity::migrator()).await?.close().await;
             }
             "customers" => {
-                customers::database(rt).await?.close().await;
+                rt.migrated(customers::SERVICE, customers::migrator()).await?.close().await;
             }
             "orders" => {
-                orders::database(rt).await?.close().await;
+                rt.migrated(orders::SERVICE, orders::migrator()).await?.close().await;
             }
             "attribution" => {
-                attribution::database(rt).await?.close().await;
+                rt.migrated(attribution::SERVICE, attribution::migrator()).await?.close().await;
             }
             "commissions" => {
-                commissions::database(rt).await?.close().await;
+                rt.migrated(commissions::SERVICE, commissions::migrator()).await?.close().await;
             }
             "gateway" => {
-                gateway::database(rt).await?.close().await;
+                rt.migrated(gateway::SERVICE, gateway::migrator()).await?.close().await;
             }
             _ => {}
         }
@@ -116,10 +116,10 @@ pub async fn migrate(rt: &Runtime, targets: &[&'static str]) -> anyhow::Result<(
 
 /// Creates the demo installation (safe to run twice).
 pub async fn seed_demo(rt: &Runtime) -> anyhow::Result<Vec<String>> {
-    let pool = identity::database(rt).await?;
+    let pool = rt.migrated(identity::SERVICE, identity::migrator()).await?;
     let svc = identity::service(rt, pool.clone())?;
     let mut created = identity::seed::demo(&svc).await?;
-    let crm_pool = customers::database(rt).await?;
+    let crm_pool = rt.migrated(customers::SERVICE, customers::migrator()).await?;
     let crm = customers::service(rt, crm_pool.clone())?;
     let (tenant, admin) = identity::seed::demo_admin(&svc).await?;
     let mut partners = Vec::new();
@@ -157,7 +157,7 @@ pub async fn seed_demo(rt: &Runtime) -> anyhow::Result<Vec<String>> {
         .map(|(p, trust)| commissions::seed::DemoPartner { user: p.user, partner: p.partner, trust })
         .collect();
     earners.push(commissions::seed::DemoPartner { user: cy_user, partner: cy, trust: "new" });
-    let shop_pool = orders::database(rt).await?;
+    let shop_pool = rt.migrated(orders::SERVICE, orders::migrator()).await?;
     let shop = orders::service(rt, shop_pool.clone())?;
     let from = shop_outbox_seq(&shop_pool, tenant).await?;
     if let (Some(bo), Some(ana)) = (partners.pop(), partners.pop()) {
@@ -169,7 +169,7 @@ pub async fn seed_demo(rt: &Runtime) -> anyhow::Result<Vec<String>> {
     if let Some(ana) = linked.first().map(|p| p.partner) {
         linked.push(attribution::seed::DemoPartner { partner: cy, parent: Some(ana), customers: Vec::new() });
     }
-    let links_pool = attribution::database(rt).await?;
+    let links_pool = rt.migrated(attribution::SERVICE, attribution::migrator()).await?;
     let links = attribution::service(rt, links_pool.clone())?;
     created.extend(attribution::seed::demo(&links, tenant, &linked).await?);
     // Attribution decides the new demo orders now, as its consumer would, so commissions can
@@ -194,7 +194,7 @@ pub async fn seed_demo(rt: &Runtime) -> anyhow::Result<Vec<String>> {
         facts.extend(decided.map(|d| ("order.attributed".to_string(), d)));
     }
     links_pool.close().await;
-    let ledger_pool = commissions::database(rt).await?;
+    let ledger_pool = rt.migrated(commissions::SERVICE, commissions::migrator()).await?;
     let ledger = commissions::service(rt, ledger_pool.clone())?;
     created.extend(commissions::seed::demo(&ledger, tenant, admin, &earners, &facts).await?);
     ledger_pool.close().await;

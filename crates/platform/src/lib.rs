@@ -56,6 +56,29 @@ impl Runtime {
         }
     }
 
+    /// Connects to the service's database and applies its migrations, nothing more (`partnerline
+    /// migrate`, `seed`).
+    pub async fn migrated(&self, service: &str, migrator: sqlx::migrate::Migrator) -> anyhow::Result<sqlx::PgPool> {
+        let pool = db::connect(&self.config, service).await?;
+        db::migrate(&pool, migrator).await?;
+        Ok(pool)
+    }
+
+    /// The outbox of a service publishing on the `context` stream.
+    pub fn outbox(&self, context: &'static str) -> outbox::Outbox {
+        outbox::Outbox::new(context, nats::Naming::new(&self.config.nats.prefix), self.clock.clone())
+    }
+
+    /// The verifier of access tokens, on this runtime's clock.
+    pub fn verifier(&self) -> anyhow::Result<auth::Verifier> {
+        auth::Verifier::from_config(&self.config.auth, self.clock.clone())
+    }
+
+    /// A lazily connecting channel to another service, at its configured address.
+    pub fn channel(&self, service: &str) -> anyhow::Result<tonic::transport::Channel> {
+        grpc::channel(&self.config.endpoint(service)?.url)
+    }
+
     /// Connects to the service's database, applies its migrations and registers a readiness check.
     pub async fn database(&self, service: &str, migrator: sqlx::migrate::Migrator) -> anyhow::Result<sqlx::PgPool> {
         let pool = db::connect(&self.config, service).await?;

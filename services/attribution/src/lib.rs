@@ -16,9 +16,8 @@ pub mod store;
 
 use partnerline_proto::attribution::v1::attribution_server::AttributionServer;
 use platform::Runtime;
-use platform::auth::Verifier;
 use platform::consumer::ConsumerSpec;
-use platform::outbox::{Outbox, Relay};
+use platform::outbox::Relay;
 use serde::Deserialize;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
@@ -45,22 +44,15 @@ pub fn migrator() -> sqlx::migrate::Migrator {
     sqlx::migrate!("./migrations")
 }
 
-/// Connects and migrates (`partnerline migrate`); registers no readiness check.
-pub async fn database(rt: &Runtime) -> anyhow::Result<PgPool> {
-    let pool = platform::db::connect(&rt.config, SERVICE).await?;
-    platform::db::migrate(&pool, migrator()).await?;
-    Ok(pool)
-}
-
 pub fn service(rt: &Runtime, pool: PgPool) -> anyhow::Result<AttributionService> {
     let own: AttributionConfig = rt.config.section(SERVICE)?;
     Ok(AttributionService::new(
         pool,
-        Outbox::new(events::CONTEXT, platform::nats::Naming::new(&rt.config.nats.prefix), rt.clock.clone()),
-        Verifier::from_config(&rt.config.auth, rt.clock.clone())?,
+        rt.outbox(events::CONTEXT),
+        rt.verifier()?,
         rt.clock.clone(),
         own.home_url,
-        platform::grpc::channel(&rt.config.endpoint("customers")?.url)?,
+        rt.channel("customers")?,
     ))
 }
 

@@ -18,9 +18,8 @@ use std::time::Duration;
 
 use partnerline_proto::commissions::v1::commissions_server::CommissionsServer;
 use platform::Runtime;
-use platform::auth::Verifier;
 use platform::consumer::ConsumerSpec;
-use platform::outbox::{Outbox, Relay};
+use platform::outbox::Relay;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -36,20 +35,8 @@ pub fn migrator() -> sqlx::migrate::Migrator {
     sqlx::migrate!("./migrations")
 }
 
-/// Connects and migrates (`partnerline migrate`); registers no readiness check.
-pub async fn database(rt: &Runtime) -> anyhow::Result<PgPool> {
-    let pool = platform::db::connect(&rt.config, SERVICE).await?;
-    platform::db::migrate(&pool, migrator()).await?;
-    Ok(pool)
-}
-
 pub fn service(rt: &Runtime, pool: PgPool) -> anyhow::Result<CommissionsService> {
-    Ok(CommissionsService::new(
-        pool,
-        Outbox::new(events::CONTEXT, platform::nats::Naming::new(&rt.config.nats.prefix), rt.clock.clone()),
-        Verifier::from_config(&rt.config.auth, rt.clock.clone())?,
-        rt.clock.clone(),
-    ))
+    Ok(CommissionsService::new(pool, rt.outbox(events::CONTEXT), rt.verifier()?, rt.clock.clone()))
 }
 
 /// Loops sharing each of the orders and attribution consumers. Measured (pipeline bench, 20,000

@@ -15,9 +15,8 @@ use std::sync::Arc;
 use partnerline_proto::customers::v1::customers_server::CustomersServer;
 use partnerline_proto::identity::v1::identity_client::IdentityClient;
 use platform::Runtime;
-use platform::auth::Verifier;
 use platform::consumer::ConsumerSpec;
-use platform::outbox::{Outbox, Relay};
+use platform::outbox::Relay;
 use serde::Deserialize;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
@@ -43,21 +42,14 @@ pub fn migrator() -> sqlx::migrate::Migrator {
     sqlx::migrate!("./migrations")
 }
 
-/// Connects and migrates (`partnerline migrate`); registers no readiness check.
-pub async fn database(rt: &Runtime) -> anyhow::Result<PgPool> {
-    let pool = platform::db::connect(&rt.config, SERVICE).await?;
-    platform::db::migrate(&pool, migrator()).await?;
-    Ok(pool)
-}
-
 pub fn service(rt: &Runtime, pool: PgPool) -> anyhow::Result<CustomersService> {
     let own: CustomersConfig = rt.config.section(SERVICE)?;
     Ok(CustomersService {
         pool,
-        outbox: Outbox::new(events::CONTEXT, platform::nats::Naming::new(&rt.config.nats.prefix), rt.clock.clone()),
-        verifier: Verifier::from_config(&rt.config.auth, rt.clock.clone())?,
+        outbox: rt.outbox(events::CONTEXT),
+        verifier: rt.verifier()?,
         clock: rt.clock.clone(),
-        identity: IdentityClient::new(platform::grpc::channel(&rt.config.endpoint("identity")?.url)?),
+        identity: IdentityClient::new(rt.channel("identity")?),
         settings: Arc::new(grpc::Settings {
             lookups_per_window: own.quick_order_lookups_per_minute,
             lookup_window_secs: 60,

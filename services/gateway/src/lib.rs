@@ -24,7 +24,6 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use partnerline_proto::attribution::v1::attribution_client::AttributionClient;
 use platform::Runtime;
-use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use utoipa::OpenApi as _;
@@ -43,20 +42,12 @@ pub fn migrator() -> sqlx::migrate::Migrator {
     sqlx::migrate!("./migrations")
 }
 
-/// Connects to the gateway's database and applies its migrations (also `partnerline migrate`).
-/// Registers no readiness check, since the caller may close the pool; `run` registers its own.
-pub async fn database(rt: &Runtime) -> anyhow::Result<PgPool> {
-    let pool = platform::db::connect(&rt.config, SERVICE).await?;
-    platform::db::migrate(&pool, migrator()).await?;
-    Ok(pool)
-}
-
 /// Serves the REST API and public pages on `listener` until `rt.shutdown`; in-flight requests
 /// finish first.
 pub async fn run(rt: Runtime, listener: TcpListener) -> anyhow::Result<()> {
     let redirect = rt.config.section::<state::RedirectConfig>(SERVICE)?.resolve(rt.config.dev)?;
     let db = rt.database(SERVICE, migrator()).await?;
-    let channel = |name: &str| -> anyhow::Result<_> { platform::grpc::channel(&rt.config.endpoint(name)?.url) };
+    let channel = |name: &str| rt.channel(name);
     let channels = state::Channels {
         identity: channel("identity")?,
         customers: channel("customers")?,
@@ -66,7 +57,7 @@ pub async fn run(rt: Runtime, listener: TcpListener) -> anyhow::Result<()> {
     };
     let (clicks, pending) = clicks::ClickSink::channel();
     let writer = AttributionClient::new(channels.attribution.clone());
-    let verifier = platform::auth::Verifier::from_config(&rt.config.auth, rt.clock.clone())?;
+    let verifier = rt.verifier()?;
     let state = AppState::new(channels, clicks, redirect, db.clone(), verifier, rt.metrics.clone());
     // Stops only after the server: clicks of the last requests are still handed over.
     let flushing = CancellationToken::new();

@@ -14,8 +14,8 @@ use std::sync::Arc;
 
 use partnerline_proto::identity::v1::identity_server::IdentityServer;
 use platform::Runtime;
-use platform::auth::{Signer, Verifier};
-use platform::outbox::{Outbox, Relay};
+use platform::auth::Signer;
+use platform::outbox::Relay;
 use serde::Deserialize;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
@@ -45,14 +45,6 @@ pub fn migrator() -> sqlx::migrate::Migrator {
     sqlx::migrate!("./migrations")
 }
 
-/// Connects to identity's database and applies its migrations (`partnerline migrate`, seeding).
-/// Registers no readiness check, since the caller may close the pool; `run` registers its own.
-pub async fn database(rt: &Runtime) -> anyhow::Result<PgPool> {
-    let pool = platform::db::connect(&rt.config, SERVICE).await?;
-    platform::db::migrate(&pool, migrator()).await?;
-    Ok(pool)
-}
-
 /// Builds the service over an open pool.
 pub fn service(rt: &Runtime, pool: PgPool) -> anyhow::Result<IdentityService> {
     let cfg = &rt.config;
@@ -61,9 +53,9 @@ pub fn service(rt: &Runtime, pool: PgPool) -> anyhow::Result<IdentityService> {
         .ok_or_else(|| anyhow::anyhow!("configuration: identity needs auth.signing_key"))?;
     Ok(IdentityService {
         pool,
-        outbox: Outbox::new(events::CONTEXT, platform::nats::Naming::new(&cfg.nats.prefix), rt.clock.clone()),
+        outbox: rt.outbox(events::CONTEXT),
         signer: Arc::new(signer),
-        verifier: Verifier::from_config(&cfg.auth, rt.clock.clone())?,
+        verifier: rt.verifier()?,
         clock: rt.clock.clone(),
         settings: Arc::new(grpc::Settings {
             access_ttl_secs: i64::try_from(cfg.auth.access_token_ttl_secs)?,

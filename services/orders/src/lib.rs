@@ -17,8 +17,7 @@ use partnerline_proto::customers::v1::customers_client::CustomersClient;
 use partnerline_proto::identity::v1::identity_client::IdentityClient;
 use partnerline_proto::orders::v1::orders_server::OrdersServer;
 use platform::Runtime;
-use platform::auth::Verifier;
-use platform::outbox::{Outbox, Relay};
+use platform::outbox::Relay;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 
@@ -39,22 +38,15 @@ pub fn migrator() -> sqlx::migrate::Migrator {
     sqlx::migrate!("./migrations")
 }
 
-/// Connects and migrates (`partnerline migrate`); registers no readiness check.
-pub async fn database(rt: &Runtime) -> anyhow::Result<PgPool> {
-    let pool = platform::db::connect(&rt.config, SERVICE).await?;
-    platform::db::migrate(&pool, migrator()).await?;
-    Ok(pool)
-}
-
 pub fn service(rt: &Runtime, pool: PgPool) -> anyhow::Result<OrdersService> {
     let own: OrdersConfig = rt.config.section(SERVICE)?;
     Ok(OrdersService {
         pool,
-        outbox: Outbox::new(events::CONTEXT, platform::nats::Naming::new(&rt.config.nats.prefix), rt.clock.clone()),
-        verifier: Verifier::from_config(&rt.config.auth, rt.clock.clone())?,
+        outbox: rt.outbox(events::CONTEXT),
+        verifier: rt.verifier()?,
         clock: rt.clock.clone(),
-        identity: IdentityClient::new(platform::grpc::channel(&rt.config.endpoint("identity")?.url)?),
-        customers: CustomersClient::new(platform::grpc::channel(&rt.config.endpoint("customers")?.url)?),
+        identity: IdentityClient::new(rt.channel("identity")?),
+        customers: CustomersClient::new(rt.channel("customers")?),
         provider: payments::provider(rt.config.dev),
         webhook_secrets: Arc::new(own.webhook_secrets),
         imports: Arc::new(tokio::sync::Semaphore::new(grpc::IMPORTS_AT_ONCE)),

@@ -32,7 +32,7 @@ impl Identity {
         let url = format!("http://{}", listener.local_addr().unwrap());
         let rt = Runtime::new(env.config.clone(), clock.clone(), shutdown.clone());
         // Seed the platform admin the way `partnerline seed` does.
-        let pool = identity::database(&rt).await.unwrap();
+        let pool = rt.migrated(identity::SERVICE, identity::migrator()).await.unwrap();
         identity::seed::demo(&identity::service(&rt, pool).unwrap()).await.unwrap();
         let metrics = rt.metrics.clone();
         let task = tokio::spawn(identity::run(rt, listener));

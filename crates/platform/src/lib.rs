@@ -1,6 +1,6 @@
 //! The shared runtime of every Partnerline service: configuration, telemetry, metrics and
 //! health, PostgreSQL (pool, migrations, tenant-scoped transactions), NATS (streams, the
-//! transactional outbox and the inbox-guarded consumer), CloudEvents, authentication, `Money`,
+//! transactional outbox and the inbox-guarded consumer), CloudEvents, authentication, `Currency`,
 //! `Clock`, errors and graceful shutdown.
 //!
 //! It must never hold a business rule: nothing here knows what a partner or an order is.
@@ -32,7 +32,7 @@ use tokio_util::sync::CancellationToken;
 pub use clock::Clock;
 pub use config::Config;
 pub use error::{AppError, ErrorKind};
-pub use money::{Currency, Money};
+pub use money::Currency;
 
 /// What a service is given when it starts: configuration, time, metrics, health checks and the
 /// process's shutdown signal. Several services in one process share one `Runtime`.

@@ -1,7 +1,6 @@
-//! Exact money: a `Decimal` amount with an ISO 4217 currency. Never floats.
-//!
-//! Arithmetic keeps full precision; rounding to the currency's minor unit (half-even) is a
-//! separate, explicit step taken only when an amount is written down (a ledger entry, a total).
+//! Currencies: the ISO 4217 codes this installation accepts and their minor units. Amounts are
+//! `Decimal`s, never floats; arithmetic keeps full precision, and rounding to the currency's
+//! minor unit (half-even) is a separate, explicit step taken only when an amount is written down.
 
 use std::fmt;
 use std::str::FromStr;
@@ -73,12 +72,6 @@ pub struct Currency([u8; 3]);
 pub enum MoneyError {
     #[error("`{0}` is not an ISO 4217 currency code this installation supports")]
     UnknownCurrency(String),
-    #[error("`{0}` is not a decimal amount")]
-    BadAmount(String),
-    #[error("cannot combine {0} with {1}")]
-    CurrencyMismatch(Currency, Currency),
-    #[error("amount overflow")]
-    Overflow,
 }
 
 impl Currency {
@@ -105,6 +98,14 @@ impl Currency {
     /// Digits after the decimal point of the currency's minor unit (EUR 2, JPY 0, KWD 3).
     pub fn minor_units(&self) -> u32 {
         CURRENCIES.iter().find(|(c, _)| c.as_bytes() == self.0).map_or(2, |(_, e)| *e)
+    }
+
+    /// Rounds half-even to the minor unit and shows exactly that many decimals ("12.5" EUR →
+    /// "12.50"): the last step before an amount is written down.
+    pub fn round(&self, amount: Decimal) -> Decimal {
+        let mut r = amount.round_dp_with_strategy(self.minor_units(), RoundingStrategy::MidpointNearestEven);
+        r.rescale(self.minor_units());
+        r
     }
 }
 
@@ -140,109 +141,14 @@ impl<'de> Deserialize<'de> for Currency {
     }
 }
 
-/// An amount of a currency. Serialized as `{"amount": "12.50", "currency": "EUR"}`.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct Money {
-    #[serde(with = "rust_decimal::serde::str")]
-    pub amount: Decimal,
-    pub currency: Currency,
-}
-
-impl Money {
-    pub fn new(amount: Decimal, currency: Currency) -> Self {
-        Money { amount, currency }
-    }
-
-    pub fn zero(currency: Currency) -> Self {
-        Money { amount: Decimal::ZERO, currency }
-    }
-
-    /// Parses a decimal string such as `"12.50"`; floats never enter.
-    pub fn parse(amount: &str, currency: &str) -> Result<Self, MoneyError> {
-        let currency = Currency::parse(currency)?;
-        let amount = Decimal::from_str_exact(amount.trim()).map_err(|_| MoneyError::BadAmount(amount.to_string()))?;
-        Ok(Money { amount, currency })
-    }
-
-    pub fn checked_add(self, other: Money) -> Result<Money, MoneyError> {
-        self.same_currency(other)?;
-        let amount = self.amount.checked_add(other.amount).ok_or(MoneyError::Overflow)?;
-        Ok(Money::new(amount, self.currency))
-    }
-
-    pub fn checked_sub(self, other: Money) -> Result<Money, MoneyError> {
-        self.same_currency(other)?;
-        let amount = self.amount.checked_sub(other.amount).ok_or(MoneyError::Overflow)?;
-        Ok(Money::new(amount, self.currency))
-    }
-
-    /// Multiplies by a factor (a quantity or a rate) at full precision: no rounding here.
-    pub fn checked_mul(self, factor: Decimal) -> Result<Money, MoneyError> {
-        let amount = self.amount.checked_mul(factor).ok_or(MoneyError::Overflow)?;
-        Ok(Money::new(amount, self.currency))
-    }
-
-    /// `percent` of this amount (10 means 10%), at full precision.
-    pub fn percent(self, percent: Decimal) -> Result<Money, MoneyError> {
-        self.checked_mul(percent / Decimal::ONE_HUNDRED)
-    }
-
-    /// Rounds half-even to the currency's minor unit: the last step before writing an amount down.
-    pub fn round(self) -> Money {
-        let amount =
-            self.amount.round_dp_with_strategy(self.currency.minor_units(), RoundingStrategy::MidpointNearestEven);
-        Money::new(amount.normalize_to(self.currency.minor_units()), self.currency)
-    }
-
-    pub fn is_zero(&self) -> bool {
-        self.amount.is_zero()
-    }
-
-    pub fn is_negative(&self) -> bool {
-        self.amount.is_sign_negative() && !self.amount.is_zero()
-    }
-
-    fn same_currency(&self, other: Money) -> Result<(), MoneyError> {
-        if self.currency == other.currency {
-            Ok(())
-        } else {
-            Err(MoneyError::CurrencyMismatch(self.currency, other.currency))
-        }
-    }
-}
-
-trait NormalizeTo {
-    fn normalize_to(self, dp: u32) -> Decimal;
-}
-
-impl NormalizeTo for Decimal {
-    /// Shows exactly `dp` decimals ("12.5" EUR → "12.50"), so amounts print the way people write them.
-    fn normalize_to(mut self, dp: u32) -> Decimal {
-        self.rescale(dp);
-        self
-    }
-}
-
-impl fmt::Display for Money {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.amount, self.currency)
-    }
-}
-
-impl fmt::Debug for Money {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Money({} {})", self.amount, self.currency)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use proptest::prelude::*;
 
-    fn eur(s: &str) -> Money {
-        Money::parse(s, "EUR").unwrap()
+    fn d(s: &str) -> Decimal {
+        Decimal::from_str(s).unwrap()
     }
 
     #[test]
@@ -256,51 +162,20 @@ mod tests {
 
     #[test]
     fn rounding_is_half_even_to_the_minor_unit() {
-        assert_eq!(eur("2.345").round().amount.to_string(), "2.34");
-        assert_eq!(eur("2.355").round().amount.to_string(), "2.36");
-        assert_eq!(eur("-2.345").round().amount.to_string(), "-2.34");
-        assert_eq!(eur("12.5").round().amount.to_string(), "12.50");
-        let yen = Money::parse("100.5", "JPY").unwrap().round();
-        assert_eq!(yen.amount.to_string(), "100");
-        let dinar = Money::parse("1.23450", "KWD").unwrap().round();
-        assert_eq!(dinar.amount.to_string(), "1.234");
-    }
-
-    #[test]
-    fn mixing_currencies_is_refused() {
-        let usd = Money::parse("1", "USD").unwrap();
-        assert!(matches!(eur("1").checked_add(usd), Err(MoneyError::CurrencyMismatch(..))));
-    }
-
-    #[test]
-    fn percent_keeps_full_precision_until_rounded() {
-        let c = eur("19.99").percent(Decimal::from(15)).unwrap();
-        assert_eq!(c.amount, Decimal::from_str("2.9985").unwrap());
-        assert_eq!(c.round().amount.to_string(), "3.00");
-    }
-
-    #[test]
-    fn amounts_serialize_as_strings() {
-        let json = serde_json::to_string(&eur("10.10")).unwrap();
-        assert_eq!(json, r#"{"amount":"10.10","currency":"EUR"}"#);
-        let back: Money = serde_json::from_str(&json).unwrap();
-        assert_eq!(back, eur("10.10"));
-        assert!(serde_json::from_str::<Money>(r#"{"amount":"1","currency":"ZZZ"}"#).is_err());
+        let eur = Currency::EUR;
+        assert_eq!(eur.round(d("2.345")).to_string(), "2.34");
+        assert_eq!(eur.round(d("2.355")).to_string(), "2.36");
+        assert_eq!(eur.round(d("-2.345")).to_string(), "-2.34");
+        assert_eq!(eur.round(d("12.5")).to_string(), "12.50");
+        assert_eq!(Currency::parse("JPY").unwrap().round(d("100.5")).to_string(), "100");
+        assert_eq!(Currency::parse("KWD").unwrap().round(d("1.23450")).to_string(), "1.234");
     }
 
     proptest! {
         #[test]
-        fn addition_then_subtraction_is_exact(a in -1_000_000_000i64..1_000_000_000, b in -1_000_000_000i64..1_000_000_000) {
-            let x = Money::new(Decimal::new(a, 2), Currency::EUR);
-            let y = Money::new(Decimal::new(b, 2), Currency::EUR);
-            prop_assert_eq!(x.checked_add(y).unwrap().checked_sub(y).unwrap(), x);
-        }
-
-        #[test]
         fn rounding_moves_at_most_half_a_minor_unit(a in -1_000_000_000_000i64..1_000_000_000_000) {
-            let x = Money::new(Decimal::new(a, 5), Currency::EUR);
-            let diff = (x.round().amount - x.amount).abs();
-            prop_assert!(diff <= Decimal::new(5, 3));
+            let x = Decimal::new(a, 5);
+            prop_assert!((Currency::EUR.round(x) - x).abs() <= Decimal::new(5, 3));
         }
     }
 }

@@ -204,7 +204,7 @@ impl CustomersService {
                 })?;
             let currency = platform::Currency::parse(if req.currency.is_empty() { "EUR" } else { &req.currency })
                 .map_err(|e| AppError::invalid("currency", e.to_string()))?;
-            Some((plan, platform::Money::new(revenue, currency).round()))
+            Some((plan, (currency.round(revenue), currency)))
         } else {
             None
         };
@@ -215,10 +215,10 @@ impl CustomersService {
         let now = self.clock.now();
         l.status = to.as_str().into();
         l.updated_at = now;
-        if let Some((plan, revenue)) = &won {
+        if let Some((plan, (revenue, currency))) = &won {
             l.plan = plan.clone();
-            l.revenue = revenue.amount;
-            l.currency = revenue.currency.code().into();
+            l.revenue = *revenue;
+            l.currency = currency.code().into();
             l.won_at = Some(now);
         }
         store::update_lead(&mut tx, &l).await?;

@@ -1,4 +1,5 @@
-//! Orders, their items, status history (O4), notes (O5), refunds (O6), and attribution's decisions about them.
+//! Orders, their items, status history (O4), notes (O5), refunds (O6), and attribution's decisions
+//! about them.
 
 use chrono::{DateTime, Utc};
 use platform::db::TenantTx;

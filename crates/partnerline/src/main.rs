@@ -4,8 +4,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 use platform::{Clock, Config, Runtime};
 use tokio_util::sync::CancellationToken;
 
-/// mimalloc: glibc's malloc and free took a quarter of the process's CPU under the pipeline
-/// benchmark (every event is decoded, folded and encoded again in small allocations).
+/// mimalloc: every event is decoded, folded and encoded again in small allocations
+/// (docs/decisions/2026-12-01-mimalloc.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

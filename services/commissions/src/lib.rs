@@ -39,10 +39,8 @@ pub fn service(rt: &Runtime, pool: PgPool) -> anyhow::Result<CommissionsService>
     Ok(CommissionsService::new(pool, rt.outbox(events::CONTEXT), rt.verifier()?, rt.clock.clone()))
 }
 
-/// Loops sharing each of the orders and attribution consumers. Measured (pipeline bench, 20,000
-/// orders, paced at 3,000 orders/s, 2 cores): one loop drained 3,041 orders/s and lagged p99
-/// 224 ms; two 3,700 and 125-136 ms; three drained 4,454 but lagged 255 ms, as loops that read
-/// events of the same new orders wait on each other's uncommitted facts rows.
+/// Loops sharing each of the orders and attribution consumers: more read faster but wait on each
+/// other's uncommitted facts rows (docs/decisions/2026-12-01-commissions-fact-loops.md).
 const FACT_LOOPS: usize = 2;
 
 /// C3, C9: ends holds whose time has come and runs due settlements, by the service's `Clock`

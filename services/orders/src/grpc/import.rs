@@ -139,9 +139,8 @@ impl OrdersService {
         if !creates.is_empty() {
             // The numbers come from a transaction of their own, committed at once, so that
             // concurrent imports do not queue on the program's counter row for the length of each
-            // other's inserts (four senders of 1,000 orders each waited up to 30 s and met the
-            // gateway's timeout). Numbers still never repeat; a batch that fails after this leaves
-            // its numbers unused.
+            // other's inserts (docs/decisions/2026-12-01-import-batches.md). Numbers still never
+            // repeat; a batch that fails after this leaves its numbers unused.
             let first = {
                 let mut numbers = TenantTx::begin(&self.pool, a.tenant).await?;
                 let first = store::reserve_order_seqs(&mut numbers, creates.len() as i64).await?;
@@ -197,8 +196,8 @@ impl OrdersService {
         }
 
         // Changes to known orders: each walks the workflow and records its new refunds in memory,
-        // then every table is written once for the whole batch (a batch of 1,000 completions
-        // was 16,000 statements one by one, and took longer than the gateway waits).
+        // then every table is written once for the whole batch (one statement per change took
+        // longer than the gateway waits).
         let updates: Vec<(usize, &OrderRow, Option<OrderStatus>, &[pb::ImportRefund])> = plans
             .iter()
             .filter_map(|(i, p)| match p {

@@ -117,6 +117,39 @@ where
     Ok(())
 }
 
+/// What a service runs beside its gRPC server: its outbox relay, its consumers.
+pub type Tasks = tokio::task::JoinSet<anyhow::Result<()>>;
+
+/// How every service ends its `run`: serves `router` on `listener` until `shutdown`, then stops
+/// its `tasks` too (also when the server ended on its own, with an error) and waits for them, so
+/// the relay flushes and the consumers finish their batch.
+pub async fn serve_service<L>(
+    service: &str,
+    listener: TcpListener,
+    router: tonic::transport::server::Router<L>,
+    shutdown: CancellationToken,
+    mut tasks: Tasks,
+) -> anyhow::Result<()>
+where
+    L: tower::Layer<tonic::service::Routes> + Clone,
+    L::Service: tower::Service<http::Request<tonic::body::Body>, Response = http::Response<tonic::body::Body>>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    <L::Service as tower::Service<http::Request<tonic::body::Body>>>::Future: Send + 'static,
+    <L::Service as tower::Service<http::Request<tonic::body::Body>>>::Error:
+        Into<Box<dyn std::error::Error + Send + Sync>> + Send,
+{
+    tracing::info!(addr = %listener.local_addr()?, "{service} serving gRPC");
+    let served = serve(listener, router, shutdown.clone()).await;
+    shutdown.cancel();
+    while let Some(r) = tasks.join_next().await {
+        r??;
+    }
+    served
+}
+
 /// A lazily connecting channel to another service.
 pub fn channel(url: &str) -> anyhow::Result<Channel> {
     Ok(Endpoint::from_shared(url.to_string())?

@@ -63,7 +63,7 @@ pub async fn run(rt: Runtime, listener: TcpListener) -> anyhow::Result<()> {
     let bus = rt.bus(SERVICE).await?;
     bus.ensure_stream(events::CONTEXT).await?;
     let svc = service(&rt, pool.clone())?;
-    let mut tasks = tokio::task::JoinSet::new();
+    let mut tasks = platform::grpc::Tasks::new();
     tasks.spawn(Relay::new(pool.clone(), bus.clone(), rt.metrics.clone()).run(rt.shutdown.clone()));
     // Each order is decided once, whatever else is decided beside it (`order_placed` tells a racing
     // delivery by the order's attribution), so two loops share the orders consumer, as two
@@ -74,12 +74,6 @@ pub async fn run(rt: Runtime, listener: TcpListener) -> anyhow::Result<()> {
         let spec = ConsumerSpec::new(&format!("attribution-{context}"), context, filters);
         platform::consumer::spawn(&mut tasks, &rt, &pool, &bus, spec, consumers::Events(svc.clone()), loops);
     }
-    tracing::info!(addr = %listener.local_addr()?, "attribution serving gRPC");
     let router = platform::grpc::server(&rt.metrics).add_service(AttributionServer::new(svc));
-    let served = platform::grpc::serve(listener, router, rt.shutdown.clone()).await;
-    rt.shutdown.cancel();
-    while let Some(r) = tasks.join_next().await {
-        r??;
-    }
-    served
+    platform::grpc::serve_service(SERVICE, listener, router, rt.shutdown.clone(), tasks).await
 }

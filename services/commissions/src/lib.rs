@@ -68,7 +68,7 @@ pub async fn run(rt: Runtime, listener: TcpListener) -> anyhow::Result<()> {
     let bus = rt.bus(SERVICE).await?;
     bus.ensure_stream(events::CONTEXT).await?;
     let svc = service(&rt, pool.clone())?;
-    let mut tasks = tokio::task::JoinSet::new();
+    let mut tasks = platform::grpc::Tasks::new();
     tasks.spawn(Relay::new(pool.clone(), bus.clone(), rt.metrics.clone()).run(rt.shutdown.clone()));
     tasks.spawn(jobs(svc.clone(), rt.shutdown.clone()));
     // An order's facts fold the same in any order (`domain::Facts`), so orders and attribution
@@ -90,12 +90,6 @@ pub async fn run(rt: Runtime, listener: TcpListener) -> anyhow::Result<()> {
         }
         platform::consumer::spawn(&mut tasks, &rt, &pool, &bus, spec, consumers::Events(svc.clone()), loops);
     }
-    tracing::info!(addr = %listener.local_addr()?, "commissions serving gRPC");
     let router = platform::grpc::server(&rt.metrics).add_service(CommissionsServer::new(svc));
-    let served = platform::grpc::serve(listener, router, rt.shutdown.clone()).await;
-    rt.shutdown.cancel();
-    while let Some(r) = tasks.join_next().await {
-        r??;
-    }
-    served
+    platform::grpc::serve_service(SERVICE, listener, router, rt.shutdown.clone(), tasks).await
 }

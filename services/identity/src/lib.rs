@@ -75,12 +75,8 @@ pub async fn run(rt: Runtime, listener: TcpListener) -> anyhow::Result<()> {
     let bus = rt.bus(SERVICE).await?;
     bus.ensure_stream(events::CONTEXT).await?;
     let svc = service(&rt, pool.clone())?;
-    let relay = tokio::spawn(Relay::new(pool, bus, rt.metrics.clone()).run(rt.shutdown.clone()));
-    tracing::info!(addr = %listener.local_addr()?, "identity serving gRPC");
+    let mut tasks = platform::grpc::Tasks::new();
+    tasks.spawn(Relay::new(pool, bus, rt.metrics.clone()).run(rt.shutdown.clone()));
     let router = platform::grpc::server(&rt.metrics).add_service(IdentityServer::new(svc));
-    let served = platform::grpc::serve(listener, router, rt.shutdown.clone()).await;
-    // Stop the relay too when the server ended on its own (an error), then let it flush.
-    rt.shutdown.cancel();
-    relay.await??;
-    served
+    platform::grpc::serve_service(SERVICE, listener, router, rt.shutdown.clone(), tasks).await
 }

@@ -59,9 +59,10 @@ pub async fn run(rt: Runtime, listener: TcpListener) -> anyhow::Result<()> {
     let bus = rt.bus(SERVICE).await?;
     bus.ensure_stream(events::CONTEXT).await?;
     let svc = service(&rt, pool.clone())?;
-    let relay = tokio::spawn(Relay::new(pool.clone(), bus.clone(), rt.metrics.clone()).run(rt.shutdown.clone()));
+    let mut tasks = platform::grpc::Tasks::new();
+    tasks.spawn(Relay::new(pool.clone(), bus.clone(), rt.metrics.clone()).run(rt.shutdown.clone()));
     let spec = platform::consumer::ConsumerSpec::new("orders-attribution", "attribution", consumers::ATTRIBUTION);
-    let attributed = tokio::spawn(platform::consumer::run(
+    tasks.spawn(platform::consumer::run(
         pool,
         bus,
         rt.metrics.clone(),
@@ -69,11 +70,6 @@ pub async fn run(rt: Runtime, listener: TcpListener) -> anyhow::Result<()> {
         consumers::Attributed,
         rt.shutdown.clone(),
     ));
-    tracing::info!(addr = %listener.local_addr()?, "orders serving gRPC");
     let router = platform::grpc::server(&rt.metrics).add_service(OrdersServer::new(svc));
-    let served = platform::grpc::serve(listener, router, rt.shutdown.clone()).await;
-    rt.shutdown.cancel();
-    relay.await??;
-    attributed.await??;
-    served
+    platform::grpc::serve_service(SERVICE, listener, router, rt.shutdown.clone(), tasks).await
 }

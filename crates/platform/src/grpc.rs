@@ -111,7 +111,8 @@ where
     <L::Service as tower::Service<http::Request<tonic::body::Body>>>::Error:
         Into<Box<dyn std::error::Error + Send + Sync>> + Send,
 {
-    // TCP_NODELAY: without it, small HTTP/2 frames wait for the peer's delayed ACK (40 ms a call).
+    // TCP_NODELAY: without it, small HTTP/2 frames wait for the peer's delayed ACK
+    // (docs/decisions/2026-11-23-tcp-nodelay.md).
     let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
     router.serve_with_incoming_shutdown(incoming, shutdown.cancelled_owned()).await?;
     Ok(())

@@ -197,7 +197,7 @@ impl OrdersService {
 
         // Changes to known orders: each walks the workflow and records its new refunds in memory,
         // then every table is written once for the whole batch (one statement per change took
-        // longer than the gateway waits).
+        // longer than the gateway waits: docs/decisions/2026-12-01-import-batches.md).
         let updates: Vec<(usize, &OrderRow, Option<OrderStatus>, &[pb::ImportRefund])> = plans
             .iter()
             .filter_map(|(i, p)| match p {

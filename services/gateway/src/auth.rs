@@ -39,6 +39,11 @@ pub struct Caller {
     pub principal: Principal,
 }
 
+/// An access token a middleware before the route has verified already (the idempotency guard),
+/// left in the request's extensions so that `Caller` does not verify it a second time.
+#[derive(Clone)]
+pub struct Verified(Caller);
+
 impl Caller {
     /// A gRPC request carrying the caller's token and the current trace.
     pub fn request<T>(&self, msg: T) -> tonic::Request<T> {
@@ -50,6 +55,9 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, AppError> {
+        if let Some(Verified(caller)) = parts.extensions.remove::<Verified>() {
+            return Ok(caller);
+        }
         let token = match bearer(&parts.headers) {
             None => return Err(AppError::unauthenticated("sign in first: no access token")),
             Some(key) if is_api_key(key) => s.api_keys.access_token(s.identity(), &s.clock, key).await?,
@@ -61,15 +69,17 @@ impl FromRequestParts<AppState> for Caller {
 }
 
 /// Who a request is from, for scoping what is saved of it (idempotency keys): the tenant and
-/// user of a valid access token, or the hash of an API key. `None` for anyone else.
-pub fn principal_scope(headers: &HeaderMap, verifier: &Verifier) -> Option<String> {
+/// user of a valid access token (with the token, verified), or the hash of an API key. `None`
+/// for anyone else.
+pub fn principal_scope(headers: &HeaderMap, verifier: &Verifier) -> Option<(String, Option<Verified>)> {
     let token = bearer(headers)?;
     if is_api_key(token) {
-        return Some(format!("api-key {}", hex::encode(Sha256::digest(token.as_bytes()))));
+        return Some((format!("api-key {}", hex::encode(Sha256::digest(token.as_bytes()))), None));
     }
     let p = verifier.verify(token).ok()?;
     let tenant = p.tenant.map_or_else(|| "platform".to_string(), |t| t.to_string());
-    Some(format!("{tenant} {} {}", p.role.as_str(), p.subject))
+    let scope = format!("{tenant} {} {}", p.role.as_str(), p.subject);
+    Some((scope, Some(Verified(Caller { token: token.to_string(), principal: p }))))
 }
 
 /// The token of `Authorization: Bearer <token>`.

@@ -110,9 +110,14 @@ pub async fn guard(State(s): State<AppState>, req: Request, next: Next) -> Respo
     }
 }
 
-async fn run(s: &AppState, key: String, req: Request, next: Next) -> Result<Response, AppError> {
+async fn run(s: &AppState, key: String, mut req: Request, next: Next) -> Result<Response, AppError> {
     let principal = match crate::auth::principal_scope(req.headers(), &s.verifier) {
-        Some(p) => Some(p),
+        Some((p, verified)) => {
+            if let Some(v) = verified {
+                req.extensions_mut().insert(v);
+            }
+            Some(p)
+        }
         // A bearer that does not verify is answered 401 by the route; nothing to save.
         None if crate::auth::bearer(req.headers()).is_some() => return Ok(next.run(req).await),
         None => None,

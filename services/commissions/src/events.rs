@@ -9,6 +9,12 @@ use crate::store::{LineRow, NewEntry, PayoutRow};
 
 pub const CONTEXT: &str = "commissions";
 
+/// An instant to the millisecond, as events carry times: a rule in force from `now` must hold
+/// for an order placed in the same millisecond, whose `placed_at` arrives truncated (C1).
+pub fn instant(t: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
+    chrono::SubsecRound::trunc_subsecs(t, 3)
+}
+
 /// Times as every commissions message writes them.
 pub fn ts(t: chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)

@@ -12,7 +12,7 @@ use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use crate::domain::MAX_RATE;
-use crate::events::ts;
+use crate::events::{instant, ts};
 use crate::service::CommissionsService;
 use crate::store::{self, RuleRow};
 
@@ -145,7 +145,7 @@ impl CommissionsService {
         input: pb::RuleInput,
     ) -> Result<pb::RuleResult, AppError> {
         admin(&p)?;
-        let (row, notices) = validate_rule(&input, self.clock.now())?;
+        let (row, notices) = validate_rule(&input, instant(self.clock.now()))?;
         let mut tx = TenantTx::begin(&self.pool, p.tenant()?).await?;
         store::insert_rule(&mut tx, &row).await?;
         tx.commit().await?;
@@ -161,7 +161,7 @@ impl CommissionsService {
         admin(&p)?;
         let id = Uuid::parse_str(req.id.trim()).map_err(|_| AppError::not_found("rule"))?;
         let input = req.rule.ok_or_else(|| AppError::invalid("rule", "is required"))?;
-        let now = self.clock.now();
+        let now = instant(self.clock.now());
         let (mut row, notices) = validate_rule(&input, now)?;
         let mut tx = TenantTx::begin(&self.pool, p.tenant()?).await?;
         let current = store::current_rule(&mut tx, id).await?.ok_or_else(|| AppError::not_found("rule"))?;
@@ -177,10 +177,30 @@ impl CommissionsService {
         admin(&p)?;
         let id = Uuid::parse_str(req.id.trim()).map_err(|_| AppError::not_found("rule"))?;
         let mut tx = TenantTx::begin(&self.pool, p.tenant()?).await?;
-        if !store::end_rule(&mut tx, id, self.clock.now()).await? {
+        if !store::end_rule(&mut tx, id, instant(self.clock.now())).await? {
             return Err(AppError::not_found("rule"));
         }
         tx.commit().await?;
         Ok(req)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::service::parse_time;
+
+    /// C1: a rule created at 09:00:00.123456 is in force for an order placed after it in the
+    /// same millisecond, whose `order.placed` says 09:00:00.123.
+    #[test]
+    fn c1_a_rule_from_now_holds_for_an_order_placed_in_the_same_millisecond() {
+        let created: DateTime<Utc> = "2026-06-01T09:00:00.123456Z".parse().unwrap();
+        let input =
+            pb::RuleInput { name: "Spring".into(), kind: "percent".into(), value: "12".into(), ..Default::default() };
+        let (row, _) = validate_rule(&input, instant(created)).unwrap();
+        let placed: DateTime<Utc> = "2026-06-01T09:00:00.123789Z".parse().unwrap();
+        let as_read = parse_time(&ts(placed), created);
+        assert!(row.in_force_at(as_read), "valid from {} at {as_read}", row.valid_from);
     }
 }

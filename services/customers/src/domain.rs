@@ -37,11 +37,22 @@ impl NotePriority {
     }
 }
 
+/// CU1: no discount, written with two decimals like every stored discount.
+pub const NO_DISCOUNT: Decimal = Decimal::from_parts(0, 0, 0, false, 2);
+
+/// CU1: a discount as every answer writes it, with two decimals (the database gives a zero back
+/// without any).
+pub fn discount_text(d: Decimal) -> String {
+    let mut d = d;
+    d.rescale(2);
+    d.to_string()
+}
+
 /// CU1: a discount percent between 0 and 100 with at most two decimals.
 pub fn parse_discount(field: &str, raw: &str) -> Result<Decimal, AppError> {
     let raw = raw.trim();
     if raw.is_empty() {
-        return Ok(Decimal::ZERO);
+        return Ok(NO_DISCOUNT);
     }
     let d = Decimal::from_str_exact(raw)
         .map_err(|_| AppError::invalid(field, "must be a decimal number written as a string, e.g. \"12.50\""))?;
@@ -124,7 +135,9 @@ mod tests {
     #[test]
     fn cu1_discount_is_0_to_100_with_two_decimals() {
         assert_eq!(parse_discount("discount_percent", "12.5").unwrap().to_string(), "12.50");
-        assert_eq!(parse_discount("discount_percent", "").unwrap(), Decimal::ZERO);
+        assert_eq!(parse_discount("discount_percent", "").unwrap().to_string(), "0.00");
+        assert_eq!(discount_text(Decimal::ZERO), "0.00");
+        assert_eq!(discount_text(Decimal::new(75, 1)), "7.50");
         for bad in ["-1", "100.01", "12.345", "ten", "1e2"] {
             let e = parse_discount("discount_percent", bad).unwrap_err();
             assert_eq!(e.errors[0].field, "discount_percent", "{bad}");

@@ -105,6 +105,8 @@ async fn l5_l10_the_seed_example_through_the_gateway() {
         )
         .await;
     assert_eq!(c.status, 201);
+    // CU1: an amount reads the same from every endpoint: no discount is "0.00", as elsewhere.
+    assert_eq!(c.body["discount_percent"], "0.00", "{}", c.body);
     let customer = c.body["id"].as_str().unwrap().to_string();
     let b = binding_until(&sys, &customer, |b| b["partner_id"] == ana_id).await;
     assert_eq!(b["since"], day(0));

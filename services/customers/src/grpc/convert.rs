@@ -29,7 +29,7 @@ pub fn customer(card: &CustomerCard) -> pb::Customer {
         }),
         status: c.status.clone(),
         temperature: c.temperature.clone(),
-        discount_percent: c.discount_percent.to_string(),
+        discount_percent: crate::domain::discount_text(c.discount_percent),
         currency: c.currency.clone(),
         language: c.language.clone(),
         owner_partner_id: c.owner_partner_id.map(|p| p.to_string()),

@@ -351,7 +351,7 @@ impl CustomersService {
             address: Json(Address::default()),
             status: CustomerStatus::Potential.as_str().into(),
             temperature: Temperature::Warm.as_str().into(),
-            discount_percent: rust_decimal::Decimal::ZERO,
+            discount_percent: crate::domain::NO_DISCOUNT,
             currency: program.currency.clone(),
             language: parse_language("language", &req.language)?,
             owner_partner_id: None,

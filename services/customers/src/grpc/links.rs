@@ -85,7 +85,7 @@ impl CustomersService {
             customer_id: c.id.to_string(),
             customer_name: c.name,
             owner_partner_id: c.owner_partner_id.map(|p| p.to_string()),
-            discount_percent: c.discount_percent.to_string(),
+            discount_percent: crate::domain::discount_text(c.discount_percent),
             currency: c.currency,
             language: c.language,
             customer_email: c.email,

@@ -184,14 +184,27 @@ impl OrdersService {
                 })
                 .collect();
             self.outbox.enqueue_many(tx.conn(), &events).await?;
+            // Lost a race with another batch importing the same id: it is there, once, and a
+            // duplicate names it as a sequential one does.
+            let lost: Vec<String> =
+                rows.iter().filter(|o| !inserted.contains(&o.id)).filter_map(|o| o.external_id.clone()).collect();
+            let theirs = if lost.is_empty() {
+                HashMap::new()
+            } else {
+                store::order_numbers_by_external_ids(&mut tx, &lost).await?
+            };
             for ((i, _), o) in creates.iter().zip(&rows) {
                 let out = &mut outcomes[*i];
-                // Lost a race with another batch importing the same id: it is there, once.
-                out.result = if inserted.contains(&o.id) { "created" } else { "duplicate" }.into();
-                if inserted.contains(&o.id) {
-                    out.order_id = Some(o.id.to_string());
-                    out.number = Some(o.number.clone());
-                }
+                let (id, number) = if inserted.contains(&o.id) {
+                    out.result = "created".into();
+                    (Some(o.id), Some(o.number.clone()))
+                } else {
+                    out.result = "duplicate".into();
+                    let known = o.external_id.as_ref().and_then(|e| theirs.get(e));
+                    (known.map(|k| k.0), known.map(|k| k.1.clone()))
+                };
+                out.order_id = id.map(|id| id.to_string());
+                out.number = number;
             }
         }
 

@@ -1,5 +1,7 @@
 //! Imports (O8): the batch reads and writes, a statement per table however many orders.
 
+use std::collections::HashMap;
+
 use platform::db::TenantTx;
 use uuid::Uuid;
 
@@ -264,4 +266,21 @@ pub async fn insert_refunds_bulk(
     .execute(tx.conn())
     .await?;
     Ok(())
+}
+
+/// O8: the order (id, number) each of these external ids names, for items of a batch that lost
+/// the race to create them to another batch.
+#[tracing::instrument(skip_all)]
+pub async fn order_numbers_by_external_ids(
+    tx: &mut TenantTx<'_>,
+    ids: &[String],
+) -> Result<HashMap<String, (Uuid, String)>, sqlx::Error> {
+    let tenant = tx.tenant();
+    let rows: Vec<(String, Uuid, String)> =
+        sqlx::query_as("SELECT external_id, id, number FROM orders WHERE tenant_id = $1 AND external_id = ANY($2)")
+            .bind(tenant)
+            .bind(ids)
+            .fetch_all(tx.conn())
+            .await?;
+    Ok(rows.into_iter().map(|(e, id, n)| (e, (id, n))).collect())
 }

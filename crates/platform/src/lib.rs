@@ -81,8 +81,7 @@ impl Runtime {
 
     /// Connects to the service's database, applies its migrations and registers a readiness check.
     pub async fn database(&self, service: &str, migrator: sqlx::migrate::Migrator) -> anyhow::Result<sqlx::PgPool> {
-        let pool = db::connect(&self.config, service).await?;
-        db::migrate(&pool, migrator).await?;
+        let pool = self.migrated(service, migrator).await?;
         tokio::spawn(upkeep::run(pool.clone(), self.config.database.upkeep, self.shutdown.clone()));
         let p = pool.clone();
         self.health.add_check(&format!("{service} database"), move || {

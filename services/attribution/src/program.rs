@@ -4,6 +4,7 @@
 
 use anyhow::{Context, bail};
 use partnerline_proto::identity::v1::ProgramSettings;
+use serde::Deserialize;
 
 use crate::domain::{Settings, Validity};
 
@@ -32,7 +33,7 @@ pub fn document(s: &ProgramSettings) -> anyhow::Result<serde_json::Value> {
 pub fn settings(doc: Option<&serde_json::Value>) -> anyhow::Result<Settings> {
     match doc {
         None => Ok(Settings::default()),
-        Some(v) => from_settings(&serde_json::from_value(v.clone()).context("the kept program settings")?),
+        Some(v) => from_settings(&ProgramSettings::deserialize(v).context("the kept program settings")?),
     }
 }
 

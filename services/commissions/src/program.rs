@@ -7,6 +7,7 @@ use std::str::FromStr;
 use anyhow::{Context, anyhow, bail};
 use partnerline_proto::identity::v1::ProgramSettings;
 use rust_decimal::Decimal;
+use serde::Deserialize;
 
 use crate::domain::{LeadReward, Program};
 
@@ -55,7 +56,7 @@ pub fn document(s: &ProgramSettings) -> anyhow::Result<serde_json::Value> {
 pub fn program(doc: Option<&serde_json::Value>) -> anyhow::Result<Program> {
     match doc {
         None => Ok(Program::default()),
-        Some(v) => from_settings(&serde_json::from_value(v.clone()).context("the kept program settings")?),
+        Some(v) => from_settings(&ProgramSettings::deserialize(v).context("the kept program settings")?),
     }
 }
 

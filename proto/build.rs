@@ -16,30 +16,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("cargo:rerun-if-changed={f}");
     }
     let fds = protox::compile(files, ["."])?;
-    // The orders API's messages are its REST bodies too: JSON (absent fields take their defaults,
+    // Every API's messages are its REST bodies too: JSON (absent fields take their defaults,
     // unknown ones are refused) with an OpenAPI schema, so the gateway needs no copy of each.
-    // Program settings travel in identity's events; attribution and commissions keep the last
-    // ones as JSON and read them back strictly (a field they do not know is an error).
+    // Identity's ProgramSettings also travel in its events; attribution and commissions keep the
+    // last ones as JSON and read them back strictly (a field they do not know is an error).
     let mut builder = tonic_prost_build::configure().build_client(true).build_server(true);
-    for m in ["ProgramSettings", "HoldPeriods", "LeadReward", "CouponLimits"] {
+    for package in ["identity", "customers", "orders", "attribution", "commissions"] {
         builder = builder.message_attribute(
-            format!(".partnerline.identity.v1.{m}"),
-            "#[derive(serde::Serialize, serde::Deserialize)] #[serde(default, deny_unknown_fields)]",
+            format!(".partnerline.{package}.v1"),
+            "#[derive(serde::Serialize, serde::Deserialize, utoipa::ToSchema)] #[serde(default, deny_unknown_fields)]",
         );
     }
-    builder
-        .message_attribute(
-            ".partnerline.orders.v1",
-            "#[derive(serde::Serialize, serde::Deserialize, utoipa::ToSchema)] #[serde(default, deny_unknown_fields)]",
-        )
-        .message_attribute(
-            ".partnerline.attribution.v1",
-            "#[derive(serde::Serialize, serde::Deserialize, utoipa::ToSchema)] #[serde(default, deny_unknown_fields)]",
-        )
-        .message_attribute(
-            ".partnerline.commissions.v1",
-            "#[derive(serde::Serialize, serde::Deserialize, utoipa::ToSchema)] #[serde(default, deny_unknown_fields)]",
-        )
-        .compile_fds(fds)?;
+    // Two APIs have a `Notice`; one schema name each in the OpenAPI document.
+    builder = builder.message_attribute(".partnerline.identity.v1.Notice", "#[schema(as = ProgramNotice)]");
+    builder.compile_fds(fds)?;
     Ok(())
 }

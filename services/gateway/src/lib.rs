@@ -8,7 +8,6 @@
 
 pub mod auth;
 pub mod clicks;
-pub mod dto;
 pub mod idempotency;
 pub mod limits;
 pub mod middleware;

@@ -78,6 +78,26 @@ mod tests {
         assert!(v["components"]["securitySchemes"]["bearer"].is_object());
     }
 
+    /// The services' messages are the schemas, described by their proto comments; the two
+    /// `Notice` messages keep a schema each instead of one silently replacing the other.
+    #[test]
+    fn the_bodies_are_the_services_messages_with_their_comments() {
+        let (_, doc) = crate::api_router(false).split_for_parts();
+        let v = serde_json::to_value(&doc).unwrap();
+        let schemas = &v["components"]["schemas"];
+        let body = &v["paths"]["/api/v1/partners"]["post"]["requestBody"]["content"]["application/json"]["schema"];
+        assert_eq!(body["$ref"], "#/components/schemas/CreatePartnerRequest");
+        let password = schemas["CreatePartnerRequest"]["properties"]["password"]["description"].as_str().unwrap();
+        assert!(password.contains("8-200"), "{password}");
+        for name in ["Customer", "Lead", "ProgramSettings", "Program", "Partner", "Notice", "ProgramNotice"] {
+            assert!(schemas[name].is_object(), "schema {name}");
+        }
+        let program = &schemas["Program"]["properties"]["notices"]["items"]["$ref"];
+        assert_eq!(program, "#/components/schemas/ProgramNotice");
+        let rule = &schemas["RuleResult"]["properties"]["notices"]["items"]["$ref"];
+        assert_eq!(rule, "#/components/schemas/Notice");
+    }
+
     /// What a generated client sees: a parameter `in: path` is a `{placeholder}` of its path,
     /// and every placeholder is one; list filters and cursors are query parameters (s17).
     #[test]

@@ -116,6 +116,49 @@ async fn unknown_field_values_are_422_naming_the_field_and_change_nothing() {
     sys.stop().await;
 }
 
+/// Identity's and customers' own messages are their REST bodies (issue 24): a field they do not
+/// have is refused by name, one left out is the service's to judge, and nothing unset is shown
+/// as an empty shell.
+#[tokio::test]
+async fn rest_bodies_are_the_services_messages_refusing_unknown_fields_by_name() {
+    let sys = TestSystem::start().await;
+    let admin = sys.demo_admin().await;
+    let partner = json!({ "name": "Rita", "email": "rita@demo.test", "password": "long-enough", "nickname": "R" });
+    let r = admin.expect_with(Method::POST, "/api/v1/partners", Some(&partner), &[], 422).await;
+    assert_problem(&r, 422, "invalid_field", Some("nickname"));
+    let r = admin
+        .expect_with(
+            Method::POST,
+            "/api/v1/partners",
+            Some(&json!({ "email": "rita@demo.test", "password": "long-enough" })),
+            &[],
+            422,
+        )
+        .await;
+    assert_problem(&r, 422, "invalid_field", Some("name"));
+    let r = admin
+        .expect_with(
+            Method::POST,
+            "/api/v1/customers",
+            Some(&json!({ "name": "Bar Roma", "fax": "06 1234" })),
+            &[],
+            422,
+        )
+        .await;
+    assert_problem(&r, 422, "invalid_field", Some("fax"));
+    assert_eq!(admin.get("/api/v1/partners?q=rita", 200).await["items"], json!([]), "nothing was stored");
+
+    let created = admin
+        .post("/api/v1/partners", &json!({ "name": "Rita", "email": "rita@demo.test", "password": "long-enough" }), 201)
+        .await;
+    assert_eq!(created["payout_method"], serde_json::Value::Null, "no payout method is null, not {{kind: \"\"}}");
+    assert_eq!(created["trust_level"], "new");
+    let customer = admin.post("/api/v1/customers", &json!({ "name": "Bar Roma" }), 201).await;
+    assert_eq!(customer["discount_percent"], "0.00");
+    assert_eq!(customer["temperature"], "warm");
+    sys.stop().await;
+}
+
 #[tokio::test]
 async fn the_test_clock_exists_only_in_manual_clock_mode() {
     let normal = TestSystem::start_with(Options { manual_clock: false, seed_demo: false, ..Default::default() }).await;

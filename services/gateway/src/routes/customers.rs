@@ -6,18 +6,131 @@ use axum::extract::{Path, State};
 use http::StatusCode;
 use partnerline_proto::customers::v1 as pb;
 use platform::AppError;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
-use super::limit;
+use super::{limit, nullable};
 use crate::auth::{Caller, ClientIp};
-use crate::dto::{
-    AddCommunication, AddNote, ApproveCustomer, Communication, CommunicationList, CreateCustomer, CreateGroup,
-    Customer, CustomerGroup, CustomerQuery, GroupList, Note, NoteList, Page, QuickOrderCustomer, QuickOrderLink,
-    RegisterCustomer, UpdateCustomer, UpdateGroup, UpdateNote,
-};
 use crate::openapi::ProblemDoc;
 use crate::problem::{ApiJson, ApiQuery, ResourceId, upstream};
 use crate::state::AppState;
 
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerQuery {
+    /// Part of a name, email or phone (case-insensitive).
+    pub q: Option<String>,
+    /// current or potential
+    pub status: Option<String>,
+    /// hot, warm, cold or not_interested
+    pub temperature: Option<String>,
+    /// Merchants: one partner's customers.
+    pub owner_partner_id: Option<String>,
+    /// active or pending_approval (CU7: the merchant's approval queue)
+    pub approval: Option<String>,
+    /// One group's customers.
+    pub group_id: Option<String>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+/// Hand-written: `null` unassigns the owner or the group, which customers' request spells "".
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateCustomer {
+    pub name: Option<String>,
+    pub vat_number: Option<String>,
+    pub contact_person: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub address: Option<pb::Address>,
+    pub status: Option<String>,
+    pub temperature: Option<String>,
+    pub discount_percent: Option<String>,
+    pub currency: Option<String>,
+    pub language: Option<String>,
+    /// Merchants only (CU6): reassign to another partner; `null` leaves the customer unassigned.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub owner_partner_id: Option<Option<String>>,
+    /// Merchants only (CU7): move the customer to a group (`null` takes it out).
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub group_id: Option<Option<String>>,
+}
+
+impl UpdateCustomer {
+    pub fn into_request(self, id: String) -> pb::UpdateCustomerRequest {
+        pb::UpdateCustomerRequest {
+            id,
+            name: self.name,
+            vat_number: self.vat_number,
+            contact_person: self.contact_person,
+            email: self.email,
+            phone: self.phone,
+            address: self.address,
+            status: self.status,
+            temperature: self.temperature,
+            discount_percent: self.discount_percent,
+            currency: self.currency,
+            language: self.language,
+            owner_partner_id: self.owner_partner_id.map(|o| o.unwrap_or_default()),
+            group_id: self.group_id.map(|g| g.unwrap_or_default()),
+        }
+    }
+}
+
+/// Hand-written: adds the link itself, a page of the gateway's.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QuickOrderLink {
+    pub customer_id: String,
+    /// Shown once; regenerating replaces it.
+    pub token: String,
+    /// The link to send to the customer.
+    pub url: String,
+    pub created_at: String,
+}
+
+/// Hand-written: a public page, so it shows none of the customer's ids, owner or email.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QuickOrderCustomer {
+    pub customer_name: String,
+    pub discount_percent: String,
+    pub currency: String,
+    pub language: String,
+}
+
+/// Hand-written: the program comes from the path and the visitor from its cookie, never from
+/// the body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterCustomer {
+    pub name: String,
+    pub email: String,
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub language: String,
+    /// The code of the partner link the customer came through (L8).
+    pub referral_code: Option<String>,
+    #[serde(default)]
+    pub is_business: bool,
+    #[serde(default)]
+    pub vat_number: String,
+}
+
+/// Hand-written: `null` unassigns the group, which customers' request spells "".
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateGroup {
+    pub name: Option<String>,
+    /// A partner id moves the group and all its customers to that partner; `null` unassigns the
+    /// group (its customers keep their owner).
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub partner_id: Option<Option<String>>,
+}
 /// Two ids in a path; a malformed one is simply not found.
 fn ids(customer: &str, note: &str) -> Result<(String, String), AppError> {
     let parse = |s: &str, what| uuid::Uuid::parse_str(s).map(|u| u.to_string()).map_err(|_| AppError::not_found(what));
@@ -26,12 +139,12 @@ fn ids(customer: &str, note: &str) -> Result<(String, String), AppError> {
 
 /// Customers, newest first, each with its latest note for a card view (CU2). Search and filters combine.
 #[utoipa::path(get, path = "/api/v1/customers", tag = "customers", security(("bearer" = [])), params(CustomerQuery),
-    responses((status = 200, body = Page<Customer>), (status = 422, body = ProblemDoc)))]
+    responses((status = 200, body = pb::CustomerPage), (status = 422, body = ProblemDoc)))]
 pub async fn list_customers(
     State(s): State<AppState>,
     caller: Caller,
     ApiQuery(q): ApiQuery<CustomerQuery>,
-) -> Result<Json<Page<Customer>>, AppError> {
+) -> Result<Json<pb::CustomerPage>, AppError> {
     let req = pb::ListCustomersRequest {
         q: q.q,
         status: q.status,
@@ -43,44 +156,44 @@ pub async fn list_customers(
         group_id: q.group_id,
     };
     let page = s.customers().list_customers(caller.request(req)).await.map_err(upstream)?.into_inner();
-    Ok(Json(Page { items: page.items.into_iter().map(Into::into).collect(), next_cursor: page.next_cursor }))
+    Ok(Json(page))
 }
 
 /// Add a customer. A partner owns the customers it adds; a merchant may name the owner.
-#[utoipa::path(post, path = "/api/v1/customers", tag = "customers", security(("bearer" = [])), request_body = CreateCustomer,
-    responses((status = 201, body = Customer), (status = 422, body = ProblemDoc)))]
+#[utoipa::path(post, path = "/api/v1/customers", tag = "customers", security(("bearer" = [])), request_body = pb::CreateCustomerRequest,
+    responses((status = 201, body = pb::Customer), (status = 422, body = ProblemDoc)))]
 pub async fn create_customer(
     State(s): State<AppState>,
     caller: Caller,
-    ApiJson(b): ApiJson<CreateCustomer>,
-) -> Result<(StatusCode, Json<Customer>), AppError> {
-    let c = s.customers().create_customer(caller.request(b.into())).await.map_err(upstream)?.into_inner();
-    Ok((StatusCode::CREATED, Json(c.into())))
+    ApiJson(b): ApiJson<pb::CreateCustomerRequest>,
+) -> Result<(StatusCode, Json<pb::Customer>), AppError> {
+    let c = s.customers().create_customer(caller.request(b)).await.map_err(upstream)?.into_inner();
+    Ok((StatusCode::CREATED, Json(c)))
 }
 
 #[utoipa::path(get, path = "/api/v1/customers/{id}", tag = "customers", security(("bearer" = [])), params(("id" = String, Path)),
-    responses((status = 200, body = Customer), (status = 404, body = ProblemDoc)))]
+    responses((status = 200, body = pb::Customer), (status = 404, body = ProblemDoc)))]
 pub async fn get_customer(
     State(s): State<AppState>,
     caller: Caller,
     ResourceId(id): ResourceId,
-) -> Result<Json<Customer>, AppError> {
+) -> Result<Json<pb::Customer>, AppError> {
     let c = s.customers().get_customer(caller.request(pb::CustomerRef { id })).await.map_err(upstream)?.into_inner();
-    Ok(Json(c.into()))
+    Ok(Json(c))
 }
 
 /// Change a customer; a merchant may reassign it (`owner_partner_id`, CU6).
 #[utoipa::path(patch, path = "/api/v1/customers/{id}", tag = "customers", security(("bearer" = [])), params(("id" = String, Path)),
     request_body = UpdateCustomer,
-    responses((status = 200, body = Customer), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc), (status = 422, body = ProblemDoc)))]
+    responses((status = 200, body = pb::Customer), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc), (status = 422, body = ProblemDoc)))]
 pub async fn update_customer(
     State(s): State<AppState>,
     caller: Caller,
     ResourceId(id): ResourceId,
     ApiJson(b): ApiJson<UpdateCustomer>,
-) -> Result<Json<Customer>, AppError> {
+) -> Result<Json<pb::Customer>, AppError> {
     let c = s.customers().update_customer(caller.request(b.into_request(id))).await.map_err(upstream)?.into_inner();
-    Ok(Json(c.into()))
+    Ok(Json(c))
 }
 
 #[utoipa::path(delete, path = "/api/v1/customers/{id}", tag = "customers", security(("bearer" = [])), params(("id" = String, Path)),
@@ -96,42 +209,42 @@ pub async fn delete_customer(
 
 /// Notes by priority (high, medium, none), then newest first (CU3).
 #[utoipa::path(get, path = "/api/v1/customers/{id}/notes", tag = "customers", security(("bearer" = [])), params(("id" = String, Path)),
-    responses((status = 200, body = NoteList), (status = 404, body = ProblemDoc)))]
+    responses((status = 200, body = pb::NoteList), (status = 404, body = ProblemDoc)))]
 pub async fn list_notes(
     State(s): State<AppState>,
     caller: Caller,
     ResourceId(id): ResourceId,
-) -> Result<Json<NoteList>, AppError> {
+) -> Result<Json<pb::NoteList>, AppError> {
     let list = s.customers().list_notes(caller.request(pb::CustomerRef { id })).await.map_err(upstream)?.into_inner();
-    Ok(Json(NoteList { items: list.items.into_iter().map(Into::into).collect() }))
+    Ok(Json(list))
 }
 
 #[utoipa::path(post, path = "/api/v1/customers/{id}/notes", tag = "customers", security(("bearer" = [])), params(("id" = String, Path)),
-    request_body = AddNote, responses((status = 201, body = Note), (status = 404, body = ProblemDoc), (status = 422, body = ProblemDoc)))]
+    request_body = pb::AddNoteRequest, responses((status = 201, body = pb::Note), (status = 404, body = ProblemDoc), (status = 422, body = ProblemDoc)))]
 pub async fn add_note(
     State(s): State<AppState>,
     caller: Caller,
     ResourceId(id): ResourceId,
-    ApiJson(b): ApiJson<AddNote>,
-) -> Result<(StatusCode, Json<Note>), AppError> {
-    let req = pb::AddNoteRequest { customer_id: id, priority: b.priority, body: b.body };
+    ApiJson(b): ApiJson<pb::AddNoteRequest>,
+) -> Result<(StatusCode, Json<pb::Note>), AppError> {
+    let req = pb::AddNoteRequest { customer_id: id, ..b };
     let n = s.customers().add_note(caller.request(req)).await.map_err(upstream)?.into_inner();
-    Ok((StatusCode::CREATED, Json(n.into())))
+    Ok((StatusCode::CREATED, Json(n)))
 }
 
 #[utoipa::path(patch, path = "/api/v1/customers/{id}/notes/{note_id}", tag = "customers", security(("bearer" = [])),
-    params(("id" = String, Path), ("note_id" = String, Path)), request_body = UpdateNote,
-    responses((status = 200, body = Note), (status = 404, body = ProblemDoc), (status = 422, body = ProblemDoc)))]
+    params(("id" = String, Path), ("note_id" = String, Path)), request_body = pb::UpdateNoteRequest,
+    responses((status = 200, body = pb::Note), (status = 404, body = ProblemDoc), (status = 422, body = ProblemDoc)))]
 pub async fn update_note(
     State(s): State<AppState>,
     caller: Caller,
     Path((id, note_id)): Path<(String, String)>,
-    ApiJson(b): ApiJson<UpdateNote>,
-) -> Result<Json<Note>, AppError> {
+    ApiJson(b): ApiJson<pb::UpdateNoteRequest>,
+) -> Result<Json<pb::Note>, AppError> {
     let (customer_id, note_id) = ids(&id, &note_id)?;
-    let req = pb::UpdateNoteRequest { customer_id, note_id, priority: b.priority, body: b.body };
+    let req = pb::UpdateNoteRequest { customer_id, note_id, ..b };
     let n = s.customers().update_note(caller.request(req)).await.map_err(upstream)?.into_inner();
-    Ok(Json(n.into()))
+    Ok(Json(n))
 }
 
 #[utoipa::path(delete, path = "/api/v1/customers/{id}/notes/{note_id}", tag = "customers", security(("bearer" = [])),
@@ -148,30 +261,29 @@ pub async fn delete_note(
 
 /// The communication log, newest first (CU4).
 #[utoipa::path(get, path = "/api/v1/customers/{id}/communications", tag = "customers", security(("bearer" = [])),
-    params(("id" = String, Path)), responses((status = 200, body = CommunicationList), (status = 404, body = ProblemDoc)))]
+    params(("id" = String, Path)), responses((status = 200, body = pb::CommunicationList), (status = 404, body = ProblemDoc)))]
 pub async fn list_communications(
     State(s): State<AppState>,
     caller: Caller,
     ResourceId(id): ResourceId,
-) -> Result<Json<CommunicationList>, AppError> {
+) -> Result<Json<pb::CommunicationList>, AppError> {
     let list =
         s.customers().list_communications(caller.request(pb::CustomerRef { id })).await.map_err(upstream)?.into_inner();
-    Ok(Json(CommunicationList { items: list.items.into_iter().map(Into::into).collect() }))
+    Ok(Json(list))
 }
 
 #[utoipa::path(post, path = "/api/v1/customers/{id}/communications", tag = "customers", security(("bearer" = [])),
-    params(("id" = String, Path)), request_body = AddCommunication,
-    responses((status = 201, body = Communication), (status = 404, body = ProblemDoc), (status = 422, body = ProblemDoc)))]
+    params(("id" = String, Path)), request_body = pb::AddCommunicationRequest,
+    responses((status = 201, body = pb::Communication), (status = 404, body = ProblemDoc), (status = 422, body = ProblemDoc)))]
 pub async fn add_communication(
     State(s): State<AppState>,
     caller: Caller,
     ResourceId(id): ResourceId,
-    ApiJson(b): ApiJson<AddCommunication>,
-) -> Result<(StatusCode, Json<Communication>), AppError> {
-    let req =
-        pb::AddCommunicationRequest { customer_id: id, kind: b.kind, occurred_at: b.occurred_at, summary: b.summary };
+    ApiJson(b): ApiJson<pb::AddCommunicationRequest>,
+) -> Result<(StatusCode, Json<pb::Communication>), AppError> {
+    let req = pb::AddCommunicationRequest { customer_id: id, ..b };
     let c = s.customers().add_communication(caller.request(req)).await.map_err(upstream)?.into_inner();
-    Ok((StatusCode::CREATED, Json(c.into())))
+    Ok((StatusCode::CREATED, Json(c)))
 }
 
 /// Create or regenerate the customer's quick-order link (CU8); the old link stops working at once.
@@ -233,13 +345,13 @@ pub async fn resolve_link(
 /// Public: a customer signs up, maybe through a partner's link (L8: attribution assigns it).
 #[utoipa::path(post, path = "/api/v1/programs/{slug}/customers", tag = "customers", params(("slug" = String, Path)),
     request_body = RegisterCustomer,
-    responses((status = 201, body = Customer), (status = 404, body = ProblemDoc), (status = 422, body = ProblemDoc)))]
+    responses((status = 201, body = pb::Customer), (status = 404, body = ProblemDoc), (status = 422, body = ProblemDoc)))]
 pub async fn register_customer(
     State(s): State<AppState>,
     Path(slug): Path<String>,
     headers: http::HeaderMap,
     ApiJson(b): ApiJson<RegisterCustomer>,
-) -> Result<(StatusCode, Json<Customer>), AppError> {
+) -> Result<(StatusCode, Json<pb::Customer>), AppError> {
     let req = pb::RegisterCustomerRequest {
         program: slug,
         name: b.name,
@@ -252,74 +364,73 @@ pub async fn register_customer(
         visitor_id: crate::routes::redirect::visitor_cookie(&headers),
     };
     let c = s.customers().register_customer(platform::grpc::request(req, None)).await.map_err(upstream)?.into_inner();
-    Ok((StatusCode::CREATED, Json(c.into())))
+    Ok((StatusCode::CREATED, Json(c)))
 }
 
 /// CU7: approve a business customer waiting in `pending_approval`, picking its partner.
 #[utoipa::path(post, path = "/api/v1/customers/{id}/approve", tag = "customers", security(("bearer" = [])),
-    params(("id" = String, Path)), request_body = ApproveCustomer,
-    responses((status = 200, body = Customer), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc),
+    params(("id" = String, Path)), request_body = pb::ApproveCustomerRequest,
+    responses((status = 200, body = pb::Customer), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc),
         (status = 409, body = ProblemDoc), (status = 422, body = ProblemDoc)))]
 pub async fn approve_customer(
     State(s): State<AppState>,
     caller: Caller,
     ResourceId(id): ResourceId,
-    ApiJson(b): ApiJson<ApproveCustomer>,
-) -> Result<Json<Customer>, AppError> {
-    let req = pb::ApproveCustomerRequest { id, owner_partner_id: b.owner_partner_id };
+    ApiJson(b): ApiJson<pb::ApproveCustomerRequest>,
+) -> Result<Json<pb::Customer>, AppError> {
+    let req = pb::ApproveCustomerRequest { id, ..b };
     let c = s.customers().approve_customer(caller.request(req)).await.map_err(upstream)?.into_inner();
-    Ok(Json(c.into()))
+    Ok(Json(c))
 }
 
 /// CU7: the program's customer groups, by name (merchant only).
 #[utoipa::path(get, path = "/api/v1/customer-groups", tag = "customers", security(("bearer" = [])),
-    responses((status = 200, body = GroupList), (status = 403, body = ProblemDoc)))]
-pub async fn list_groups(State(s): State<AppState>, caller: Caller) -> Result<Json<GroupList>, AppError> {
+    responses((status = 200, body = pb::GroupList), (status = 403, body = ProblemDoc)))]
+pub async fn list_groups(State(s): State<AppState>, caller: Caller) -> Result<Json<pb::GroupList>, AppError> {
     let list = s.customers().list_groups(caller.request(pb::Empty {})).await.map_err(upstream)?.into_inner();
-    Ok(Json(GroupList { items: list.items.into_iter().map(Into::into).collect() }))
+    Ok(Json(list))
 }
 
 /// CU7: a new group, maybe assigned to a partner at once.
 #[utoipa::path(post, path = "/api/v1/customer-groups", tag = "customers", security(("bearer" = [])),
-    request_body = CreateGroup,
-    responses((status = 201, body = CustomerGroup), (status = 403, body = ProblemDoc), (status = 409, body = ProblemDoc),
+    request_body = pb::CreateGroupRequest,
+    responses((status = 201, body = pb::CustomerGroup), (status = 403, body = ProblemDoc), (status = 409, body = ProblemDoc),
         (status = 422, body = ProblemDoc)))]
 pub async fn create_group(
     State(s): State<AppState>,
     caller: Caller,
-    ApiJson(b): ApiJson<CreateGroup>,
-) -> Result<(StatusCode, Json<CustomerGroup>), AppError> {
-    let req = pb::CreateGroupRequest { name: b.name, partner_id: b.partner_id };
+    ApiJson(req): ApiJson<pb::CreateGroupRequest>,
+) -> Result<(StatusCode, Json<pb::CustomerGroup>), AppError> {
     let g = s.customers().create_group(caller.request(req)).await.map_err(upstream)?.into_inner();
-    Ok((StatusCode::CREATED, Json(g.into())))
+    Ok((StatusCode::CREATED, Json(g)))
 }
 
 #[utoipa::path(get, path = "/api/v1/customer-groups/{id}", tag = "customers", security(("bearer" = [])),
     params(("id" = String, Path)),
-    responses((status = 200, body = CustomerGroup), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc)))]
+    responses((status = 200, body = pb::CustomerGroup), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc)))]
 pub async fn get_group(
     State(s): State<AppState>,
     caller: Caller,
     ResourceId(id): ResourceId,
-) -> Result<Json<CustomerGroup>, AppError> {
+) -> Result<Json<pb::CustomerGroup>, AppError> {
     let g = s.customers().get_group(caller.request(pb::GroupRef { id })).await.map_err(upstream)?.into_inner();
-    Ok(Json(g.into()))
+    Ok(Json(g))
 }
 
 /// CU7: rename a group, or assign it to a partner (its customers move with it) or unassign it.
 #[utoipa::path(patch, path = "/api/v1/customer-groups/{id}", tag = "customers", security(("bearer" = [])),
     params(("id" = String, Path)), request_body = UpdateGroup,
-    responses((status = 200, body = CustomerGroup), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc),
+    responses((status = 200, body = pb::CustomerGroup), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc),
         (status = 409, body = ProblemDoc), (status = 422, body = ProblemDoc)))]
 pub async fn update_group(
     State(s): State<AppState>,
     caller: Caller,
     ResourceId(id): ResourceId,
     ApiJson(b): ApiJson<UpdateGroup>,
-) -> Result<Json<CustomerGroup>, AppError> {
+) -> Result<Json<pb::CustomerGroup>, AppError> {
     let req = pb::UpdateGroupRequest { id, name: b.name, partner_id: b.partner_id.map(|p| p.unwrap_or_default()) };
     let g = s.customers().update_group(caller.request(req)).await.map_err(upstream)?.into_inner();
-    Ok(Json(g.into()))
+    Ok(Json(g))
 }
 
 /// CU7: delete a group; its customers leave it and keep their owner.

@@ -6,7 +6,7 @@ use axum::response::{Html, IntoResponse, Response};
 use partnerline_proto::identity::v1 as pb;
 use platform::AppError;
 
-use crate::dto::JoinQuery;
+use super::program::JoinQuery;
 use crate::problem::{ApiQuery, upstream};
 use crate::state::AppState;
 

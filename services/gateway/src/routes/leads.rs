@@ -6,22 +6,46 @@ use axum::extract::State;
 use http::StatusCode;
 use partnerline_proto::customers::v1 as pb;
 use platform::AppError;
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 use super::limit;
 use crate::auth::Caller;
-use crate::dto::{AssignSalesRep, ChangeLeadStatus, Lead, LeadQuery, Page, Referral, ReferralQuery, SubmitLead};
 use crate::openapi::ProblemDoc;
 use crate::problem::{ApiJson, ApiQuery, ResourceId, upstream};
 use crate::state::AppState;
 
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct LeadQuery {
+    pub status: Option<String>,
+    /// Part of the contact name, email, company or website.
+    pub q: Option<String>,
+    /// created_at (default), updated_at, status, product_line, contact_name, email, company or website_url
+    pub sort: Option<String>,
+    /// asc or desc (default desc)
+    pub order: Option<String>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ReferralQuery {
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
 /// Leads, sortable by any column, filterable by status, searchable (LE4).
 #[utoipa::path(get, path = "/api/v1/leads", tag = "leads", security(("bearer" = [])), params(LeadQuery),
-    responses((status = 200, body = Page<Lead>), (status = 422, body = ProblemDoc)))]
+    responses((status = 200, body = pb::LeadPage), (status = 422, body = ProblemDoc)))]
 pub async fn list_leads(
     State(s): State<AppState>,
     caller: Caller,
     ApiQuery(q): ApiQuery<LeadQuery>,
-) -> Result<Json<Page<Lead>>, AppError> {
+) -> Result<Json<pb::LeadPage>, AppError> {
     let descending = match q.order.as_deref() {
         None | Some("desc") => true,
         Some("asc") => false,
@@ -36,86 +60,76 @@ pub async fn list_leads(
         cursor: q.cursor,
     };
     let page = s.customers().list_leads(caller.request(req)).await.map_err(upstream)?.into_inner();
-    Ok(Json(Page { items: page.items.into_iter().map(Into::into).collect(), next_cursor: page.next_cursor }))
+    Ok(Json(page))
 }
 
 /// A partner submits a lead (LE1).
-#[utoipa::path(post, path = "/api/v1/leads", tag = "leads", security(("bearer" = [])), request_body = SubmitLead,
-    responses((status = 201, body = Lead), (status = 403, body = ProblemDoc), (status = 422, body = ProblemDoc)))]
+#[utoipa::path(post, path = "/api/v1/leads", tag = "leads", security(("bearer" = [])), request_body = pb::SubmitLeadRequest,
+    responses((status = 201, body = pb::Lead), (status = 403, body = ProblemDoc), (status = 422, body = ProblemDoc)))]
 pub async fn submit_lead(
     State(s): State<AppState>,
     caller: Caller,
-    ApiJson(b): ApiJson<SubmitLead>,
-) -> Result<(StatusCode, Json<Lead>), AppError> {
-    let req = pb::SubmitLeadRequest {
-        product_line: b.product_line,
-        contact_name: b.contact_name,
-        email: b.email,
-        company: b.company,
-        website_url: b.website_url,
-        notes: b.notes,
-        wants_sales_support: b.wants_sales_support,
-    };
+    ApiJson(req): ApiJson<pb::SubmitLeadRequest>,
+) -> Result<(StatusCode, Json<pb::Lead>), AppError> {
     let l = s.customers().submit_lead(caller.request(req)).await.map_err(upstream)?.into_inner();
-    Ok((StatusCode::CREATED, Json(l.into())))
+    Ok((StatusCode::CREATED, Json(l)))
 }
 
 /// A lead with its timeline.
 #[utoipa::path(get, path = "/api/v1/leads/{id}", tag = "leads", security(("bearer" = [])), params(("id" = String, Path)),
-    responses((status = 200, body = Lead), (status = 404, body = ProblemDoc)))]
+    responses((status = 200, body = pb::Lead), (status = 404, body = ProblemDoc)))]
 pub async fn get_lead(
     State(s): State<AppState>,
     caller: Caller,
     ResourceId(id): ResourceId,
-) -> Result<Json<Lead>, AppError> {
+) -> Result<Json<pb::Lead>, AppError> {
     let l = s.customers().get_lead(caller.request(pb::LeadRef { id })).await.map_err(upstream)?.into_inner();
-    Ok(Json(l.into()))
+    Ok(Json(l))
 }
 
 /// Move a lead (LE2): submitted → in_progress → won (with plan and revenue) or not_eligible.
 #[utoipa::path(post, path = "/api/v1/leads/{id}/status", tag = "leads", security(("bearer" = [])), params(("id" = String, Path)),
-    request_body = ChangeLeadStatus,
-    responses((status = 200, body = Lead), (status = 404, body = ProblemDoc), (status = 409, body = ProblemDoc), (status = 422, body = ProblemDoc)))]
+    request_body = pb::ChangeLeadStatusRequest,
+    responses((status = 200, body = pb::Lead), (status = 404, body = ProblemDoc), (status = 409, body = ProblemDoc), (status = 422, body = ProblemDoc)))]
 pub async fn change_status(
     State(s): State<AppState>,
     caller: Caller,
     ResourceId(id): ResourceId,
-    ApiJson(b): ApiJson<ChangeLeadStatus>,
-) -> Result<Json<Lead>, AppError> {
-    let req =
-        pb::ChangeLeadStatusRequest { id, status: b.status, plan: b.plan, revenue: b.revenue, currency: b.currency };
+    ApiJson(b): ApiJson<pb::ChangeLeadStatusRequest>,
+) -> Result<Json<pb::Lead>, AppError> {
+    let req = pb::ChangeLeadStatusRequest { id, ..b };
     let l = s.customers().change_lead_status(caller.request(req)).await.map_err(upstream)?.into_inner();
-    Ok(Json(l.into()))
+    Ok(Json(l))
 }
 
 /// Assign a sales rep (merchant admin); the partner then sees the rep's contact details.
 #[utoipa::path(post, path = "/api/v1/leads/{id}/sales-rep", tag = "leads", security(("bearer" = [])), params(("id" = String, Path)),
-    request_body = AssignSalesRep,
-    responses((status = 200, body = Lead), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc), (status = 422, body = ProblemDoc)))]
+    request_body = pb::AssignSalesRepRequest,
+    responses((status = 200, body = pb::Lead), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc), (status = 422, body = ProblemDoc)))]
 pub async fn assign_rep(
     State(s): State<AppState>,
     caller: Caller,
     ResourceId(id): ResourceId,
-    ApiJson(b): ApiJson<AssignSalesRep>,
-) -> Result<Json<Lead>, AppError> {
+    ApiJson(b): ApiJson<pb::AssignSalesRepRequest>,
+) -> Result<Json<pb::Lead>, AppError> {
     let l = s
         .customers()
-        .assign_sales_rep(caller.request(pb::AssignSalesRepRequest { id, user_id: b.user_id }))
+        .assign_sales_rep(caller.request(pb::AssignSalesRepRequest { id, ..b }))
         .await
         .map_err(upstream)?
         .into_inner();
-    Ok(Json(l.into()))
+    Ok(Json(l))
 }
 
 /// Won referrals with date, plan and revenue (LE5).
 #[utoipa::path(get, path = "/api/v1/referrals", tag = "leads", security(("bearer" = [])), params(ReferralQuery),
-    responses((status = 200, body = Page<Referral>)))]
+    responses((status = 200, body = pb::ReferralPage)))]
 pub async fn list_referrals(
     State(s): State<AppState>,
     caller: Caller,
     ApiQuery(q): ApiQuery<ReferralQuery>,
-) -> Result<Json<Page<Referral>>, AppError> {
+) -> Result<Json<pb::ReferralPage>, AppError> {
     let req = pb::ListReferralsRequest { limit: limit(q.limit), cursor: q.cursor };
     let page = s.customers().list_referrals(caller.request(req)).await.map_err(upstream)?.into_inner();
-    Ok(Json(Page { items: page.items.into_iter().map(Into::into).collect(), next_cursor: page.next_cursor }))
+    Ok(Json(page))
 }

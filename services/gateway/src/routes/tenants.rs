@@ -7,27 +7,18 @@ use partnerline_proto::identity::v1 as pb;
 use platform::AppError;
 
 use crate::auth::Caller;
-use crate::dto::{CreateTenant, Tenant};
 use crate::openapi::ProblemDoc;
 use crate::problem::{ApiJson, upstream};
 use crate::state::AppState;
 
 /// Create a merchant program with its first admin (platform admin only).
-#[utoipa::path(post, path = "/api/v1/tenants", tag = "program", security(("bearer" = [])), request_body = CreateTenant,
-    responses((status = 201, body = Tenant), (status = 403, body = ProblemDoc), (status = 409, body = ProblemDoc)))]
+#[utoipa::path(post, path = "/api/v1/tenants", tag = "program", security(("bearer" = [])), request_body = pb::CreateTenantRequest,
+    responses((status = 201, body = pb::Tenant), (status = 403, body = ProblemDoc), (status = 409, body = ProblemDoc)))]
 pub async fn create_tenant(
     State(s): State<AppState>,
     caller: Caller,
-    ApiJson(b): ApiJson<CreateTenant>,
-) -> Result<(StatusCode, Json<Tenant>), AppError> {
-    let req = pb::CreateTenantRequest {
-        slug: b.slug,
-        name: b.name,
-        admin_email: b.admin_email,
-        admin_password: b.admin_password,
-        admin_name: b.admin_name,
-        currency: b.currency,
-    };
+    ApiJson(req): ApiJson<pb::CreateTenantRequest>,
+) -> Result<(StatusCode, Json<pb::Tenant>), AppError> {
     let t = s.identity().create_tenant(caller.request(req)).await.map_err(upstream)?.into_inner();
-    Ok((StatusCode::CREATED, Json(t.into())))
+    Ok((StatusCode::CREATED, Json(t)))
 }

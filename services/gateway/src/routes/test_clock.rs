@@ -4,11 +4,27 @@
 use axum::Json;
 use axum::extract::State;
 use platform::AppError;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
-use crate::dto::{ClockNow, MoveClock};
 use crate::openapi::ProblemDoc;
 use crate::problem::ApiJson;
 use crate::state::AppState;
+
+// Hand-written: the clock is the gateway's own, no service's API.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MoveClock {
+    /// Move the clock forward by this many seconds.
+    pub advance_seconds: Option<i64>,
+    /// Or set it to this RFC 3339 time.
+    pub set: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClockNow {
+    pub now: String,
+}
 
 /// Advance the manual clock by `advance_seconds`, or `set` it to a time (tests only).
 #[utoipa::path(post, path = "/api/v1/_test/clock", tag = "testing", request_body = MoveClock,

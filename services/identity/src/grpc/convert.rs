@@ -18,8 +18,8 @@ pub fn partner(p: &PartnerRow) -> pb::Partner {
         name: p.name.clone(),
         email: p.email.clone(),
         phone: p.phone.clone(),
-        payout_method: Some(pb::PayoutMethod {
-            kind: p.payout_method.kind.map(|k| k.as_str().to_string()).unwrap_or_default(),
+        payout_method: p.payout_method.kind.map(|k| pb::PayoutMethod {
+            kind: k.as_str().to_string(),
             fields: p.payout_method.fields.clone().into_iter().collect(),
         }),
         commission_plan: p.commission_plan.clone(),

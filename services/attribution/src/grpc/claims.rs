@@ -10,7 +10,7 @@ use platform::db::TenantTx;
 use uuid::Uuid;
 
 use crate::events::ts;
-use crate::service::{AttributionService, Version};
+use crate::service::AttributionService;
 use crate::store::{self, AttributionRow, ClaimRow};
 
 fn text(field: &str, raw: &str, max: usize) -> Result<String, AppError> {
@@ -64,24 +64,6 @@ fn require_admin(p: &Principal) -> Result<(), AppError> {
 }
 
 impl AttributionService {
-    /// A new version of the order's attribution, published as `order.attributed`.
-    async fn reattribute(
-        &self,
-        tx: &mut TenantTx<'_>,
-        order: Uuid,
-        partner: Option<Uuid>,
-        reason: &str,
-        detail: &str,
-        actor: Uuid,
-    ) -> Result<(), AppError> {
-        let latest = store::latest_attribution(tx, order).await?.ok_or_else(|| AppError::not_found("order"))?;
-        let version = Version { version: latest.version + 1, order_version: latest.order_version, actor: Some(actor) };
-        if !self.record(tx, order, partner, reason, detail, version).await? {
-            return Err(AppError::conflict("attribution_changed", "the attribution changed meanwhile; try again"));
-        }
-        Ok(())
-    }
-
     pub(crate) async fn order_attribution_impl(
         &self,
         p: Principal,

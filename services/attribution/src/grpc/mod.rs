@@ -64,7 +64,7 @@ impl Attribution for AttributionService {
         authed(&self.verifier, req, Grant::Scope("links:read"), |p, m| self.poster_image_impl(p, m)).await
     }
     async fn get_customer_binding(&self, req: Request<pb::CustomerBindingRequest>) -> Reply<pb::CustomerBinding> {
-        let token = platform::auth::bearer(req.metadata()).unwrap_or_default().to_string();
-        authed(&self.verifier, req, Grant::Scope("customers:read"), |p, m| self.binding_impl(p, token, m)).await
+        authed(&self.verifier, req, Grant::Scope("customers:read"), |(p, token), m| self.binding_impl(p, token, m))
+            .await
     }
 }

@@ -129,6 +129,25 @@ impl AttributionService {
         Ok(inserted)
     }
 
+    /// X1: a merchant's new version of the order's attribution, published as `order.attributed`;
+    /// a version written meanwhile is a conflict.
+    pub(crate) async fn reattribute(
+        &self,
+        tx: &mut TenantTx<'_>,
+        order: Uuid,
+        partner: Option<Uuid>,
+        reason: &str,
+        detail: &str,
+        actor: Uuid,
+    ) -> Result<(), AppError> {
+        let latest = store::latest_attribution(tx, order).await?.ok_or_else(|| AppError::not_found("order"))?;
+        let version = Version { version: latest.version + 1, order_version: latest.order_version, actor: Some(actor) };
+        if !self.record(tx, order, partner, reason, detail, version).await? {
+            return Err(AppError::conflict("attribution_changed", "the attribution changed meanwhile; try again"));
+        }
+        Ok(())
+    }
+
     /// Records a version of the order's attribution with the partner's parents (up to two levels,
     /// C7) and publishes it as `order.attributed`; `false` when that version exists already.
     pub(crate) async fn record(

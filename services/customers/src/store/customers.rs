@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::domain::Address;
 
-use super::*;
+use super::NoteRow;
 
 #[derive(Debug, Clone, FromRow)]
 pub struct CustomerRow {

@@ -5,7 +5,7 @@ use platform::db::TenantTx;
 use sqlx::FromRow;
 use uuid::Uuid;
 
-use super::*;
+use super::{COLUMNS, CustomerRow};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct GroupRow {

@@ -5,7 +5,7 @@ use platform::db::TenantTx;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::*;
+use super::{COLUMNS, CustomerRow};
 
 /// Creates the customer's link, or replaces it: the old token stops resolving at once.
 #[tracing::instrument(skip_all)]

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use platform::db::TenantTx;
 use uuid::Uuid;
 
-use super::*;
+use super::{ItemRow, ORDER_COLUMNS, OrderRow, PRODUCT, ProductRow, RefundRow, StatusChangeRow};
 
 /// O8: which of these external ids the program has already, with their orders, locked in id
 /// order: the order every batch writer of `orders` (imports, the `order.attributed` consumer)

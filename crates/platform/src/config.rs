@@ -63,6 +63,9 @@ pub struct NatsConfig {
     pub prefix: String,
     /// Seconds within which JetStream drops a re-published event with the same id.
     pub duplicate_window_secs: u64,
+    /// Replicas of each stream a service creates (1-5; a JetStream cluster of 3 wants 3, so an
+    /// acknowledged event survives the loss of a node). Applies when the stream is created.
+    pub stream_replicas: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -138,7 +141,12 @@ impl Default for Config {
                 create_missing: true,
                 upkeep: crate::upkeep::Mode::Auto,
             },
-            nats: NatsConfig { url: "nats://127.0.0.1:4222".into(), prefix: String::new(), duplicate_window_secs: 120 },
+            nats: NatsConfig {
+                url: "nats://127.0.0.1:4222".into(),
+                prefix: String::new(),
+                duplicate_window_secs: 120,
+                stream_replicas: 1,
+            },
             telemetry: TelemetryConfig { log_format: "json".into(), log_level: "info".into() },
             admin: AdminConfig { listen: SocketAddr::from(([127, 0, 0, 1], 9090)) },
             auth: AuthConfig {
@@ -214,6 +222,10 @@ impl Config {
         anyhow::ensure!(
             self.nats.prefix.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'),
             "configuration: nats.prefix may hold only letters, digits, '_' and '-'"
+        );
+        anyhow::ensure!(
+            (1..=5).contains(&self.nats.stream_replicas),
+            "configuration: nats.stream_replicas must be between 1 and 5"
         );
         anyhow::ensure!(
             (60..=86_400).contains(&self.auth.access_token_ttl_secs),
@@ -312,6 +324,11 @@ mod tests {
             let err =
                 Config::load_from(Path::new("missing.toml"), Env::prefixed("PL_BAD_").split("__"), true).unwrap_err();
             assert!(err.to_string().contains("nats.prefix"), "{err}");
+            jail.set_env("PL_BAD_NATS__PREFIX", "ok");
+            jail.set_env("PL_BAD_NATS__STREAM_REPLICAS", "7");
+            let err =
+                Config::load_from(Path::new("missing.toml"), Env::prefixed("PL_BAD_").split("__"), true).unwrap_err();
+            assert!(err.to_string().contains("nats.stream_replicas"), "{err}");
             Ok(())
         });
     }

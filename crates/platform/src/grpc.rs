@@ -94,36 +94,13 @@ pub fn server(metrics: &Metrics) -> Server<tower::layer::util::Stack<CountCalls,
     Server::builder().trace_fn(crate::telemetry::grpc_server_span).layer(CountCalls(metrics.clone()))
 }
 
-/// Serves `router` on `listener` until `shutdown`; in-flight calls finish first.
-pub async fn serve<L>(
-    listener: TcpListener,
-    router: tonic::transport::server::Router<L>,
-    shutdown: CancellationToken,
-) -> anyhow::Result<()>
-where
-    L: tower::Layer<tonic::service::Routes> + Clone,
-    L::Service: tower::Service<http::Request<tonic::body::Body>, Response = http::Response<tonic::body::Body>>
-        + Clone
-        + Send
-        + Sync
-        + 'static,
-    <L::Service as tower::Service<http::Request<tonic::body::Body>>>::Future: Send + 'static,
-    <L::Service as tower::Service<http::Request<tonic::body::Body>>>::Error:
-        Into<Box<dyn std::error::Error + Send + Sync>> + Send,
-{
-    // TCP_NODELAY: without it, small HTTP/2 frames wait for the peer's delayed ACK
-    // (docs/decisions/2026-11-23-tcp-nodelay.md).
-    let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
-    router.serve_with_incoming_shutdown(incoming, shutdown.cancelled_owned()).await?;
-    Ok(())
-}
-
 /// What a service runs beside its gRPC server: its outbox relay, its consumers.
 pub type Tasks = tokio::task::JoinSet<anyhow::Result<()>>;
 
-/// How every service ends its `run`: serves `router` on `listener` until `shutdown`, then stops
-/// its `tasks` too (also when the server ended on its own, with an error) and waits for them, so
-/// the relay flushes and the consumers finish their batch.
+/// How every service ends its `run`: serves `router` and `grpc.health.v1` (for kubelet gRPC probes)
+/// on `listener` until `shutdown`, in-flight calls finishing first; then stops its `tasks` too
+/// (also when the server ended on its own, with an error) and waits for them, so the relay
+/// flushes and the consumers finish their batch.
 pub async fn serve_service<L>(
     service: &str,
     listener: TcpListener,
@@ -143,12 +120,18 @@ where
         Into<Box<dyn std::error::Error + Send + Sync>> + Send,
 {
     tracing::info!(addr = %listener.local_addr()?, "{service} serving gRPC");
-    let served = serve(listener, router, shutdown.clone()).await;
+    // The reporter starts with the server as a whole ("") serving, which is what a probe asks.
+    let (_health, health_service) = tonic_health::server::health_reporter();
+    let router = router.add_service(health_service);
+    // TCP_NODELAY: without it, small HTTP/2 frames wait for the peer's delayed ACK
+    // (docs/decisions/2026-11-23-tcp-nodelay.md).
+    let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
+    let served = router.serve_with_incoming_shutdown(incoming, shutdown.clone().cancelled_owned()).await;
     shutdown.cancel();
     while let Some(r) = tasks.join_next().await {
         r??;
     }
-    served
+    Ok(served?)
 }
 
 /// A lazily connecting channel to another service.

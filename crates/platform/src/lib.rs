@@ -94,6 +94,23 @@ impl Runtime {
         Ok(pool)
     }
 
+    /// What every service starts with: its migrated database (with upkeep and a readiness check),
+    /// NATS with the stream of its `context`, and its outbox relay running in `tasks`.
+    pub async fn start(
+        &self,
+        service: &str,
+        migrator: sqlx::migrate::Migrator,
+        context: &str,
+    ) -> anyhow::Result<Started> {
+        let pool = self.database(service, migrator).await?;
+        let bus = self.bus(service).await?;
+        bus.ensure_stream(context).await?;
+        let mut tasks = grpc::Tasks::new();
+        let relay = outbox::Relay::new(pool.clone(), bus.clone(), self.metrics.clone());
+        tasks.spawn(relay.run(self.shutdown.clone()));
+        Ok(Started { pool, bus, tasks })
+    }
+
     /// Connects to NATS and registers a readiness check.
     pub async fn bus(&self, service: &str) -> anyhow::Result<nats::Bus> {
         let bus = nats::Bus::connect(&self.config.nats, &format!("partnerline-{service}")).await?;
@@ -103,5 +120,26 @@ impl Runtime {
             async move { if ok { Ok(()) } else { anyhow::bail!("not connected") } }
         });
         Ok(bus)
+    }
+}
+
+/// A started service's database, bus and background tasks (see [`Runtime::start`]).
+pub struct Started {
+    pub pool: sqlx::PgPool,
+    pub bus: nats::Bus,
+    pub tasks: grpc::Tasks,
+}
+
+impl Started {
+    /// Runs `loops` loops of the durable consumer `spec` (several share its messages, as
+    /// replicas do), stopped with the service.
+    pub fn consume<H: consumer::Handler + Clone>(
+        &mut self,
+        rt: &Runtime,
+        spec: consumer::ConsumerSpec,
+        handler: H,
+        loops: usize,
+    ) {
+        consumer::spawn(&mut self.tasks, rt, &self.pool, &self.bus, spec, handler, loops);
     }
 }

@@ -73,6 +73,7 @@ pub struct Bus {
     pub js: jetstream::Context,
     pub naming: Naming,
     duplicate_window: Duration,
+    replicas: usize,
 }
 
 impl Bus {
@@ -89,6 +90,7 @@ impl Bus {
             js,
             naming: Naming::new(&cfg.prefix),
             duplicate_window: Duration::from_secs(cfg.duplicate_window_secs),
+            replicas: cfg.stream_replicas,
         })
     }
 
@@ -107,6 +109,7 @@ impl Bus {
             subjects: vec![subjects],
             storage: stream::StorageType::File,
             duplicate_window: self.duplicate_window,
+            num_replicas: self.replicas,
             ..Default::default()
         };
         let mut last = None;

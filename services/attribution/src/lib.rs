@@ -17,7 +17,6 @@ pub mod store;
 use partnerline_proto::attribution::v1::attribution_server::AttributionServer;
 use platform::Runtime;
 use platform::consumer::ConsumerSpec;
-use platform::outbox::Relay;
 use serde::Deserialize;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
@@ -59,12 +58,8 @@ pub fn service(rt: &Runtime, pool: PgPool) -> anyhow::Result<AttributionService>
 /// Serves the attribution gRPC API, consumes identity, customers and orders events, and relays
 /// its outbox, until `rt.shutdown`.
 pub async fn run(rt: Runtime, listener: TcpListener) -> anyhow::Result<()> {
-    let pool = rt.database(SERVICE, migrator()).await?;
-    let bus = rt.bus(SERVICE).await?;
-    bus.ensure_stream(events::CONTEXT).await?;
-    let svc = service(&rt, pool.clone())?;
-    let mut tasks = platform::grpc::Tasks::new();
-    tasks.spawn(Relay::new(pool.clone(), bus.clone(), rt.metrics.clone()).run(rt.shutdown.clone()));
+    let mut started = rt.start(SERVICE, migrator(), events::CONTEXT).await?;
+    let svc = service(&rt, started.pool.clone())?;
     // Each order is decided once, whatever else is decided beside it (`order_placed` tells a racing
     // delivery by the order's attribution), so two loops share the orders consumer, as two
     // replicas would; identity and customers events are read by one, in order.
@@ -72,8 +67,8 @@ pub async fn run(rt: Runtime, listener: TcpListener) -> anyhow::Result<()> {
         [("identity", consumers::IDENTITY, 1), ("customers", consumers::CUSTOMERS, 1), ("orders", consumers::ORDERS, 2)]
     {
         let spec = ConsumerSpec::new(&format!("attribution-{context}"), context, filters);
-        platform::consumer::spawn(&mut tasks, &rt, &pool, &bus, spec, consumers::Events(svc.clone()), loops);
+        started.consume(&rt, spec, consumers::Events(svc.clone()), loops);
     }
     let router = platform::grpc::server(&rt.metrics).add_service(AttributionServer::new(svc));
-    platform::grpc::serve_service(SERVICE, listener, router, rt.shutdown.clone(), tasks).await
+    platform::grpc::serve_service(SERVICE, listener, router, rt.shutdown.clone(), started.tasks).await
 }

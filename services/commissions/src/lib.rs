@@ -19,7 +19,6 @@ use std::time::Duration;
 use partnerline_proto::commissions::v1::commissions_server::CommissionsServer;
 use platform::Runtime;
 use platform::consumer::ConsumerSpec;
-use platform::outbox::Relay;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -64,13 +63,9 @@ pub async fn jobs(svc: CommissionsService, shutdown: CancellationToken) -> anyho
 /// Serves the commissions gRPC API, consumes identity, customers, orders and attribution
 /// events, runs the jobs and relays its outbox, until `rt.shutdown`.
 pub async fn run(rt: Runtime, listener: TcpListener) -> anyhow::Result<()> {
-    let pool = rt.database(SERVICE, migrator()).await?;
-    let bus = rt.bus(SERVICE).await?;
-    bus.ensure_stream(events::CONTEXT).await?;
-    let svc = service(&rt, pool.clone())?;
-    let mut tasks = platform::grpc::Tasks::new();
-    tasks.spawn(Relay::new(pool.clone(), bus.clone(), rt.metrics.clone()).run(rt.shutdown.clone()));
-    tasks.spawn(jobs(svc.clone(), rt.shutdown.clone()));
+    let mut started = rt.start(SERVICE, migrator(), events::CONTEXT).await?;
+    let svc = service(&rt, started.pool.clone())?;
+    started.tasks.spawn(jobs(svc.clone(), rt.shutdown.clone()));
     // An order's facts fold the same in any order (`domain::Facts`), so orders and attribution
     // events are read by two loops each, as two replicas would: one batch is computed while the
     // other is written. Programs, partners and customers are read by one, in order.
@@ -88,8 +83,8 @@ pub async fn run(rt: Runtime, listener: TcpListener) -> anyhow::Result<()> {
         if facts {
             spec = spec.without_inbox();
         }
-        platform::consumer::spawn(&mut tasks, &rt, &pool, &bus, spec, consumers::Events(svc.clone()), loops);
+        started.consume(&rt, spec, consumers::Events(svc.clone()), loops);
     }
     let router = platform::grpc::server(&rt.metrics).add_service(CommissionsServer::new(svc));
-    platform::grpc::serve_service(SERVICE, listener, router, rt.shutdown.clone(), tasks).await
+    platform::grpc::serve_service(SERVICE, listener, router, rt.shutdown.clone(), started.tasks).await
 }

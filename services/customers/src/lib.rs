@@ -16,7 +16,6 @@ use partnerline_proto::customers::v1::customers_server::CustomersServer;
 use partnerline_proto::identity::v1::identity_client::IdentityClient;
 use platform::Runtime;
 use platform::consumer::ConsumerSpec;
-use platform::outbox::Relay;
 use serde::Deserialize;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
@@ -59,14 +58,10 @@ pub fn service(rt: &Runtime, pool: PgPool) -> anyhow::Result<CustomersService> {
 
 /// Serves the customers gRPC API and relays its outbox until `rt.shutdown`.
 pub async fn run(rt: Runtime, listener: TcpListener) -> anyhow::Result<()> {
-    let pool = rt.database(SERVICE, migrator()).await?;
-    let bus = rt.bus(SERVICE).await?;
-    bus.ensure_stream(events::CONTEXT).await?;
-    let svc = service(&rt, pool.clone())?;
-    let mut tasks = platform::grpc::Tasks::new();
-    tasks.spawn(Relay::new(pool.clone(), bus.clone(), rt.metrics.clone()).run(rt.shutdown.clone()));
+    let mut started = rt.start(SERVICE, migrator(), events::CONTEXT).await?;
+    let svc = service(&rt, started.pool.clone())?;
     let spec = ConsumerSpec::new("customers-attribution", "attribution", consumers::ATTRIBUTION);
-    platform::consumer::spawn(&mut tasks, &rt, &pool, &bus, spec, consumers::Events(svc.clone()), 1);
+    started.consume(&rt, spec, consumers::Events(svc.clone()), 1);
     let router = platform::grpc::server(&rt.metrics).add_service(CustomersServer::new(svc));
-    platform::grpc::serve_service(SERVICE, listener, router, rt.shutdown.clone(), tasks).await
+    platform::grpc::serve_service(SERVICE, listener, router, rt.shutdown.clone(), started.tasks).await
 }

@@ -15,7 +15,6 @@ use std::sync::Arc;
 use partnerline_proto::identity::v1::identity_server::IdentityServer;
 use platform::Runtime;
 use platform::auth::Signer;
-use platform::outbox::Relay;
 use serde::Deserialize;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
@@ -71,12 +70,8 @@ pub fn service(rt: &Runtime, pool: PgPool) -> anyhow::Result<IdentityService> {
 /// Serves identity's gRPC API on `listener` and relays its outbox until `rt.shutdown`; then
 /// finishes in-flight calls and flushes the outbox before returning.
 pub async fn run(rt: Runtime, listener: TcpListener) -> anyhow::Result<()> {
-    let pool = rt.database(SERVICE, migrator()).await?;
-    let bus = rt.bus(SERVICE).await?;
-    bus.ensure_stream(events::CONTEXT).await?;
-    let svc = service(&rt, pool.clone())?;
-    let mut tasks = platform::grpc::Tasks::new();
-    tasks.spawn(Relay::new(pool, bus, rt.metrics.clone()).run(rt.shutdown.clone()));
+    let started = rt.start(SERVICE, migrator(), events::CONTEXT).await?;
+    let svc = service(&rt, started.pool.clone())?;
     let router = platform::grpc::server(&rt.metrics).add_service(IdentityServer::new(svc));
-    platform::grpc::serve_service(SERVICE, listener, router, rt.shutdown.clone(), tasks).await
+    platform::grpc::serve_service(SERVICE, listener, router, rt.shutdown.clone(), started.tasks).await
 }

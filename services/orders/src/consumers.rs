@@ -14,6 +14,7 @@ use crate::store::{AttributionDecision, set_attributions};
 
 pub const ATTRIBUTION: &[&str] = &["attribution.*.order.attributed"];
 
+#[derive(Clone)]
 pub struct Attributed;
 
 /// What an `order.attributed` asks of the orders table: its tenant and the decision.

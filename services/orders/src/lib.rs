@@ -17,7 +17,6 @@ use partnerline_proto::customers::v1::customers_client::CustomersClient;
 use partnerline_proto::identity::v1::identity_client::IdentityClient;
 use partnerline_proto::orders::v1::orders_server::OrdersServer;
 use platform::Runtime;
-use platform::outbox::Relay;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 
@@ -55,21 +54,10 @@ pub fn service(rt: &Runtime, pool: PgPool) -> anyhow::Result<OrdersService> {
 
 /// Serves the orders gRPC API and relays its outbox until `rt.shutdown`.
 pub async fn run(rt: Runtime, listener: TcpListener) -> anyhow::Result<()> {
-    let pool = rt.database(SERVICE, migrator()).await?;
-    let bus = rt.bus(SERVICE).await?;
-    bus.ensure_stream(events::CONTEXT).await?;
-    let svc = service(&rt, pool.clone())?;
-    let mut tasks = platform::grpc::Tasks::new();
-    tasks.spawn(Relay::new(pool.clone(), bus.clone(), rt.metrics.clone()).run(rt.shutdown.clone()));
+    let mut started = rt.start(SERVICE, migrator(), events::CONTEXT).await?;
+    let svc = service(&rt, started.pool.clone())?;
     let spec = platform::consumer::ConsumerSpec::new("orders-attribution", "attribution", consumers::ATTRIBUTION);
-    tasks.spawn(platform::consumer::run(
-        pool,
-        bus,
-        rt.metrics.clone(),
-        spec,
-        consumers::Attributed,
-        rt.shutdown.clone(),
-    ));
+    started.consume(&rt, spec, consumers::Attributed, 1);
     let router = platform::grpc::server(&rt.metrics).add_service(OrdersServer::new(svc));
-    platform::grpc::serve_service(SERVICE, listener, router, rt.shutdown.clone(), tasks).await
+    platform::grpc::serve_service(SERVICE, listener, router, rt.shutdown.clone(), started.tasks).await
 }

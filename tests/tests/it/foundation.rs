@@ -159,6 +159,23 @@ async fn rest_bodies_are_the_services_messages_refusing_unknown_fields_by_name()
     sys.stop().await;
 }
 
+/// Every gRPC port answers `grpc.health.v1` (kubelet gRPC probes); the gateway is probed over
+/// HTTP on its admin port instead.
+#[tokio::test]
+async fn every_grpc_service_answers_grpc_health() {
+    use tonic_health::pb::health_check_response::ServingStatus;
+    use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
+    let sys = TestSystem::start_with(Options { seed_demo: false, ..Default::default() }).await;
+    for service in ["identity", "customers", "orders", "attribution", "commissions"] {
+        let url = &sys.env.config.endpoint(service).unwrap().url;
+        let mut health = HealthClient::new(platform::grpc::channel(url).unwrap());
+        let reply = health.check(HealthCheckRequest { service: String::new() }).await;
+        let status = reply.unwrap_or_else(|e| panic!("{service}: {e}")).into_inner().status;
+        assert_eq!(status, ServingStatus::Serving as i32, "{service}");
+    }
+    sys.stop().await;
+}
+
 #[tokio::test]
 async fn the_test_clock_exists_only_in_manual_clock_mode() {
     let normal = TestSystem::start_with(Options { manual_clock: false, seed_demo: false, ..Default::default() }).await;

@@ -72,6 +72,24 @@ impl OrderStatus {
         Err(AppError::conflict("illegal_transition", message).with_field("status"))
     }
 
+    /// The statuses an order passes through to get from here to `to` along the workflow (O4, O8:
+    /// an imported status change walks it); `None` when the workflow does not lead there.
+    pub fn path_to(self, to: OrderStatus) -> Option<Vec<OrderStatus>> {
+        let mut steps = Vec::new();
+        let mut at = self;
+        while at != to {
+            // Cancelling is always one direct step; otherwise the main line forward.
+            let next = if to == OrderStatus::Cancelled && at.next().contains(&OrderStatus::Cancelled) {
+                OrderStatus::Cancelled
+            } else {
+                *at.next().iter().find(|s| **s != OrderStatus::Cancelled)?
+            };
+            steps.push(next);
+            at = next;
+        }
+        Some(steps)
+    }
+
     /// Whether money has been taken for an order in this status.
     pub fn is_paid(self) -> bool {
         !matches!(self, OrderStatus::PendingPayment | OrderStatus::Cancelled)

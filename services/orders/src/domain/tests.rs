@@ -208,3 +208,15 @@ proptest! {
         }
     }
 }
+
+/// O4, O8: an imported status change walks the workflow, or is refused when it cannot.
+#[test]
+fn o8_status_changes_walk_the_workflow() {
+    use OrderStatus::*;
+    assert_eq!(PendingPayment.path_to(Shipped).unwrap(), vec![Paid, Confirmed, InProduction, Shipped]);
+    assert_eq!(Paid.path_to(Cancelled).unwrap(), vec![Cancelled]);
+    assert_eq!(Completed.path_to(Completed).unwrap(), Vec::<OrderStatus>::new());
+    assert!(Shipped.path_to(Cancelled).is_none());
+    assert!(Completed.path_to(Paid).is_none());
+    assert!(Cancelled.path_to(Paid).is_none());
+}

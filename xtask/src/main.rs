@@ -25,8 +25,9 @@ commands:
           build partnerline, migrate, seed the demo data and serve everything on
           http://127.0.0.1:8080 until Ctrl-C
   test [-- <cargo test args>]
-          the same infrastructure check, then cargo fmt --check, cargo clippy -D warnings
-          and cargo test --workspace (extra arguments go to cargo test)
+          the same infrastructure check, then the Helm chart check (deploy/chart-check),
+          cargo fmt --check, cargo clippy -D warnings and cargo test --workspace (extra
+          arguments go to cargo test)
   bench [scenario...]
           build optimised and run the benchmarks (customers, orders-import, clicks,
           pipeline), each beside its
@@ -290,6 +291,17 @@ fn banner() {
 fn test(ctx: &Ctx, extra: &[String]) -> Result<ExitCode> {
     let total = Instant::now();
     let infra = infra::check(&ctx.target_dir)?;
+
+    // The Helm chart: rendered, linted and validated against Kubernetes' schemas (a few seconds;
+    // the script installs its Python tools into a cache it owns, or says what to install).
+    step("[chart] bash deploy/chart-check/run.sh");
+    let started = Instant::now();
+    let chart = ctx.root.join("deploy/chart-check/run.sh");
+    let status = Command::new("bash").arg(&chart).status().map_err(|e| format!("cannot run bash: {e}"))?;
+    if !status.success() {
+        return fail(format!("step `chart` (bash {}) failed ({status})", chart.display()));
+    }
+    println!("==> [chart] ok in {}", fmt_duration(started.elapsed()));
 
     let mut cargo_test = strings(&["test", "--workspace"]);
     cargo_test.extend(extra.iter().cloned());

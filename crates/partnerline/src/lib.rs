@@ -45,6 +45,9 @@ pub async fn bind(
 
 /// Runs the targets on their listeners until `rt.shutdown`; if one fails, stops the others.
 pub async fn serve(rt: Runtime, listeners: BTreeMap<&'static str, TcpListener>) -> anyhow::Result<()> {
+    for name in listeners.keys() {
+        rt.health.starting(name);
+    }
     let mut tasks = tokio::task::JoinSet::new();
     for (name, listener) in listeners {
         let rt = rt.clone();

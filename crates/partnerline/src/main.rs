@@ -73,8 +73,8 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .map_err(|e| anyhow::anyhow!("admin: cannot listen on {}: {e}", cfg.admin.listen))?;
             let rt = Runtime::new(cfg, clock, shutdown.clone());
-            let admin =
-                tokio::spawn(platform::admin::serve(admin, rt.metrics.clone(), rt.health.clone(), shutdown.clone()));
+            let (metrics, health, clock) = (rt.metrics.clone(), rt.health.clone(), rt.clock.clone());
+            let admin = tokio::spawn(platform::admin::serve(admin, metrics, health, shutdown.clone(), clock));
             tracing::info!(targets = ?targets, "serving");
             let served = partnerline::serve(rt, listeners).await;
             shutdown.cancel();

@@ -8,7 +8,6 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tokio_util::sync::CancellationToken;
 use tonic::transport::{Channel, Endpoint, Server};
 
 use crate::auth::{Principal, Verifier};
@@ -97,15 +96,15 @@ pub fn server(metrics: &Metrics) -> Server<tower::layer::util::Stack<CountCalls,
 /// What a service runs beside its gRPC server: its outbox relay, its consumers.
 pub type Tasks = tokio::task::JoinSet<anyhow::Result<()>>;
 
-/// How every service ends its `run`: serves `router` and `grpc.health.v1` (for kubelet gRPC probes)
-/// on `listener` until `shutdown`, in-flight calls finishing first; then stops its `tasks` too
+/// How every service ends its `run`: says it has started (readiness), serves `router` and
+/// `grpc.health.v1` (for kubelet gRPC probes) on `listener` until `rt.shutdown`, in-flight calls finishing first; then stops its `tasks` too
 /// (also when the server ended on its own, with an error) and waits for them, so the relay
 /// flushes and the consumers finish their batch.
 pub async fn serve_service<L>(
+    rt: &crate::Runtime,
     service: &str,
     listener: TcpListener,
     router: tonic::transport::server::Router<L>,
-    shutdown: CancellationToken,
     mut tasks: Tasks,
 ) -> anyhow::Result<()>
 where
@@ -126,6 +125,8 @@ where
     // TCP_NODELAY: without it, small HTTP/2 frames wait for the peer's delayed ACK
     // (docs/decisions/2026-11-23-tcp-nodelay.md).
     let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
+    let shutdown = rt.shutdown.clone();
+    rt.health.started(service);
     let served = router.serve_with_incoming_shutdown(incoming, shutdown.clone().cancelled_owned()).await;
     shutdown.cancel();
     while let Some(r) = tasks.join_next().await {

@@ -84,13 +84,31 @@ pub fn labels(pairs: &[(&str, &str)]) -> Labels {
 
 type Check = Arc<dyn Fn() -> BoxFuture<'static, anyhow::Result<()>> + Send + Sync>;
 
-/// Readiness: every registered check must pass (database reachable, NATS connected...).
+/// Readiness: every registered check must pass (database reachable, NATS connected...), and
+/// every service the process runs must have finished starting.
 #[derive(Clone, Default)]
 pub struct Health {
     checks: Arc<Mutex<Vec<(String, Check)>>>,
+    started: Arc<Mutex<std::collections::BTreeMap<String, bool>>>,
 }
 
 impl Health {
+    /// The process will run `service`: not ready until [`Health::started`] says it serves. Its
+    /// other checks appear only once it has connected, so without this a service still
+    /// connecting (or about to fail to) would look ready.
+    pub fn starting(&self, service: &str) {
+        if let Ok(mut s) = self.started.lock() {
+            s.insert(service.to_string(), false);
+        }
+    }
+
+    /// `service` has connected to everything and serves.
+    pub fn started(&self, service: &str) {
+        if let Ok(mut s) = self.started.lock() {
+            s.insert(service.to_string(), true);
+        }
+    }
+
     pub fn add_check<F, Fut>(&self, name: &str, check: F)
     where
         F: Fn() -> Fut + Send + Sync + 'static,
@@ -105,7 +123,11 @@ impl Health {
     /// Runs every check (each bounded by a timeout) and returns the failures.
     pub async fn failures(&self) -> Vec<String> {
         let checks: Vec<(String, Check)> = self.checks.lock().map(|c| c.clone()).unwrap_or_default();
-        let mut failed = Vec::new();
+        let mut failed: Vec<String> = self
+            .started
+            .lock()
+            .map(|s| s.iter().filter(|(_, up)| !**up).map(|(name, _)| format!("{name}: starting")).collect())
+            .unwrap_or_default();
         for (name, check) in checks {
             match tokio::time::timeout(Duration::from_secs(2), check()).await {
                 Ok(Ok(())) => {}
@@ -138,5 +160,19 @@ mod tests {
         h.add_check("database", || async { Ok(()) });
         h.add_check("nats", || async { anyhow::bail!("disconnected") });
         assert_eq!(h.failures().await, vec!["nats: disconnected".to_string()]);
+    }
+
+    /// A service still connecting has registered none of its checks yet: it is not ready until
+    /// it says it serves (found by running a service against an unreachable NATS).
+    #[tokio::test]
+    async fn a_service_is_not_ready_until_it_has_started() {
+        let h = Health::default();
+        h.starting("orders");
+        h.starting("gateway");
+        assert_eq!(h.failures().await, vec!["gateway: starting".to_string(), "orders: starting".to_string()]);
+        h.started("orders");
+        assert_eq!(h.failures().await, vec!["gateway: starting".to_string()]);
+        h.started("gateway");
+        assert!(h.failures().await.is_empty());
     }
 }

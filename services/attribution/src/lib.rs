@@ -70,5 +70,5 @@ pub async fn run(rt: Runtime, listener: TcpListener) -> anyhow::Result<()> {
         started.consume(&rt, spec, consumers::Events(svc.clone()), loops);
     }
     let router = platform::grpc::server(&rt.metrics).add_service(AttributionServer::new(svc));
-    platform::grpc::serve_service(SERVICE, listener, router, rt.shutdown.clone(), started.tasks).await
+    platform::grpc::serve_service(&rt, SERVICE, listener, router, started.tasks).await
 }

@@ -63,5 +63,5 @@ pub async fn run(rt: Runtime, listener: TcpListener) -> anyhow::Result<()> {
     let spec = ConsumerSpec::new("customers-attribution", "attribution", consumers::ATTRIBUTION);
     started.consume(&rt, spec, consumers::Events(svc.clone()), 1);
     let router = platform::grpc::server(&rt.metrics).add_service(CustomersServer::new(svc));
-    platform::grpc::serve_service(SERVICE, listener, router, rt.shutdown.clone(), started.tasks).await
+    platform::grpc::serve_service(&rt, SERVICE, listener, router, started.tasks).await
 }

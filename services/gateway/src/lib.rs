@@ -70,6 +70,7 @@ pub async fn run(rt: Runtime, listener: TcpListener) -> anyhow::Result<()> {
             tracing::debug!(error = %e, "cannot set TCP_NODELAY");
         }
     });
+    rt.health.started(SERVICE);
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(rt.shutdown.clone().cancelled_owned())
         .await?;

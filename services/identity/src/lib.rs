@@ -73,5 +73,5 @@ pub async fn run(rt: Runtime, listener: TcpListener) -> anyhow::Result<()> {
     let started = rt.start(SERVICE, migrator(), events::CONTEXT).await?;
     let svc = service(&rt, started.pool.clone())?;
     let router = platform::grpc::server(&rt.metrics).add_service(IdentityServer::new(svc));
-    platform::grpc::serve_service(SERVICE, listener, router, rt.shutdown.clone(), started.tasks).await
+    platform::grpc::serve_service(&rt, SERVICE, listener, router, started.tasks).await
 }

@@ -59,5 +59,5 @@ pub async fn run(rt: Runtime, listener: TcpListener) -> anyhow::Result<()> {
     let spec = platform::consumer::ConsumerSpec::new("orders-attribution", "attribution", consumers::ATTRIBUTION);
     started.consume(&rt, spec, consumers::Attributed, 1);
     let router = platform::grpc::server(&rt.metrics).add_service(OrdersServer::new(svc));
-    platform::grpc::serve_service(SERVICE, listener, router, rt.shutdown.clone(), started.tasks).await
+    platform::grpc::serve_service(&rt, SERVICE, listener, router, started.tasks).await
 }

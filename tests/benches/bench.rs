@@ -21,6 +21,11 @@
 //!   then that backlog's events, made into new orders, published at 2,000 orders/s
 //!   (`PIPELINE_PACED_RATE` sets another rate) with each completion's lag to its held entry.
 //!   Target: 2,000 orders/s, lag p99 < 250 ms, ≥ 0.25× the raw rate.
+//! - `replicas`: the pipeline's orders (half as many) imported with commissions stopped; one
+//!   commissions process (`partnerline serve --target commissions`, the release binary) drains
+//!   that backlog; then the same events, made into new orders, are drained by two processes
+//!   sharing the durable consumers. Events/s drained by each, and each replica's share.
+//!   Target: two replicas ≥ 0.9× one replica's rate; each handles 35–65 % of the events.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -42,7 +47,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 async fn main() {
     // `cargo bench` passes `--bench`; everything else names scenarios.
     let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
-    let all = ["customers", "orders-import", "clicks", "pipeline"];
+    let all = ["customers", "orders-import", "clicks", "pipeline", "replicas"];
     let chosen: Vec<&str> = if args.is_empty() { all.to_vec() } else { args.iter().map(String::as_str).collect() };
     for name in chosen {
         match name {
@@ -50,6 +55,7 @@ async fn main() {
             "orders-import" => orders_import().await,
             "clicks" => clicks().await,
             "pipeline" => pipeline().await,
+            "replicas" => replicas().await,
             other => {
                 eprintln!("unknown scenario {other}; known: {}", all.join(", "));
                 std::process::exit(2);
@@ -1206,5 +1212,155 @@ async fn pipeline() {
     orders_db.close().await;
     attribution_db.close().await;
     ledger_db.close().await;
+    sys.stop().await;
+}
+
+/// A commissions process of the release binary, configured as the bench's system is.
+struct Replica {
+    child: std::process::Child,
+    admin: std::net::SocketAddr,
+}
+
+fn free_addr() -> std::net::SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
+}
+
+fn spawn_commissions(sys: &TestSystem) -> Replica {
+    // The bench runs from target/release/deps; `cargo xtask bench` builds the binary beside it.
+    let exe = std::env::current_exe().unwrap();
+    let bin = exe.parent().and_then(|d| d.parent()).unwrap().join("partnerline");
+    assert!(bin.exists(), "{} is missing: run `cargo build --release -p partnerline`", bin.display());
+    let cfg = &sys.env.config;
+    let admin = free_addr();
+    let child = std::process::Command::new(bin)
+        .args(["serve", "--target", "commissions"])
+        .env("PARTNERLINE_CONFIG", "/nonexistent/partnerline.toml")
+        .env("PARTNERLINE_DEV", "true")
+        .env("PARTNERLINE_DATABASE__URL", &cfg.database.url)
+        .env("PARTNERLINE_DATABASE__NAME_PREFIX", &cfg.database.name_prefix)
+        .env("PARTNERLINE_DATABASE__MAX_CONNECTIONS", platform::Config::default().database.max_connections.to_string())
+        .env("PARTNERLINE_NATS__URL", &cfg.nats.url)
+        .env("PARTNERLINE_NATS__PREFIX", &cfg.nats.prefix)
+        .env("PARTNERLINE_AUTH__SIGNING_KEY", cfg.auth.signing_key.as_deref().unwrap_or_default())
+        .env("PARTNERLINE_AUTH__SIGNING_KEY_ID", &cfg.auth.signing_key_id)
+        .env("PARTNERLINE_SERVICES__COMMISSIONS__LISTEN", free_addr().to_string())
+        .env("PARTNERLINE_ADMIN__LISTEN", admin.to_string())
+        .env("PARTNERLINE_TELEMETRY__LOG_LEVEL", "warn")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    Replica { child, admin }
+}
+
+impl Replica {
+    /// Events its commissions consumers have handled (`/metrics`).
+    async fn consumed(&self) -> u64 {
+        let text = reqwest::get(format!("http://{}/metrics", self.admin)).await.unwrap().text().await.unwrap();
+        text.lines()
+            .filter(|l| l.starts_with("partnerline_events_consumed_total{") && l.contains("consumer=\"commissions-"))
+            .filter_map(|l| l.rsplit(' ').next().and_then(|v| v.parse::<f64>().ok()))
+            .sum::<f64>() as u64
+    }
+
+    /// SIGTERM, so its last batch is acknowledged and nothing waits for a redelivery.
+    fn stop(mut self) {
+        let _ = std::process::Command::new("kill").arg(self.child.id().to_string()).status();
+        self.child.wait().unwrap();
+    }
+}
+
+/// Starts `n` commissions processes on the backlog and returns (events drained, seconds taken,
+/// each replica's count), the processes stopped again.
+async fn drain_with(sys: &TestSystem, bus: &platform::nats::Bus, n: usize) -> (u64, f64, Vec<u64>) {
+    let before = consumers_state(bus, COMMISSIONS).await.1;
+    let started = Instant::now();
+    let replicas: Vec<Replica> = (0..n).map(|_| spawn_commissions(sys)).collect();
+    // Until both consumers exist (the first process makes them) and have nothing left.
+    loop {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let (open, acked) = consumers_state(bus, COMMISSIONS).await;
+        if open == 0 && acked > before {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(1800), "commissions did not drain in 30 minutes");
+    }
+    let took = started.elapsed().as_secs_f64();
+    let drained = consumers_state(bus, COMMISSIONS).await.1 - before;
+    let mut counts = Vec::new();
+    for r in &replicas {
+        counts.push(r.consumed().await);
+    }
+    for r in replicas {
+        r.stop();
+    }
+    (drained, took, counts)
+}
+
+async fn replicas() {
+    let n = pipeline_orders() / 2;
+    println!(
+        "replicas: {n} orders imported with commissions stopped, drained by one commissions process, then again by two…"
+    );
+    let sys = TestSystem::start_with(Options { detached: vec!["commissions"], ..bench_options() }).await;
+    let admin = sys.demo_admin().await;
+    let ana = sys.login("ana@demo.test", "demo-partner").await.get("/api/v1/me", 200).await["partner"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let skus: Vec<String> = admin.get("/api/v1/products?limit=200", 200).await["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["kind"] == "digital")
+        .map(|p| p["sku"].as_str().unwrap().to_string())
+        .collect();
+    let token = admin.token.clone().unwrap();
+    let db = |s: &str| sys.env.config.database_url(s);
+    let (orders_db, attribution_db) =
+        (PgPool::connect(&db("orders")).await.unwrap(), PgPool::connect(&db("attribution")).await.unwrap());
+    let bus = platform::nats::Bus::connect(&sys.env.config.nats, "bench-replicas").await.unwrap();
+    let attributed = || async {
+        consumers_state(&bus, &PIPELINE[..1]).await.0 == 0
+            && all_sent(&orders_db).await
+            && all_sent(&attribution_db).await
+    };
+    let since = chrono::Utc::now();
+    let batches = n / IMPORT_BATCH;
+    import_all(&sys, &token, (0..batches).map(|b| pipeline_batch(b, 0, &ana, &skus).to_string()).collect()).await;
+    import_all(&sys, &token, (0..batches).map(|b| pipeline_batch(b, 1, &ana, &skus).to_string()).collect()).await;
+    while !attributed().await {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let again = replay(&orders_db, &attribution_db, since).await;
+
+    let (one_events, one_secs, one_counts) = drain_with(&sys, &bus, 1).await;
+    // The same events as new orders, published while no commissions process runs.
+    publish_paced(&bus, again, 1e9).await;
+    let (two_events, two_secs, two_counts) = drain_with(&sys, &bus, 2).await;
+
+    let (one_rate, two_rate) = (one_events as f64 / one_secs, two_events as f64 / two_secs);
+    let total: u64 = two_counts.iter().sum();
+    let shares: Vec<f64> = two_counts.iter().map(|c| 100.0 * *c as f64 / total.max(1) as f64).collect();
+    println!("\nreplicas");
+    println!(
+        "  one replica:  {one_events} events in {one_secs:.1} s = {one_rate:.0} events/s (handled {one_counts:?})"
+    );
+    println!(
+        "  two replicas: {two_events} events in {two_secs:.1} s = {two_rate:.0} events/s (handled {two_counts:?})"
+    );
+    println!(
+        "  two / one = {:.2}× (target ≥ 0.9×); shares {:.0} % / {:.0} % (target 35–65 % each)",
+        two_rate / one_rate,
+        shares[0],
+        shares[1]
+    );
+    report(
+        "replicas",
+        &[],
+        json!({ "orders": n, "one": { "events": one_events, "seconds": one_secs, "events_per_s": one_rate },
+                "two": { "events": two_events, "seconds": two_secs, "events_per_s": two_rate, "handled": two_counts, "share_percent": shares },
+                "ratio": two_rate / one_rate }),
+    );
     sys.stop().await;
 }

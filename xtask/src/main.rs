@@ -30,8 +30,12 @@ commands:
           arguments go to cargo test)
   bench [scenario...]
           build optimised and run the benchmarks (customers, orders-import, clicks,
-          pipeline), each beside its
+          pipeline, replicas), each beside its
           baseline; figures also go to target/bench/<scenario>.json
+  image [--keep]
+          build the release binary, package it with deploy/Dockerfile (podman), run one
+          container per service against this machine's PostgreSQL and NATS, sign in and
+          place an order through the containerised gateway (deploy/image.sh)
   help    show this text
 
 environment:
@@ -64,6 +68,7 @@ fn run(args: &[String]) -> Result<ExitCode> {
         "up" => up(&Ctx::new()?, rest),
         "test" => test(&Ctx::new()?, rest),
         "bench" => bench(&Ctx::new()?, rest),
+        "image" => image(&Ctx::new()?, rest),
         // Hidden: just the infrastructure check `up` and `test` start with.
         "infra" => {
             let ctx = Ctx::new()?;
@@ -331,12 +336,46 @@ fn test(ctx: &Ctx, extra: &[String]) -> Result<ExitCode> {
 /// prints its figures beside its baseline and writes them to `target/bench/<scenario>.json`.
 fn bench(ctx: &Ctx, scenarios: &[String]) -> Result<ExitCode> {
     let infra = infra::check(&ctx.target_dir)?;
+    // The `replicas` scenario runs commissions as processes of the release binary.
+    let build = strings(&["build", "--release", "-p", "partnerline"]);
+    step(&format!("cargo {}", build.join(" ")));
+    if !ctx.cargo(&infra, &build).status().map_err(|e| format!("cannot run cargo: {e}"))?.success() {
+        return fail("cannot build the release binary");
+    }
     let mut args = strings(&["bench", "-p", "partnerline-e2e", "--bench", "bench", "--"]);
     args.extend(scenarios.iter().cloned());
     step(&format!("cargo {}", args.join(" ")));
     let status = ctx.cargo(&infra, &args).status().map_err(|e| format!("cannot run cargo: {e}"))?;
     if !status.success() {
         return fail(format!("the benchmarks failed ({status})"));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+// ---------------------------------------------------------------------------------------------
+// image
+
+/// Builds the release binary and hands it to `deploy/image.sh`, which packages it with the
+/// Dockerfile's `prebuilt` target and runs the containers (see deploy/README.md).
+fn image(ctx: &Ctx, extra: &[String]) -> Result<ExitCode> {
+    let infra = infra::check(&ctx.target_dir)?;
+    let build = strings(&["build", "--release", "-p", "partnerline"]);
+    step(&format!("cargo {}", build.join(" ")));
+    if !ctx.cargo(&infra, &build).status().map_err(|e| format!("cannot run cargo: {e}"))?.success() {
+        return fail("cannot build the release binary");
+    }
+    let binary = ctx.target_dir.join("release/partnerline");
+    step(&format!("bash deploy/image.sh --binary {}", binary.display()));
+    let status = Command::new("bash")
+        .arg(ctx.root.join("deploy/image.sh"))
+        .arg("--binary")
+        .arg(&binary)
+        .args(extra)
+        .current_dir(&ctx.root)
+        .status()
+        .map_err(|e| format!("cannot run bash: {e}"))?;
+    if !status.success() {
+        return fail(format!("deploy/image.sh failed ({status})"));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -336,3 +336,22 @@ async fn s17_9_l9_a_coupon_for_a_partner_of_another_program_or_of_none_is_refuse
     admin.post("/api/v1/coupons", &json!({ "code": "ANA15", "discount_percent": "10", "partner_id": ana }), 201).await;
     sys.stop().await;
 }
+
+/// Issue 17, 12: a partner id that is no partner of the program (another program's, or none) is
+/// 404 on a merchant's balances and clicks, not a partner with zeros.
+#[tokio::test]
+async fn s17_12_c11_l10_balances_and_clicks_of_no_partner_of_the_program_are_404() {
+    let sys = TestSystem::start().await;
+    let admin = sys.demo_admin().await;
+    let zed_id = sys.other_program().await.partner_id;
+    for partner in [zed_id, uuid::Uuid::new_v4().to_string()] {
+        let r = admin.expect_with(Method::GET, &format!("/api/v1/balances?partner_id={partner}"), None, &[], 404).await;
+        assert_problem(&r, 404, "not_found", None);
+        let r = admin.expect_with(Method::GET, &format!("/api/v1/partners/{partner}/clicks"), None, &[], 404).await;
+        assert_problem(&r, 404, "not_found", None);
+    }
+    let ana = admin.get("/api/v1/partners?q=ana", 200).await["items"][0]["id"].as_str().unwrap().to_string();
+    admin.get(&format!("/api/v1/balances?partner_id={ana}"), 200).await;
+    admin.get(&format!("/api/v1/partners/{ana}/clicks"), 200).await;
+    sys.stop().await;
+}

@@ -162,6 +162,11 @@ impl AttributionService {
         let start = from.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
         let end = (to + chrono::Duration::days(1)).and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
         let mut tx = TenantTx::begin(&self.pool, tenant).await?;
+        // An id that is no partner of the program is not found, not a partner with no clicks
+        // (issue 17, 12). Partners are known here from identity's events.
+        if store::partner(&mut tx, partner).await?.is_none() {
+            return Err(AppError::not_found("partner"));
+        }
         let days = store::clicks_per_day(&mut tx, partner, start, end).await?;
         let links = store::clicks_per_link(&mut tx, partner, start, end).await?;
         tx.commit().await?;

@@ -107,6 +107,13 @@ impl CommissionsService {
     pub(crate) async fn balances_impl(&self, p: Principal, q: pb::BalancesQuery) -> Result<pb::BalanceList, AppError> {
         let partner = p.whose(q.partner_id.as_deref())?;
         let mut tx = TenantTx::begin(&self.pool, p.tenant()?).await?;
+        // A merchant naming a partner of no one (or of another program) is told so, not shown
+        // zeros (issue 17, 12). Partners are known here from identity's events.
+        if let (Some(named), Some(_)) = (partner, q.partner_id.as_deref())
+            && store::trust_levels(&mut tx, &[named]).await?.is_empty()
+        {
+            return Err(AppError::not_found("partner"));
+        }
         let rows = store::partner_balances(&mut tx, partner).await?;
         let program = self.program(&mut tx).await?;
         tx.commit().await?;

@@ -151,6 +151,15 @@ fn hex(bytes: &[u8]) -> String {
     out
 }
 
+/// L6: the partner a signed-in caller is (a bearer token, as an app or the partner's own pages
+/// send it), so a partner opening another's link does not count as a visitor. Verified only when
+/// a token is there: a browser's click carries none and costs nothing more.
+fn clicker_partner(s: &AppState, headers: &HeaderMap) -> Option<String> {
+    let token = crate::auth::bearer(headers)?;
+    let p = s.verifier.verify(token).ok()?;
+    p.partner.map(|id| id.to_string())
+}
+
 /// The request is read in place (no copy of its headers): a click is the hottest path there is.
 pub async fn redirect(State(s): State<AppState>, Path(code): Path<String>, req: Request) -> Response {
     let headers = req.headers();
@@ -178,7 +187,7 @@ pub async fn redirect(State(s): State<AppState>, Path(code): Path<String>, req: 
                 client_ip(headers, peer, &s.redirect.proxies)
             ))),
             at: now.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-            clicker_partner_id: None,
+            clicker_partner_id: clicker_partner(&s, headers),
         });
     }
     let mut res = StatusCode::FOUND.into_response();

@@ -521,7 +521,9 @@ async fn hammer(url: &str, workers: usize, secs: u64, rate: Option<f64>) -> Seri
 
 async fn clicks() {
     println!("clicks: GET /r/{{code}} for {CLICK_SECONDS} s with {CLICK_WORKERS} connections, beside a bare axum 302…");
-    let sys = TestSystem::start_with(bench_options()).await;
+    // One load generator is one client: every click it makes must count here.
+    let limits = ("gateway", json!({ "limits": { "clicks_per_client": 0 } }));
+    let sys = TestSystem::start_with(Options { sections: vec![limits], ..bench_options() }).await;
     let ana = sys.login("ana@demo.test", "demo-partner").await;
     let code = ana.get("/api/v1/links", 200).await["items"]
         .as_array()

@@ -57,10 +57,11 @@ pub async fn run(rt: Runtime, listener: TcpListener) -> anyhow::Result<()> {
     let (clicks, pending) = clicks::ClickSink::channel();
     let writer = AttributionClient::new(channels.attribution.clone());
     let verifier = rt.verifier()?;
+    let clicks_per_client = redirect.limits.clicks_per_client;
     let state = AppState::new(channels, clicks, redirect, db.clone(), verifier, rt.metrics.clone());
     // Stops only after the server: clicks of the last requests are still handed over.
     let flushing = CancellationToken::new();
-    let flusher = tokio::spawn(clicks::flush(pending, writer, flushing.clone()));
+    let flusher = tokio::spawn(clicks::flush(pending, writer, flushing.clone(), clicks_per_client));
     let app = router(state, rt.clock.is_manual());
     let sweeper = tokio::spawn(idempotency::sweep(db, rt.clock.clone(), rt.shutdown.clone()));
     tracing::info!(addr = %listener.local_addr()?, manual_clock = rt.clock.is_manual(), "gateway listening");

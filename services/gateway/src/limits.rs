@@ -30,6 +30,9 @@ pub struct Limits {
     /// Orders through one quick-order link, and payments of one link, per client.
     pub token_writes_per_client: i32,
     pub token_writes_per_token: i32,
+    /// Clicks on `/r/{code}` counted per client and minute, by each gateway replica; past it the
+    /// client is still redirected, its clicks not counted.
+    pub clicks_per_client: u32,
 }
 
 impl Default for Limits {
@@ -42,6 +45,7 @@ impl Default for Limits {
             join_pages_per_client: 120,
             token_writes_per_client: 20,
             token_writes_per_token: 60,
+            clicks_per_client: 60,
         }
     }
 }

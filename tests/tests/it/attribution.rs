@@ -620,3 +620,68 @@ async fn l2_redirects_answer_while_postgres_is_stopped_and_the_clicks_are_writte
     sys.wait_for_event("attribution", "click.recorded").await;
     sys.stop().await;
 }
+
+/// Ana's clicks and new bindings so far (today, by the system's clock), once `total` reaches
+/// `at_least`.
+async fn clicks_of(sys: &TestSystem, ana_id: &str, at_least: u64) -> (u64, u64) {
+    let admin = sys.demo_admin().await;
+    let day = sys.clock.now().date_naive();
+    let path = format!("/api/v1/partners/{ana_id}/clicks?from={day}&to={day}");
+    let mut last = Value::Null;
+    for _ in 0..100 {
+        last = admin.get(&path, 200).await;
+        if last["total"].as_u64().unwrap_or(0) >= at_least {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let bindings = last["days"].as_array().unwrap().iter().map(|d| d["bindings"].as_u64().unwrap()).sum();
+    (last["total"].as_u64().unwrap(), bindings)
+}
+
+/// Issue 17, 12: a signed-in partner (its bearer token) opening another partner's link is that
+/// partner, not an anonymous visitor, so L6 applies: the click counts, nobody is bound.
+#[tokio::test]
+async fn s17_12_l6_a_signed_in_partner_on_another_partners_link_binds_nothing() {
+    let sys = TestSystem::start().await;
+    let code = referral_code(&sys, "ana@demo.test").await;
+    let ana_id = sys.login("ana@demo.test", "demo-partner").await.get("/api/v1/me", 200).await["partner"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let bo = sys.login("bo@demo.test", "demo-partner").await;
+    let (total, bindings) = clicks_of(&sys, &ana_id, 0).await;
+
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let r = http.get(format!("{}/r/{code}", sys.url)).bearer_auth(bo.token.as_deref().unwrap()).send().await.unwrap();
+    assert_eq!(r.status(), 302);
+    assert_eq!(clicks_of(&sys, &ana_id, total + 1).await, (total + 1, bindings), "Bo's click binds no one (L6)");
+
+    Visitor::new(&sys).open(&code).await;
+    assert_eq!(clicks_of(&sys, &ana_id, total + 2).await, (total + 2, bindings + 1), "a visitor's click binds");
+    sys.stop().await;
+}
+
+/// Issue 17, 8: one client past its clicks per minute is still redirected, but its further clicks
+/// that minute do not count; the next minute they count again.
+#[tokio::test]
+async fn s17_8_l2_a_client_past_its_clicks_per_minute_stops_counting() {
+    let sys = TestSystem::start().await;
+    let code = referral_code(&sys, "ana@demo.test").await;
+    let ana_id = sys.login("ana@demo.test", "demo-partner").await.get("/api/v1/me", 200).await["partner"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (total, _) = clicks_of(&sys, &ana_id, 0).await;
+    // Every request of this test comes from 127.0.0.1; the default is 60 a minute.
+    for _ in 0..70 {
+        assert_eq!(Visitor::new(&sys).open(&code).await, "https://shop.example/");
+    }
+    assert_eq!(clicks_of(&sys, &ana_id, total + 60).await.0, total + 60);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(clicks_of(&sys, &ana_id, total + 60).await.0, total + 60, "the ten past the limit never count");
+    sys.client().post("/api/v1/_test/clock", &json!({ "advance_seconds": 60 }), 200).await;
+    Visitor::new(&sys).open(&code).await;
+    assert_eq!(clicks_of(&sys, &ana_id, total + 61).await.0, total + 61, "a new minute counts again");
+    sys.stop().await;
+}

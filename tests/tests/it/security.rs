@@ -355,3 +355,37 @@ async fn s17_12_c11_l10_balances_and_clicks_of_no_partner_of_the_program_are_404
     admin.get(&format!("/api/v1/partners/{ana}/clicks"), 200).await;
     sys.stop().await;
 }
+
+/// Issue 17, 9: an imported order naming a partner of another program (or of none) as the one who
+/// placed it, or as its customer's owner, is rejected naming the field, and makes no commission
+/// line for that id; an integrator key with only `orders:write` still imports its own partners'.
+#[tokio::test]
+async fn s17_9_o8_an_import_naming_a_partner_of_another_program_is_rejected() {
+    let sys = TestSystem::start().await;
+    let admin = sys.demo_admin().await;
+    let zed = sys.other_program().await.partner_id;
+    let ana = admin.get("/api/v1/partners?q=ana", 200).await["items"][0]["id"].as_str().unwrap().to_string();
+    let order = |ext: &str, placed_by: &str, owner: Option<&str>| {
+        json!({ "external_id": ext, "customer": { "name": "Shop buyer", "email": format!("{ext}@shop.test"), "owner_partner_id": owner },
+                "items": [{ "sku": "POS-T1", "quantity": 1 }], "payment_method": "card", "placed_by_partner_id": placed_by })
+    };
+    let created =
+        admin.post("/api/v1/api-keys", &json!({ "name": "shop sync", "scopes": ["orders:write"] }), 201).await;
+    let key = sys.client().with_token(created["secret"].as_str().unwrap());
+    let nobody = uuid::Uuid::new_v4().to_string();
+    let batch = json!({ "orders": [
+        order("x-zed", &zed, None),
+        order("x-nobody", &nobody, None),
+        order("x-owner", &ana, Some(&zed)),
+        order("x-ana", &ana, Some(&ana)),
+    ]});
+    let r = key.post("/api/v1/orders/import", &batch, 200).await;
+    let results: Vec<&str> = r["items"].as_array().unwrap().iter().map(|i| i["result"].as_str().unwrap()).collect();
+    assert_eq!(results, ["rejected", "rejected", "rejected", "created"], "{r}");
+    assert_eq!(r["items"][0]["errors"][0]["field"], "orders[0].placed_by_partner_id");
+    assert_eq!(r["items"][1]["errors"][0]["field"], "orders[1].placed_by_partner_id");
+    assert_eq!(r["items"][2]["errors"][0]["field"], "orders[2].customer.owner_partner_id");
+    let orders = admin.get("/api/v1/orders?q=x-&limit=50", 200).await;
+    assert!(!orders.to_string().contains(&zed), "no order names Zed: {orders}");
+    sys.stop().await;
+}

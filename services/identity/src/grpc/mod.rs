@@ -117,6 +117,9 @@ impl Identity for IdentityService {
     async fn update_partner(&self, req: Request<pb::UpdatePartnerRequest>) -> Reply<pb::Partner> {
         authed(&self.verifier, req, Grant::Scope("partners:write"), |p, m| self.update_partner_impl(p, m)).await
     }
+    async fn known_partners(&self, req: Request<pb::KnownPartnersRequest>) -> Reply<pb::KnownPartnersReply> {
+        authed(&self.verifier, req, Grant::AnyCaller, |p, m| self.known_partners_impl(p, m)).await
+    }
     async fn create_invite(&self, req: Request<pb::CreateInviteRequest>) -> Reply<pb::Invite> {
         authed(&self.verifier, req, Grant::People, |p, m| self.create_invite_impl(p, m)).await
     }

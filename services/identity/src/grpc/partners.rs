@@ -38,6 +38,22 @@ fn email_conflict(e: sqlx::Error) -> AppError {
 }
 
 impl IdentityService {
+    /// Which of the ids are partners of the caller's program; ids that are no ids are not.
+    pub(crate) async fn known_partners_impl(
+        &self,
+        p: Principal,
+        req: pb::KnownPartnersRequest,
+    ) -> Result<pb::KnownPartnersReply, AppError> {
+        if req.ids.len() > 1000 {
+            return Err(AppError::invalid("ids", "at most 1000 at once"));
+        }
+        let ids: Vec<Uuid> = req.ids.iter().filter_map(|id| Uuid::parse_str(id.trim()).ok()).collect();
+        let mut tx = TenantTx::begin(&self.pool, p.tenant()?).await?;
+        let known = store::known_partners(&mut tx, &ids).await?;
+        tx.commit().await?;
+        Ok(pb::KnownPartnersReply { ids: known.iter().map(Uuid::to_string).collect() })
+    }
+
     pub(crate) async fn list_partners_impl(
         &self,
         p: Principal,

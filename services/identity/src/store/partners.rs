@@ -54,6 +54,16 @@ pub struct InviteRow {
     pub expires_at: DateTime<Utc>,
 }
 
+/// Which of `ids` are partners of the transaction's tenant.
+pub async fn known_partners(tx: &mut TenantTx<'_>, ids: &[Uuid]) -> Result<Vec<Uuid>, sqlx::Error> {
+    let tenant = tx.tenant();
+    sqlx::query_scalar("SELECT id FROM partners WHERE tenant_id = $1 AND id = ANY($2)")
+        .bind(tenant)
+        .bind(ids)
+        .fetch_all(tx.conn())
+        .await
+}
+
 #[tracing::instrument(skip_all)]
 pub async fn insert_partner(tx: &mut TenantTx<'_>, p: &PartnerRow) -> Result<(), sqlx::Error> {
     let tenant = tx.tenant();

@@ -7,6 +7,7 @@
 use std::collections::{HashMap, HashSet};
 
 use partnerline_proto::events::v1 as ev;
+use partnerline_proto::identity::v1 as identity_pb;
 use partnerline_proto::orders::v1 as pb;
 use platform::db::TenantTx;
 use platform::outbox::NewEvent;
@@ -46,9 +47,52 @@ fn external_id(raw: &str) -> Result<String, String> {
 }
 
 impl OrdersService {
+    /// O8: the partners a batch names (who placed an order, who owns its customer) must be
+    /// partners of the caller's program, or the order is rejected naming the field (issue 17, 9).
+    /// One question to identity for the whole batch.
+    async fn check_partners(
+        &self,
+        token: &str,
+        req: &pb::ImportOrdersRequest,
+        outcomes: &mut [pb::ImportOutcome],
+    ) -> Result<(), AppError> {
+        let named = |o: &pb::ImportOrder| {
+            let owner = o.customer.as_ref().and_then(|c| c.owner_partner_id.clone());
+            [("placed_by_partner_id", o.placed_by_partner_id.clone()), ("customer.owner_partner_id", owner)]
+                .into_iter()
+                .filter_map(|(field, raw)| Some((field, Uuid::parse_str(raw?.trim()).ok()?)))
+                .collect::<Vec<_>>()
+        };
+        let asked: HashSet<Uuid> = req.orders.iter().flat_map(|o| named(o).into_iter().map(|(_, id)| id)).collect();
+        if asked.is_empty() {
+            return Ok(());
+        }
+        let ask = identity_pb::KnownPartnersRequest { ids: asked.iter().map(Uuid::to_string).collect() };
+        let known: HashSet<Uuid> = self
+            .identity
+            .clone()
+            .known_partners(platform::grpc::request(ask, Some(token)))
+            .await
+            .map_err(|s| AppError::from_status(&s))?
+            .into_inner()
+            .ids
+            .iter()
+            .filter_map(|id| Uuid::parse_str(id).ok())
+            .collect();
+        for (i, o) in req.orders.iter().enumerate() {
+            for (field, id) in named(o) {
+                if !known.contains(&id) {
+                    outcomes[i].errors.push(problem(format!("orders[{i}].{field}"), "no such partner in this program"));
+                }
+            }
+        }
+        Ok(())
+    }
+
     pub(super) async fn import_impl(
         &self,
         a: Access,
+        token: String,
         req: pb::ImportOrdersRequest,
     ) -> Result<pb::ImportOrdersResult, AppError> {
         a.require_admin("only the merchant and its integrations import orders")?;
@@ -65,6 +109,7 @@ impl OrdersService {
                 ..Default::default()
             })
             .collect();
+        self.check_partners(&token, &req, &mut outcomes).await?;
         let _turn = self.imports.acquire().await.map_err(|e| AppError::internal(anyhow::anyhow!(e)))?;
         let mut tx = TenantTx::begin(&self.pool, a.tenant).await?;
 

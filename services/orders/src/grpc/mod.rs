@@ -145,7 +145,7 @@ impl Orders for OrdersService {
         authed(&self.verifier, req, Grant::Scope("orders:write"), |a, m| self.renew_link_impl(a, m)).await
     }
     async fn import_orders(&self, req: Request<pb::ImportOrdersRequest>) -> Reply<pb::ImportOrdersResult> {
-        authed(&self.verifier, req, Grant::Scope("orders:write"), |a, m| self.import_impl(a, m)).await
+        authed(&self.verifier, req, Grant::Scope("orders:write"), |(a, token), m| self.import_impl(a, token, m)).await
     }
     async fn get_payment_page(&self, req: Request<pb::PaymentTokenRequest>) -> Reply<pb::PaymentPage> {
         reply(self.payment_page_impl(req.into_inner()).await)

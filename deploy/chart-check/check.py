@@ -60,7 +60,7 @@ CALLS = {
     "customers": ["identity"],
     "orders": ["identity", "customers"],
     "attribution": ["customers"],
-    "commissions": [],
+    "commissions": ["orders"],
     "gateway": ["identity", "customers", "orders", "attribution", "commissions"],
 }
 PORTS = {"identity": 50051, "customers": 50052, "orders": 50053, "attribution": 50054,

@@ -35,7 +35,13 @@ pub fn migrator() -> sqlx::migrate::Migrator {
 }
 
 pub fn service(rt: &Runtime, pool: PgPool) -> anyhow::Result<CommissionsService> {
-    Ok(CommissionsService::new(pool, rt.outbox(events::CONTEXT), rt.verifier()?, rt.clock.clone()))
+    Ok(CommissionsService::new(
+        pool,
+        rt.outbox(events::CONTEXT),
+        rt.verifier()?,
+        rt.clock.clone(),
+        rt.channel("orders")?,
+    ))
 }
 
 /// Loops sharing each of the orders and attribution consumers: more read faster but wait on each

@@ -6,12 +6,14 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Datelike, TimeZone, Utc};
 use partnerline_proto::events::v1 as ev;
+use partnerline_proto::orders::v1::orders_client::OrdersClient;
 use platform::auth::Verifier;
 use platform::db::TenantTx;
 use platform::outbox::{NewEvent, Outbox};
 use platform::{AppError, Clock, Currency};
 use rust_decimal::Decimal;
 use sqlx::PgPool;
+use tonic::transport::Channel;
 use uuid::Uuid;
 
 use crate::domain::{self, Account, EntryKind, Fact, Facts, PartnerBucket, Phase, Position, TrustLevel};
@@ -30,11 +32,13 @@ pub struct CommissionsService {
     pub(crate) outbox: Outbox,
     pub(crate) verifier: Verifier,
     pub(crate) clock: Clock,
+    /// Asked, as the caller, whether the products a rule names are the program's.
+    pub(crate) orders: OrdersClient<Channel>,
 }
 
 impl CommissionsService {
-    pub fn new(pool: PgPool, outbox: Outbox, verifier: Verifier, clock: Clock) -> Self {
-        CommissionsService { pool, outbox, verifier, clock }
+    pub fn new(pool: PgPool, outbox: Outbox, verifier: Verifier, clock: Clock, orders: Channel) -> Self {
+        CommissionsService { pool, outbox, verifier, clock, orders: OrdersClient::new(orders) }
     }
 
     pub(crate) async fn program(&self, tx: &mut TenantTx<'_>) -> Result<domain::Program, AppError> {

@@ -389,3 +389,33 @@ async fn s17_9_o8_an_import_naming_a_partner_of_another_program_is_rejected() {
     assert!(!orders.to_string().contains(&zed), "no order names Zed: {orders}");
     sys.stop().await;
 }
+
+/// Issue 17, 9: a commission rule naming a product of another program (or of none) is refused
+/// naming each, and nothing is stored.
+#[tokio::test]
+async fn s17_9_c1_a_rule_naming_a_product_of_another_program_is_refused() {
+    let sys = TestSystem::start().await;
+    let admin = sys.demo_admin().await;
+    let other = sys.other_program().await;
+    let theirs = other
+        .admin
+        .post(
+            "/api/v1/products",
+            &json!({ "sku": "THEIRS-1", "name": "Theirs", "base_price": "10.00", "kind": "digital" }),
+            201,
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let rules_before = admin.get("/api/v1/commission-rules", 200).await["items"].as_array().unwrap().len();
+    let body = json!({ "name": "Stolen", "kind": "percent", "value": "5", "product_ids": [theirs, uuid::Uuid::new_v4().to_string()] });
+    let r = admin.expect_with(Method::POST, "/api/v1/commission-rules", Some(&body), &[], 422).await;
+    let fields: Vec<&str> = r.body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["product_ids[0]", "product_ids[1]"], "{:?}", r.body);
+    assert_eq!(admin.get("/api/v1/commission-rules", 200).await["items"].as_array().unwrap().len(), rules_before);
+    let ours = admin.get("/api/v1/products?limit=1", 200).await["items"][0]["id"].as_str().unwrap().to_string();
+    let body = json!({ "name": "Ours", "kind": "percent", "value": "5", "product_ids": [ours] });
+    admin.post("/api/v1/commission-rules", &body, 201).await;
+    sys.stop().await;
+}

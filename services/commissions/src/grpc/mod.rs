@@ -47,10 +47,10 @@ impl Commissions for CommissionsService {
         authed(&self.verifier, req, Grant::Scope("commissions:read"), |p, _| self.list_rules_impl(p)).await
     }
     async fn create_rule(&self, req: Request<pb::RuleInput>) -> Reply<pb::RuleResult> {
-        authed(&self.verifier, req, Grant::People, |p, m| self.create_rule_impl(p, m)).await
+        authed(&self.verifier, req, Grant::People, |(p, token), m| self.create_rule_impl(p, token, m)).await
     }
     async fn update_rule(&self, req: Request<pb::UpdateRuleRequest>) -> Reply<pb::RuleResult> {
-        authed(&self.verifier, req, Grant::People, |p, m| self.update_rule_impl(p, m)).await
+        authed(&self.verifier, req, Grant::People, |(p, token), m| self.update_rule_impl(p, token, m)).await
     }
     async fn delete_rule(&self, req: Request<pb::RuleRef>) -> Reply<pb::RuleRef> {
         authed(&self.verifier, req, Grant::People, |p, m| self.delete_rule_impl(p, m)).await

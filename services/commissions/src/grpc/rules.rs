@@ -4,6 +4,7 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use partnerline_proto::commissions::v1 as pb;
+use partnerline_proto::orders::v1 as orders_pb;
 use platform::AppError;
 use platform::auth::Principal;
 use platform::db::TenantTx;
@@ -139,13 +140,33 @@ impl CommissionsService {
         Ok(pb::RuleList { items: rows.iter().map(rule_message).collect() })
     }
 
+    /// Issue 17, 9: every product a rule names is one of the program's, as orders knows them
+    /// (asked as the caller, so another program's product is not found).
+    async fn check_products(&self, token: &str, products: &[Uuid]) -> Result<(), AppError> {
+        let mut errors = Vec::new();
+        for (i, id) in products.iter().enumerate() {
+            let req = platform::grpc::request(orders_pb::ProductRef { id: id.to_string() }, Some(token));
+            match self.orders.clone().get_product(req).await {
+                Ok(_) => {}
+                Err(s) if s.code() == tonic::Code::NotFound => errors.push(FieldError {
+                    field: format!("product_ids[{i}]"),
+                    message: "no such product in this program".into(),
+                }),
+                Err(s) => return Err(AppError::from_status(&s)),
+            }
+        }
+        if errors.is_empty() { Ok(()) } else { Err(AppError::invalid_fields(errors)) }
+    }
+
     pub(crate) async fn create_rule_impl(
         &self,
         p: Principal,
+        token: String,
         input: pb::RuleInput,
     ) -> Result<pb::RuleResult, AppError> {
         admin(&p)?;
         let (row, notices) = validate_rule(&input, instant(self.clock.now()))?;
+        self.check_products(&token, &row.product_ids).await?;
         let mut tx = TenantTx::begin(&self.pool, p.tenant()?).await?;
         store::insert_rule(&mut tx, &row).await?;
         tx.commit().await?;
@@ -156,6 +177,7 @@ impl CommissionsService {
     pub(crate) async fn update_rule_impl(
         &self,
         p: Principal,
+        token: String,
         req: pb::UpdateRuleRequest,
     ) -> Result<pb::RuleResult, AppError> {
         admin(&p)?;
@@ -163,6 +185,7 @@ impl CommissionsService {
         let input = req.rule.ok_or_else(|| AppError::invalid("rule", "is required"))?;
         let now = instant(self.clock.now());
         let (mut row, notices) = validate_rule(&input, now)?;
+        self.check_products(&token, &row.product_ids).await?;
         let mut tx = TenantTx::begin(&self.pool, p.tenant()?).await?;
         let current = store::current_rule(&mut tx, id).await?.ok_or_else(|| AppError::not_found("rule"))?;
         store::end_rule(&mut tx, id, now).await?;

@@ -79,6 +79,9 @@ pub struct Claims {
     pub pid: Option<Uuid>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scp: Vec<String>,
+    /// A suspended partner (P5): it may sign in and read, not change anything.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sus: bool,
 }
 
 /// An authenticated caller.
@@ -90,6 +93,8 @@ pub struct Principal {
     pub role: Role,
     pub partner: Option<Uuid>,
     pub scopes: Vec<String>,
+    /// A suspended partner: every call that changes something is refused (`Grant::check`).
+    pub suspended: bool,
 }
 
 impl Principal {
@@ -258,7 +263,7 @@ impl Verifier {
         if c.exp <= now || too_long {
             return Err(bad());
         }
-        Ok(Principal { subject: c.sub, tenant: c.tid, role: c.role, partner: c.pid, scopes: c.scp })
+        Ok(Principal { subject: c.sub, tenant: c.tid, role: c.role, partner: c.pid, scopes: c.scp, suspended: c.sus })
     }
 
     /// The principal of a gRPC request (`authorization: Bearer <token>` metadata).
@@ -311,6 +316,7 @@ mod tests {
             role: Role::Partner,
             pid: Some(Uuid::now_v7()),
             scp: vec![],
+            sus: false,
         }
     }
 
@@ -367,6 +373,7 @@ mod tests {
             role: Role::Integrator,
             partner: None,
             scopes: vec!["partners:read".into()],
+            suspended: false,
         };
         assert!(p.require_admin_or_scope("partners:read").is_ok());
         assert_eq!(p.require_admin_or_scope("partners:write").unwrap_err().kind, crate::error::ErrorKind::Forbidden);

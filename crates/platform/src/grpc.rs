@@ -35,8 +35,24 @@ pub enum Grant {
 }
 
 impl Grant {
+    /// Whether a call under this grant may change something: a `:write` scope, or a person's
+    /// action. What tells the caller about itself (`AnyCaller`) and every `:read` do not.
+    fn changes_something(self) -> bool {
+        match self {
+            Grant::Scope(scope) => !scope.ends_with(":read"),
+            Grant::People => true,
+            Grant::AnyCaller => false,
+        }
+    }
+
     /// Refuses an integrator the grant does not cover (403 naming the scope); anyone else passes.
     pub fn check(self, p: &Principal) -> Result<(), AppError> {
+        if p.suspended && self.changes_something() {
+            return Err(AppError::forbidden(
+                "a suspended partner can read its history and earnings, not change anything",
+            )
+            .with_code("partner_suspended"));
+        }
         if p.role != crate::auth::Role::Integrator {
             return Ok(());
         }

@@ -34,6 +34,7 @@ fn as_partner(tenant: Uuid, p: DemoPartner) -> Principal {
         role: Role::Partner,
         partner: Some(p.partner),
         scopes: Vec::new(),
+        suspended: false,
     }
 }
 
@@ -100,6 +101,7 @@ pub async fn demo(
         role: Role::MerchantAdmin,
         partner: None,
         scopes: Vec::new(),
+        suspended: false,
     };
     let mut payouts = 0;
     for (i, p) in partners.iter().take(2).enumerate() {

@@ -44,7 +44,14 @@ pub async fn demo(svc: &IdentityService) -> anyhow::Result<Vec<String>> {
                 u
             }
         };
-    let root_p = Principal { subject: root.id, tenant: None, role: Role::PlatformAdmin, partner: None, scopes: vec![] };
+    let root_p = Principal {
+        subject: root.id,
+        tenant: None,
+        role: Role::PlatformAdmin,
+        partner: None,
+        scopes: vec![],
+        suspended: false,
+    };
     let tenant = match store::tenant_by_slug(&mut conn, DEMO_PROGRAM).await? {
         Some(t) => t.id,
         None => {
@@ -75,8 +82,14 @@ pub async fn demo(svc: &IdentityService) -> anyhow::Result<Vec<String>> {
             .map(|(u, _)| u.id)
             .ok_or_else(|| anyhow::anyhow!("demo admin missing"))?
     };
-    let admin =
-        Principal { subject: admin_id, tenant: Some(tenant), role: Role::MerchantAdmin, partner: None, scopes: vec![] };
+    let admin = Principal {
+        subject: admin_id,
+        tenant: Some(tenant),
+        role: Role::MerchantAdmin,
+        partner: None,
+        scopes: vec![],
+        suspended: false,
+    };
     // The demo program reviews applications, so the admin has something to approve.
     svc.update_program_impl(
         admin.clone(),

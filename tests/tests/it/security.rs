@@ -93,6 +93,7 @@ async fn s17_1_a1_a_token_living_longer_than_the_configured_lifetime_is_refused(
             role,
             pid: None,
             scp: vec![],
+            sus: false,
         };
         sys.client().with_token(&signer.sign(&claims).unwrap())
     };
@@ -417,5 +418,35 @@ async fn s17_9_c1_a_rule_naming_a_product_of_another_program_is_refused() {
     let ours = admin.get("/api/v1/products?limit=1", 200).await["items"][0]["id"].as_str().unwrap().to_string();
     let body = json!({ "name": "Ours", "kind": "percent", "value": "5", "product_ids": [ours] });
     admin.post("/api/v1/commission-rules", &body, 201).await;
+    sys.stop().await;
+}
+
+/// Issue 17, 11 (P5): a suspended partner may sign in and read its customers and earnings; every
+/// change it asks for is 403 `partner_suspended`, and nothing changes; reactivated, it may again.
+#[tokio::test]
+async fn s17_11_p5_a_suspended_partner_reads_but_changes_nothing() {
+    let sys = TestSystem::start().await;
+    let admin = sys.demo_admin().await;
+    let bo_id = admin.get("/api/v1/partners?q=bo@", 200).await["items"][0]["id"].as_str().unwrap().to_string();
+    admin.patch(&format!("/api/v1/partners/{bo_id}"), &json!({ "status": "suspended" }), 200).await;
+    let bo = sys.login("bo@demo.test", "demo-partner").await;
+    let before = bo.get("/api/v1/customers?limit=200", 200).await["items"].as_array().unwrap().len();
+    bo.get("/api/v1/balances", 200).await;
+    bo.get("/api/v1/orders", 200).await;
+    for (method, path, body) in [
+        (Method::POST, "/api/v1/customers", json!({ "name": "Not while suspended" })),
+        (Method::POST, "/api/v1/leads", json!({ "product_line": "pos", "contact_name": "Lea", "email": "lea@x.test" })),
+        (Method::POST, "/api/v1/links", json!({ "target_url": "https://shop.example/x" })),
+        (Method::POST, "/api/v1/payouts", json!({})),
+        (Method::PATCH, &format!("/api/v1/partners/{bo_id}"), json!({ "phone": "+39 06 000" })),
+    ] {
+        let r = bo.expect_with(method.clone(), path, Some(&body), &[], 403).await;
+        assert_problem(&r, 403, "partner_suspended", None);
+    }
+    assert_eq!(bo.get("/api/v1/customers?limit=200", 200).await["items"].as_array().unwrap().len(), before);
+
+    admin.patch(&format!("/api/v1/partners/{bo_id}"), &json!({ "status": "active" }), 200).await;
+    let bo = sys.login("bo@demo.test", "demo-partner").await;
+    bo.post("/api/v1/customers", &json!({ "name": "Back again" }), 201).await;
     sys.stop().await;
 }

@@ -115,6 +115,7 @@ impl IdentityService {
             role: Role::Integrator,
             pid: None,
             scp: key.scopes,
+            sus: false,
         };
         Ok(pb::AccessToken { access_token: self.signer.sign(&claims)?, expires_in: self.settings.access_ttl_secs })
     }
@@ -183,8 +184,10 @@ impl IdentityService {
         let now = self.clock.now();
         let role =
             Role::parse(&user.role).ok_or_else(|| AppError::internal(anyhow::anyhow!("unknown role {}", user.role)))?;
-        let partner =
-            if role == Role::Partner { store::partner_by_user(conn, user.id).await?.map(|p| p.id) } else { None };
+        let partner = if role == Role::Partner { store::partner_by_user(conn, user.id).await? } else { None };
+        // P5: a suspended partner signs in to read; every change it asks for is refused.
+        let suspended = partner.as_ref().is_some_and(|p| p.status == "suspended");
+        let partner = partner.map(|p| p.id);
         let claims = Claims {
             sub: user.id,
             iss: self.signer.issuer().to_string(),
@@ -194,6 +197,7 @@ impl IdentityService {
             role,
             pid: partner,
             scp: Vec::new(),
+            sus: suspended,
         };
         let refresh = random_token();
         let expires = now + Duration::days(self.settings.refresh_ttl_days);

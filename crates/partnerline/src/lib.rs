@@ -48,6 +48,12 @@ pub async fn serve(rt: Runtime, listeners: BTreeMap<&'static str, TcpListener>) 
     for name in listeners.keys() {
         rt.health.starting(name);
     }
+    let follower = tokio::spawn(platform::revocations::follow(
+        rt.config.clone(),
+        rt.revoked.clone(),
+        rt.clock.clone(),
+        rt.shutdown.clone(),
+    ));
     let mut tasks = tokio::task::JoinSet::new();
     for (name, listener) in listeners {
         let rt = rt.clone();
@@ -85,6 +91,7 @@ pub async fn serve(rt: Runtime, listeners: BTreeMap<&'static str, TcpListener>) 
             }
         }
     }
+    follower.abort();
     first_err.map_or(Ok(()), Err)
 }
 

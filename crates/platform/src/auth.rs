@@ -82,6 +82,9 @@ pub struct Claims {
     /// A suspended partner (P5): it may sign in and read, not change anything.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub sus: bool,
+    /// The session (refresh family) the token belongs to, so a sign-out ends it at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<Uuid>,
 }
 
 /// An authenticated caller.
@@ -217,6 +220,50 @@ pub struct Verifier {
     clock: Clock,
     /// The longest lifetime identity gives a token (`auth.access_token_ttl_secs`).
     max_lifetime: i64,
+    /// Sessions and subjects whose tokens ended, as identity's events tell (shared by every
+    /// verifier of the process).
+    revoked: Revocations,
+}
+
+/// Access that ended before its tokens expire (issue 17, 5): sessions (a token's `sid`) and API
+/// keys (an integrator token's `sub`), each with when it ended, kept only as long as a token it
+/// could refuse may live.
+#[derive(Clone, Default)]
+pub struct Revocations(std::sync::Arc<std::sync::RwLock<RevokedInner>>);
+
+#[derive(Default)]
+struct RevokedInner {
+    sessions: HashMap<Uuid, i64>,
+    subjects: HashMap<Uuid, i64>,
+}
+
+impl Revocations {
+    /// Every token of `session` ends.
+    pub fn end_session(&self, session: Uuid, at: i64) {
+        if let Ok(mut r) = self.0.write() {
+            r.sessions.insert(session, at);
+        }
+    }
+
+    /// Every token of `subject` (an API key) ends.
+    pub fn end_subject(&self, subject: Uuid, at: i64) {
+        if let Ok(mut r) = self.0.write() {
+            r.subjects.insert(subject, at);
+        }
+    }
+
+    /// Forgets what ended before `before`: every token it could refuse has expired.
+    pub fn forget_before(&self, before: i64) {
+        if let Ok(mut r) = self.0.write() {
+            r.sessions.retain(|_, at| *at >= before);
+            r.subjects.retain(|_, at| *at >= before);
+        }
+    }
+
+    fn refuses(&self, c: &Claims) -> bool {
+        let Ok(r) = self.0.read() else { return false };
+        c.sid.is_some_and(|s| r.sessions.contains_key(&s)) || r.subjects.contains_key(&c.sub)
+    }
 }
 
 /// Clocks of two processes may disagree by this much about when a token was issued.
@@ -237,7 +284,14 @@ impl Verifier {
             issuer: cfg.issuer.clone(),
             clock,
             max_lifetime: i64::try_from(cfg.access_token_ttl_secs)?,
+            revoked: Revocations::default(),
         })
+    }
+
+    /// This verifier refuses what `revoked` says has ended.
+    pub fn with_revocations(mut self, revoked: Revocations) -> Verifier {
+        self.revoked = revoked;
+        self
     }
 
     /// The clock expiry is judged by.
@@ -262,6 +316,9 @@ impl Verifier {
             || c.exp > now.saturating_add(self.max_lifetime + CLOCK_SKEW_SECS);
         if c.exp <= now || too_long {
             return Err(bad());
+        }
+        if self.revoked.refuses(&c) {
+            return Err(AppError::unauthenticated("this session has ended; sign in again"));
         }
         Ok(Principal { subject: c.sub, tenant: c.tid, role: c.role, partner: c.pid, scopes: c.scp, suspended: c.sus })
     }
@@ -317,6 +374,7 @@ mod tests {
             pid: Some(Uuid::now_v7()),
             scp: vec![],
             sus: false,
+            sid: None,
         }
     }
 

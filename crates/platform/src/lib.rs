@@ -19,6 +19,7 @@ pub mod money;
 pub mod nats;
 pub mod outbox;
 pub mod paging;
+pub mod revocations;
 pub mod shutdown;
 pub mod telemetry;
 pub mod testkit;
@@ -43,6 +44,8 @@ pub struct Runtime {
     pub metrics: metrics::Metrics,
     pub health: metrics::Health,
     pub shutdown: CancellationToken,
+    /// What ended before its tokens expire; every verifier of the process refuses it.
+    pub revoked: auth::Revocations,
 }
 
 impl Runtime {
@@ -53,6 +56,7 @@ impl Runtime {
             metrics: metrics::Metrics::new(),
             health: metrics::Health::default(),
             shutdown,
+            revoked: auth::Revocations::default(),
         }
     }
 
@@ -71,7 +75,7 @@ impl Runtime {
 
     /// The verifier of access tokens, on this runtime's clock.
     pub fn verifier(&self) -> anyhow::Result<auth::Verifier> {
-        auth::Verifier::from_config(&self.config.auth, self.clock.clone())
+        Ok(auth::Verifier::from_config(&self.config.auth, self.clock.clone())?.with_revocations(self.revoked.clone()))
     }
 
     /// A lazily connecting channel to another service, at its configured address.

@@ -25,7 +25,8 @@ impl Naming {
         &self.prefix
     }
 
-    fn with_prefix(&self, rest: &str) -> String {
+    /// `rest` (a subject or filter) under the installation prefix.
+    pub fn with_prefix(&self, rest: &str) -> String {
         if self.prefix.is_empty() { rest.to_string() } else { format!("{}.{rest}", self.prefix) }
     }
 

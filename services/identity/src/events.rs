@@ -24,6 +24,31 @@ pub fn snapshot(p: &PartnerRow) -> ev::PartnerSnapshot {
     }
 }
 
+/// `access.revoked`: the tokens already issued for these sessions, or for this API key, stop
+/// working at once in every process (issue 17, 5). `about` is the user or the key.
+#[allow(clippy::too_many_arguments)]
+pub async fn access_revoked(
+    outbox: &Outbox,
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    about: Uuid,
+    sessions: &[Uuid],
+    api_key: Option<Uuid>,
+    reason: &str,
+) -> Result<(), sqlx::Error> {
+    if sessions.is_empty() && api_key.is_none() {
+        return Ok(());
+    }
+    let msg = ev::AccessRevoked {
+        tenant_id: tenant.to_string(),
+        session_ids: sessions.iter().map(Uuid::to_string).collect(),
+        api_key_id: api_key.map(|k| k.to_string()),
+        reason: reason.into(),
+    };
+    outbox.emit(conn, tenant, "access", about, "revoked", &msg).await?;
+    Ok(())
+}
+
 /// `partner.approved`: someone became an active partner (application approved, or added by a merchant).
 pub async fn partner_approved(
     outbox: &Outbox,

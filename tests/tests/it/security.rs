@@ -94,6 +94,7 @@ async fn s17_1_a1_a_token_living_longer_than_the_configured_lifetime_is_refused(
             pid: None,
             scp: vec![],
             sus: false,
+            sid: None,
         };
         sys.client().with_token(&signer.sign(&claims).unwrap())
     };
@@ -448,5 +449,58 @@ async fn s17_11_p5_a_suspended_partner_reads_but_changes_nothing() {
     admin.patch(&format!("/api/v1/partners/{bo_id}"), &json!({ "status": "active" }), 200).await;
     let bo = sys.login("bo@demo.test", "demo-partner").await;
     bo.post("/api/v1/customers", &json!({ "name": "Back again" }), 201).await;
+    sys.stop().await;
+}
+
+/// Polls `path` with `c` until it answers 401, for up to three seconds (an event's way from
+/// identity to every process); returns how many tries it took, or panics.
+async fn refused_soon(c: &Client, path: &str) -> usize {
+    for i in 0..60 {
+        if c.send(Method::GET, path, None, &[]).await.status == 401 {
+            return i;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("{path} still answers with a token whose access ended");
+}
+
+/// Issue 17, 5: access that ends ends at once, not when its token expires: a revoked API key
+/// (whose exchanged token the gateway caches), a signed-out session, every session of an account
+/// whose password changed, and a partner's sessions when it is suspended.
+#[tokio::test]
+async fn s17_5_a3_revoked_keys_and_ended_sessions_stop_at_once() {
+    let sys = TestSystem::start().await;
+    let admin = sys.demo_admin().await;
+
+    let created = admin.post("/api/v1/api-keys", &json!({ "name": "sync", "scopes": ["partners:read"] }), 201).await;
+    let key = sys.client().with_token(created["secret"].as_str().unwrap());
+    key.get("/api/v1/partners", 200).await;
+    admin.delete(&format!("/api/v1/api-keys/{}", created["key"]["id"].as_str().unwrap()), 204).await;
+    refused_soon(&key, "/api/v1/partners").await;
+
+    let pair = sys
+        .client()
+        .post("/api/v1/auth/login", &json!({ "email": "ana@demo.test", "password": "demo-partner" }), 200)
+        .await;
+    let ana = sys.client().with_token(pair["access_token"].as_str().unwrap());
+    ana.get("/api/v1/me", 200).await;
+    sys.client().post("/api/v1/auth/logout", &json!({ "refresh_token": pair["refresh_token"] }), 204).await;
+    refused_soon(&ana, "/api/v1/me").await;
+    let again = sys.login("ana@demo.test", "demo-partner").await;
+    again.get("/api/v1/me", 200).await;
+
+    let bo = sys.login("bo@demo.test", "demo-partner").await;
+    let change = json!({ "current_password": "demo-partner", "new_password": "a-new-one-for-bo" });
+    bo.post("/api/v1/me/password", &change, 204).await;
+    refused_soon(&bo, "/api/v1/me").await;
+    let bo = sys.login("bo@demo.test", "a-new-one-for-bo").await;
+    bo.get("/api/v1/me", 200).await;
+
+    let bo_id = admin.get("/api/v1/partners?q=bo@", 200).await["items"][0]["id"].as_str().unwrap().to_string();
+    admin.patch(&format!("/api/v1/partners/{bo_id}"), &json!({ "status": "suspended" }), 200).await;
+    refused_soon(&bo, "/api/v1/me").await;
+    let suspended = sys.login("bo@demo.test", "a-new-one-for-bo").await;
+    let r = suspended.expect_with(Method::POST, "/api/v1/customers", Some(&json!({ "name": "No" })), &[], 403).await;
+    assert_problem(&r, 403, "partner_suspended", None);
     sys.stop().await;
 }

@@ -91,6 +91,7 @@ impl IdentityService {
             actor_user_id: p.subject.to_string(),
         };
         self.outbox.emit(tx.conn(), tenant, "api_key", id, "revoked", &msg).await?;
+        crate::events::access_revoked(&self.outbox, tx.conn(), tenant, id, &[], Some(id), "api_key_revoked").await?;
         tx.commit().await?;
         Ok(pb::Empty {})
     }

@@ -288,6 +288,10 @@ impl IdentityService {
                     actor_user_id: p.subject.to_string(),
                 };
                 self.outbox.emit(tx.conn(), tenant, "partner", id, event, &msg).await?;
+                // Its tokens say whether it is suspended (P5): the ones out there end now.
+                let sessions = store::revoke_user_sessions(tx.conn(), row.user_id, self.clock.now()).await?;
+                events::access_revoked(&self.outbox, tx.conn(), tenant, row.user_id, &sessions, None, "partner_status")
+                    .await?;
             }
         }
         tx.commit().await?;

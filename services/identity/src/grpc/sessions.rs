@@ -74,6 +74,7 @@ impl IdentityService {
         if row.revoked_at.is_some() {
             // A revoked token used again means it leaked: end every session of its family.
             store::revoke_family(&mut tx, row.family, now).await?;
+            self.session_ended(&mut tx, row.user_id, row.family, "refresh_reused").await?;
             tx.commit().await?;
             return Err(invalid());
         }
@@ -92,9 +93,25 @@ impl IdentityService {
         let mut tx = self.pool.begin().await?;
         if let Some(row) = store::refresh_for_update(&mut tx, &sha256(req.refresh_token.trim())).await? {
             store::revoke_family(&mut tx, row.family, self.clock.now()).await?;
+            self.session_ended(&mut tx, row.user_id, row.family, "signed_out").await?;
         }
         tx.commit().await?;
         Ok(pb::Empty {})
+    }
+
+    /// Tells every process that the session's access tokens ended (users of a program; the
+    /// platform admin's have no program to publish on, and end when they expire).
+    async fn session_ended(
+        &self,
+        conn: &mut PgConnection,
+        user: Uuid,
+        family: Uuid,
+        reason: &str,
+    ) -> Result<(), AppError> {
+        if let Some(tenant) = store::user_by_id(conn, user).await?.and_then(|u| u.tenant_id) {
+            crate::events::access_revoked(&self.outbox, conn, tenant, user, &[family], None, reason).await?;
+        }
+        Ok(())
     }
 
     pub(super) async fn exchange_api_key_impl(
@@ -116,6 +133,7 @@ impl IdentityService {
             pid: None,
             scp: key.scopes,
             sus: false,
+            sid: None,
         };
         Ok(pb::AccessToken { access_token: self.signer.sign(&claims)?, expires_in: self.settings.access_ttl_secs })
     }
@@ -198,6 +216,7 @@ impl IdentityService {
             pid: partner,
             scp: Vec::new(),
             sus: suspended,
+            sid: Some(family),
         };
         let refresh = random_token();
         let expires = now + Duration::days(self.settings.refresh_ttl_days);

@@ -55,10 +55,12 @@ impl IdentityService {
         let hash = hash_password(new.expose().to_string(), self.settings.argon2_memory_kib).await?;
         let mut tx = self.pool.begin().await?;
         store::set_password(&mut tx, u.id, &hash).await?;
-        store::revoke_user_sessions(&mut tx, u.id, self.clock.now()).await?;
+        let sessions = store::revoke_user_sessions(&mut tx, u.id, self.clock.now()).await?;
         if let Some(tenant) = u.tenant_id {
             let msg = ev::PasswordChanged { tenant_id: tenant.to_string(), user_id: u.id.to_string() };
             self.outbox.emit(&mut tx, tenant, "user", u.id, "password_changed", &msg).await?;
+            crate::events::access_revoked(&self.outbox, &mut tx, tenant, u.id, &sessions, None, "password_changed")
+                .await?;
         }
         tx.commit().await?;
         Ok(pb::Empty {})

@@ -115,13 +115,22 @@ pub async fn set_password(conn: &mut PgConnection, user: Uuid, hash: &str) -> Re
 
 /// Ends every session of a user.
 #[tracing::instrument(skip_all)]
-pub async fn revoke_user_sessions(conn: &mut PgConnection, user: Uuid, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL")
-        .bind(user)
-        .bind(now)
-        .execute(conn)
-        .await?;
-    Ok(())
+/// Ends every session of `user`; returns the sessions (refresh families) that were live.
+pub async fn revoke_user_sessions(
+    conn: &mut PgConnection,
+    user: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    let mut families: Vec<Uuid> = sqlx::query_scalar(
+        "UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL RETURNING family",
+    )
+    .bind(user)
+    .bind(now)
+    .fetch_all(conn)
+    .await?;
+    families.sort();
+    families.dedup();
+    Ok(families)
 }
 
 // ---- partners ----

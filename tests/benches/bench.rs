@@ -631,6 +631,24 @@ fn pipeline_batch(b: usize, stage: u8, ana: &str, skus: &[String]) -> Value {
     json!({ "orders": orders })
 }
 
+/// What the pipeline's imports need: the demo admin's token, Ana's partner id (she places every
+/// order) and the demo's digital SKUs.
+async fn importer(sys: &TestSystem) -> (String, String, Vec<String>) {
+    let admin = sys.demo_admin().await;
+    let ana = sys.login("ana@demo.test", "demo-partner").await.get("/api/v1/me", 200).await["partner"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let skus: Vec<String> = admin.get("/api/v1/products?limit=200", 200).await["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["kind"] == "digital")
+        .map(|p| p["sku"].as_str().unwrap().to_string())
+        .collect();
+    (admin.token.clone().unwrap(), ana, skus)
+}
+
 /// Sends import batches from `IMPORT_SENDERS` tasks; each must take all its orders. Returns how
 /// long each batch took.
 async fn import_all(sys: &TestSystem, token: &str, batches: Vec<String>) -> Vec<Duration> {
@@ -886,19 +904,7 @@ async fn pipeline() {
     let sys = TestSystem::start_with(Options { detached: vec!["commissions", "attribution"], ..bench_options() }).await;
     let commissions = sys.start_detached("commissions").await;
     let attribution = sys.start_detached("attribution").await;
-    let admin = sys.demo_admin().await;
-    let ana = sys.login("ana@demo.test", "demo-partner").await.get("/api/v1/me", 200).await["partner"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let skus: Vec<String> = admin.get("/api/v1/products?limit=200", 200).await["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|p| p["kind"] == "digital")
-        .map(|p| p["sku"].as_str().unwrap().to_string())
-        .collect();
-    let token = admin.token.clone().unwrap();
+    let (token, ana, skus) = importer(&sys).await;
     let db = |s: &str| sys.env.config.database_url(s);
     let (orders_db, attribution_db, ledger_db) = (
         PgPool::connect(&db("orders")).await.unwrap(),
@@ -1305,19 +1311,7 @@ async fn replicas() {
         "replicas: {n} orders imported with commissions stopped, drained by one commissions process, then again by two…"
     );
     let sys = TestSystem::start_with(Options { detached: vec!["commissions"], ..bench_options() }).await;
-    let admin = sys.demo_admin().await;
-    let ana = sys.login("ana@demo.test", "demo-partner").await.get("/api/v1/me", 200).await["partner"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let skus: Vec<String> = admin.get("/api/v1/products?limit=200", 200).await["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|p| p["kind"] == "digital")
-        .map(|p| p["sku"].as_str().unwrap().to_string())
-        .collect();
-    let token = admin.token.clone().unwrap();
+    let (token, ana, skus) = importer(&sys).await;
     let db = |s: &str| sys.env.config.database_url(s);
     let (orders_db, attribution_db) =
         (PgPool::connect(&db("orders")).await.unwrap(), PgPool::connect(&db("attribution")).await.unwrap());

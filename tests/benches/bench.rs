@@ -1261,6 +1261,14 @@ fn spawn_commissions(sys: &TestSystem) -> Replica {
     Replica { child, admin }
 }
 
+/// A bench that panics leaves no process behind.
+impl Drop for Replica {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 impl Replica {
     /// Events its commissions consumers have handled (`/metrics`).
     async fn consumed(&self) -> u64 {

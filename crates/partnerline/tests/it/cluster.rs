@@ -179,6 +179,17 @@ impl Cluster {
     }
 }
 
+/// A test that panics still leaves no process behind: they would outlive it, retrying against
+/// databases and streams its environment dropped.
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        for p in &mut self.processes {
+            let _ = p.child.kill();
+            let _ = p.child.wait();
+        }
+    }
+}
+
 async fn wait_ready(p: &Process) {
     let http = reqwest::Client::new();
     for _ in 0..600 {

@@ -174,7 +174,8 @@ pub fn api_router(manual_clock: bool) -> OpenApiRouter<AppState> {
 
 /// The whole public HTTP surface, with its middleware.
 pub fn router(state: AppState, manual_clock: bool) -> Router {
-    let (api, doc) = api_router(manual_clock).split_for_parts();
+    let (api, mut doc) = api_router(manual_clock).split_for_parts();
+    openapi::problems(&mut doc);
     api.route("/healthz", get(|| async { "ok" }))
         .route("/join/{slug}", get(routes::join_page::page))
         .route("/pay/{token}", get(routes::storefront::pay_page))

@@ -27,6 +27,46 @@ pub struct FieldErrorDoc {
     message: String,
 }
 
+/// Issue 17: every error is documented as what it is served as, `application/problem+json`, and
+/// the statuses every operation of its kind can answer are documented on each: 401 and 403 where
+/// a token is needed, 400 (malformed JSON), 413 and 422 where a body is read. Run over the whole
+/// document once the routes have added their operations.
+pub fn problems(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{Content, RefOr, ResponseBuilder, schema::Ref};
+    let problem = |description: &str| {
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(description)
+                .content("application/problem+json", Content::new(Some(Ref::from_schema_name("ProblemDoc"))))
+                .build(),
+        )
+    };
+    for item in doc.paths.paths.values_mut() {
+        let ops = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+        for op in ops.into_iter().flatten() {
+            let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+            let body = op.request_body.is_some();
+            let responses = &mut op.responses.responses;
+            for (status, response) in responses.iter_mut() {
+                if let (true, RefOr::T(r)) = (status.starts_with('4') || status.starts_with('5'), response)
+                    && let Some(content) = r.content.shift_remove("application/json")
+                {
+                    r.content.insert("application/problem+json".into(), content);
+                }
+            }
+            if secured {
+                responses.entry("401".into()).or_insert_with(|| problem("No valid access token or API key"));
+                responses.entry("403".into()).or_insert_with(|| problem("The caller may not do this (role or scope)"));
+            }
+            if body {
+                responses.entry("400".into()).or_insert_with(|| problem("The body is not JSON"));
+                responses.entry("413".into()).or_insert_with(|| problem("The body is too large"));
+                responses.entry("422".into()).or_insert_with(|| problem("A field is invalid; `errors` names each"));
+            }
+        }
+    }
+}
+
 struct BearerAuth;
 
 impl Modify for BearerAuth {
@@ -61,9 +101,45 @@ pub struct ApiDoc;
 mod tests {
     #![allow(clippy::unwrap_used)]
 
+    fn document(manual_clock: bool) -> utoipa::openapi::OpenApi {
+        let (_, mut doc) = crate::api_router(manual_clock).split_for_parts();
+        super::problems(&mut doc);
+        doc
+    }
+
+    /// Issue 17: a generated client must see every error as the problem+json it is served as,
+    /// and the statuses any operation of its kind answers.
+    #[test]
+    fn s17_every_error_is_documented_as_problem_json() {
+        let v = serde_json::to_value(document(false)).unwrap();
+        let mut errors = 0;
+        for (path, ops) in v["paths"].as_object().unwrap() {
+            for (method, op) in ops.as_object().unwrap() {
+                let responses = op["responses"].as_object().unwrap();
+                for (status, r) in responses.iter().filter(|(s, _)| s.starts_with('4') || s.starts_with('5')) {
+                    errors += 1;
+                    let content = r["content"].as_object().unwrap();
+                    assert!(
+                        content.contains_key("application/problem+json") && !content.contains_key("application/json"),
+                        "{method} {path} {status}: {r}"
+                    );
+                }
+                if op["security"].as_array().is_some_and(|s| !s.is_empty()) {
+                    assert!(responses.contains_key("401"), "{method} {path}: 401");
+                }
+                if op.get("requestBody").is_some() {
+                    for status in ["400", "422"] {
+                        assert!(responses.contains_key(status), "{method} {path}: {status}");
+                    }
+                }
+            }
+        }
+        assert!(errors > 200, "{errors} error responses");
+    }
+
     #[test]
     fn the_document_is_openapi_3_1_and_lists_the_api() {
-        let (_, doc) = crate::api_router(false).split_for_parts();
+        let doc = document(false);
         let v = serde_json::to_value(&doc).unwrap();
         assert!(v["openapi"].as_str().unwrap().starts_with("3.1"));
         for p in [
@@ -82,7 +158,7 @@ mod tests {
     /// `Notice` messages keep a schema each instead of one silently replacing the other.
     #[test]
     fn the_bodies_are_the_services_messages_with_their_comments() {
-        let (_, doc) = crate::api_router(false).split_for_parts();
+        let doc = document(false);
         let v = serde_json::to_value(&doc).unwrap();
         let schemas = &v["components"]["schemas"];
         let body = &v["paths"]["/api/v1/partners"]["post"]["requestBody"]["content"]["application/json"]["schema"];
@@ -102,7 +178,7 @@ mod tests {
     /// and every placeholder is one; list filters and cursors are query parameters (s17).
     #[test]
     fn s17_every_parameter_is_where_the_path_says() {
-        let (_, doc) = crate::api_router(true).split_for_parts();
+        let doc = document(true);
         let v = serde_json::to_value(&doc).unwrap();
         let mut queries = 0;
         for (path, ops) in v["paths"].as_object().unwrap() {

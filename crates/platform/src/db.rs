@@ -47,7 +47,9 @@ pub async fn ensure_database(server_url: &str, name: &str) -> anyhow::Result<()>
     if exists.is_none() {
         match sqlx::query(&format!("CREATE DATABASE \"{name}\"")).execute(&mut conn).await {
             Ok(_) => tracing::info!(database = name, "created database"),
-            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42P04") => {}
+            // Another process created it first: `duplicate_database`, or, when both got past the
+            // catalog check together, a duplicate row in `pg_database`.
+            Err(sqlx::Error::Database(e)) if matches!(e.code().as_deref(), Some("42P04" | "23505")) => {}
             Err(e) => return Err(e.into()),
         }
     }

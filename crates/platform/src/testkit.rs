@@ -39,6 +39,25 @@ impl TestEnv {
         TestEnv { config, id, cleaned: false }
     }
 
+    /// The environment a `partnerline` process needs to run in this test environment: a
+    /// development run on its databases, NATS prefix and signing key. Callers add what differs
+    /// per process (addresses, pool size, logging).
+    pub fn process_env(&self) -> Vec<(&'static str, String)> {
+        let c = &self.config;
+        vec![
+            // Only the environment counts, never a partnerline.toml lying around.
+            ("PARTNERLINE_CONFIG", "/nonexistent/partnerline.toml".into()),
+            ("PARTNERLINE_DEV", "true".into()),
+            ("PARTNERLINE_DATABASE__URL", c.database.url.clone()),
+            ("PARTNERLINE_DATABASE__NAME_PREFIX", c.database.name_prefix.clone()),
+            ("PARTNERLINE_NATS__URL", c.nats.url.clone()),
+            ("PARTNERLINE_NATS__PREFIX", c.nats.prefix.clone()),
+            ("PARTNERLINE_AUTH__SIGNING_KEY", c.auth.signing_key.clone().unwrap_or_default()),
+            ("PARTNERLINE_AUTH__SIGNING_KEY_ID", c.auth.signing_key_id.clone()),
+            ("PARTNERLINE_AUTH__ARGON2_MEMORY_KIB", c.auth.argon2_memory_kib.to_string()),
+        ]
+    }
+
     pub fn database_name(&self, service: &str) -> String {
         format!("{}{}", self.config.database.name_prefix, service)
     }

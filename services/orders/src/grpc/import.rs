@@ -7,7 +7,6 @@
 use std::collections::{HashMap, HashSet};
 
 use partnerline_proto::events::v1 as ev;
-use partnerline_proto::identity::v1 as identity_pb;
 use partnerline_proto::orders::v1 as pb;
 use platform::db::TenantTx;
 use platform::outbox::NewEvent;
@@ -67,18 +66,7 @@ impl OrdersService {
         if asked.is_empty() {
             return Ok(());
         }
-        let ask = identity_pb::KnownPartnersRequest { ids: asked.iter().map(Uuid::to_string).collect() };
-        let known: HashSet<Uuid> = self
-            .identity
-            .clone()
-            .known_partners(platform::grpc::request(ask, Some(token)))
-            .await
-            .map_err(|s| AppError::from_status(&s))?
-            .into_inner()
-            .ids
-            .iter()
-            .filter_map(|id| Uuid::parse_str(id).ok())
-            .collect();
+        let known = self.known_partners(token, asked).await?;
         for (i, o) in req.orders.iter().enumerate() {
             for (field, id) in named(o) {
                 if !known.contains(&id) {

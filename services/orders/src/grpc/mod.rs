@@ -49,6 +49,27 @@ pub struct OrdersService {
 /// How many import batches one replica writes at once.
 pub const IMPORTS_AT_ONCE: usize = 2;
 
+impl OrdersService {
+    /// Which of `ids` are partners of the caller's program (identity answers for the caller's
+    /// tenant only): how every partner a request names is checked (issue 17, 9).
+    pub(super) async fn known_partners(
+        &self,
+        token: &str,
+        ids: std::collections::HashSet<Uuid>,
+    ) -> Result<std::collections::HashSet<Uuid>, AppError> {
+        let ask =
+            partnerline_proto::identity::v1::KnownPartnersRequest { ids: ids.iter().map(Uuid::to_string).collect() };
+        let known = self
+            .identity
+            .clone()
+            .known_partners(platform::grpc::request(ask, Some(token)))
+            .await
+            .map_err(|s| AppError::from_status(&s))?
+            .into_inner();
+        Ok(known.ids.iter().filter_map(|id| Uuid::parse_str(id).ok()).collect())
+    }
+}
+
 /// Whose orders the caller reaches: a partner only those attributed to it or placed by it,
 /// merchant staff and integrators all of the tenant's.
 #[derive(Debug, Clone, Copy)]

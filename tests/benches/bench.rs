@@ -1238,19 +1238,11 @@ fn spawn_commissions(sys: &TestSystem) -> Replica {
     let exe = std::env::current_exe().unwrap();
     let bin = exe.parent().and_then(|d| d.parent()).unwrap().join("partnerline");
     assert!(bin.exists(), "{} is missing: run `cargo build --release -p partnerline`", bin.display());
-    let cfg = &sys.env.config;
     let admin = free_addr();
     let child = std::process::Command::new(bin)
         .args(["serve", "--target", "commissions"])
-        .env("PARTNERLINE_CONFIG", "/nonexistent/partnerline.toml")
-        .env("PARTNERLINE_DEV", "true")
-        .env("PARTNERLINE_DATABASE__URL", &cfg.database.url)
-        .env("PARTNERLINE_DATABASE__NAME_PREFIX", &cfg.database.name_prefix)
+        .envs(sys.env.process_env())
         .env("PARTNERLINE_DATABASE__MAX_CONNECTIONS", platform::Config::default().database.max_connections.to_string())
-        .env("PARTNERLINE_NATS__URL", &cfg.nats.url)
-        .env("PARTNERLINE_NATS__PREFIX", &cfg.nats.prefix)
-        .env("PARTNERLINE_AUTH__SIGNING_KEY", cfg.auth.signing_key.as_deref().unwrap_or_default())
-        .env("PARTNERLINE_AUTH__SIGNING_KEY_ID", &cfg.auth.signing_key_id)
         .env("PARTNERLINE_SERVICES__COMMISSIONS__LISTEN", free_addr().to_string())
         .env("PARTNERLINE_ADMIN__LISTEN", admin.to_string())
         .env("PARTNERLINE_TELEMETRY__LOG_LEVEL", "warn")

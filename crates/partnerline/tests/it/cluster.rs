@@ -102,21 +102,12 @@ impl Cluster {
     /// `partnerline <args>` with this cluster's configuration; `replica` names the process's
     /// own service and replica, which listen on their own addresses.
     fn command(&self, replica: Option<(&str, usize)>, args: &[&str]) -> Command {
-        let cfg = &self.env.config;
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_partnerline"));
         cmd.args(args)
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("PARTNERLINE_CONFIG", "/nonexistent/partnerline.toml")
-            .env("PARTNERLINE_DEV", "true")
-            .env("PARTNERLINE_DATABASE__URL", &cfg.database.url)
-            .env("PARTNERLINE_DATABASE__NAME_PREFIX", &cfg.database.name_prefix)
+            .envs(self.env.process_env())
             .env("PARTNERLINE_DATABASE__MAX_CONNECTIONS", "4")
-            .env("PARTNERLINE_NATS__URL", &cfg.nats.url)
-            .env("PARTNERLINE_NATS__PREFIX", &cfg.nats.prefix)
-            .env("PARTNERLINE_AUTH__SIGNING_KEY", cfg.auth.signing_key.as_deref().unwrap_or_default())
-            .env("PARTNERLINE_AUTH__SIGNING_KEY_ID", &cfg.auth.signing_key_id)
-            .env("PARTNERLINE_AUTH__ARGON2_MEMORY_KIB", "1024")
             .env("PARTNERLINE_TELEMETRY__LOG_FORMAT", "pretty")
             .env("PARTNERLINE_TELEMETRY__LOG_LEVEL", "info,sqlx=warn")
             .stdin(Stdio::null());

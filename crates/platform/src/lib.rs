@@ -19,6 +19,7 @@ pub mod money;
 pub mod nats;
 pub mod outbox;
 pub mod paging;
+pub mod reports;
 pub mod revocations;
 pub mod shutdown;
 pub mod telemetry;

@@ -40,6 +40,8 @@ pub const ORDERS: &[&str] = &[
     "orders.*.order.refunded",
 ];
 pub const ATTRIBUTION: &[&str] = &["attribution.*.order.attributed"];
+/// D2: the SQL function that recounts the ledger's totals when the program's zone changes.
+const ZONE_REBUILD: &str = "ledger_totals_rebuild";
 
 #[derive(Clone)]
 pub struct Events(pub CommissionsService);
@@ -165,11 +167,13 @@ impl Handler for Events {
                 let m = ev::TenantCreated::decode(e.payload.as_ref())?;
                 let settings = m.settings.ok_or_else(|| anyhow::anyhow!("tenant.created without settings"))?;
                 store::put_program(&mut tx, &program::document(&settings)?, e.time).await?;
+                platform::reports::set_zone(tx.conn(), tenant, &settings.time_zone, ZONE_REBUILD).await?;
             }
             "program.updated" => {
                 let m = ev::ProgramUpdated::decode(e.payload.as_ref())?;
                 let settings = m.settings.ok_or_else(|| anyhow::anyhow!("program.updated without settings"))?;
                 store::put_program(&mut tx, &program::document(&settings)?, e.time).await?;
+                platform::reports::set_zone(tx.conn(), tenant, &settings.time_zone, ZONE_REBUILD).await?;
                 // C9: an automatic program settles from now on; a manual one stops.
                 let automatic = program::from_settings(&settings)?.automatic_settlement;
                 store::schedule_settlement(&mut tx, automatic.then(|| svc.clock.now()), true).await?;

@@ -62,6 +62,9 @@ pub async fn run(rt: Runtime, listener: TcpListener) -> anyhow::Result<()> {
     let svc = service(&rt, started.pool.clone())?;
     let spec = ConsumerSpec::new("customers-attribution", "attribution", consumers::ATTRIBUTION);
     started.consume(&rt, spec, consumers::Events(svc.clone()), 1);
+    // D2: the program's time zone, which the customer counts count days in.
+    let spec = ConsumerSpec::new("customers-identity", "identity", platform::reports::ZONE_SUBJECTS);
+    started.consume(&rt, spec, platform::reports::ReportZones { rebuild: "customer_totals_rebuild" }, 1);
     let router = platform::grpc::server(&rt.metrics).add_service(CustomersServer::new(svc));
     platform::grpc::serve_service(&rt, SERVICE, listener, router, started.tasks).await
 }

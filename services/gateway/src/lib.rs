@@ -86,7 +86,7 @@ pub async fn run(rt: Runtime, listener: TcpListener) -> anyhow::Result<()> {
 pub fn api_router(manual_clock: bool) -> OpenApiRouter<AppState> {
     use routes::{
         api_keys, applications, auth, claims, commissions, customers, leads, links, orders, partners, posters, program,
-        storefront, tenants, test_clock, users,
+        reports, storefront, tenants, test_clock, users,
     };
     let api = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(auth::login))
@@ -158,7 +158,12 @@ pub fn api_router(manual_clock: bool) -> OpenApiRouter<AppState> {
         .routes(routes!(commissions::merchant_balance))
         .routes(routes!(commissions::top_up))
         .routes(routes!(commissions::settlements))
-        .routes(routes!(commissions::report))
+        .routes(routes!(reports::dashboard))
+        .routes(routes!(reports::sales))
+        .routes(routes!(reports::commissions))
+        .routes(routes!(reports::customers))
+        .routes(routes!(reports::partners))
+        .routes(routes!(reports::settlements))
         .routes(routes!(claims::order_attribution))
         .routes(routes!(claims::override_attribution))
         .routes(routes!(claims::list_claims, claims::file_claim))

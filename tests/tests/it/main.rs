@@ -7,4 +7,5 @@ mod customers;
 mod foundation;
 mod leads;
 mod orders;
+mod reports;
 mod security;

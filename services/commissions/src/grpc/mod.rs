@@ -88,4 +88,10 @@ impl Commissions for CommissionsService {
     async fn report(&self, req: Request<pb::ReportQuery>) -> Reply<pb::ReportResult> {
         authed(&self.verifier, req, Grant::Scope("commissions:read"), |p, m| self.report_impl(p, m)).await
     }
+    async fn partner_earnings(&self, req: Request<pb::ReportQuery>) -> Reply<pb::PartnerEarningsList> {
+        authed(&self.verifier, req, Grant::Scope("commissions:read"), |p, m| self.partner_earnings_impl(p, m)).await
+    }
+    async fn get_current_rate(&self, req: Request<pb::CurrentRateQuery>) -> Reply<pb::CurrentRate> {
+        authed(&self.verifier, req, Grant::Scope("commissions:read"), |p, m| self.current_rate_impl(p, m)).await
+    }
 }

@@ -269,20 +269,41 @@ impl CommissionsService {
         if status.is_some_and(|s| !matches!(s, "paid" | "failed")) {
             return Err(AppError::invalid("status", "must be paid or failed"));
         }
-        let mut tx = TenantTx::begin(&self.pool, p.tenant()?).await?;
-        let rows = store::settlements(&mut tx, status).await?;
+        let partner = p.whose(q.partner_id.as_deref())?;
+        let from = platform::reports::date("from", q.from.as_deref())?;
+        let to = platform::reports::date("to", q.to.as_deref())?;
+        if let (Some(f), Some(t)) = (from, to)
+            && f > t
+        {
+            return Err(AppError::invalid("from", "must not be after `to`"));
+        }
+        let limit = match q.limit {
+            0 => 500,
+            n @ 1..=10_000 => i64::from(n),
+            _ => return Err(AppError::invalid("limit", "must be 1-10000")),
+        };
+        let tenant = p.tenant()?;
+        let mut tx = TenantTx::begin(&self.pool, tenant).await?;
+        let (zone, _) = platform::reports::today(tx.conn(), tenant, self.clock.now()).await?;
+        let filter = store::SettlementFilter { status, partner, zone: &zone, from, to, limit };
+        let rows = store::settlements(&mut tx, &filter).await?;
         tx.commit().await?;
         let items = rows
             .iter()
-            .map(|s| pb::Settlement {
-                id: s.id.to_string(),
-                partner_id: s.partner_id.to_string(),
-                amount: money(s.amount),
-                currency: s.currency.clone(),
-                status: s.status.clone(),
-                reason: s.reason.clone(),
-                at: ts(s.at),
-                payout_id: s.payout_id.map(|x| x.to_string()),
+            .map(|l| {
+                let s = &l.row;
+                pb::Settlement {
+                    id: s.id.to_string(),
+                    partner_id: s.partner_id.to_string(),
+                    amount: money(s.amount),
+                    currency: s.currency.clone(),
+                    status: s.status.clone(),
+                    reason: s.reason.clone(),
+                    at: ts(s.at),
+                    payout_id: s.payout_id.map(|x| x.to_string()),
+                    method: l.method.clone().unwrap_or_default(),
+                    reference: l.reference.clone().unwrap_or_default(),
+                }
             })
             .collect();
         Ok(pb::SettlementList { items })

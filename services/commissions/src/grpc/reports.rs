@@ -1,76 +1,230 @@
-//! Reports by partner and period (D2).
+//! Earnings by period (D2), per partner (D3) and the rate a partner earns now (D1).
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use partnerline_proto::commissions::v1 as pb;
 use platform::AppError;
 use platform::auth::Principal;
 use platform::db::TenantTx;
+use platform::reports::{Every, Range, money, today};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use crate::service::{CommissionsService, minor_units};
-use crate::store::{self};
+use crate::domain::{Pays, TrustLevel};
+use crate::service::CommissionsService;
+use crate::store::{self, Movement};
 
-pub(crate) fn day(field: &'static str, raw: Option<&str>) -> Result<Option<NaiveDate>, AppError> {
-    raw.map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| AppError::invalid(field, "must be a date, YYYY-MM-DD"))
-        })
-        .transpose()
+/// What a period's movements add up to.
+#[derive(Debug, Clone, Copy, Default)]
+struct Figures {
+    earned_own: Decimal,
+    earned_team: Decimal,
+    voided: Decimal,
+    clawed_back: Decimal,
+    paid: Decimal,
+    /// pending, held, available, requested: what the movements put in minus what they took out
+    buckets: [Decimal; 4],
 }
 
-pub(crate) fn start_of(d: NaiveDate) -> DateTime<Utc> {
-    d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()
+const BUCKETS: [&str; 4] = ["pending", "held", "available", "requested"];
+
+impl Figures {
+    fn add(&mut self, m: &Movement) {
+        let a = m.amount;
+        match m.kind.as_str() {
+            // An accrual reduced later (a partial refund) moves back to the expense account.
+            "accrued" => {
+                let signed = if m.credit == "merchant:expense" { -a } else { a };
+                if m.level <= 0 { self.earned_own += signed } else { self.earned_team += signed }
+            }
+            "lead_reward" => self.earned_own += a,
+            "voided" => self.voided += a,
+            "clawback" => self.clawed_back += a,
+            "payout_paid" => self.paid += a,
+            _ => {}
+        }
+        for (i, b) in BUCKETS.iter().enumerate() {
+            if m.credit == *b {
+                self.buckets[i] += a;
+            }
+            if m.debit == *b {
+                self.buckets[i] -= a;
+            }
+        }
+    }
 }
 
 impl CommissionsService {
-    /// D2: per partner and period, commissions earned (orders placed in the period), what of it
-    /// is still pending or held, and payouts paid in the period.
-    pub(crate) async fn report_impl(&self, p: Principal, q: pb::ReportQuery) -> Result<pb::ReportResult, AppError> {
+    /// Whose figures: a partner its own; staff one partner of the program (404 for any other)
+    /// or the whole program. And over which days, in periods of what size.
+    async fn asked(
+        &self,
+        p: &Principal,
+        tx: &mut TenantTx<'_>,
+        q: &pb::ReportQuery,
+    ) -> Result<(Option<Uuid>, String, Range, Every), AppError> {
         let partner = p.whose(q.partner_id.as_deref())?;
-        let period = match q.period.trim() {
-            "" | "month" => "month",
-            "week" => "week",
-            "day" => "day",
-            _ => return Err(AppError::invalid("period", "must be day, week or month")),
-        };
-        let today = self.clock.now().date_naive();
-        let to = day("to", q.to.as_deref())?.unwrap_or(today);
-        let from = day("from", q.from.as_deref())?.unwrap_or(to - chrono::Duration::days(365));
-        if from > to {
-            return Err(AppError::invalid("from", "must not be after `to`"));
+        if let (Some(named), Some(_)) = (partner, q.partner_id.as_deref().filter(|s| !s.trim().is_empty()))
+            && p.partner_id().is_none()
+            && store::trust_levels(tx, &[named]).await?.is_empty()
+        {
+            return Err(AppError::not_found("partner").with_field("partner_id"));
         }
-        let (start, end) = (start_of(from), start_of(to + chrono::Duration::days(1)));
+        let every = Every::parse("every", &q.every, Every::Month)?;
+        let tenant = tx.tenant();
+        let (zone, today) = today(tx.conn(), tenant, self.clock.now()).await?;
+        let periods = if q.periods == 0 { 12 } else { q.periods.min(1000) };
+        let range = Range::parse(q.from.as_deref(), q.to.as_deref(), every, periods, today)?;
+        Ok((partner, zone, range, every))
+    }
+
+    /// D2: per period and currency, what was earned (own and team), voided, clawed back and paid,
+    /// and the balances at the period's end.
+    pub(crate) async fn report_impl(&self, p: Principal, q: pb::ReportQuery) -> Result<pb::ReportResult, AppError> {
         let mut tx = TenantTx::begin(&self.pool, p.tenant()?).await?;
-        let earned = store::earned_by_period(&mut tx, period, start, end, partner).await?;
-        let paid = store::paid_by_period(&mut tx, period, start, end, partner).await?;
+        let (partner, zone, range, every) = self.asked(&p, &mut tx, &q).await?;
+        let moves = store::movements(&mut tx, partner, range, every).await?;
         tx.commit().await?;
-        let mut rows: BTreeMap<(DateTime<Utc>, Uuid, String), [Decimal; 3]> = BTreeMap::new();
-        for (at, pid, cur, e, pend) in earned {
-            let r = rows.entry((at, pid, cur)).or_default();
-            r[0] += e;
-            r[1] += pend;
+        let mut opening: BTreeMap<String, Figures> = BTreeMap::new();
+        let mut per: BTreeMap<(String, NaiveDate), Figures> = BTreeMap::new();
+        for m in &moves {
+            match m.period {
+                None => opening.entry(m.currency.clone()).or_default().add(m),
+                Some(d) => per.entry((m.currency.clone(), d)).or_default().add(m),
+            }
         }
-        for (at, pid, cur, amount) in paid {
-            rows.entry((at, pid, cur)).or_default()[2] += amount;
+        let currencies: std::collections::BTreeSet<String> =
+            opening.keys().chain(per.keys().map(|(c, _)| c)).cloned().collect();
+        let mut rows = Vec::new();
+        for c in currencies {
+            let mut balance = opening.get(&c).map(|f| f.buckets).unwrap_or_default();
+            // Every period appears, with zeros when nothing moved: charts need them.
+            for (start, end) in range.periods(every) {
+                let f = per.get(&(c.clone(), every.start(start))).copied().unwrap_or_default();
+                for (b, moved) in balance.iter_mut().zip(f.buckets) {
+                    *b += moved;
+                }
+                let m = |d: Decimal| money(&c, d);
+                rows.push(pb::ReportRow {
+                    period_start: start.to_string(),
+                    period_end: end.to_string(),
+                    currency: c.clone(),
+                    earned: m(f.earned_own + f.earned_team),
+                    earned_own: m(f.earned_own),
+                    earned_team: m(f.earned_team),
+                    voided: m(f.voided),
+                    clawed_back: m(f.clawed_back),
+                    paid: m(f.paid),
+                    pending: m(balance[0]),
+                    held: m(balance[1]),
+                    available: m(balance[2]),
+                    requested: m(balance[3]),
+                });
+            }
         }
-        let rows = rows
+        let (from, to) = platform::reports::dates(&range);
+        Ok(pb::ReportResult { time_zone: zone, from, to, rows })
+    }
+
+    /// D3: per partner, earned and paid over the range, and its balances now. Staff only.
+    pub(crate) async fn partner_earnings_impl(
+        &self,
+        p: Principal,
+        q: pb::ReportQuery,
+    ) -> Result<pb::PartnerEarningsList, AppError> {
+        if p.partner_id().is_some() {
+            return Err(AppError::forbidden("results per partner are the merchant's"));
+        }
+        let mut tx = TenantTx::begin(&self.pool, p.tenant()?).await?;
+        let (partner, zone, range, _) = self.asked(&p, &mut tx, &q).await?;
+        let moves = store::partner_movements(&mut tx, range).await?;
+        let balances = store::partner_balances(&mut tx, partner).await?;
+        tx.commit().await?;
+        let mut by: BTreeMap<(Uuid, String), Figures> = BTreeMap::new();
+        for m in moves.iter().filter(|m| partner.is_none_or(|p| p == m.partner_id)) {
+            by.entry((m.partner_id, m.currency.clone())).or_default().add(m);
+        }
+        // Balances now, from the running totals (`Figures::buckets` of the range are not them).
+        let mut now: BTreeMap<(Uuid, String), [Decimal; 4]> = BTreeMap::new();
+        for (acct, currency, balance) in balances {
+            let mut parts = acct.splitn(3, ':');
+            let (Some(_), Some(pid), Some(bucket)) = (parts.next(), parts.next(), parts.next()) else { continue };
+            let (Ok(pid), Some(i)) = (Uuid::parse_str(pid), BUCKETS.iter().position(|b| *b == bucket)) else {
+                continue;
+            };
+            now.entry((pid, currency)).or_default()[i] += balance;
+        }
+        let keys: std::collections::BTreeSet<(Uuid, String)> = by.keys().chain(now.keys()).cloned().collect();
+        let rows = keys
             .into_iter()
-            .map(|((at, pid, currency), v)| {
-                let dp = minor_units(&currency);
-                pb::ReportRow {
-                    period_start: at.date_naive().to_string(),
+            .map(|(pid, c)| {
+                let f = by.get(&(pid, c.clone())).copied().unwrap_or_default();
+                let b = now.get(&(pid, c.clone())).copied().unwrap_or_default();
+                let m = |d: Decimal| money(&c, d);
+                pb::PartnerEarningsRow {
                     partner_id: pid.to_string(),
-                    earned: crate::domain::round(v[0], dp).to_string(),
-                    pending: crate::domain::round(v[1], dp).to_string(),
-                    paid: crate::domain::round(v[2], dp).to_string(),
-                    currency,
+                    earned: m(f.earned_own + f.earned_team),
+                    paid: m(f.paid),
+                    pending: m(b[0]),
+                    held: m(b[1]),
+                    available: m(b[2]),
+                    requested: m(b[3]),
+                    currency: c,
                 }
             })
             .collect();
-        Ok(pb::ReportResult { rows })
+        let (from, to) = platform::reports::dates(&range);
+        Ok(pb::PartnerEarningsList { time_zone: zone, from, to, rows })
+    }
+
+    /// D1: the first own-commission rule in force (by priority) that a plain order meets, for the
+    /// partner's trust level; otherwise the program default (C1).
+    pub(crate) async fn current_rate_impl(
+        &self,
+        p: Principal,
+        q: pb::CurrentRateQuery,
+    ) -> Result<pb::CurrentRate, AppError> {
+        let partner = p
+            .whose(q.partner_id.as_deref())?
+            .ok_or_else(|| AppError::invalid("partner_id", "name the partner whose rate to show"))?;
+        let mut tx = TenantTx::begin(&self.pool, p.tenant()?).await?;
+        let trust = store::trust_levels(&mut tx, &[partner]).await?;
+        let Some(&(_, tier)) = trust.first() else {
+            return Err(AppError::not_found("partner").with_field("partner_id"));
+        };
+        let rules = store::current_rules(&mut tx).await?;
+        let program = self.program(&mut tx).await?;
+        tx.commit().await?;
+        let now = self.clock.now();
+        let plain = rules.iter().filter(|r| r.level == 0 && r.in_force_at(now)).find(|r| {
+            r.product_ids.is_empty()
+                && r.categories.is_empty()
+                && r.customer_group_id.is_none()
+                && r.min_order_total.is_none_or(|m| m.is_zero())
+                && r.partner_tier.as_deref().is_none_or(|t| TrustLevel::parse(t) == tier)
+        });
+        let mut rate = pb::CurrentRate {
+            partner_id: partner.to_string(),
+            kind: "percent".into(),
+            value: program.default_rate.normalize().to_string(),
+            source: "default".into(),
+            rule_id: None,
+            rule_name: String::new(),
+            trust_level: tier.as_str().into(),
+        };
+        if let Some(r) = plain {
+            let (kind, value) = match r.to_rule().pays {
+                Pays::Percent(v) => ("percent", v.min(Decimal::from(50))),
+                Pays::FixedPerOrder(v) => ("fixed_per_order", v),
+                Pays::FixedPerItem(v) => ("fixed_per_item", v),
+            };
+            rate.kind = kind.into();
+            rate.value = value.normalize().to_string();
+            rate.source = if r.partner_tier.is_some() { "trust_level" } else { "rule" }.into();
+            rate.rule_id = Some(r.id.to_string());
+            rate.rule_name = r.name.clone();
+        }
+        Ok(rate)
     }
 }

@@ -115,6 +115,25 @@ pub struct SettlementRow {
     pub at: DateTime<Utc>,
 }
 
+/// Which settlements to list (C9, D3); dates in the program's zone `zone`.
+pub struct SettlementFilter<'a> {
+    pub status: Option<&'a str>,
+    pub partner: Option<Uuid>,
+    pub zone: &'a str,
+    pub from: Option<chrono::NaiveDate>,
+    pub to: Option<chrono::NaiveDate>,
+    pub limit: i64,
+}
+
+/// A settlement as listed, with its payout's method and reference.
+#[derive(Debug, Clone, FromRow)]
+pub struct SettlementListed {
+    #[sqlx(flatten)]
+    pub row: SettlementRow,
+    pub method: Option<String>,
+    pub reference: Option<String>,
+}
+
 #[tracing::instrument(skip_all)]
 pub async fn insert_settlement(tx: &mut TenantTx<'_>, s: &SettlementRow) -> sqlx::Result<()> {
     let tenant = tx.tenant();
@@ -137,14 +156,23 @@ pub async fn insert_settlement(tx: &mut TenantTx<'_>, s: &SettlementRow) -> sqlx
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn settlements(tx: &mut TenantTx<'_>, status: Option<&str>) -> sqlx::Result<Vec<SettlementRow>> {
+pub async fn settlements(tx: &mut TenantTx<'_>, f: &SettlementFilter<'_>) -> sqlx::Result<Vec<SettlementListed>> {
     let tenant = tx.tenant();
     sqlx::query_as(
-        "SELECT id, partner_id, currency, amount, status, reason, payout_id, at FROM settlements
-         WHERE tenant_id = $1 AND ($2::text IS NULL OR status = $2) ORDER BY at DESC, id DESC LIMIT 500",
+        "SELECT s.id, s.partner_id, s.currency, s.amount, s.status, s.reason, s.payout_id, s.at, p.method, p.reference
+         FROM settlements s LEFT JOIN payouts p ON p.id = s.payout_id
+         WHERE s.tenant_id = $1 AND ($2::text IS NULL OR s.status = $2) AND ($3::uuid IS NULL OR s.partner_id = $3)
+           AND ($5::date IS NULL OR s.at >= ($5::date::timestamp AT TIME ZONE $4))
+           AND ($6::date IS NULL OR s.at < (($6::date + 1)::timestamp AT TIME ZONE $4))
+         ORDER BY s.at DESC, s.id DESC LIMIT $7",
     )
     .bind(tenant)
-    .bind(status)
+    .bind(f.status)
+    .bind(f.partner)
+    .bind(f.zone)
+    .bind(f.from)
+    .bind(f.to)
+    .bind(f.limit)
     .fetch_all(tx.conn())
     .await
 }

@@ -1,62 +1,84 @@
-//! Reports by period and partner (D2).
+//! Reports' SQL (D1-D3), from the ledger's movements kept per day and month by the entries'
+//! trigger (migration `ledger_totals`).
 
-use chrono::{DateTime, Utc};
+use chrono::NaiveDate;
 use platform::db::TenantTx;
+use platform::reports::{Every, Range};
 use rust_decimal::Decimal;
+use sqlx::FromRow;
 use uuid::Uuid;
 
-/// (period start, partner, currency, earned, still pending or held)
-pub type EarnedRow = (DateTime<Utc>, Uuid, String, Decimal, Decimal);
-/// (period start, partner, currency, paid)
-pub type PaidRow = (DateTime<Utc>, Uuid, String, Decimal);
-
-/// D2: per period and partner, what was earned (lines of orders placed then) and what of it is
-/// still pending or held.
-#[tracing::instrument(skip_all)]
-pub async fn earned_by_period(
-    tx: &mut TenantTx<'_>,
-    period: &str,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-    partner: Option<Uuid>,
-) -> sqlx::Result<Vec<EarnedRow>> {
-    let tenant = tx.tenant();
-    sqlx::query_as(
-        "SELECT date_trunc($2, placed_at, 'UTC'), partner_id, currency, sum(amount), sum(pending + held)
-         FROM commission_lines
-         WHERE tenant_id = $1 AND placed_at >= $3 AND placed_at < $4 AND ($5::uuid IS NULL OR partner_id = $5)
-         GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
-    )
-    .bind(tenant)
-    .bind(period)
-    .bind(from)
-    .bind(to)
-    .bind(partner)
-    .fetch_all(tx.conn())
-    .await
+/// What moved between two buckets in one period (`None` before the range: the opening balance).
+#[derive(Debug, Clone, FromRow)]
+pub struct Movement {
+    pub period: Option<NaiveDate>,
+    pub partner_id: Uuid,
+    pub level: i16,
+    pub kind: String,
+    pub debit: String,
+    pub credit: String,
+    pub currency: String,
+    pub amount: Decimal,
 }
 
-/// D2: payouts paid per period and partner.
+/// Movements per period (first day, unclipped) of one partner or of the program, and, with
+/// `period` None, everything before the range (balances start from it). Months and the opening
+/// read month rows where they can.
 #[tracing::instrument(skip_all)]
-pub async fn paid_by_period(
+pub async fn movements(
     tx: &mut TenantTx<'_>,
-    period: &str,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
     partner: Option<Uuid>,
-) -> sqlx::Result<Vec<PaidRow>> {
-    let tenant = tx.tenant();
-    sqlx::query_as(
-        "SELECT date_trunc($2, at, 'UTC'), partner_id, currency, sum(amount)
-         FROM ledger_entries
-         WHERE tenant_id = $1 AND kind = 'payout_paid' AND at >= $3 AND at < $4 AND ($5::uuid IS NULL OR partner_id = $5)
-         GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
-    )
-    .bind(tenant)
-    .bind(period)
-    .bind(from)
-    .bind(to)
-    .bind(partner)
-    .fetch_all(tx.conn())
-    .await
+    range: Range,
+    every: Every,
+) -> sqlx::Result<Vec<Movement>> {
+    let (table, who, pid) = match partner {
+        Some(_) => ("ledger_totals", "partner_id = $2", "partner_id"),
+        None => ("program_ledger_totals", "$2::uuid IS NULL", "'00000000-0000-0000-0000-000000000000'::uuid"),
+    };
+    let inside = if every == Every::Month {
+        Range::rows_condition(5)
+    } else {
+        "(grain = 'd' AND period BETWEEN $5 AND $6)".to_string()
+    };
+    // Before the range: whole months before the range's month, then its days before `from`.
+    let sql = format!(
+        "SELECT date_trunc('{unit}', period)::date AS period, {pid} AS partner_id, level, kind, debit, credit,
+                currency, sum(amount) AS amount
+         FROM {table} WHERE tenant_id = $1 AND {who} AND {inside}
+         GROUP BY 1, 2, 3, 4, 5, 6, 7
+         UNION ALL
+         SELECT NULL, {pid}, level, kind, debit, credit, currency, sum(amount)
+         FROM {table} WHERE tenant_id = $1 AND {who}
+           AND ((grain = 'm' AND period < $3) OR (grain = 'd' AND period >= $3 AND period < $4))
+         GROUP BY 2, 3, 4, 5, 6, 7
+         ORDER BY 1 NULLS FIRST",
+        unit = every.unit()
+    );
+    let month_of_from = Every::Month.start(range.from);
+    let mut q =
+        sqlx::query_as::<_, Movement>(&sql).bind(tx.tenant()).bind(partner).bind(month_of_from).bind(range.from);
+    if every == Every::Month {
+        for d in range.rows() {
+            q = q.bind(d);
+        }
+    } else {
+        q = q.bind(range.from).bind(range.to);
+    }
+    q.fetch_all(tx.conn()).await
+}
+
+/// D3: every partner's movements over the range (what was earned and paid in it).
+#[tracing::instrument(skip_all)]
+pub async fn partner_movements(tx: &mut TenantTx<'_>, range: Range) -> sqlx::Result<Vec<Movement>> {
+    let sql = format!(
+        "SELECT NULL::date AS period, partner_id, level, kind, debit, credit, currency, sum(amount) AS amount
+         FROM ledger_totals WHERE tenant_id = $1 AND {} AND kind IN ('accrued', 'lead_reward', 'payout_paid')
+         GROUP BY 2, 3, 4, 5, 6, 7 ORDER BY 2",
+        Range::rows_condition(2)
+    );
+    let mut q = sqlx::query_as::<_, Movement>(&sql).bind(tx.tenant());
+    for d in range.rows() {
+        q = q.bind(d);
+    }
+    q.fetch_all(tx.conn()).await
 }

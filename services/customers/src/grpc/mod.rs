@@ -6,6 +6,7 @@ mod customers;
 mod groups;
 mod leads;
 mod links;
+mod reports;
 
 use std::sync::Arc;
 
@@ -91,6 +92,9 @@ impl Customers for CustomersService {
     }
     async fn list_customers(&self, req: Request<pb::ListCustomersRequest>) -> Reply<pb::CustomerPage> {
         authed(&self.verifier, req, Grant::Scope("customers:read"), |a, m| self.list_customers_impl(a, m)).await
+    }
+    async fn customer_counts(&self, req: Request<pb::CustomerCountsQuery>) -> Reply<pb::CustomerCounts> {
+        authed(&self.verifier, req, Grant::Scope("customers:read"), |a, m| self.customer_counts_impl(a, m)).await
     }
     async fn register_customer(&self, req: Request<pb::RegisterCustomerRequest>) -> Reply<pb::Customer> {
         reply(self.register_customer_impl(req.into_inner()).await)

@@ -5,9 +5,11 @@ mod customers;
 mod groups;
 mod leads;
 mod links;
+mod reports;
 
 pub use crm::*;
 pub use customers::*;
 pub use groups::*;
 pub use leads::*;
 pub use links::*;
+pub use reports::*;

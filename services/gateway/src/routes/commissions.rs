@@ -4,7 +4,6 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::response::{IntoResponse, Response};
 use http::StatusCode;
 use partnerline_proto::commissions::v1 as pb;
 use platform::AppError;
@@ -309,57 +308,6 @@ pub async fn settlements(
     caller: Caller,
     ApiQuery(q): ApiQuery<SettlementQuery>,
 ) -> Result<Json<pb::SettlementList>, AppError> {
-    let req = pb::SettlementQuery { status: q.status };
+    let req = pb::SettlementQuery { status: q.status, ..Default::default() };
     Ok(Json(s.commissions().list_settlements(caller.request(req)).await.map_err(upstream)?.into_inner()))
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct ReportQuery {
-    /// day, week or month (default)
-    pub period: Option<String>,
-    /// YYYY-MM-DD, inclusive; default a year before `to`
-    pub from: Option<String>,
-    /// YYYY-MM-DD, inclusive; default today
-    pub to: Option<String>,
-    pub partner_id: Option<String>,
-    /// json (default) or csv
-    pub format: Option<String>,
-}
-
-/// D2: per period and partner, commissions earned, still pending, and paid; JSON or CSV.
-#[utoipa::path(get, path = "/api/v1/reports/commissions", tag = "commissions", security(("bearer" = [])), params(ReportQuery),
-    responses((status = 200, body = pb::ReportResult), (status = 422, body = ProblemDoc)))]
-pub async fn report(
-    State(s): State<AppState>,
-    caller: Caller,
-    ApiQuery(q): ApiQuery<ReportQuery>,
-) -> Result<Response, AppError> {
-    let csv = match q.format.as_deref().unwrap_or("json") {
-        "json" => false,
-        "csv" => true,
-        _ => return Err(AppError::invalid("format", "must be json or csv")),
-    };
-    let req =
-        pb::ReportQuery { period: q.period.unwrap_or_default(), from: q.from, to: q.to, partner_id: q.partner_id };
-    let r = s.commissions().report(caller.request(req)).await.map_err(upstream)?.into_inner();
-    if !csv {
-        return Ok(Json(r).into_response());
-    }
-    let mut out = String::from("period_start,partner_id,currency,earned,pending,paid\r\n");
-    for row in &r.rows {
-        out.push_str(&format!(
-            "{},{},{},{},{},{}\r\n",
-            row.period_start, row.partner_id, row.currency, row.earned, row.pending, row.paid
-        ));
-    }
-    Ok((
-        [
-            (http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (http::header::CONTENT_DISPOSITION, "attachment; filename=\"commissions.csv\""),
-        ],
-        out,
-    )
-        .into_response())
 }

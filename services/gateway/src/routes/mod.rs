@@ -20,6 +20,7 @@ pub mod partners;
 pub mod posters;
 pub mod program;
 pub mod redirect;
+pub mod reports;
 pub mod storefront;
 pub mod storefront_text;
 pub mod tenants;

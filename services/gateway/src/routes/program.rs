@@ -51,6 +51,8 @@ pub struct SettingsPatch {
     pub excluded_promotion_types: Option<Vec<String>>,
     pub business_customer_approval: Option<bool>,
     pub currency: Option<String>,
+    /// IANA name ("Europe/Rome"); reports count days, weeks and months in it (D2).
+    pub time_zone: Option<String>,
 }
 
 impl From<UpdateProgram> for pb::UpdateProgramRequest {
@@ -80,6 +82,7 @@ impl From<UpdateProgram> for pb::UpdateProgramRequest {
             excluded_promotion_types: s.excluded_promotion_types.unwrap_or_default(),
             business_customer_approval: s.business_customer_approval,
             currency: s.currency,
+            time_zone: s.time_zone,
         }
     }
 }

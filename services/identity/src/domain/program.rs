@@ -84,6 +84,8 @@ pub struct ProgramSettings {
     pub business_customer_approval: bool,
     /// X6: the reporting currency.
     pub currency: Currency,
+    /// D2: the IANA zone reports count days in (checked against PostgreSQL's zone list on save).
+    pub time_zone: String,
 }
 
 impl Default for ProgramSettings {
@@ -107,6 +109,7 @@ impl Default for ProgramSettings {
             excluded_promotion_types: Vec::new(),
             business_customer_approval: false,
             currency: Currency::EUR,
+            time_zone: "UTC".into(),
         }
     }
 }
@@ -141,6 +144,7 @@ pub struct ProgramPatch {
     pub excluded_promotion_types: Option<Vec<String>>,
     pub business_customer_approval: Option<bool>,
     pub currency: Option<String>,
+    pub time_zone: Option<String>,
 }
 
 fn decimal(errors: &mut Vec<FieldError>, field: &str, raw: &str) -> Option<Decimal> {
@@ -324,6 +328,20 @@ impl ProgramSettings {
                 Err(e) => errors.push(FieldError { field: f("currency"), message: e.to_string() }),
             }
         }
+        if let Some(zone) = patch.time_zone {
+            let zone = zone.trim();
+            // The shape of an IANA name; whether PostgreSQL knows it is checked on save.
+            let ok =
+                (1..=64).contains(&zone.len()) && zone.chars().all(|c| c.is_ascii_alphanumeric() || "/_-+".contains(c));
+            if ok {
+                s.time_zone = zone.to_string();
+            } else {
+                errors.push(FieldError {
+                    field: f("time_zone"),
+                    message: "must be an IANA time zone name, e.g. \"Europe/Rome\" or \"UTC\"".into(),
+                });
+            }
+        }
         if !errors.is_empty() {
             return Err(AppError::invalid_fields(errors));
         }
@@ -353,6 +371,7 @@ impl ProgramSettings {
             "excluded_promotion_types",
             "business_customer_approval",
             "currency",
+            "time_zone",
         ];
         NAMES.iter().copied().filter(|n| a.get(n) != b.get(n)).collect()
     }

@@ -80,6 +80,7 @@ pub fn settings(s: &ProgramSettings) -> pb::ProgramSettings {
         excluded_promotion_types: s.excluded_promotion_types.clone(),
         business_customer_approval: s.business_customer_approval,
         currency: s.currency.code().into(),
+        time_zone: s.time_zone.clone(),
     }
 }
 

@@ -129,10 +129,20 @@ impl IdentityService {
             excluded_promotion_types: req.set_excluded_promotion_types.then_some(req.excluded_promotion_types),
             business_customer_approval: req.business_customer_approval,
             currency: req.currency,
+            time_zone: req.time_zone,
         };
         let mut tx = TenantTx::begin(&self.pool, tenant).await?;
         let mut t = store::tenant_for_update(&mut tx).await?.ok_or_else(|| AppError::not_found("program"))?;
         let (settings, notices, mut changed) = t.settings.apply(patch)?;
+        if changed.contains(&"time_zone") && !store::time_zone_known(&mut tx, &settings.time_zone).await? {
+            return Err(AppError::invalid(
+                "settings.time_zone",
+                format!(
+                    "`{}` is not a time zone this server knows (IANA names, e.g. \"Europe/Rome\")",
+                    settings.time_zone
+                ),
+            ));
+        }
         if let Some(name) = name.filter(|n| *n != t.name) {
             t.name = name;
             changed.push("name");

@@ -79,3 +79,12 @@ pub async fn update_program(
 }
 
 // ---- users ----
+
+/// D2: whether PostgreSQL knows the zone (the reports' date arithmetic happens there).
+#[tracing::instrument(skip_all)]
+pub async fn time_zone_known(tx: &mut TenantTx<'_>, zone: &str) -> sqlx::Result<bool> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = $1)")
+        .bind(zone)
+        .fetch_one(tx.conn())
+        .await
+}

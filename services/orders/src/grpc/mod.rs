@@ -7,6 +7,7 @@ mod import;
 mod orders;
 pub mod place;
 mod public;
+mod reports;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -196,6 +197,15 @@ impl Orders for OrdersService {
     }
     async fn get_checkout_settings(&self, req: Request<pb::Empty>) -> Reply<pb::CheckoutSettings> {
         authed(&self.verifier, req, Grant::Scope("orders:read"), |(a, t), _| self.checkout_impl(a, t)).await
+    }
+    async fn sales_report(&self, req: Request<pb::SalesQuery>) -> Reply<pb::SalesReport> {
+        authed(&self.verifier, req, Grant::Scope("orders:read"), |a, m| self.sales_report_impl(a, m)).await
+    }
+    async fn partner_sales(&self, req: Request<pb::SalesQuery>) -> Reply<pb::PartnerSalesList> {
+        authed(&self.verifier, req, Grant::Scope("orders:read"), |a, m| self.partner_sales_impl(a, m)).await
+    }
+    async fn customer_sales(&self, req: Request<pb::SalesQuery>) -> Reply<pb::CustomerSales> {
+        authed(&self.verifier, req, Grant::Scope("orders:read"), |a, m| self.customer_sales_impl(a, m)).await
     }
     async fn update_checkout_settings(
         &self,

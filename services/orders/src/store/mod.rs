@@ -5,9 +5,11 @@ mod coupons;
 mod imports;
 mod orders;
 mod payments;
+mod reports;
 
 pub use catalog::*;
 pub use coupons::*;
 pub use imports::*;
 pub use orders::*;
 pub use payments::*;
+pub use reports::*;

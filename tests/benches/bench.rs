@@ -47,7 +47,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 async fn main() {
     // `cargo bench` passes `--bench`; everything else names scenarios.
     let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
-    let all = ["customers", "orders-import", "clicks", "pipeline", "replicas"];
+    let all = ["customers", "orders-import", "clicks", "pipeline", "replicas", "reports"];
     let chosen: Vec<&str> = if args.is_empty() { all.to_vec() } else { args.iter().map(String::as_str).collect() };
     for name in chosen {
         match name {
@@ -56,6 +56,7 @@ async fn main() {
             "clicks" => clicks().await,
             "pipeline" => pipeline().await,
             "replicas" => replicas().await,
+            "reports" => reports().await,
             other => {
                 eprintln!("unknown scenario {other}; known: {}", all.join(", "));
                 std::process::exit(2);
@@ -324,6 +325,288 @@ async fn load(pool: &PgPool, tenant: Uuid, partner: Uuid) {
         .unwrap();
     sqlx::query("VACUUM ANALYZE customers").execute(pool).await.unwrap();
     sqlx::query("VACUUM ANALYZE notes").execute(pool).await.unwrap();
+}
+
+const REPORT_ORDERS: i64 = 1_000_000;
+/// The reports' customers: enough that a count over them is not free.
+const REPORT_CUSTOMERS: i64 = 200_000;
+const REPORT_DAYS: i64 = 730;
+
+/// The bench's partner ids: `i % PARTNERS == 0` is the bench partner, the others exist only as
+/// rows loaded here (as in the customers scenario).
+fn partner_sql(i: &str) -> String {
+    format!(
+        "CASE WHEN {i} % {PARTNERS} = 0 THEN $2
+              ELSE ('00000000-0000-4000-8000-' || lpad(to_hex({i} % {PARTNERS}), 12, '0'))::uuid END"
+    )
+}
+
+/// Loads a program with a million orders over a thousand partners and two years straight into
+/// PostgreSQL (each service's triggers keep its totals as the rows arrive, as they would on the
+/// write paths), the commissions they earned, and customers; then times the dashboard and the
+/// merchant's reports through the gateway beside one SQL query over the raw rows for the same
+/// figures.
+async fn reports() {
+    println!("reports: loading {REPORT_ORDERS} orders over {PARTNERS} partners and {REPORT_DAYS} days…");
+    let sys = TestSystem::start_with(bench_options()).await;
+    let admin = sys.demo_admin().await;
+    admin
+        .post(
+            "/api/v1/partners",
+            &json!({ "name": "Bench Partner", "email": "bench@demo.test", "password": "bench-partner" }),
+            201,
+        )
+        .await;
+    let partner = {
+        let who = sys.login("bench@demo.test", "bench-partner").await.get("/api/v1/me", 200).await;
+        Uuid::parse_str(who["partner"]["id"].as_str().unwrap()).unwrap()
+    };
+    let db = |name: &str| sys.env.config.database_url(name);
+    let (orders_db, commissions_db, customers_db, identity_db) = (
+        PgPool::connect(&db("orders")).await.unwrap(),
+        PgPool::connect(&db("commissions")).await.unwrap(),
+        PgPool::connect(&db("customers")).await.unwrap(),
+        PgPool::connect(&db("identity")).await.unwrap(),
+    );
+    let tenant: Uuid = sqlx::query_scalar("SELECT tenant_id FROM orders LIMIT 1").fetch_one(&orders_db).await.unwrap();
+    let started = Instant::now();
+    // The other 999 partners, in identity (names for the partners report) and commissions.
+    sqlx::query(&format!(
+        "WITH p AS (SELECT i, {} AS id FROM generate_series(1, {PARTNERS} - 1) i),
+         u AS (INSERT INTO users (id, tenant_id, email, name, password_hash, role, created_at)
+               SELECT id, $1, 'p' || i || '@bench.test', 'Partner ' || i, 'x', 'partner', now() FROM p RETURNING id)
+         INSERT INTO partners (id, tenant_id, user_id, name, email, trust_level, status, created_at, updated_at)
+         SELECT id, $1, id, 'Partner ' || i, 'p' || i || '@bench.test', 'standard', 'active', now(), now() FROM p",
+        partner_sql("i")
+    ))
+    .bind(tenant)
+    .bind(partner)
+    .execute(&identity_db)
+    .await
+    .unwrap();
+    sqlx::query(&format!(
+        "INSERT INTO partners (id, tenant_id, trust_level, updated_at)
+         SELECT {}, $1, 'standard', now() FROM generate_series(1, {PARTNERS} - 1) i",
+        partner_sql("i")
+    ))
+    .bind(tenant)
+    .bind(partner)
+    .execute(&commissions_db)
+    .await
+    .unwrap();
+    let seq0: i64 = sqlx::query_scalar("SELECT coalesce(max(seq), 0) FROM orders WHERE tenant_id = $1")
+        .bind(tenant)
+        .fetch_one(&orders_db)
+        .await
+        .unwrap();
+    let chunk = 100_000i64;
+    for start in (0..REPORT_ORDERS).step_by(chunk as usize) {
+        // Spread over two years; one in ten partly refunded, one in twenty cancelled or unpaid.
+        let sql = format!(
+            "INSERT INTO orders (id, tenant_id, number, seq, customer_id, customer_name, kind, channel, payment_method,
+                 status, currency, subtotal, discount, shipping, tax_rate, tax, total, amount_paid, amount_refunded,
+                 partner_id, version, placed_at, updated_at)
+             SELECT gen_random_uuid(), $1, 'B-' || i, $5 + i,
+                 ('00000000-0000-4000-9000-' || lpad(to_hex(i % {REPORT_CUSTOMERS}), 12, '0'))::uuid,
+                 'Customer ' || (i % {REPORT_CUSTOMERS}), 'standard',
+                 (ARRAY['storefront','quick_order','partner_assisted','api'])[1 + h % 4], 'card',
+                 CASE WHEN h % 20 = 0 THEN 'cancelled' WHEN h % 20 = 1 THEN 'pending_payment' ELSE 'completed' END,
+                 'EUR', s, 0, 5, 22, round((s + 5) * 0.22, 2), s + 5 + round((s + 5) * 0.22, 2),
+                 CASE WHEN h % 20 = 1 THEN 0 ELSE s + 5 + round((s + 5) * 0.22, 2) END,
+                 CASE WHEN h % 10 = 3 THEN 10 ELSE 0 END,
+                 {}, 1,
+                 now() - (((h / 7) % ({REPORT_DAYS} * 86400)) || ' seconds')::interval, now()
+             FROM (SELECT i, (hashtext(i::text)::bigint & 2147483647) AS h,
+                          (20 + (hashtext(i::text)::bigint & 2147483647) % 300)::numeric AS s
+                   FROM generate_series($3::bigint, $4::bigint) AS i) AS g",
+            partner_sql("i")
+        );
+        sqlx::query(&sql)
+            .bind(tenant)
+            .bind(partner)
+            .bind(start)
+            .bind(start + chunk - 1)
+            .bind(seq0)
+            .execute(&orders_db)
+            .await
+            .unwrap();
+        print!("  {} orders\r", start + chunk);
+        use std::io::Write;
+        std::io::stdout().flush().ok();
+    }
+    println!();
+    // Their commissions: 10% accrued when placed, held and then available 6 and 10 weeks later.
+    for start in (0..REPORT_ORDERS).step_by(chunk as usize) {
+        let sql = format!(
+            "WITH o AS (
+                 SELECT {p} AS partner, now() - (((h / 7) % ({REPORT_DAYS} * 86400)) || ' seconds')::interval AS at,
+                        round((20 + h % 300) * 0.10 - CASE WHEN h % 10 = 3 THEN 1 ELSE 0 END, 2) AS amount
+                 FROM (SELECT i, (hashtext(i::text)::bigint & 2147483647) AS h FROM generate_series($3::bigint, $4::bigint) i) g
+                 WHERE h % 20 NOT IN (0, 1)
+             )
+             INSERT INTO ledger_entries (id, tenant_id, currency, debit_account, credit_account, amount, partner_id, level, kind,
+                 reason, at)
+             SELECT gen_random_uuid(), $1, 'EUR', m.debit, m.credit, o.amount, o.partner, 0, m.kind, 'bench', o.at + m.after
+             FROM o CROSS JOIN LATERAL (VALUES
+                 ('merchant:expense', 'partner:' || o.partner || ':pending', 'accrued', interval '0'),
+                 ('partner:' || o.partner || ':pending', 'partner:' || o.partner || ':held', 'held', interval '42 days'),
+                 ('partner:' || o.partner || ':held', 'partner:' || o.partner || ':available', 'available', interval '70 days')
+             ) AS m(debit, credit, kind, after)
+             WHERE o.at + m.after < now()",
+            p = partner_sql("i")
+        );
+        sqlx::query(&sql)
+            .bind(tenant)
+            .bind(partner)
+            .bind(start)
+            .bind(start + chunk - 1)
+            .execute(&commissions_db)
+            .await
+            .unwrap();
+        print!("  commissions of {} orders\r", start + chunk);
+        use std::io::Write;
+        std::io::stdout().flush().ok();
+    }
+    println!();
+    // The running balances the entries make.
+    sqlx::query(
+        "INSERT INTO balances AS b (tenant_id, account, currency, balance)
+         SELECT $1, a, 'EUR', sum(d) FROM (
+             SELECT credit_account AS a, amount AS d FROM ledger_entries WHERE tenant_id = $1 AND reason = 'bench'
+             UNION ALL
+             SELECT debit_account, -amount FROM ledger_entries WHERE tenant_id = $1 AND reason = 'bench'
+         ) m GROUP BY a
+         ON CONFLICT (tenant_id, account, currency) DO UPDATE SET balance = b.balance + EXCLUDED.balance",
+    )
+    .bind(tenant)
+    .execute(&commissions_db)
+    .await
+    .unwrap();
+    sqlx::query(&format!(
+        "INSERT INTO customers (id, tenant_id, name, status, temperature, currency, language, owner_partner_id, created_at, updated_at)
+         SELECT ('00000000-0000-4000-9000-' || lpad(to_hex(i), 12, '0'))::uuid, $1, 'Customer ' || i,
+                (ARRAY['current','potential'])[1 + i % 2], 'warm', 'EUR', 'it', {},
+                now() - ((i % {REPORT_DAYS}) || ' days')::interval, now()
+         FROM generate_series(0, {REPORT_CUSTOMERS} - 1) i",
+        partner_sql("i")
+    ))
+    .bind(tenant)
+    .bind(partner)
+    .execute(&customers_db)
+    .await
+    .unwrap();
+    for (pool, tables) in [
+        (&orders_db, &["orders", "sales_totals", "program_sales_totals"][..]),
+        (&commissions_db, &["ledger_entries", "ledger_totals", "program_ledger_totals", "balances"][..]),
+        (&customers_db, &["customers", "customer_totals", "program_customer_totals"][..]),
+        (&identity_db, &["partners", "users"][..]),
+    ] {
+        for t in tables {
+            sqlx::query(&format!("VACUUM ANALYZE {t}")).execute(pool).await.unwrap();
+        }
+    }
+    let load_secs = started.elapsed().as_secs_f64();
+    let kept: i64 = sqlx::query_scalar("SELECT count(*) FROM sales_totals WHERE tenant_id = $1")
+        .bind(tenant)
+        .fetch_one(&orders_db)
+        .await
+        .unwrap();
+    println!("  loaded in {load_secs:.1} s; {kept} rows of sales totals");
+
+    // Sign in after loading: tokens live 15 minutes.
+    let http = reqwest::Client::new();
+    let partner_token = sys.login("bench@demo.test", "bench-partner").await.token.unwrap();
+    let admin_token = sys.demo_admin().await.token.unwrap();
+    let today = chrono::Utc::now().date_naive();
+    let two_years = (today - chrono::Duration::days(REPORT_DAYS)).to_string();
+    let one_year = (today - chrono::Duration::days(365)).to_string();
+    let get = |path: String, token: String| {
+        let http = http.clone();
+        let url = format!("{}{path}", sys.url);
+        async move {
+            let t = Instant::now();
+            let r = http.get(&url).bearer_auth(&token).send().await.unwrap();
+            assert_eq!(r.status(), 200, "{url}");
+            let body: Value = r.json().await.unwrap();
+            (t.elapsed(), body)
+        }
+    };
+    let raw = |sql: String| {
+        let pool = orders_db.clone();
+        async move {
+            let t = Instant::now();
+            let rows = sqlx::query(&sql).bind(tenant).bind(partner).fetch_all(&pool).await.unwrap();
+            (t.elapsed(), rows.len())
+        }
+    };
+    let counted = "status NOT IN ('pending_payment', 'cancelled')";
+    let dash_sql = format!(
+        "SELECT date_trunc('week', placed_at AT TIME ZONE 'UTC') AS w, count(*), sum(total - amount_refunded),
+                sum(count(*)) OVER (), sum(sum(total - amount_refunded)) OVER ()
+         FROM orders WHERE tenant_id = $1 AND partner_id = $2 AND {counted} GROUP BY 1 ORDER BY 1"
+    );
+    let sales_sql = format!(
+        "SELECT date_trunc('month', placed_at AT TIME ZONE 'UTC'), channel, currency, count(*), sum(subtotal),
+                sum(discount), sum(shipping), sum(tax), sum(amount_refunded), sum(total - amount_refunded)
+         FROM orders WHERE tenant_id = $1 AND $2::uuid IS NOT NULL AND {counted}
+           AND placed_at >= '{two_years}'::date GROUP BY 1, 2, 3"
+    );
+    let partners_sql = format!(
+        "SELECT partner_id, count(*), sum(subtotal), sum(total - amount_refunded) FROM orders
+         WHERE tenant_id = $1 AND $2::uuid IS NOT NULL AND {counted} AND placed_at >= '{one_year}'::date GROUP BY 1"
+    );
+    let mut series = [
+        Series::new("dashboard (partner) via gateway"),
+        Series::new("dashboard figures, one query on raw orders"),
+        Series::new("sales?every=month, 2 years, via gateway"),
+        Series::new("same sales, one query on raw orders"),
+        Series::new("reports/partners, 1 year, via gateway"),
+        Series::new("same per partner, one query on raw orders"),
+    ];
+    let mut check = (0usize, 0usize);
+    // Interleaved, so both sides see the same cache state; the first round warms up.
+    for round in 0..2 {
+        for _ in 0..if round == 0 { 5 } else { 60 } {
+            let (d, body) = get("/api/v1/dashboard".into(), partner_token.clone()).await;
+            check.0 = body["recent_orders"].as_array().map_or(0, Vec::len);
+            let (r, _) = raw(dash_sql.clone()).await;
+            let (s, body) =
+                get(format!("/api/v1/reports/sales?every=month&from={two_years}"), admin_token.clone()).await;
+            check.1 = body["totals"].as_array().map_or(0, Vec::len);
+            let (sr, _) = raw(sales_sql.clone()).await;
+            let (p, _) =
+                get(format!("/api/v1/reports/partners?from={one_year}&sort=-sales"), admin_token.clone()).await;
+            let (pr, _) = raw(partners_sql.clone()).await;
+            if round == 1 {
+                for (i, t) in [d, r, s, sr, p, pr].into_iter().enumerate() {
+                    series[i].add(t);
+                }
+            }
+        }
+    }
+    let ratio = |a: &Series, b: &Series| b.pct(0.99) / a.pct(0.99);
+    let summary = json!({
+        "orders": REPORT_ORDERS,
+        "partners": PARTNERS,
+        "load_seconds": load_secs,
+        "sales_total_rows": kept,
+        "dashboard_p99_ms": series[0].pct(0.99),
+        "dashboard_target_p99_ms": 25,
+        "sales_p99_ms": series[2].pct(0.99),
+        "partners_p99_ms": series[4].pct(0.99),
+        "merchant_target_p99_ms": 100,
+        "raw_over_gateway_p99": {
+            "dashboard": ratio(&series[0], &series[1]),
+            "sales": ratio(&series[2], &series[3]),
+            "partners": ratio(&series[4], &series[5]),
+        },
+        "target_ratio": 20,
+        "recent_orders_seen": check.0,
+        "sales_months_seen": check.1,
+    });
+    report("reports", &series.iter().collect::<Vec<_>>(), summary.clone());
+    println!("  {}", serde_json::to_string(&summary["raw_over_gateway_p99"]).unwrap());
+    sys.stop().await;
 }
 
 const IMPORT_ORDERS: usize = 200_000;

@@ -30,7 +30,7 @@ commands:
           arguments go to cargo test)
   bench [scenario...]
           build optimised and run the benchmarks (customers, orders-import, clicks,
-          pipeline, replicas), each beside its
+          pipeline, replicas, reports), each beside its
           baseline; figures also go to target/bench/<scenario>.json
   image [--keep]
           build the release binary, package it with deploy/Dockerfile (podman), run one

@@ -206,6 +206,29 @@ pub async fn demo(
         history.push(placed.order);
         count += 1;
     }
+    // D1, D2: half a year of completed orders by Ana and Bo, one to three a week, so every chart
+    // and report of the demo has a shape.
+    for week in 1..=26i64 {
+        for (k, who) in [&ana, &bo].into_iter().enumerate() {
+            if who.customers.is_empty() {
+                continue;
+            }
+            for n in 0..1 + (week + k as i64) % 3 {
+                let at = now - chrono::Duration::days(week * 7 + n * 2 + k as i64) - chrono::Duration::hours(n * 3);
+                let buyer = &who.customers[(week as usize * 3 + n as usize + k) % who.customers.len()];
+                let past = OrdersService { clock: platform::Clock::manual(at), ..svc.clone() };
+                let lines = vec![((week as usize + n as usize + k) % 8, 1 + (n as u32 % 2))];
+                let mut c = cart(buyer, lines, Some(who.partner), who.user);
+                c.paid = true;
+                let built = past.build(&mut tx, &c, false).await?;
+                let mut placed = past.store_order(&mut tx, &c, built).await?;
+                for to in walk.iter().skip(1) {
+                    past.move_order(&mut tx, &mut placed.order, *to, Some(admin), "user").await?;
+                }
+                count += 1;
+            }
+        }
+    }
     if let Some(cy) = &cy {
         let walk_in = Buyer {
             customer_id: None,

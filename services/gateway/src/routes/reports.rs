@@ -800,33 +800,21 @@ pub async fn dashboard(
         Some(_) => return Err(AppError::invalid("every", "must be week or month")),
     }
     .to_string();
-    let partner = match (caller.principal.role, caller.principal.partner) {
-        (Role::Partner, Some(me)) => {
-            if q.partner_id.as_deref().map(str::trim).is_some_and(|id| !id.is_empty() && id != me.to_string()) {
-                return Err(AppError::not_found("partner").with_field("partner_id"));
-            }
-            me.to_string()
-        }
-        (Role::Partner, None) => return Err(AppError::forbidden("this account has no partner profile")),
-        _ => q
-            .partner_id
-            .as_deref()
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .ok_or_else(|| AppError::invalid("partner_id", "name the partner whose home to show"))?
-            .to_string(),
-    };
-    if uuid::Uuid::parse_str(&partner).is_err() {
-        return Err(AppError::invalid("partner_id", "is not an id"));
+    if let (Role::Partner, Some(me)) = (caller.principal.role, caller.principal.partner)
+        && q.partner_id.as_deref().map(str::trim).is_some_and(|id| !id.is_empty() && id != me.to_string())
+    {
+        return Err(AppError::not_found("partner").with_field("partner_id"));
     }
-    let pid = Some(partner.clone());
-    // The rate comes first: it is also the check that the partner is one of the program's (404).
+    // The rate comes first: commissions checks the caller (its scope, whose home it may see) and
+    // that the partner is one of the program's (404), and answers with the partner's id.
     let rate = s
         .commissions()
-        .get_current_rate(caller.request(cpb::CurrentRateQuery { partner_id: pid.clone() }))
+        .get_current_rate(caller.request(cpb::CurrentRateQuery { partner_id: q.partner_id.clone() }))
         .await
         .map_err(upstream)?
         .into_inner();
+    let partner = rate.partner_id.clone();
+    let pid = Some(partner.clone());
     let (mut or, mut or2, mut co, mut co2, mut cu, mut at) =
         (s.orders(), s.orders(), s.commissions(), s.commissions(), s.customers(), s.attribution());
     let sales = opb::SalesQuery { every: every.clone(), partner_id: pid.clone(), periods: 12, ..Default::default() };

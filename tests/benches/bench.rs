@@ -406,7 +406,7 @@ async fn reports() {
             "INSERT INTO orders (id, tenant_id, number, seq, customer_id, customer_name, kind, channel, payment_method,
                  status, currency, subtotal, discount, shipping, tax_rate, tax, total, amount_paid, amount_refunded,
                  partner_id, version, placed_at, updated_at)
-             SELECT gen_random_uuid(), $1, 'B-' || i, $5 + i,
+             SELECT gen_random_uuid(), $1, 'B-' || i, $5 + 1 + i,
                  ('00000000-0000-4000-9000-' || lpad(to_hex(i % {REPORT_CUSTOMERS}), 12, '0'))::uuid,
                  'Customer ' || (i % {REPORT_CUSTOMERS}), 'standard',
                  (ARRAY['storefront','quick_order','partner_assisted','api'])[1 + h % 4], 'card',

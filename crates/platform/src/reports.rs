@@ -218,6 +218,40 @@ impl Range {
     }
 }
 
+/// Whose figures a report is about. A partner: its own, or one of its team's (C7: identity lists
+/// a partner's team to the partner itself), else 404; staff: the partner named (checked by the
+/// caller's service) or the whole program.
+pub async fn whose_figures(
+    identity: &mut partnerline_proto::identity::v1::identity_client::IdentityClient<tonic::transport::Channel>,
+    token: &str,
+    me: Option<Uuid>,
+    named: Option<&str>,
+) -> Result<(Option<Uuid>, bool), AppError> {
+    let named = named
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| Uuid::parse_str(s).map_err(|_| AppError::invalid("partner_id", "is not an id")))
+        .transpose()?;
+    let Some(me) = me else { return Ok((named, false)) };
+    let Some(other) = named.filter(|n| *n != me) else { return Ok((Some(me), false)) };
+    let mut cursor = None;
+    loop {
+        let req = partnerline_proto::identity::v1::ListPartnersRequest { limit: 200, cursor, ..Default::default() };
+        let page = identity
+            .list_partners(crate::grpc::request(req, Some(token)))
+            .await
+            .map_err(|s| AppError::from_status(&s))?
+            .into_inner();
+        if page.items.iter().any(|p| p.id == other.to_string()) {
+            return Ok((Some(other), true));
+        }
+        match page.next_cursor {
+            Some(c) if !c.is_empty() => cursor = Some(c),
+            _ => return Err(AppError::not_found("partner").with_field("partner_id")),
+        }
+    }
+}
+
 /// An amount as reports write it: rounded to the currency's minor unit ("12.50" EUR), or as
 /// stored when the currency is unknown.
 pub fn money(currency: &str, amount: rust_decimal::Decimal) -> String {

@@ -125,6 +125,9 @@ async fn d1_d2_d3_reports_give_exact_figures_per_period_zone_and_caller() {
     let ria_id = admin.post("/api/v1/partners", &ria, 201).await["id"].as_str().unwrap().to_string();
     let leo = json!({ "name": "Leo Report", "email": "leo@demo.test", "password": "leo-partner-1" });
     let leo_id = admin.post("/api/v1/partners", &leo, 201).await["id"].as_str().unwrap().to_string();
+    // Tea is on Ria's team: the demo's team override rule pays Ria 5% of Tea's sales (C7).
+    let tea = json!({ "name": "Tea Team", "email": "tea@demo.test", "password": "tea-partner-1", "parent_partner_id": ria_id });
+    let tea_id = admin.post("/api/v1/partners", &tea, 201).await["id"].as_str().unwrap().to_string();
     admin
         .post(
             "/api/v1/products",
@@ -152,10 +155,13 @@ async fn d1_d2_d3_reports_give_exact_figures_per_period_zone_and_caller() {
     let c2_id = c2["id"].as_str().unwrap().to_string();
     let dario = json!({ "id": c2_id, "name": "Dario Due", "email": "dario@x.test", "language": "it" });
     w.order(&admin, "rep-c", &ria_id, dario, json!({ "channel": "partner_assisted" })).await;
+    let tina = json!({ "name": "Tina Tea", "email": "tina@x.test", "language": "en" });
+    w.order(&admin, "rep-t", &tea_id, tina, json!({})).await;
     let refund = json!({ "orders": [{ "external_id": "rep-b", "refunds": [{ "external_id": "rep-b-r1", "amount": "30.00", "reason": "dent" }] }] });
     assert_eq!(admin.post("/api/v1/orders/import", &refund, 200).await["updated"], 1);
-    // B's commission goes down to 7.00 before the clock moves on, so the entry is dated the 16th.
-    until(&ria, "/api/v1/balances", |b| b["items"][0]["pending"] == "27.00").await;
+    // B's commission goes down to 7.00 and Tea's order pays Ria 5.00 before the clock moves on, so
+    // the entries are dated the 16th.
+    until(&ria, "/api/v1/balances", |b| b["items"][0]["pending"] == "32.00").await;
 
     // Week 3: D at 23:30 UTC on Sunday is 01:30 on Monday in Rome; F is never paid.
     let (admin, _) = w.at("2026-09-20T23:30:00Z").await;
@@ -171,8 +177,9 @@ async fn d1_d2_d3_reports_give_exact_figures_per_period_zone_and_caller() {
     )
     .await;
     let (admin, ria) = w.at("2026-09-23T12:00:00Z").await;
-    // Every commission is pending: A 10, B 7, C 10, D 10 and F 10 (F's order is open, C3).
-    until(&ria, "/api/v1/balances", |b| b["items"][0]["pending"] == "47.00").await;
+    // Every commission is pending: A 10, B 7, C 10, D 10, F 10 (F's order is open, C3) and the
+    // 5.00 on Tea's order.
+    until(&ria, "/api/v1/balances", |b| b["items"][0]["pending"] == "52.00").await;
 
     let weeks = "every=week&from=2026-09-07&to=2026-09-27";
     // D2 sales, by week: Ria's own, whoever asks for them.
@@ -196,10 +203,10 @@ async fn d1_d2_d3_reports_give_exact_figures_per_period_zone_and_caller() {
     assert_eq!(by_channel, [("2026-09-07", "api"), ("2026-09-14", "partner_assisted"), ("2026-09-21", "api")]);
     expect_ria(&admin.get(&format!("/api/v1/reports/sales?{weeks}&partner_id={ria_id}"), 200).await);
     expect_ria(&admin.get(&format!("/api/v1/reports/sales?{weeks}&partner_q=ria%20report"), 200).await);
-    // The program: Leo's E too.
+    // The program: Leo's E and Tea's order too.
     let all = admin.get(&format!("/api/v1/reports/sales?{weeks}"), 200).await;
-    assert_eq!(counts(&all["totals"], "orders"), [3, 1, 1], "{all}");
-    assert_eq!(column(&all["totals"], "net"), ["270.00", "100.00", "100.00"]);
+    assert_eq!(counts(&all["totals"], "orders"), [3, 2, 1], "{all}");
+    assert_eq!(column(&all["totals"], "net"), ["270.00", "200.00", "100.00"]);
 
     // By day around the zone's edge: D is on the 21st in Rome, not on the 20th as in UTC.
     let days = ria.get("/api/v1/reports/sales?every=day&from=2026-09-20&to=2026-09-21", 200).await;
@@ -214,16 +221,16 @@ async fn d1_d2_d3_reports_give_exact_figures_per_period_zone_and_caller() {
     assert_eq!(counts(&whole["totals"], "orders"), [0, 4, 0]);
 
     // D2 commissions: 10% of each order, F's too (its order is open, so its commission is
-    // pending); B's refund takes 3.00 back in week 2.
+    // pending); B's refund takes 3.00 back in week 2, when Tea's order earns Ria 5.00 (team).
     let c = ria.get(&format!("/api/v1/reports/commissions?{weeks}"), 200).await;
     let rows = &c["rows"];
-    assert_eq!(column(rows, "earned"), ["20.00", "7.00", "20.00"], "{c}");
+    assert_eq!(column(rows, "earned"), ["20.00", "12.00", "20.00"], "{c}");
     assert_eq!(column(rows, "earned_own"), ["20.00", "7.00", "20.00"]);
-    assert_eq!(column(rows, "earned_team"), ["0.00", "0.00", "0.00"]);
-    assert_eq!(column(rows, "pending"), ["20.00", "27.00", "47.00"], "balances at each week's end: {c}");
+    assert_eq!(column(rows, "earned_team"), ["0.00", "5.00", "0.00"]);
+    assert_eq!(column(rows, "pending"), ["20.00", "32.00", "52.00"], "balances at each week's end: {c}");
     assert_eq!(column(rows, "paid"), ["0.00", "0.00", "0.00"]);
     let c_all = admin.get(&format!("/api/v1/reports/commissions?{weeks}"), 200).await;
-    assert_eq!(column(&c_all["rows"], "earned"), ["30.00", "7.00", "20.00"], "{c_all}");
+    assert_eq!(column(&c_all["rows"], "earned"), ["30.00", "22.00", "20.00"], "{c_all}");
 
     // D2 customers: new per week (customers service) beside active, AOV and the top (orders).
     let cu = ria.get(&format!("/api/v1/reports/customers?{weeks}"), 200).await;
@@ -237,17 +244,20 @@ async fn d1_d2_d3_reports_give_exact_figures_per_period_zone_and_caller() {
     assert_eq!(cu["range"][0]["average_order_value"], "92.50");
     assert_eq!(cu["repeat_rate"], "0.3333", "one of three customers ordered twice");
     assert_eq!(column(&cu["top"], "name")[0], "Carla Uno");
+    let relationship = cu["top"][0]["relationship"].as_str().unwrap();
+    assert_eq!(relationship, format!("/api/v1/customers/{c1_id}/binding"), "L10 from the row");
+    ria.get(relationship, 200).await;
     assert_eq!(column(&cu["top"], "net"), ["170.00", "100.00", "100.00"]);
 
     // D3: results per partner, sortable; the merchant's only.
     let month = "from=2026-09-01&to=2026-09-30";
     let res = admin.get(&format!("/api/v1/reports/partners?{month}&sort=-sales&limit=2"), 200).await;
     assert_eq!(res["items"].as_array().unwrap().len(), 2);
-    assert!(res["total"].as_u64().unwrap() >= 3, "every partner, sold or not: {res}");
+    assert!(res["total"].as_u64().unwrap() >= 4, "every partner, sold or not: {res}");
     let top = &res["items"][0];
     assert_eq!(
         (top["partner_id"].as_str(), top["orders"].as_u64(), top["sales"].as_str(), top["earned"].as_str()),
-        (Some(ria_id.as_str()), Some(4), Some("370.00"), Some("47.00")),
+        (Some(ria_id.as_str()), Some(4), Some("370.00"), Some("52.00")),
         "{res}"
     );
     assert_eq!((top["customers"].as_u64(), top["balance"].as_str()), (Some(2), Some("0.00")));
@@ -265,12 +275,12 @@ async fn d1_d2_d3_reports_give_exact_figures_per_period_zone_and_caller() {
     assert_eq!((total[4].as_str(), total[10].as_str()), ("4", "370.00"));
     let (_, sheet) = get_csv(&ria, &format!("/api/v1/reports/commissions?{weeks}&format=csv")).await;
     let earned: Vec<&str> = sheet[1..].iter().map(|r| r[3].as_str()).collect();
-    assert_eq!(earned, ["20.00", "7.00", "20.00"]);
+    assert_eq!(earned, ["20.00", "12.00", "20.00"]);
     let (_, sheet) = get_csv(&ria, &format!("/api/v1/reports/customers?{weeks}")).await;
     assert_eq!(sheet.len(), 4, "a header and three weeks: {sheet:?}");
     let (_, sheet) = get_csv(&admin, &format!("/api/v1/reports/partners?{month}&partner_q=report&sort=name")).await;
     assert_eq!(sheet[1][1], "Leo Report");
-    assert_eq!((sheet[2][1].as_str(), sheet[2][7].as_str(), sheet[2][8].as_str()), ("Ria Report", "370.00", "47.00"));
+    assert_eq!((sheet[2][1].as_str(), sheet[2][7].as_str(), sheet[2][8].as_str()), ("Ria Report", "370.00", "52.00"));
     let (_, sheet) = get_csv(&admin, "/api/v1/reports/settlements").await;
     assert_eq!(sheet[0][..6], ["at", "partner_id", "currency", "amount", "status", "method"]);
 
@@ -283,7 +293,7 @@ async fn d1_d2_d3_reports_give_exact_figures_per_period_zone_and_caller() {
     let e = &d["earnings"][0];
     assert_eq!(
         (e["lifetime"].as_str(), e["pending"].as_str(), e["paid"].as_str()),
-        (Some("47.00"), Some("47.00"), Some("0.00"))
+        (Some("52.00"), Some("52.00"), Some("0.00"))
     );
     assert_eq!(
         (d["current_rate"]["value"].as_str(), d["current_rate"]["source"].as_str()),
@@ -293,7 +303,7 @@ async fn d1_d2_d3_reports_give_exact_figures_per_period_zone_and_caller() {
     assert_eq!(d["new_customers"].as_array().unwrap().len(), 12);
     let earned: Vec<&str> =
         d["commissions_earned"].as_array().unwrap()[9..].iter().map(|p| p["value"].as_str().unwrap()).collect();
-    assert_eq!(earned, ["20.00", "7.00", "20.00"], "the last three of twelve weeks");
+    assert_eq!(earned, ["20.00", "12.00", "20.00"], "the last three of twelve weeks");
     // A rule for trusted partners is the rate's source once it exists.
     let rule =
         json!({ "name": "Trusted 15", "priority": 5, "kind": "percent", "value": "15", "partner_tier": "trusted" });
@@ -301,7 +311,16 @@ async fn d1_d2_d3_reports_give_exact_figures_per_period_zone_and_caller() {
     let rate = admin.get(&format!("/api/v1/dashboard?partner_id={ria_id}"), 200).await["current_rate"].clone();
     assert_eq!((rate["value"].as_str(), rate["source"].as_str()), (Some("15"), Some("trust_level")), "{rate}");
 
-    // A partner sees no other partner's figures; bad input names its field and changes nothing.
+    // A partner sees its team's sales and customers (C7), without its team's customers' names
+    // (X7), and not its team's earnings; no other partner's figures at all.
+    let team = ria.get(&format!("/api/v1/reports/sales?{weeks}&partner_id={tea_id}"), 200).await;
+    assert_eq!(counts(&team["totals"], "orders"), [0, 1, 0], "{team}");
+    let team = ria.get(&format!("/api/v1/reports/customers?{weeks}&partner_id={tea_id}"), 200).await;
+    assert_eq!((team["top"][0]["name"].as_str(), team["top"][0]["net"].as_str()), (Some(""), Some("100.00")), "{team}");
+    let r =
+        ria.expect_with(Method::GET, &format!("/api/v1/reports/commissions?partner_id={tea_id}"), None, &[], 404).await;
+    e2e::assert_problem(&r, 404, "not_found", Some("partner_id"));
+    // Bad input names its field and changes nothing.
     for path in [format!("/api/v1/reports/sales?partner_id={leo_id}"), format!("/api/v1/dashboard?partner_id={leo_id}")]
     {
         let r = ria.expect_with(Method::GET, &path, None, &[], 404).await;

@@ -65,6 +65,13 @@ impl CommissionsService {
         q: &pb::ReportQuery,
     ) -> Result<(Option<Uuid>, String, Range, Every), AppError> {
         let partner = p.whose(q.partner_id.as_deref())?;
+        // A partner's earnings are its own: what it earns on its team's sales is its `earned_team`.
+        if let (Some(me), Some(named)) = (p.partner_id(), q.partner_id.as_deref().map(str::trim))
+            && !named.is_empty()
+            && named != me.to_string()
+        {
+            return Err(AppError::not_found("partner").with_field("partner_id"));
+        }
         if let (Some(named), Some(_)) = (partner, q.partner_id.as_deref().filter(|s| !s.trim().is_empty()))
             && p.partner_id().is_none()
             && store::trust_levels(tx, &[named]).await?.is_empty()

@@ -6,29 +6,20 @@ use chrono::NaiveDate;
 use partnerline_proto::customers::v1 as pb;
 use platform::AppError;
 use platform::db::TenantTx;
-use platform::reports::{Every, Range, today};
+use platform::reports::{Every, Range, today, whose_figures};
 use uuid::Uuid;
 
 use super::{Access, CustomersService};
 use crate::store;
 
 impl CustomersService {
-    /// A partner counts its own customers; staff one partner's, or the program's.
+    /// A partner counts its own customers or its team's; staff one partner's, or the program's.
     pub(super) async fn customer_counts_impl(
         &self,
-        a: Access,
+        (a, token): (Access, String),
         q: pb::CustomerCountsQuery,
     ) -> Result<pb::CustomerCounts, AppError> {
-        let partner = match a.owner {
-            Some(me) => Some(me),
-            None => q
-                .partner_id
-                .as_deref()
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(|s| Uuid::parse_str(s).map_err(|_| AppError::invalid("partner_id", "is not an id")))
-                .transpose()?,
-        };
+        let (partner, _) = whose_figures(&mut self.identity.clone(), &token, a.owner, q.partner_id.as_deref()).await?;
         let every = Every::parse("every", &q.every, Every::Month)?;
         let mut tx = TenantTx::begin(&self.pool, a.tenant).await?;
         let (zone, today) = today(tx.conn(), a.tenant, self.clock.now()).await?;

@@ -63,11 +63,8 @@ async fn partner_filter(s: &AppState, caller: &Caller, q: &ReportQuery) -> Resul
         if search.is_some() {
             return Err(AppError::invalid("partner_q", "a partner's reports are its own; search is the merchant's"));
         }
-        // Another partner's figures do not exist for it (A2).
-        if id.is_some_and(|id| Some(id) != caller.principal.partner.map(|p| p.to_string()).as_deref()) {
-            return Err(AppError::not_found("partner").with_field("partner_id"));
-        }
-        return Ok(None);
+        // Its own figures, or its team's: the services check which (C7, A2).
+        return Ok(id.map(str::to_string));
     }
     match (id, search) {
         (Some(_), Some(_)) => Err(AppError::invalid("partner_q", "give partner_id or partner_q, not both")),
@@ -312,7 +309,17 @@ pub struct CustomersReport {
     /// share of the range's active customers with two orders or more (0-1)
     pub repeat_rate: String,
     /// by net sales over the range, at most 10
-    pub top: Vec<opb::TopCustomer>,
+    pub top: Vec<TopCustomerRow>,
+}
+
+/// A top customer, with where its relationship to its partner is told (D3, L10).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TopCustomerRow {
+    #[serde(flatten)]
+    pub customer: opb::TopCustomer,
+    /// `GET` it for the bound partner, since when, protection left and the bindings' history (L10);
+    /// absent for an order's customer with no customer record
+    pub relationship: Option<String>,
 }
 
 /// D2 customers: new and active customers per period, average order value, the repeat rate and
@@ -366,7 +373,15 @@ pub async fn customers(
         periods,
         range: sales.range,
         repeat_rate: sales.repeat_rate,
-        top: sales.top,
+        top: sales
+            .top
+            .into_iter()
+            .map(|c| TopCustomerRow {
+                relationship: (!c.customer_id.is_empty())
+                    .then(|| format!("/api/v1/customers/{}/binding", c.customer_id)),
+                customer: c,
+            })
+            .collect(),
     };
     if !csv {
         return Ok(Json(report).into_response());

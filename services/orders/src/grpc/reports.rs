@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use partnerline_proto::orders::v1 as pb;
 use platform::AppError;
 use platform::db::TenantTx;
-use platform::reports::{Every, Range, money, today};
+use platform::reports::{Every, Range, money, today, whose_figures};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
@@ -16,34 +16,32 @@ use crate::store::{self, SalesTotal};
 /// What a report query asks, checked: whose figures, over which days, in periods of what size.
 pub(crate) struct Asked {
     pub partner: Option<Uuid>,
+    /// The partner asked for is one of the caller's team: its customers' names are not shown
+    /// (X7: a team's customers are its own).
+    pub team: bool,
     pub zone: String,
     pub range: Range,
     pub every: Every,
 }
 
 impl OrdersService {
-    /// A partner sees its own figures only; staff one partner of the program (404 for any other)
-    /// or the whole program.
+    /// A partner sees its own figures and its team's; staff one partner of the program (404 for
+    /// any other) or the whole program.
     async fn asked(&self, a: &Access, token: &str, q: &pb::SalesQuery) -> Result<Asked, AppError> {
-        let partner = match a.partner {
-            Some(me) => Some(me),
-            None => match q.partner_id.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-                None => None,
-                Some(raw) => {
-                    let id = Uuid::parse_str(raw).map_err(|_| AppError::invalid("partner_id", "is not an id"))?;
-                    if !self.known_partners(token, HashSet::from([id])).await?.contains(&id) {
-                        return Err(AppError::not_found("partner").with_field("partner_id"));
-                    }
-                    Some(id)
-                }
-            },
-        };
+        let (partner, team) =
+            whose_figures(&mut self.identity.clone(), token, a.partner, q.partner_id.as_deref()).await?;
+        // Staff naming a partner: one of the program's, or 404.
+        if let (None, Some(id)) = (a.partner, partner)
+            && !self.known_partners(token, HashSet::from([id])).await?.contains(&id)
+        {
+            return Err(AppError::not_found("partner").with_field("partner_id"));
+        }
         let every = Every::parse("every", &q.every, Every::Month)?;
         let mut conn = self.pool.acquire().await?;
         let (zone, today) = today(&mut conn, a.tenant, self.clock.now()).await?;
         let periods = if q.periods == 0 { 12 } else { q.periods.min(1000) };
         let range = Range::parse(q.from.as_deref(), q.to.as_deref(), every, periods, today)?;
-        Ok(Asked { partner, zone, range, every })
+        Ok(Asked { partner, team, zone, range, every })
     }
 
     pub(super) async fn sales_report_impl(
@@ -199,8 +197,8 @@ impl OrdersService {
                 .into_iter()
                 .take(10)
                 .map(|((customer, currency), (name, orders, net))| pb::TopCustomer {
-                    customer_id: if customer.starts_with("name:") { String::new() } else { customer },
-                    name,
+                    customer_id: if customer.starts_with("name:") || asked.team { String::new() } else { customer },
+                    name: if asked.team { String::new() } else { name },
                     net: money(&currency, net),
                     currency,
                     orders,

@@ -127,6 +127,9 @@ impl Every {
 pub struct Range {
     pub from: NaiveDate,
     pub to: NaiveDate,
+    /// `to` is today or later: nothing is kept after it, so its month's row holds exactly the
+    /// month's days up to `to` and is read whole.
+    pub open: bool,
 }
 
 pub fn date(field: &'static str, raw: Option<&str>) -> Result<Option<NaiveDate>, AppError> {
@@ -172,7 +175,7 @@ impl Range {
         if (to - from).num_days() >= 100 * 366 {
             return Err(AppError::invalid("from", "a report covers at most a hundred years"));
         }
-        Ok(Range { from, to })
+        Ok(Range { from, to, open: to >= today })
     }
 
     /// The periods of the range, each clipped to it: (first day, last day).
@@ -193,10 +196,16 @@ impl Range {
     pub fn rows(&self) -> [NaiveDate; 6] {
         let first_whole =
             if self.from.day() == 1 { self.from } else { Every::Month.next(Every::Month.start(self.from)) };
-        let after_last_whole = Every::Month.start(self.to + chrono::Duration::days(1));
+        let after_last_whole = if self.open {
+            Every::Month.next(Every::Month.start(self.to))
+        } else {
+            Every::Month.start(self.to + chrono::Duration::days(1))
+        };
+        // An empty part: starts after it ends, whatever the range.
+        let (after, before) = (self.to + chrono::Duration::days(1), self.from - chrono::Duration::days(1));
         if first_whole >= after_last_whole {
             // No whole month: days only.
-            return [self.from, self.to, self.to, self.from, self.to, self.from];
+            return [self.from, self.to, after, before, after, before];
         }
         let last_whole = Every::Month.start(after_last_whole - chrono::Duration::days(1));
         [self.from, first_whole - chrono::Duration::days(1), first_whole, last_whole, after_last_whole, self.to]
@@ -311,7 +320,7 @@ mod tests {
             ("2025-02-28", "2026-03-01"),
             ("2026-03-01", "2026-03-01"),
         ] {
-            let r = Range { from: d(from), to: d(to) };
+            let r = Range { from: d(from), to: d(to), open: false };
             let days = covered(&r);
             let mut want = Vec::new();
             let mut x = r.from;
@@ -326,10 +335,22 @@ mod tests {
     }
 
     #[test]
+    fn d2_a_range_ending_today_reads_its_month_row_whole() {
+        // Nothing is kept after today, so this month's row is this month to date.
+        let r = Range { from: d("2025-12-01"), to: d("2026-12-02"), open: true };
+        let [_, _, c, e, f, g] = r.rows();
+        assert_eq!((c, e), (d("2025-12-01"), d("2026-12-01")), "every month from its row");
+        assert!(f > g, "no day rows after the last month");
+        let r = Range { from: d("2026-12-01"), to: d("2026-12-02"), open: true };
+        let [a, b, c, e, ..] = r.rows();
+        assert!(a > b && c == e && c == d("2026-12-01"), "{:?}", r.rows());
+    }
+
+    #[test]
     fn d2_weeks_start_on_monday_and_periods_are_clipped() {
         // 2026-12-02 is a Wednesday.
         assert_eq!(Every::Week.start(d("2026-12-02")), d("2026-11-30"));
-        let r = Range { from: d("2026-12-02"), to: d("2026-12-15") };
+        let r = Range { from: d("2026-12-02"), to: d("2026-12-15"), open: false };
         assert_eq!(
             r.periods(Every::Week),
             vec![

@@ -534,16 +534,20 @@ pub async fn partners(
     let earnings = cpb::ReportQuery { every, from: q.from, to: q.to, partner_id: None, periods: 1 };
     let counts = cupb::CustomerCountsQuery { by_partner: true, periods: 1, ..Default::default() };
     let (mut or, mut co, mut cu, mut id) = (s.orders(), s.commissions(), s.customers(), s.identity());
-    let (sales, earnings, counts, program) = tokio::try_join!(
-        or.partner_sales(caller.request(sales)),
-        co.partner_earnings(caller.request(earnings)),
-        cu.customer_counts(caller.request(counts)),
-        id.get_program(caller.request(ipb::Empty {})),
-    )
-    .map_err(upstream)?;
+    let ((sales, earnings, counts, program), people) = tokio::try_join!(
+        async {
+            tokio::try_join!(
+                or.partner_sales(caller.request(sales)),
+                co.partner_earnings(caller.request(earnings)),
+                cu.customer_counts(caller.request(counts)),
+                id.get_program(caller.request(ipb::Empty {})),
+            )
+            .map_err(upstream)
+        },
+        all_partners(&s, &caller, q.partner_q.as_deref()),
+    )?;
     let (sales, earnings, counts, program) =
         (sales.into_inner(), earnings.into_inner(), counts.into_inner(), program.into_inner());
-    let people = all_partners(&s, &caller, q.partner_q.as_deref()).await?;
     let currency = program.settings.map(|st| st.currency).unwrap_or_default();
 
     let customers: BTreeMap<String, u64> =
@@ -820,25 +824,29 @@ pub async fn dashboard(
     {
         return Err(AppError::not_found("partner").with_field("partner_id"));
     }
-    // The rate comes first: commissions checks the caller (its scope, whose home it may see) and
-    // that the partner is one of the program's (404), and answers with the partner's id.
-    let rate = s
-        .commissions()
-        .get_current_rate(caller.request(cpb::CurrentRateQuery { partner_id: q.partner_id.clone() }))
-        .await
-        .map_err(upstream)?
-        .into_inner();
-    let partner = rate.partner_id.clone();
+    // Whose home: a partner's own; staff name the partner. Without one, commissions alone is
+    // asked, so that it checks the caller first (a key without the scope is 403, not 422).
+    let named = match (caller.principal.role, caller.principal.partner) {
+        (Role::Partner, Some(me)) => Some(me.to_string()),
+        _ => q.partner_id.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_string),
+    };
+    let Some(partner) = named else {
+        let rate = cpb::CurrentRateQuery { partner_id: None };
+        s.commissions().get_current_rate(caller.request(rate)).await.map_err(upstream)?;
+        return Err(AppError::invalid("partner_id", "name the partner whose home to show"));
+    };
     let pid = Some(partner.clone());
-    let (mut or, mut or2, mut co, mut co2, mut cu, mut at) =
-        (s.orders(), s.orders(), s.commissions(), s.commissions(), s.customers(), s.attribution());
+    let (mut co0, mut or, mut or2, mut co, mut co2, mut cu, mut at) =
+        (s.commissions(), s.orders(), s.orders(), s.commissions(), s.commissions(), s.customers(), s.attribution());
     let sales = opb::SalesQuery { every: every.clone(), partner_id: pid.clone(), periods: 12, ..Default::default() };
     let recent = opb::ListOrdersRequest { partner_id: pid.clone(), limit: 10, ..Default::default() };
     let balances = cpb::BalancesQuery { partner_id: pid.clone() };
     let earned = cpb::ReportQuery { every: every.clone(), partner_id: pid.clone(), periods: 12, ..Default::default() };
     let counts = cupb::CustomerCountsQuery { every, partner_id: pid.clone(), periods: 12, ..Default::default() };
     let links = partnerline_proto::attribution::v1::ListLinksRequest { partner_id: pid.clone() };
-    let (sales, recent, balances, earned, counts, links) = tokio::try_join!(
+    // Commissions' answer about the rate is also the check that the partner is the program's (404).
+    let (rate, sales, recent, balances, earned, counts, links) = tokio::try_join!(
+        co0.get_current_rate(caller.request(cpb::CurrentRateQuery { partner_id: pid.clone() })),
         or.sales_report(caller.request(sales)),
         or2.list_orders(caller.request(recent)),
         co.get_balances(caller.request(balances)),
@@ -847,6 +855,8 @@ pub async fn dashboard(
         at.list_links(caller.request(links)),
     )
     .map_err(upstream)?;
+    let rate = rate.into_inner();
+    let partner = rate.partner_id.clone();
     let (sales, recent, balances, earned, counts, links) = (
         sales.into_inner(),
         recent.into_inner(),

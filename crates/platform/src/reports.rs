@@ -74,6 +74,25 @@ pub async fn today(conn: &mut PgConnection, tenant: Uuid, now: DateTime<Utc>) ->
     .await
 }
 
+/// What a report query asks, checked: the program's zone, the range and the period size.
+/// `every` is day, week or month (default); `from`/`to` are dates in the zone (`to` default
+/// today); without `from`, `periods` periods back (0: 12, at most 1000).
+pub async fn asked(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    now: DateTime<Utc>,
+    every: &str,
+    from: Option<&str>,
+    to: Option<&str>,
+    periods: u32,
+) -> Result<(String, Range, Every), AppError> {
+    let every = Every::parse("every", every, Every::Month)?;
+    let (zone, today) = today(conn, tenant, now).await?;
+    let periods = if periods == 0 { 12 } else { periods.min(1000) };
+    let range = Range::parse(from, to, every, periods, today)?;
+    Ok((zone, range, every))
+}
+
 /// The size of a report's periods; weeks are ISO weeks (Monday first).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Every {
@@ -188,6 +207,12 @@ impl Range {
             start = next;
         }
         out
+    }
+
+    /// The periods of the range by their unclipped first day (what the totals' queries group
+    /// by), each with its clipped first and last day.
+    pub fn by_start(&self, every: Every) -> std::collections::BTreeMap<NaiveDate, (NaiveDate, NaiveDate)> {
+        self.periods(every).into_iter().map(|(s, e)| (every.start(s), (s, e))).collect()
     }
 
     /// The range as rows kept per day and per month: the months it covers whole (first days of

@@ -7,7 +7,7 @@ use partnerline_proto::commissions::v1 as pb;
 use platform::AppError;
 use platform::auth::Principal;
 use platform::db::TenantTx;
-use platform::reports::{Every, Range, money, today};
+use platform::reports::{Every, Range, asked, money};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
@@ -78,11 +78,9 @@ impl CommissionsService {
         {
             return Err(AppError::not_found("partner").with_field("partner_id"));
         }
-        let every = Every::parse("every", &q.every, Every::Month)?;
         let tenant = tx.tenant();
-        let (zone, today) = today(tx.conn(), tenant, self.clock.now()).await?;
-        let periods = if q.periods == 0 { 12 } else { q.periods.min(1000) };
-        let range = Range::parse(q.from.as_deref(), q.to.as_deref(), every, periods, today)?;
+        let (from, to) = (q.from.as_deref(), q.to.as_deref());
+        let (zone, range, every) = asked(tx.conn(), tenant, self.clock.now(), &q.every, from, to, q.periods).await?;
         Ok((partner, zone, range, every))
     }
 

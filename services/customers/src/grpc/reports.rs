@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use partnerline_proto::customers::v1 as pb;
 use platform::AppError;
 use platform::db::TenantTx;
-use platform::reports::{Every, Range, today, whose_figures};
+use platform::reports::{asked, whose_figures};
 use uuid::Uuid;
 
 use super::{Access, CustomersService};
@@ -20,11 +20,9 @@ impl CustomersService {
         q: pb::CustomerCountsQuery,
     ) -> Result<pb::CustomerCounts, AppError> {
         let (partner, _) = whose_figures(&mut self.identity.clone(), &token, a.owner, q.partner_id.as_deref()).await?;
-        let every = Every::parse("every", &q.every, Every::Month)?;
         let mut tx = TenantTx::begin(&self.pool, a.tenant).await?;
-        let (zone, today) = today(tx.conn(), a.tenant, self.clock.now()).await?;
-        let periods = if q.periods == 0 { 12 } else { q.periods.min(1000) };
-        let range = Range::parse(q.from.as_deref(), q.to.as_deref(), every, periods, today)?;
+        let (from, to) = (q.from.as_deref(), q.to.as_deref());
+        let (zone, range, every) = asked(tx.conn(), a.tenant, self.clock.now(), &q.every, from, to, q.periods).await?;
         let created = store::new_customers(&mut tx, partner, range, every).await?;
         let now = store::customers_now(&mut tx, partner).await?;
         if q.by_partner && a.owner.is_some() {

@@ -125,36 +125,31 @@ fn csv_response<T: Send + 'static>(
         _ => format!("{from}_{to}"),
     };
     let head = csv_line(header);
-    let chunks = rows.into_iter().collect::<Vec<_>>();
-    let stream = futures::stream::iter(
-        std::iter::once(Ok::<_, std::convert::Infallible>(head)).chain(
-            chunks
-                .chunks(500)
-                .map(|c| {
-                    Ok(c.iter()
-                        .map(|r| {
-                            let fields = render(r);
-                            csv_line(&fields.iter().map(String::as_str).collect::<Vec<_>>())
-                        })
-                        .collect::<String>())
-                })
-                .collect::<Vec<_>>(),
-        ),
-    );
+    // Each chunk of 500 rows is rendered only when the body asks for it.
+    let body = futures::stream::unfold((Some(head), rows.into_iter()), move |(head, mut rows)| async move {
+        let chunk = match head {
+            Some(h) => h,
+            None => rows
+                .by_ref()
+                .take(500)
+                .map(|r| csv_line(&render(&r).iter().map(String::as_str).collect::<Vec<_>>()))
+                .collect::<String>(),
+        };
+        (!chunk.is_empty()).then_some((Ok::<_, std::convert::Infallible>(chunk), (None, rows)))
+    });
     (
         [
             (http::header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
             (http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}-{label}.csv\"")),
         ],
-        Body::from_stream(stream),
+        Body::from_stream(body),
     )
         .into_response()
 }
 
 fn month_ends(day: &str) -> bool {
-    chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d")
-        .ok()
-        .is_some_and(|d| (d + chrono::Duration::days(1)).format("%d").to_string() == "01")
+    use chrono::Datelike;
+    chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").is_ok_and(|d| (d + chrono::Duration::days(1)).day() == 1)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use partnerline_proto::orders::v1 as pb;
 use platform::AppError;
 use platform::db::TenantTx;
-use platform::reports::{Every, Range, money, today, whose_figures};
+use platform::reports::{Every, Range, asked, money, whose_figures};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
@@ -36,11 +36,10 @@ impl OrdersService {
         {
             return Err(AppError::not_found("partner").with_field("partner_id"));
         }
-        let every = Every::parse("every", &q.every, Every::Month)?;
         let mut conn = self.pool.acquire().await?;
-        let (zone, today) = today(&mut conn, a.tenant, self.clock.now()).await?;
-        let periods = if q.periods == 0 { 12 } else { q.periods.min(1000) };
-        let range = Range::parse(q.from.as_deref(), q.to.as_deref(), every, periods, today)?;
+        let now = self.clock.now();
+        let (zone, range, every) =
+            asked(&mut conn, a.tenant, now, &q.every, q.from.as_deref(), q.to.as_deref(), q.periods).await?;
         Ok(Asked { partner, team, zone, range, every })
     }
 
@@ -54,9 +53,7 @@ impl OrdersService {
         let rows = store::sales(&mut tx, asked.partner, asked.range, asked.every).await?;
         let lifetime = store::lifetime_sales(&mut tx, asked.partner).await?;
         tx.commit().await?;
-        let periods = asked.range.periods(asked.every);
-        let bounds: BTreeMap<NaiveDate, (NaiveDate, NaiveDate)> =
-            periods.iter().map(|&(s, e)| (asked.every.start(s), (s, e))).collect();
+        let bounds = asked.range.by_start(asked.every);
         let mut totals: BTreeMap<(NaiveDate, String), SalesTotal> = BTreeMap::new();
         let currencies: std::collections::BTreeSet<String> = rows.iter().map(|r| r.currency.clone()).collect();
         // Every period appears in the totals, with zeros when nothing was sold: charts need them.
@@ -126,8 +123,7 @@ impl OrdersService {
         let mut tx = TenantTx::begin(&self.pool, a.tenant).await?;
         let rows = store::customer_periods(&mut tx, asked.partner, &asked.zone, asked.range, asked.every).await?;
         tx.commit().await?;
-        let bounds: BTreeMap<NaiveDate, (NaiveDate, NaiveDate)> =
-            asked.range.periods(asked.every).iter().map(|&(s, e)| (asked.every.start(s), (s, e))).collect();
+        let bounds = asked.range.by_start(asked.every);
         // (period, currency) -> (customers, orders, net)
         let mut per: BTreeMap<(NaiveDate, String), (u64, u64, Decimal)> = BTreeMap::new();
         // (customer, currency) -> (name, orders, net)

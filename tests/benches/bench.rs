@@ -162,22 +162,19 @@ fn bench_options() -> Options {
     }
 }
 
+/// Adds the partner the benchmarks measure as (`bench@demo.test`, password `bench-partner`).
+async fn bench_partner(sys: &TestSystem) -> Uuid {
+    let body = json!({ "name": "Bench Partner", "email": "bench@demo.test", "password": "bench-partner" });
+    sys.demo_admin().await.post("/api/v1/partners", &body, 201).await;
+    let who = sys.login("bench@demo.test", "bench-partner").await.get("/api/v1/me", 200).await;
+    Uuid::parse_str(who["partner"]["id"].as_str().unwrap()).unwrap()
+}
+
 async fn customers() {
     println!("customers: starting the platform and loading {CUSTOMERS} customers across {PARTNERS} partners…");
     let sys = TestSystem::start_with(bench_options()).await;
-    let admin = sys.demo_admin().await;
-    admin
-        .post(
-            "/api/v1/partners",
-            &json!({ "name": "Bench Partner", "email": "bench@demo.test", "password": "bench-partner" }),
-            201,
-        )
-        .await;
+    let partner = bench_partner(&sys).await;
     let pool = PgPool::connect(&sys.env.config.database_url("customers")).await.unwrap();
-    let partner = {
-        let who = sys.login("bench@demo.test", "bench-partner").await.get("/api/v1/me", 200).await;
-        Uuid::parse_str(who["partner"]["id"].as_str().unwrap()).unwrap()
-    };
     let tenant: Uuid = sqlx::query_scalar("SELECT tenant_id FROM customers LIMIT 1").fetch_one(&pool).await.unwrap();
     let started = Instant::now();
     load(&pool, tenant, partner).await;
@@ -349,18 +346,7 @@ fn partner_sql(i: &str) -> String {
 async fn reports() {
     println!("reports: loading {REPORT_ORDERS} orders over {PARTNERS} partners and {REPORT_DAYS} days…");
     let sys = TestSystem::start_with(bench_options()).await;
-    let admin = sys.demo_admin().await;
-    admin
-        .post(
-            "/api/v1/partners",
-            &json!({ "name": "Bench Partner", "email": "bench@demo.test", "password": "bench-partner" }),
-            201,
-        )
-        .await;
-    let partner = {
-        let who = sys.login("bench@demo.test", "bench-partner").await.get("/api/v1/me", 200).await;
-        Uuid::parse_str(who["partner"]["id"].as_str().unwrap()).unwrap()
-    };
+    let partner = bench_partner(&sys).await;
     let db = |name: &str| sys.env.config.database_url(name);
     let (orders_db, commissions_db, customers_db, identity_db) = (
         PgPool::connect(&db("orders")).await.unwrap(),

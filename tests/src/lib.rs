@@ -15,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use serde_json::json;
 
+pub mod browser;
 mod db_proxy;
 pub use db_proxy::DbProxy;
 

@@ -380,3 +380,58 @@ fn require_jetstream(stream: std::net::TcpStream, host: &str, port: u16) -> Resu
     }
     Ok(())
 }
+
+// ---------------------------------------------------------------------------------------------
+// The browser of the page tests
+
+/// axe-core's version line the page tests run (npm, into a cache of ours).
+const AXE_CORE: &str = "axe-core@4";
+
+/// Chromium and chromedriver (Debian's, with apt), CJK fonts for the Chinese pages'
+/// screenshots (best effort) and axe-core (npm) for the page tests; their paths go to the tests
+/// in the environment. Fails, saying what to install, when a required one cannot be had.
+pub fn check_browser(infra: &mut Infra) -> Result<()> {
+    for (program, package) in [("chromium", "chromium"), ("chromedriver", "chromium-driver")] {
+        if find_program(program).is_none() {
+            apt_install(package)?;
+        }
+        let path = find_program(program)
+            .ok_or_else(|| format!("{program} is still missing after installing {package}; install it yourself"))?;
+        println!("{program}: found ({})", path.display());
+        let var = if program == "chromium" { "PARTNERLINE_CHROMIUM" } else { "PARTNERLINE_CHROMEDRIVER" };
+        infra.env.push((var.to_string(), path.display().to_string()));
+    }
+    if !Path::new("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc").exists() && apt_usable() {
+        // Without them Chinese text is drawn as boxes in the screenshots; the tests pass either way.
+        if let Err(e) = apt_install("fonts-noto-cjk") {
+            println!("fonts-noto-cjk: not installed ({e}); Chinese screenshots will show boxes");
+        }
+    }
+    let home = env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
+    let dir = home.join(".cache/partnerline/axe");
+    let axe = dir.join("node_modules/axe-core/axe.min.js");
+    if !axe.exists() {
+        let npm = on_path("npm").ok_or_else(|| {
+            format!(
+                "npm is needed to install {AXE_CORE} for the page tests; {}",
+                as_root_hint("apt-get install -y npm")
+            )
+        })?;
+        fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        let status = Command::new(npm)
+            .args(["install", "--prefix"])
+            .arg(&dir)
+            .args([AXE_CORE, "--no-audit", "--no-fund", "--silent"])
+            .status()
+            .map_err(|e| format!("cannot run npm: {e}"))?;
+        if !status.success() || !axe.exists() {
+            return fail(format!(
+                "npm install {AXE_CORE} failed ({status}); run `npm install --prefix {} {AXE_CORE}`",
+                dir.display()
+            ));
+        }
+    }
+    println!("axe-core: found ({})", axe.display());
+    infra.env.push(("PARTNERLINE_AXE_JS".to_string(), axe.display().to_string()));
+    Ok(())
+}

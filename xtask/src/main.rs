@@ -295,7 +295,8 @@ fn banner() {
 
 fn test(ctx: &Ctx, extra: &[String]) -> Result<ExitCode> {
     let total = Instant::now();
-    let infra = infra::check(&ctx.target_dir)?;
+    let mut infra = infra::check(&ctx.target_dir)?;
+    infra::check_browser(&mut infra)?;
 
     // The Helm chart: rendered, linted and validated against Kubernetes' schemas (a few seconds;
     // the script installs its Python tools into a cache it owns, or says what to install).

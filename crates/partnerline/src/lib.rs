@@ -64,7 +64,7 @@ pub async fn serve(rt: Runtime, listeners: BTreeMap<&'static str, TcpListener>) 
                 "orders" => orders::run(rt.clone(), listener).await,
                 "attribution" => attribution::run(rt.clone(), listener).await,
                 "commissions" => commissions::run(rt.clone(), listener).await,
-                "gateway" => gateway::run(rt.clone(), listener).await,
+                "gateway" => gateway::run(rt.clone(), listener, web::router).await,
                 other => Err(anyhow::anyhow!("unknown service {other}")),
             };
             if let Err(e) = &r {

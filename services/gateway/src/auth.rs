@@ -45,6 +45,11 @@ pub struct Caller {
 pub struct Verified(Caller);
 
 impl Caller {
+    /// A caller whose token has been verified (by the web pages' session, from its cookie).
+    pub fn new(token: String, principal: Principal) -> Caller {
+        Caller { token, principal }
+    }
+
     /// A gRPC request carrying the caller's token and the current trace.
     pub fn request<T>(&self, msg: T) -> tonic::Request<T> {
         platform::grpc::request(msg, Some(&self.token))

@@ -41,9 +41,10 @@ pub fn migrator() -> sqlx::migrate::Migrator {
     sqlx::migrate!("./migrations")
 }
 
-/// Serves the REST API and public pages on `listener` until `rt.shutdown`; in-flight requests
-/// finish first.
-pub async fn run(rt: Runtime, listener: TcpListener) -> anyhow::Result<()> {
+/// Serves the REST API, the public pages and `pages` (the web crate's portal, which depends on
+/// this crate and so is handed in) on `listener` until `rt.shutdown`; in-flight requests finish
+/// first.
+pub async fn run(rt: Runtime, listener: TcpListener, pages: fn(AppState) -> Router<AppState>) -> anyhow::Result<()> {
     let redirect = rt.config.section::<state::RedirectConfig>(SERVICE)?.resolve(rt.config.dev)?;
     let db = rt.database(SERVICE, migrator()).await?;
     let channel = |name: &str| rt.channel(name);
@@ -62,7 +63,7 @@ pub async fn run(rt: Runtime, listener: TcpListener) -> anyhow::Result<()> {
     // Stops only after the server: clicks of the last requests are still handed over.
     let flushing = CancellationToken::new();
     let flusher = tokio::spawn(clicks::flush(pending, writer, flushing.clone(), clicks_per_client));
-    let app = router(state, rt.clock.is_manual());
+    let app = router(state.clone(), rt.clock.is_manual(), pages(state));
     let sweeper = tokio::spawn(idempotency::sweep(db, rt.clock.clone(), rt.shutdown.clone()));
     tracing::info!(addr = %listener.local_addr()?, manual_clock = rt.clock.is_manual(), "gateway listening");
     // TCP_NODELAY: without it, a response's small frames wait for the client's delayed ACK.
@@ -178,10 +179,11 @@ pub fn api_router(manual_clock: bool) -> OpenApiRouter<AppState> {
 }
 
 /// The whole public HTTP surface, with its middleware.
-pub fn router(state: AppState, manual_clock: bool) -> Router {
+pub fn router(state: AppState, manual_clock: bool, pages: Router<AppState>) -> Router {
     let (api, mut doc) = api_router(manual_clock).split_for_parts();
     openapi::problems(&mut doc);
-    api.route("/healthz", get(|| async { "ok" }))
+    api.merge(pages)
+        .route("/healthz", get(|| async { "ok" }))
         .route("/join/{slug}", get(routes::join_page::page))
         .route("/pay/{token}", get(routes::storefront::pay_page))
         .route("/q/{token}", get(routes::storefront::quick_page))

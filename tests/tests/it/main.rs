@@ -9,3 +9,4 @@ mod leads;
 mod orders;
 mod reports;
 mod security;
+mod web;

@@ -741,7 +741,7 @@ pub async fn settlements(
 // ---------------------------------------------------------------------------------------------
 // D1: the partner's home
 
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct DashboardQuery {
@@ -783,6 +783,8 @@ pub struct Dashboard {
     /// the partner's referral link (L1): its path on this gateway and the full address
     pub referral_path: Option<String>,
     pub referral_url: Option<String>,
+    /// the referral link's id, for its QR code (`/api/v1/links/{id}/qr.svg`)
+    pub referral_link_id: Option<String>,
     /// customers managed now
     pub customers_current: u64,
     pub customers_potential: u64,
@@ -808,6 +810,11 @@ pub async fn dashboard(
     caller: Caller,
     ApiQuery(q): ApiQuery<DashboardQuery>,
 ) -> Result<Json<Dashboard>, AppError> {
+    Ok(Json(dashboard_of(&s, &caller, q).await?))
+}
+
+/// D1, composed: what `GET /api/v1/dashboard` answers and the portal's home shows.
+pub async fn dashboard_of(s: &AppState, caller: &Caller, q: DashboardQuery) -> Result<Dashboard, AppError> {
     let every = match q.every.as_deref().map(str::trim) {
         None | Some("") | Some("week") => "week",
         Some("month") => "month",
@@ -860,7 +867,8 @@ pub async fn dashboard(
         counts.into_inner(),
         links.into_inner(),
     );
-    let referral = links.items.iter().find(|l| l.kind == "referral" && l.active).map(|l| format!("/r/{}", l.code));
+    let referral_link = links.items.iter().find(|l| l.kind == "referral" && l.active);
+    let referral = referral_link.map(|l| format!("/r/{}", l.code));
     let earnings = balances
         .items
         .into_iter()
@@ -877,7 +885,8 @@ pub async fn dashboard(
             }
         })
         .collect();
-    Ok(Json(Dashboard {
+    Ok(Dashboard {
+        referral_link_id: referral_link.map(|l| l.id.clone()),
         referral_url: referral.as_ref().map(|p| format!("{}{p}", s.redirect.public_url.trim_end_matches('/'))),
         referral_path: referral,
         partner_id: partner,
@@ -908,5 +917,5 @@ pub async fn dashboard(
                 value: r.earned,
             })
             .collect(),
-    }))
+    })
 }

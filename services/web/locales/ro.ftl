@@ -1,0 +1,202 @@
+# Paginile Partnerline în limba română. Fiecare mesaj de aici trebuie să existe și în en, it, pl și zh.
+
+## frame
+skip-to-content = Salt la conținut
+nav-label = Navigare principală
+nav-home = Acasă
+nav-customers = Clienți
+nav-earnings = Câștiguri
+sign-out = Deconectare
+language = Limbă
+
+## errors
+error-title = Ceva nu este în regulă
+error-back-home = Înapoi la pagina ta principală
+error-not-found = Aici nu există nimic sau nu ai dreptul să vezi acest conținut.
+error-forbidden = Nu ai permisiunea să faci acest lucru.
+error-conflict = Între timp s-a schimbat ceva: reîncarcă pagina și încearcă din nou.
+error-too-many = Prea multe încercări: așteaptă un minut și încearcă din nou.
+error-bad-request = Datele trimise nu au putut fi înțelese.
+error-too-large = Datele trimise sunt prea mari.
+error-internal = A apărut o eroare la noi. Încearcă din nou peste câteva momente.
+error-csrf = Acest formular a expirat. Întoarce-te, reîncarcă pagina și trimite-l din nou.
+
+## sign-in
+sign-in-title = Autentificare
+sign-in = Autentificare
+field-email = E-mail
+field-password = Parolă
+sign-in-missing = Introdu adresa de e-mail și parola.
+sign-in-wrong = Adresa de e-mail sau parola nu este corectă.
+sign-in-too-many = Prea multe încercări eșuate: așteaptă câteva minute înainte de a încerca din nou.
+
+## merchant
+merchant-title = Programul tău
+merchant-soon = Consola comerciantului este în curs de pregătire. Până atunci, programul tău se administrează prin API.
+merchant-api-docs = Deschide documentația API
+
+## home (D1)
+home-title = Pagina ta principală
+home-referral = Linkul tău de recomandare
+copy = Copiază
+copied = Copiat
+home-qr-alt = Codul QR al linkului tău de recomandare
+home-no-referral = Nu ai încă un link de recomandare activ.
+home-figures = Cifrele tale
+home-customers-current = Clienți actuali
+home-customers-potential = Clienți potențiali
+home-orders = Comenzi
+home-order-value = Valoarea comenzilor
+home-rate = Rata ta de comision
+rate-source-default = Rata implicită a programului
+rate-source-trust-level = Rata nivelului tău de încredere
+rate-source-rule = O regulă de comision
+home-earnings = Câștigurile tale
+home-lifetime = Câștiguri totale
+home-pending = În așteptare
+home-available = Disponibil
+home-awaiting = În așteptarea plății
+home-paid = Plătit
+home-no-earnings = Încă nu ai comisioane: vor apărea aici odată cu prima ta comandă plătită.
+home-see-earnings = Vezi toate mișcările câștigurilor tale
+home-over-time = În timp
+home-period = Perioadă
+every-week = Săptămânal
+every-month = Lunar
+chart-table = Cifrele sub formă de tabel
+period-from = Perioadă începând cu
+value = Valoare
+home-chart-customers = Clienți noi
+home-chart-commissions = Comisioane câștigate ({ $currency })
+home-recent-orders = Comenzi recente
+home-no-orders = Încă nu există comenzi.
+order-number = Număr
+order-customer = Client
+order-status = Stare
+order-placed = Plasată
+order-total = Total
+order-status-pending-payment = Se așteaptă plata
+order-status-paid = Plătită
+order-status-confirmed = Confirmată
+order-status-in-production = În producție
+order-status-shipped = Expediată
+order-status-completed = Finalizată
+order-status-cancelled = Anulată
+hello = Bună, { $name }
+orders-count = { $n ->
+    [one] { $n } comandă
+    [few] { $n } comenzi
+   *[other] { $n } de comenzi
+}
+
+## customers (CU1-CU6)
+customers-title = Clienți
+customer-add = Adaugă un client
+customers-search = Caută
+customers-search-hint = Nume, e-mail sau telefon
+filter-all = Toți
+filter-apply = Aplică
+customer-status-current = Actual
+customer-status-potential = Potențial
+customers-section-current = Clienți actuali
+customers-section-potential = Clienți potențiali
+temperature-hot = Fierbinte
+temperature-warm = Cald
+temperature-cold = Rece
+temperature-not-interested = Neinteresat
+customers-none = Încă nu există clienți aici.
+customers-none-match = Niciun client nu corespunde acestor filtre.
+customer-pending-approval = În așteptarea aprobării
+more = Mai multe
+form-has-errors = Unele câmpuri necesită atenția ta: vezi mesajele de lângă ele.
+customer-deleted = Clientul a fost șters.
+customer-created = Clientul a fost adăugat.
+customer-saved = Modificările au fost salvate.
+customer-noted = Nota a fost adăugată.
+customer-logged = Înregistrarea a fost adăugată în jurnal.
+field-name = Nume
+field-contact = Persoană de contact
+field-phone = Telefon
+field-vat = Cod de TVA
+field-address = Adresă
+field-line1 = Strada și numărul
+field-line2 = Adresă (rândul 2)
+field-city = Oraș
+field-postal-code = Cod poștal
+field-region = Regiune
+field-country = Țară (două litere)
+field-status = Stare
+field-temperature = Temperatură
+field-discount = Reducere (%)
+discount = Reducere
+field-currency = Monedă
+field-language = Limbă
+field-business = Client persoană juridică
+customer-details = Detalii
+customer-since = Client din { $date }
+save = Salvează
+customer-delete = Șterge acest client
+customer-delete-confirm = Clientul, notele și jurnalul său se șterg definitiv. Comenzile sale rămân.
+customer-delete-yes = Da, șterge definitiv
+notes = Note
+note-new = Notă nouă
+note-priority = Prioritate
+note-add = Adaugă nota
+notes-none = Încă nu există note.
+priority-high = Ridicată
+priority-medium = Medie
+priority-none = Niciuna
+log = Jurnal de comunicare
+log-kind = Tip
+log-kind-call = Apel
+log-kind-email = E-mail
+log-kind-meeting = Întâlnire
+log-kind-message = Mesaj
+log-summary = Ce s-a discutat
+log-add = Adaugă în jurnal
+log-none = Încă nu există înregistrări în jurnal.
+customer-orders = Comenzi
+
+## earnings (C3, C10, C11)
+earnings-title = Câștiguri
+earnings-balances = Soldurile tale în { $currency }
+balance-pending = În așteptare
+balance-pending-means = Câștigat din comenzi care nu sunt încă finalizate.
+balance-held = Reținut
+balance-held-means = Comenzi finalizate, în așteptarea încheierii perioadei de retur.
+balance-available = Disponibil
+balance-available-means = Poți solicita această sumă ca plată. Devine negativ după rambursarea unei comenzi pentru care ai fost deja plătit.
+balance-requested = Solicitat
+balance-requested-means = Solicitat ca plată, în așteptarea comerciantului.
+balance-paid = Plătit
+balance-paid-means = Plătit deja către tine.
+balance-lifetime = Total
+balance-lifetime-means = Tot ce ai câștigat și nu a fost recuperat.
+payout-amount = Sumă
+payout-all = Tot ce este disponibil
+payout-request = Solicită o plată
+payout-requested = Solicitarea ta de plată a fost trimisă comerciantului.
+ledger = Toate mișcările
+ledger-none = Încă nu există mișcări.
+ledger-when = Când
+ledger-what = Ce
+ledger-amount = Sumă
+ledger-accrued = Comision pentru comanda { $order } înregistrat
+ledger-accrued-team = Comision de echipă pentru comanda { $order } înregistrat
+ledger-held = Comision pentru comanda { $order } reținut până la încheierea perioadei de retur
+ledger-available = Comision pentru comanda { $order } acum disponibil
+ledger-voided = Comision pentru comanda { $order } anulat
+ledger-clawback = Recuperare: comanda { $order } rambursată după plată
+ledger-payout-requested = Plată solicitată
+ledger-payout-rejected = Solicitare de plată respinsă: suma este din nou disponibilă
+ledger-payout-paid = Plată efectuată
+ledger-lead-reward = Recompensă pentru un lead câștigat
+ledger-top-up = Suplimentare
+ledger-settlement = Decontare
+payouts = Plăți
+payouts-none = Încă nu există plăți.
+payout-reference = Referință
+payout-status-requested = Solicitată
+payout-status-approved = Aprobată
+payout-status-rejected = Respinsă
+payout-status-paid = Efectuată

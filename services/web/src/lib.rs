@@ -1,0 +1,37 @@
+//! The web pages: the partner portal (sign-in, home, customers, earnings), server-rendered from
+//! askama templates in five languages (Fluent), with CSS and a little JavaScript of its own.
+//!
+//! The gateway mounts [`router`], so pages and API share one front door, one port and one set of
+//! security headers. A page asks the same gRPC services the REST API asks, with the signed-in
+//! person's token; it owns no data and decides nothing about who may see what.
+
+pub mod chart;
+pub mod format;
+pub mod i18n;
+pub mod pages;
+pub mod session;
+
+use axum::Router;
+use axum::routing::{get, post};
+use gateway::AppState;
+
+/// The pages, with their session middleware. Static assets skip it: they hold nothing of anyone.
+pub fn router(state: AppState) -> Router<AppState> {
+    use pages::{customers, earnings, home, login};
+    let pages = Router::new()
+        .route("/", get(home::root))
+        .route("/login", get(login::page).post(login::submit))
+        .route("/logout", post(login::logout))
+        .route("/lang/{code}", get(pages::choose_language))
+        .route("/home", get(home::page))
+        .route("/links/{id}/qr.svg", get(home::qr))
+        .route("/customers", get(customers::list).post(customers::create))
+        .route("/customers/{id}", get(customers::show).post(customers::update))
+        .route("/customers/{id}/notes", post(customers::add_note))
+        .route("/customers/{id}/log", post(customers::add_communication))
+        .route("/customers/{id}/delete", post(customers::delete))
+        .route("/earnings", get(earnings::page))
+        .route("/earnings/payouts", post(earnings::request_payout))
+        .layer(axum::middleware::from_fn_with_state(state, session::middleware));
+    pages.merge(pages::assets())
+}

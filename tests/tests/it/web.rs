@@ -1,0 +1,274 @@
+//! The partner portal in a real headless Chromium (issue 20): sign-in, every page with Ana's demo
+//! data, its forms with good and bad values, five languages, phone and desktop widths, axe-core,
+//! and the security of the pages. Screenshots of every page go to `target/screenshots/`.
+
+use e2e::browser::Browser;
+use e2e::{Client, TestSystem, json};
+use serde_json::Value;
+
+/// Every page must open without a console error, fit a phone and a desktop without sideways
+/// scrolling, have no serious accessibility violation, and leave a screenshot of each width.
+async fn check_page(b: &Browser, name: &str) {
+    let url = b.url().await;
+    let errors = own_status_aside(b.console_errors().await, &url);
+    assert!(errors.is_empty(), "{name} ({url}): console errors {errors:?}");
+    for (width, suffix) in [(1280, "desktop"), (390, "phone")] {
+        b.width(width).await;
+        assert!(!b.scrolls_sideways().await, "{name} scrolls sideways at {width} px");
+        b.screenshot(&format!("{name}-{suffix}")).await;
+    }
+    b.width(1280).await;
+    let violations = b.accessibility_violations().await;
+    assert!(violations.is_empty(), "{name}: axe-core finds {violations:?}");
+    let errors = own_status_aside(b.console_errors().await, &url);
+    assert!(errors.is_empty(), "{name} ({url}) after the checks: console errors {errors:?}");
+}
+
+/// The browser logs a page answered 401 or 422 (a refused form) as a failed load of the page
+/// itself: that status is the page's meaning, not an error of it.
+fn own_status_aside(errors: Vec<String>, url: &str) -> Vec<String> {
+    let page = url.split(['?', '#']).next().unwrap_or(url).to_string();
+    errors.into_iter().filter(|e| !(e.starts_with(&page) && e.contains("Failed to load resource"))).collect()
+}
+
+async fn sign_in(b: &Browser, sys: &TestSystem, email: &str, password: &str) {
+    b.open(&format!("{}/login", sys.url)).await;
+    b.fill("#email", email).await;
+    b.fill("#password", password).await;
+    b.click("form[action='/login'] button").await;
+}
+
+fn count(v: &Value) -> usize {
+    v["items"].as_array().map_or(0, Vec::len)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a1_d1_cu1_cu3_c11_the_partner_portal_works_in_a_real_browser() {
+    let sys = TestSystem::start().await;
+    let b = Browser::start().await;
+    let ana: Client = sys.login("ana@demo.test", "demo-partner").await;
+
+    // A1: a page asked for without a session leads to the login page, and back after it.
+    b.open(&format!("{}/customers?status=current", sys.url)).await;
+    assert!(b.url().await.contains("/login?next="), "{}", b.url().await);
+    b.fill("#email", "ana@demo.test").await;
+    b.fill("#password", "wrong-password").await;
+    b.click("form[action='/login'] button").await;
+    assert!(b.text("#login-error").await.contains("not right"), "a wrong password is said so");
+    assert_eq!(
+        b.client.find(fantoccini::Locator::Css("#email")).await.unwrap().prop("value").await.unwrap().as_deref(),
+        Some("ana@demo.test"),
+        "the email typed is kept"
+    );
+    check_page(&b, "login-error").await;
+    b.fill("#password", "demo-partner").await;
+    b.click("form[action='/login'] button").await;
+    assert!(b.url().await.ends_with("/customers?status=current"), "back where she was: {}", b.url().await);
+
+    // D1: the home shows what the API says.
+    b.open(&format!("{}/home", sys.url)).await;
+    let d = ana.get("/api/v1/dashboard", 200).await;
+    assert_eq!(b.text("#stat-current").await, d["customers_current"].to_string());
+    assert_eq!(b.text("#stat-potential").await, d["customers_potential"].to_string());
+    let url = d["referral_url"].as_str().unwrap();
+    let shown = b.client.find(fantoccini::Locator::Css("#ref-url")).await.unwrap().prop("value").await.unwrap();
+    assert_eq!(shown.as_deref(), Some(url));
+    let lifetime = d["earnings"][0]["lifetime"].as_str().unwrap();
+    let expected = web::format::money(web::i18n::Lang::EN, lifetime, "EUR");
+    assert_eq!(b.text(".lifetime").await, expected, "lifetime earnings, as English writes money");
+    let recent = b.text("#recent-orders").await;
+    let first = d["recent_orders"][0]["number"].as_str().unwrap();
+    assert!(recent.contains(first), "the last orders are listed: {recent}");
+    assert!(b.has("svg.chart rect.bar").await, "the charts are drawn");
+    check_page(&b, "home").await;
+    b.open(&format!("{}/home?every=month", sys.url)).await;
+    check_page(&b, "home-monthly").await;
+
+    // CU2: two sections, current then potential; search and filters combine.
+    b.open(&format!("{}/customers", sys.url)).await;
+    let body = b.body().await;
+    let (cur, pot) = (body.find("Current customers").unwrap(), body.find("Potential customers").unwrap());
+    assert!(cur < pot, "Current comes first");
+    check_page(&b, "customers").await;
+    let hot = ana.get("/api/v1/customers?status=current&temperature=hot&limit=100", 200).await;
+    b.open(&format!("{}/customers?status=current&temperature=hot", sys.url)).await;
+    let cards = b.client.find_all(fantoccini::Locator::Css("#sec-current ~ ul .card h3")).await.unwrap();
+    assert_eq!(cards.len(), count(&hot), "the filters give what the API gives");
+    assert!(!b.has("#sec-potential").await, "a status filter shows one section");
+
+    // CU1: a bad value is shown beside its field and nothing is created.
+    let before = count(&ana.get("/api/v1/customers?limit=100", 200).await);
+    b.open(&format!("{}/customers#add", sys.url)).await;
+    b.fill("#add-name", "Browser Test SRL").await;
+    b.fill("#add-email", "not-an-email").await;
+    b.click("#add form button.primary").await;
+    let error = b.text("#add-email-error").await;
+    assert!(!error.is_empty(), "the email's error is beside it");
+    assert_eq!(
+        b.client.find(fantoccini::Locator::Css("#add-name")).await.unwrap().prop("value").await.unwrap().as_deref(),
+        Some("Browser Test SRL"),
+        "what was typed is kept"
+    );
+    check_page(&b, "customers-add-error").await;
+    assert_eq!(count(&ana.get("/api/v1/customers?limit=100", 200).await), before, "nothing was created");
+    b.fill("#add-email", "buyer@browser.test").await;
+    b.fill("#add-phone", "+39 333 1234567").await;
+    b.fill("#add-address\\.city", "Milano").await;
+    b.fill("#add-address\\.country", "it").await;
+    b.select("#add-status", "current").await;
+    b.select("#add-temperature", "hot").await;
+    b.fill("#add-discount_percent", "5").await;
+    b.click("#add form button.primary").await;
+    assert!(b.text(".notice").await.contains("added"), "the customer page says it was added");
+    let list = ana.get("/api/v1/customers?q=buyer%40browser.test", 200).await;
+    assert_eq!(count(&list), 1, "{list}");
+    let created = &list["items"][0];
+    assert_eq!(created["status"], "current");
+    assert_eq!(created["address"]["country"], "IT");
+    let id = created["id"].as_str().unwrap().to_string();
+
+    // CU3: notes, high before medium before none.
+    for (body, priority) in [("plain note", "none"), ("urgent note", "high"), ("soon note", "medium")] {
+        b.fill("#note-body", body).await;
+        b.select("#note-priority", priority).await;
+        b.click("#notes form button").await;
+    }
+    let notes = b.text("ul.notes").await;
+    let pos = |s: &str| notes.find(s).unwrap_or(usize::MAX);
+    assert!(pos("urgent note") < pos("soon note") && pos("soon note") < pos("plain note"), "{notes}");
+    // CU5: the log.
+    b.select("#log-kind", "call").await;
+    b.fill("#log-summary", "Called about the spring order").await;
+    b.click("#log form button").await;
+    assert!(b.text("ul.log").await.contains("Called about the spring order"));
+    // CU4: an edit; a bad discount is refused beside its field and changes nothing.
+    b.fill("#edit-discount_percent", "250").await;
+    b.click("#details-h ~ form button.primary").await;
+    assert!(!b.text("#edit-discount_percent-error").await.is_empty(), "the discount's error is beside it");
+    assert_eq!(ana.get(&format!("/api/v1/customers/{id}"), 200).await["discount_percent"], "5.00");
+    b.fill("#edit-discount_percent", "7.5").await;
+    b.fill("#edit-phone", "+39 333 7654321").await;
+    b.click("#details-h ~ form button.primary").await;
+    let saved = ana.get(&format!("/api/v1/customers/{id}"), 200).await;
+    assert_eq!((saved["discount_percent"].as_str(), saved["phone"].as_str()), (Some("7.50"), Some("+39 333 7654321")));
+    check_page(&b, "customer").await;
+
+    // C11: earnings in words.
+    b.open(&format!("{}/earnings", sys.url)).await;
+    let balances = ana.get("/api/v1/balances", 200).await;
+    let available = balances["items"][0]["available"].as_str().unwrap();
+    assert_eq!(b.text("dd.available").await, web::format::money(web::i18n::Lang::EN, available, "EUR"));
+    assert!(b.text("#ledger").await.contains("PL-"), "ledger entries name their orders by number");
+    check_page(&b, "earnings").await;
+
+    // A partner opening another partner's customer gets the same 404 page as a missing one.
+    let bo = sys.login("bo@demo.test", "demo-partner").await;
+    let bos = bo.get("/api/v1/customers?limit=1", 200).await;
+    let other = bos["items"][0]["id"].as_str().unwrap();
+    b.open(&format!("{}/customers/{other}", sys.url)).await;
+    let not_found = b.body().await;
+    assert!(not_found.contains("not yours to see") && not_found.contains("404"), "{not_found}");
+    assert!(!not_found.contains(bos["items"][0]["name"].as_str().unwrap()), "nothing of Bo's customer shows");
+    let _ = b.console_errors().await; // the 404 itself is logged as a failed load
+    b.open(&format!("{}/customers/00000000-0000-0000-0000-000000000000", sys.url)).await;
+    assert_eq!(b.body().await, not_found, "a missing customer looks the same");
+    let _ = b.console_errors().await;
+
+    // A form posted without its CSRF token is refused, and changes nothing.
+    let status = b
+        .client
+        .execute_async(
+            "const done = arguments[0]; fetch('/customers', { method: 'POST', headers: { 'content-type': \
+             'application/x-www-form-urlencoded' }, body: 'name=Forged' }).then(r => done(r.status));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, json!(403));
+    assert_eq!(count(&ana.get("/api/v1/customers?q=Forged", 200).await), 0);
+    let _ = b.console_errors().await;
+
+    // Each language: the home renders with every message and money as the language writes it.
+    let d = ana.get("/api/v1/dashboard", 200).await;
+    let lifetime = d["earnings"][0]["lifetime"].as_str().unwrap().to_string();
+    for code in web::i18n::LANGS {
+        b.open(&format!("{}/lang/{code}?next=/home", sys.url)).await;
+        let lang = web::i18n::Lang::parse(code).unwrap();
+        let html = b.client.source().await.unwrap();
+        assert!(html.contains(&format!("<html lang=\"{code}\"")), "{code}");
+        // WebDriver reads a no-break space as a space.
+        let money = web::format::money(lang, &lifetime, "EUR").replace('\u{a0}', " ");
+        assert_eq!(b.text(".lifetime").await, money, "{code}");
+        let body = b.body().await;
+        for key in ["home-", "nav-", "balance-", "order-status-", "rate-source-"] {
+            assert!(!body.contains(key), "{code}: a message key shows on the page: {key}");
+        }
+        check_page(&b, &format!("home-{code}")).await;
+    }
+    b.open(&format!("{}/lang/en?next=/home", sys.url)).await;
+
+    // A1: an access token that expired is refreshed on the server, without a new sign-in.
+    sys.clock.advance(chrono::Duration::minutes(20));
+    b.open(&format!("{}/customers", sys.url)).await;
+    assert!(b.url().await.ends_with("/customers"), "still signed in: {}", b.url().await);
+    // Sign out: the session ends, and the pages ask for a sign-in again.
+    b.click("form.logout button").await;
+    b.open(&format!("{}/home", sys.url)).await;
+    assert!(b.url().await.contains("/login"), "{}", b.url().await);
+
+    // A merchant signs in at the same page and sees its own short page.
+    sign_in(&b, &sys, "admin@demo.test", "demo-admin").await;
+    assert!(b.body().await.contains("merchant console"), "{}", b.body().await);
+    check_page(&b, "merchant").await;
+    b.close().await;
+    sys.stop().await;
+}
+
+#[tokio::test]
+async fn s20_pages_carry_their_security_headers_and_session_cookies_are_http_only() {
+    let sys = TestSystem::start().await;
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let r = http.get(format!("{}/login", sys.url)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let h = r.headers();
+    let csp = h["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'"), "{csp}");
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert_eq!(h["referrer-policy"], "no-referrer");
+    let csrf_cookie = h["set-cookie"].to_str().unwrap().to_string();
+    assert!(csrf_cookie.contains("HttpOnly") && csrf_cookie.contains("SameSite=Lax"), "{csrf_cookie}");
+    let token = csrf_cookie.split(';').next().unwrap().trim_start_matches("pl_csrf=").to_string();
+    let body = r.text().await.unwrap();
+    assert!(body.contains(&format!("value=\"{token}\"")), "the form carries the cookie's token");
+
+    // Signing in sets HttpOnly cookies and goes home; a forged `next` leads nowhere else.
+    let form = [
+        ("_csrf", token.as_str()),
+        ("email", "ana@demo.test"),
+        ("password", "demo-partner"),
+        ("next", "//evil.example"),
+    ];
+    let r = http
+        .post(format!("{}/login", sys.url))
+        .header("cookie", format!("pl_csrf={token}"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/home", "an open redirect is refused");
+    let cookies: Vec<_> = r.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_string()).collect();
+    for name in ["pl_at=", "pl_rt="] {
+        let c = cookies.iter().find(|c| c.starts_with(name)).unwrap_or_else(|| panic!("{name} in {cookies:?}"));
+        assert!(c.contains("HttpOnly") && c.contains("SameSite=Lax") && c.contains("Path=/"), "{c}");
+    }
+    // Without its CSRF token, the same sign-in is refused.
+    let r = http.post(format!("{}/login", sys.url)).form(&form[1..]).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    // Static assets are the binary's own, no CDN.
+    let css = http.get(format!("{}/static/app.css", sys.url)).send().await.unwrap();
+    assert_eq!(css.status(), 200);
+    assert!(css.headers()["content-type"].to_str().unwrap().starts_with("text/css"));
+    sys.stop().await;
+}

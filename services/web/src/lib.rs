@@ -17,7 +17,7 @@ use gateway::AppState;
 
 /// The pages, with their session middleware. Static assets skip it: they hold nothing of anyone.
 pub fn router(state: AppState) -> Router<AppState> {
-    use pages::{customers, earnings, home, login};
+    use pages::{customers, earnings, home, login, orders};
     let pages = Router::new()
         .route("/", get(home::root))
         .route("/login", get(login::page).post(login::submit))
@@ -30,6 +30,11 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/customers/{id}/notes", post(customers::add_note))
         .route("/customers/{id}/log", post(customers::add_communication))
         .route("/customers/{id}/delete", post(customers::delete))
+        .route("/orders", get(orders::list).post(orders::create))
+        .route("/orders/new", get(orders::new_form))
+        .route("/orders/{id}", get(orders::show))
+        .route("/orders/{id}/notes", post(orders::add_note))
+        .route("/orders/{id}/payment-link", post(orders::renew_link))
         .route("/earnings", get(earnings::page))
         .route("/earnings/payouts", post(earnings::request_payout))
         .layer(axum::middleware::from_fn_with_state(state, session::middleware));

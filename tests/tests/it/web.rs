@@ -153,6 +153,60 @@ async fn a1_d1_cu1_cu3_c11_the_partner_portal_works_in_a_real_browser() {
     assert_eq!((saved["discount_percent"].as_str(), saved["phone"].as_str()), (Some("7.50"), Some("+39 333 7654321")));
     check_page(&b, "customer").await;
 
+    // O2, O3: a partner-assisted order for her, paid later by the customer through the link.
+    b.click("#new-order").await;
+    check_page(&b, "order-new").await;
+    b.click("#place").await;
+    assert!(!b.text("#items-error").await.is_empty(), "an empty cart is refused beside the cart");
+    let products = ana.get("/api/v1/products?limit=100", 200).await;
+    let product = products["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["kind"] == "digital")
+        .unwrap_or(&products["items"][0])
+        .clone();
+    let pid = product["id"].as_str().unwrap();
+    b.fill(&format!("#qty-{pid}"), "2").await;
+    b.select("#payment_method", "pay_later_link").await;
+    b.click("button[value='quote']").await;
+    let quote = b.text("#quote").await;
+    let quoted = ana
+        .post(
+            "/api/v1/orders/quote",
+            &json!({ "customer_id": id, "items": [{ "product_id": pid, "quantity": 2 }], "payment_method": "pay_later_link" }),
+            200,
+        )
+        .await;
+    let total = web::format::money(web::i18n::Lang::EN, quoted["total"].as_str().unwrap(), "EUR");
+    assert!(quote.contains(&total), "the quote is the service's: {quote} vs {total}");
+    b.click("#place").await;
+    let pay_url =
+        b.client.find(fantoccini::Locator::Css("#pay-url")).await.unwrap().prop("value").await.unwrap().unwrap();
+    let number = b.text("h1").await.trim_start_matches("Order ").to_string();
+    assert_eq!(b.text("#order-status").await, "Awaiting payment");
+    check_page(&b, "order").await;
+    // The customer opens the link and pays (the link is on `gateway.public_url`; the test's
+    // gateway has a port of its own).
+    let path = &pay_url[pay_url.find("/pay/").unwrap()..];
+    b.open(&format!("{}{path}", sys.url)).await;
+    b.click_here("#pay").await;
+    b.text_until("#result", |t| !t.is_empty()).await;
+    b.open(&format!("{}/orders?q={number}", sys.url)).await;
+    assert!(b.text("#orders").await.contains("Paid"), "the order shows as paid on her orders page");
+    check_page(&b, "orders").await;
+    // Its commission shows as recorded (pending) on her earnings page, once commissions has it.
+    let mut ledger = String::new();
+    for _ in 0..100 {
+        b.open(&format!("{}/earnings", sys.url)).await;
+        ledger = b.text("#ledger").await;
+        if ledger.contains(&format!("Commission on order {number} recorded")) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(ledger.contains(&format!("Commission on order {number} recorded")), "{ledger}");
+
     // C11: earnings in words.
     b.open(&format!("{}/earnings", sys.url)).await;
     let balances = ana.get("/api/v1/balances", 200).await;

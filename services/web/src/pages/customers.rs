@@ -14,7 +14,7 @@ use partnerline_proto::customers::v1 as pb;
 use partnerline_proto::orders::v1 as opb;
 use platform::AppError;
 
-use super::{Errors, Form, Frame, render};
+use super::{Errors, Form, Frame, is_form_error, render};
 use crate::session::Signed;
 
 /// Cards per section and page.
@@ -270,10 +270,6 @@ pub async fn create(State(s): State<AppState>, signed: Signed, form: Form) -> Re
         }
         Err(err) => Err(err),
     }
-}
-
-fn is_form_error(err: &AppError) -> bool {
-    matches!(err.kind, platform::ErrorKind::Invalid | platform::ErrorKind::BadRequest)
 }
 
 #[derive(Template)]

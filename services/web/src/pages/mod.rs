@@ -5,6 +5,7 @@ pub mod customers;
 pub mod earnings;
 pub mod home;
 pub mod login;
+pub mod orders;
 
 use std::collections::HashMap;
 
@@ -119,6 +120,7 @@ impl Frame {
         [
             ("home", "/home", "nav-home"),
             ("customers", "/customers", "nav-customers"),
+            ("orders", "/orders", "nav-orders"),
             ("earnings", "/earnings", "nav-earnings"),
         ]
         .into_iter()
@@ -181,19 +183,24 @@ impl<S: Send + Sync> FromRequest<S> for Form {
         let bytes = axum::body::to_bytes(req.into_body(), 64 * 1024)
             .await
             .map_err(|_| StatusCode::PAYLOAD_TOO_LARGE.into_response())?;
+        Ok(Form::parse(&bytes))
+    }
+}
+
+impl Form {
+    /// The fields of an `application/x-www-form-urlencoded` body (or query string).
+    pub fn parse(bytes: &[u8]) -> Form {
         let mut fields = HashMap::new();
         let mut errors = Vec::new();
-        for (k, v) in form_urlencoded::parse(&bytes) {
+        for (k, v) in form_urlencoded::parse(bytes) {
             if let Some(m) = gateway::problem::control_character(&v, MULTILINE.contains(&k.as_ref())) {
                 errors.push(FieldError { field: k.to_string(), message: m.to_string() });
             }
             fields.insert(k.into_owned(), v.into_owned());
         }
-        Ok(Form { fields, errors })
+        Form { fields, errors }
     }
-}
 
-impl Form {
     /// The field, trimmed; empty when absent.
     pub fn get(&self, name: &str) -> String {
         self.fields.get(name).map(|v| v.trim().to_string()).unwrap_or_default()
@@ -207,6 +214,11 @@ impl Form {
     pub fn checked(&self, name: &str) -> bool {
         self.fields.get(name).is_some_and(|v| v == "on" || v == "true" || v == "1")
     }
+}
+
+/// Whether a service's refusal belongs beside the form's fields (else: the error page).
+pub fn is_form_error(err: &AppError) -> bool {
+    matches!(err.kind, platform::ErrorKind::Invalid | platform::ErrorKind::BadRequest)
 }
 
 /// A form's errors by field, to be shown beside each; `_` holds what belongs to no field.
@@ -316,6 +328,7 @@ mod tests {
             wanted.extend(values.iter().map(|v| format!("{kind}-{}", v.replace('_', "-"))));
         }
         wanted.push("ledger-accrued-team".into());
+        wanted.extend(orders::SORTS.iter().map(|(_, key)| key.to_string()));
         for key in [
             "error-not-found",
             "error-forbidden",

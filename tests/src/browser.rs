@@ -171,27 +171,6 @@ impl Browser {
         panic!("clicking `{css}` on {} led to no new page", self.url().await);
     }
 
-    /// Clicks something that stays on the page (a script's button).
-    pub async fn click_here(&self, css: &str) {
-        let el = self.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("no `{css}` to click: {e}"));
-        el.click().await.unwrap_or_else(|e| panic!("cannot click `{css}`: {e}"));
-    }
-
-    /// Waits up to 10 s until the element's text satisfies `done`, and returns it.
-    pub async fn text_until(&self, css: &str, done: impl Fn(&str) -> bool) -> String {
-        let mut last = String::new();
-        for _ in 0..200 {
-            if let Ok(el) = self.client.find(Locator::Css(css)).await {
-                last = el.text().await.unwrap_or_default();
-                if done(&last) {
-                    return last;
-                }
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("`{css}` on {} never got there: {last:?}", self.url().await);
-    }
-
     /// Waits until the document has loaded.
     pub async fn settle(&self) {
         for _ in 0..100 {

@@ -1,6 +1,6 @@
 //! The gateway: the one front door for people and integrators. It serves the REST API under
 //! `/api/v1` (JSON, RFC 9457 problems, OpenAPI 3.1 at `/api/v1/openapi.json`, Swagger UI at
-//! `/api/docs`) and the public recruitment page `/join/{program}`.
+//! `/api/docs`), `/r/{code}`, and the web crate's pages, which its caller hands to [`run`].
 //!
 //! It owns no business data and decides nothing about who may do what: every question goes to
 //! the owning service over gRPC with the caller's token, and that service authorizes. Its own
@@ -184,9 +184,6 @@ pub fn router(state: AppState, manual_clock: bool, pages: Router<AppState>) -> R
     openapi::problems(&mut doc);
     api.merge(pages)
         .route("/healthz", get(|| async { "ok" }))
-        .route("/join/{slug}", get(routes::join_page::page))
-        .route("/pay/{token}", get(routes::storefront::pay_page))
-        .route("/q/{token}", get(routes::storefront::quick_page))
         .route("/q/{token}/orders", axum::routing::post(routes::storefront::quick_order))
         // Serves the document at /api/v1/openapi.json itself; nothing else registers that path.
         .merge(SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", doc))

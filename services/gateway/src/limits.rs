@@ -84,12 +84,17 @@ impl Action {
 /// or a token), read from the route it matched.
 fn classify(method: &http::Method, route: &str, path: &str) -> Option<(Action, String)> {
     let action = match (method.as_str(), route) {
-        ("POST", "/api/v1/programs/{slug}/applications") => Action::Application,
+        ("POST", "/api/v1/programs/{slug}/applications" | "/join/{slug}") => Action::Application,
         ("POST", "/api/v1/programs/{slug}/customers") => Action::Registration,
         ("GET", "/join/{slug}" | "/api/v1/programs/{slug}/join") => Action::JoinPage,
-        ("POST", "/q/{token}/orders" | "/api/v1/quick-order/{token}/orders" | "/api/v1/payments/{token}/pay") => {
-            Action::TokenWrite
-        }
+        (
+            "POST",
+            "/q/{token}/orders"
+            | "/q/{token}"
+            | "/pay/{token}"
+            | "/api/v1/quick-order/{token}/orders"
+            | "/api/v1/payments/{token}/pay",
+        ) => Action::TokenWrite,
         _ => return None,
     };
     let target = route

@@ -257,3 +257,21 @@ order-place = Place the order
 order-no-items = Put at least one product in the cart.
 order-pick-customer = Pick the customer this order is for.
 customer-new-order = New order for this customer
+
+## customer pages (P1-P3, O3, CU8)
+join-title = Join { $program }
+join-invited = { $name } invites you.
+join-apply = Apply
+join-why = Why you?
+join-review = Thank you: we will review your application and write to you.
+join-approved = Welcome! You can sign in now.
+pay-for = For { $name }
+pay-button = Pay { $total }
+pay-done = Thank you: your payment was received.
+pay-status = This order is: { $status }.
+quick-title = Order for { $name }
+quick-discount = Your prices include your { $percent } discount.
+quick-product = Product
+quick-your-price = Your price
+quick-note = Note
+quick-place = Place order

@@ -257,3 +257,21 @@ order-place = Effettua l'ordine
 order-no-items = Aggiungi almeno un prodotto al carrello.
 order-pick-customer = Scegli il cliente a cui è destinato questo ordine.
 customer-new-order = Nuovo ordine per questo cliente
+
+## customer pages (P1-P3, O3, CU8)
+join-title = Unisciti a { $program }
+join-invited = { $name } ti invita.
+join-apply = Candidati
+join-why = Perché tu?
+join-review = Grazie: esamineremo la tua candidatura e ti scriveremo.
+join-approved = Benvenuto! Ora puoi accedere.
+pay-for = Per { $name }
+pay-button = Paga { $total }
+pay-done = Grazie: abbiamo ricevuto il pagamento.
+pay-status = Stato dell'ordine: { $status }.
+quick-title = Ordine per { $name }
+quick-discount = I tuoi prezzi includono il tuo sconto del { $percent }.
+quick-product = Prodotto
+quick-your-price = Il tuo prezzo
+quick-note = Nota
+quick-place = Invia ordine

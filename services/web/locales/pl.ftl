@@ -259,3 +259,21 @@ order-place = Złóż zamówienie
 order-no-items = Dodaj do koszyka co najmniej jeden produkt.
 order-pick-customer = Wybierz klienta, dla którego jest to zamówienie.
 customer-new-order = Nowe zamówienie dla tego klienta
+
+## customer pages (P1-P3, O3, CU8)
+join-title = Dołącz do programu { $program }
+join-invited = { $name } zaprasza Cię.
+join-apply = Zgłoś się
+join-why = Dlaczego Ty?
+join-review = Dziękujemy: rozpatrzymy Twoje zgłoszenie i napiszemy do Ciebie.
+join-approved = Witamy! Możesz się teraz zalogować.
+pay-for = Dla { $name }
+pay-button = Zapłać { $total }
+pay-done = Dziękujemy: płatność została przyjęta.
+pay-status = Status zamówienia: { $status }.
+quick-title = Zamówienie dla { $name }
+quick-discount = Twoje ceny zawierają rabat { $percent }.
+quick-product = Produkt
+quick-your-price = Twoja cena
+quick-note = Uwagi
+quick-place = Złóż zamówienie

@@ -258,3 +258,21 @@ order-place = Plasează comanda
 order-no-items = Adaugă cel puțin un produs în coș.
 order-pick-customer = Alege clientul pentru care este această comandă.
 customer-new-order = Comandă nouă pentru acest client
+
+## customer pages (P1-P3, O3, CU8)
+join-title = Alătură-te programului { $program }
+join-invited = { $name } te invită.
+join-apply = Aplică
+join-why = De ce tu?
+join-review = Mulțumim: îți vom analiza candidatura și îți vom scrie.
+join-approved = Bun venit! Acum te poți autentifica.
+pay-for = Pentru { $name }
+pay-button = Plătește { $total }
+pay-done = Mulțumim: plata a fost primită.
+pay-status = Starea comenzii: { $status }.
+quick-title = Comandă pentru { $name }
+quick-discount = Prețurile includ reducerea ta de { $percent }.
+quick-product = Produs
+quick-your-price = Prețul tău
+quick-note = Notă
+quick-place = Trimite comanda

@@ -256,3 +256,21 @@ order-place = 提交订单
 order-no-items = 请至少将一件商品加入购物车。
 order-pick-customer = 请选择此订单对应的客户。
 customer-new-order = 为此客户新建订单
+
+## customer pages (P1-P3, O3, CU8)
+join-title = 加入 { $program }
+join-invited = { $name } 邀请您加入。
+join-apply = 申请
+join-why = 为什么选择您？
+join-review = 谢谢：我们将审核您的申请，并给您回信。
+join-approved = 欢迎！您现在可以登录了。
+pay-for = 客户：{ $name }
+pay-button = 支付 { $total }
+pay-done = 谢谢：已收到您的付款。
+pay-status = 此订单状态：{ $status }。
+quick-title = 为 { $name } 下单
+quick-discount = 您的价格已包含 { $percent } 折扣。
+quick-product = 产品
+quick-your-price = 您的价格
+quick-note = 备注
+quick-place = 提交订单

@@ -17,7 +17,7 @@ use gateway::AppState;
 
 /// The pages, with their session middleware. Static assets skip it: they hold nothing of anyone.
 pub fn router(state: AppState) -> Router<AppState> {
-    use pages::{customers, earnings, home, login, orders};
+    use pages::{customers, earnings, home, login, orders, public};
     let pages = Router::new()
         .route("/", get(home::root))
         .route("/login", get(login::page).post(login::submit))
@@ -35,6 +35,9 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/orders/{id}", get(orders::show))
         .route("/orders/{id}/notes", post(orders::add_note))
         .route("/orders/{id}/payment-link", post(orders::renew_link))
+        .route("/join/{slug}", get(public::join).post(public::apply))
+        .route("/pay/{token}", get(public::pay).post(public::pay_now))
+        .route("/q/{token}", get(public::quick).post(public::quick_order))
         .route("/earnings", get(earnings::page))
         .route("/earnings/payouts", post(earnings::request_payout))
         .layer(axum::middleware::from_fn_with_state(state, session::middleware));

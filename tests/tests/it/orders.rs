@@ -81,7 +81,9 @@ async fn o3_o4_o5_a_pay_later_order_is_paid_through_its_link_and_walked_to_compl
     assert!(text.contains(order["number"].as_str().unwrap()) && text.contains("Delivery on Tuesday"));
     assert!(!text.contains("Upsell"), "internal notes stay internal");
     assert_eq!(customer["language"], "it");
-    assert!(text.contains(&format!("Paga {} EUR", order["total"].as_str().unwrap())), "in the customer's language");
+    let it = web::i18n::Lang::parse("it").unwrap();
+    let total = web::format::money(it, order["total"].as_str().unwrap(), "EUR");
+    assert!(text.contains(&format!("Paga {total}")), "in the customer's language and its way of writing money");
     assert!(text.contains("Demo Coffee Co.") && text.contains("<html lang=\"it\">"));
     // Ana sends a new link: the old one stops working at once.
     let renewed = ana.post(&format!("/api/v1/orders/{oid}/payment-link"), &json!({}), 201).await;
@@ -163,7 +165,7 @@ async fn cu8_a_quick_order_link_places_an_order_with_the_customer_discount() {
     let html = anon.send(Method::GET, &format!("/q/{token}"), None, &[]).await;
     assert_eq!(html.status, 200);
     let page = html.body.as_str().unwrap();
-    assert!(page.contains("314.10"));
+    assert!(page.contains("314,10\u{a0}€"), "the customer's price, as Italian writes it");
     assert!(page.contains("Ordine per Quick Bar") && page.contains("Invia ordine"), "in the customer's language");
     assert!(page.contains("Demo Coffee Co."), "under the merchant's name");
 

@@ -190,8 +190,10 @@ async fn a1_d1_cu1_cu3_c11_the_partner_portal_works_in_a_real_browser() {
     // gateway has a port of its own).
     let path = &pay_url[pay_url.find("/pay/").unwrap()..];
     b.open(&format!("{}{path}", sys.url)).await;
-    b.click_here("#pay").await;
-    b.text_until("#result", |t| !t.is_empty()).await;
+    check_page(&b, "pay").await;
+    b.click("#pay").await;
+    assert!(b.text("#result").await.contains("payment was received"), "the customer is told it is paid");
+    check_page(&b, "pay-done").await;
     b.open(&format!("{}/orders?q={number}", sys.url)).await;
     assert!(b.text("#orders").await.contains("Paid"), "the order shows as paid on her orders page");
     check_page(&b, "orders").await;
@@ -206,6 +208,22 @@ async fn a1_d1_cu1_cu3_c11_the_partner_portal_works_in_a_real_browser() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert!(ledger.contains(&format!("Commission on order {number} recorded")), "{ledger}");
+
+    // CU8: the customer's quick-order page: an empty cart is refused, a full one goes on to pay.
+    let link = ana.post(&format!("/api/v1/customers/{id}/quick-order-link"), &json!({}), 201).await;
+    let token = link["token"].as_str().unwrap();
+    b.open(&format!("{}/q/{token}", sys.url)).await;
+    assert!(b.text("h1").await.contains("Browser Test SRL"));
+    check_page(&b, "quick-order").await;
+    b.click("#order").await;
+    assert!(!b.text("#items-error").await.is_empty(), "an empty cart is refused");
+    b.fill(&format!("#qty-{pid}"), "1").await;
+    b.click("#order").await;
+    assert!(b.url().await.contains("/pay/"), "on to the payment page: {}", b.url().await);
+    // A token that is not one is the same 404 page as any missing thing.
+    b.open(&format!("{}/q/not-a-token", sys.url)).await;
+    assert!(b.body().await.contains("404"));
+    let _ = b.console_errors().await;
 
     // C11: earnings in words.
     b.open(&format!("{}/earnings", sys.url)).await;
@@ -269,6 +287,24 @@ async fn a1_d1_cu1_cu3_c11_the_partner_portal_works_in_a_real_browser() {
     b.click("form.logout button").await;
     b.open(&format!("{}/home", sys.url)).await;
     assert!(b.url().await.contains("/login"), "{}", b.url().await);
+
+    // P1-P3: the recruitment page renders its plan and takes an application, errors beside fields.
+    b.open(&format!("{}/join/demo", sys.url)).await;
+    assert!(b.has(".plan h1, .plan h2, .plan p").await, "the plan is rendered from its Markdown");
+    check_page(&b, "join").await;
+    b.fill("#j-name", "Gil Web").await;
+    b.fill("#j-email", "not-an-email").await;
+    b.fill("#j-password", "gil-password").await;
+    b.click("form[action='/join/demo'] button").await;
+    assert!(!b.text("#j-email-error").await.is_empty(), "the email's error is beside it");
+    check_page(&b, "join-error").await;
+    b.fill("#j-email", "gil.web@demo.test").await;
+    b.fill("#j-password", "gil-password").await;
+    b.click("form[action='/join/demo'] button").await;
+    assert!(b.text("#join-done").await.contains("review"), "the demo program reviews applications");
+    let admin = sys.demo_admin().await;
+    let apps = admin.get("/api/v1/applications?status=pending", 200).await;
+    assert!(apps.to_string().contains("gil.web@demo.test"), "{apps}");
 
     // A merchant signs in at the same page and sees its own short page.
     sign_in(&b, &sys, "admin@demo.test", "demo-admin").await;

@@ -6,6 +6,7 @@ pub mod earnings;
 pub mod home;
 pub mod login;
 pub mod orders;
+pub mod public;
 
 use std::collections::HashMap;
 
@@ -199,6 +200,11 @@ impl Form {
             fields.insert(k.into_owned(), v.into_owned());
         }
         Form { fields, errors }
+    }
+
+    /// Every field, as sent.
+    pub fn fields(&self) -> impl Iterator<Item = (&String, &String)> {
+        self.fields.iter()
     }
 
     /// The field, trimmed; empty when absent.

@@ -47,7 +47,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 async fn main() {
     // `cargo bench` passes `--bench`; everything else names scenarios.
     let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
-    let all = ["customers", "orders-import", "clicks", "pipeline", "replicas", "reports"];
+    let all = ["customers", "orders-import", "clicks", "pipeline", "replicas", "reports", "pages"];
     let chosen: Vec<&str> = if args.is_empty() { all.to_vec() } else { args.iter().map(String::as_str).collect() };
     for name in chosen {
         match name {
@@ -57,6 +57,7 @@ async fn main() {
             "pipeline" => pipeline().await,
             "replicas" => replicas().await,
             "reports" => reports().await,
+            "pages" => pages().await,
             other => {
                 eprintln!("unknown scenario {other}; known: {}", all.join(", "));
                 std::process::exit(2);
@@ -617,6 +618,217 @@ async fn reports() {
     });
     report("reports", &series.iter().chain(part_series.iter()).collect::<Vec<_>>(), summary.clone());
     println!("  {}", serde_json::to_string(&summary["raw_over_gateway_p99"]).unwrap());
+    sys.stop().await;
+}
+
+const PAGE_CUSTOMERS: i64 = 5_000;
+const PAGE_ORDERS: i64 = 50_000;
+
+/// The cookies of a web session: signs in through `/login` as a person would.
+async fn web_session(base: &str, email: &str, password: &str) -> String {
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let r = http.get(format!("{base}/login")).send().await.unwrap();
+    let csrf = r.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+    let token = csrf.trim_start_matches("pl_csrf=").to_string();
+    let form = [("_csrf", token.as_str()), ("email", email), ("password", password), ("next", "/home")];
+    let r = http.post(format!("{base}/login")).header("cookie", &csrf).form(&form).send().await.unwrap();
+    assert_eq!(r.status(), 303, "signed in");
+    let mut cookies = vec![csrf];
+    for v in r.headers().get_all("set-cookie") {
+        cookies.push(v.to_str().unwrap().split(';').next().unwrap().to_string());
+    }
+    cookies.join("; ")
+}
+
+/// A partner with 5,000 customers and 50,000 orders over a year (with their commissions): the
+/// portal's home, customers and orders pages through the gateway, each beside the JSON API calls
+/// it is made of, made the way the page makes them (the account, then the page's data).
+async fn pages() {
+    println!("pages: loading {PAGE_CUSTOMERS} customers and {PAGE_ORDERS} orders of one partner…");
+    let sys = TestSystem::start_with(bench_options()).await;
+    let partner = bench_partner(&sys).await;
+    let db = |name: &str| sys.env.config.database_url(name);
+    let (orders_db, commissions_db, customers_db) = (
+        PgPool::connect(&db("orders")).await.unwrap(),
+        PgPool::connect(&db("commissions")).await.unwrap(),
+        PgPool::connect(&db("customers")).await.unwrap(),
+    );
+    let tenant: Uuid = sqlx::query_scalar("SELECT tenant_id FROM orders LIMIT 1").fetch_one(&orders_db).await.unwrap();
+    let started = Instant::now();
+    let customer = |i: &str| format!("('00000000-0000-4000-9000-' || lpad(to_hex({i}), 12, '0'))::uuid");
+    sqlx::query(&format!(
+        "INSERT INTO customers (id, tenant_id, name, email, phone, status, temperature, discount_percent, currency, language,
+             owner_partner_id, created_at, updated_at)
+         SELECT {}, $1, 'Customer ' || i, 'c' || i || '@bench.test', '+39 02 ' || lpad(i::text, 7, '0'),
+                (ARRAY['current','potential'])[1 + i % 2], (ARRAY['hot','warm','cold','not_interested'])[1 + i % 4],
+                (i % 21)::numeric, 'EUR', 'it', $2, now() - ((i % 365) || ' days')::interval, now()
+         FROM generate_series(0, {PAGE_CUSTOMERS} - 1) i",
+        customer("i")
+    ))
+    .bind(tenant)
+    .bind(partner)
+    .execute(&customers_db)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO notes (id, tenant_id, customer_id, priority, body, author_user_id, created_at, updated_at)
+         SELECT gen_random_uuid(), tenant_id, id, 'high', 'Call back about the order', owner_partner_id, now(), now()
+         FROM customers WHERE tenant_id = $1 AND owner_partner_id = $2",
+    )
+    .bind(tenant)
+    .bind(partner)
+    .execute(&customers_db)
+    .await
+    .unwrap();
+    let seq0: i64 = sqlx::query_scalar("SELECT coalesce(max(seq), 0) FROM orders WHERE tenant_id = $1")
+        .bind(tenant)
+        .fetch_one(&orders_db)
+        .await
+        .unwrap();
+    sqlx::query(&format!(
+        "INSERT INTO orders (id, tenant_id, number, seq, customer_id, customer_name, kind, channel, payment_method,
+             status, currency, subtotal, discount, shipping, tax_rate, tax, total, amount_paid, amount_refunded,
+             partner_id, version, placed_at, updated_at)
+         SELECT gen_random_uuid(), $1, 'W-' || i, $3 + 1 + i, {c}, 'Customer ' || (i % {PAGE_CUSTOMERS}), 'standard',
+             'partner_assisted', 'card',
+             CASE WHEN h % 20 = 0 THEN 'cancelled' WHEN h % 20 = 1 THEN 'pending_payment' ELSE 'completed' END,
+             'EUR', s, 0, 5, 22, round((s + 5) * 0.22, 2), s + 5 + round((s + 5) * 0.22, 2),
+             CASE WHEN h % 20 = 1 THEN 0 ELSE s + 5 + round((s + 5) * 0.22, 2) END, 0, $2, 1,
+             now() - ((h % (365 * 86400)) || ' seconds')::interval, now()
+         FROM (SELECT i, (hashtext(i::text)::bigint & 2147483647) AS h,
+                      (20 + (hashtext(i::text)::bigint & 2147483647) % 300)::numeric AS s
+               FROM generate_series(0, {PAGE_ORDERS} - 1) AS i) AS g",
+        c = customer(&format!("(i % {PAGE_CUSTOMERS})"))
+    ))
+    .bind(tenant)
+    .bind(partner)
+    .bind(seq0)
+    .execute(&orders_db)
+    .await
+    .unwrap();
+    // Their commissions, in commissions' own database: 10% of each completed order, pending.
+    let rows: Vec<(chrono::DateTime<chrono::Utc>, rust_decimal::Decimal)> = sqlx::query_as(
+        "SELECT placed_at, round(subtotal * 0.10, 2) FROM orders WHERE tenant_id = $1 AND partner_id = $2 AND status = 'completed'",
+    )
+    .bind(tenant)
+    .bind(partner)
+    .fetch_all(&orders_db)
+    .await
+    .unwrap();
+    let (ats, amounts): (Vec<_>, Vec<_>) = rows.into_iter().unzip();
+    sqlx::query(
+        "INSERT INTO ledger_entries (id, tenant_id, currency, debit_account, credit_account, amount, partner_id, level, kind,
+             reason, at)
+         SELECT gen_random_uuid(), $1, 'EUR', 'merchant:expense', 'partner:' || $2 || ':pending', a, $2, 0, 'accrued', 'bench', t
+         FROM UNNEST($3::timestamptz[], $4::numeric[]) AS u(t, a)",
+    )
+    .bind(tenant)
+    .bind(partner)
+    .bind(&ats)
+    .bind(&amounts)
+    .execute(&commissions_db)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO balances AS b (tenant_id, account, currency, balance)
+         SELECT $1, 'partner:' || $2 || ':pending', 'EUR', sum(amount) FROM ledger_entries
+         WHERE tenant_id = $1 AND partner_id = $2 AND reason = 'bench'
+         ON CONFLICT (tenant_id, account, currency) DO UPDATE SET balance = b.balance + EXCLUDED.balance",
+    )
+    .bind(tenant)
+    .bind(partner)
+    .execute(&commissions_db)
+    .await
+    .unwrap();
+    for (pool, tables) in [
+        (&orders_db, &["orders", "sales_totals"][..]),
+        (&commissions_db, &["ledger_entries", "ledger_totals", "balances"][..]),
+        (&customers_db, &["customers", "notes", "customer_totals"][..]),
+    ] {
+        for t in tables {
+            sqlx::query(&format!("VACUUM ANALYZE {t}")).execute(pool).await.unwrap();
+        }
+    }
+    let load_secs = started.elapsed().as_secs_f64();
+    println!("  loaded in {load_secs:.1} s");
+
+    let http = reqwest::Client::new();
+    let cookies = web_session(&sys.url, "bench@demo.test", "bench-partner").await;
+    let token = sys.login("bench@demo.test", "bench-partner").await.token.unwrap();
+    let page = |path: &'static str| {
+        let (http, url, cookies) = (http.clone(), format!("{}{path}", sys.url), cookies.clone());
+        async move {
+            let t = Instant::now();
+            let r = http.get(&url).header("cookie", cookies).send().await.unwrap();
+            assert_eq!(r.status(), 200, "{url}");
+            let body = r.text().await.unwrap();
+            assert!(body.contains("Bench Partner"), "{url} is the partner's page");
+            t.elapsed()
+        }
+    };
+    let api = |path: String| {
+        let (http, url, token) = (http.clone(), format!("{}{path}", sys.url), token.clone());
+        async move {
+            let r = http.get(&url).bearer_auth(token).send().await.unwrap();
+            assert_eq!(r.status(), 200, "{url}");
+            r.bytes().await.unwrap().len()
+        }
+    };
+    // What each page asks for: the account first (for the language and the name), then its data.
+    let composed = |calls: Vec<&'static str>| {
+        let api = &api;
+        async move {
+            let t = Instant::now();
+            api("/api/v1/me".into()).await;
+            futures::future::join_all(calls.into_iter().map(|c| api(c.to_string()))).await;
+            t.elapsed()
+        }
+    };
+    let mut series = [
+        Series::new("/home (page)"),
+        Series::new("  its API calls: me, then dashboard"),
+        Series::new("/customers (page)"),
+        Series::new("  its API calls: me, then current + potential"),
+        Series::new("/orders (page)"),
+        Series::new("  its API calls: me, then orders"),
+    ];
+    let home = vec!["/api/v1/dashboard?every=week"];
+    let customers =
+        vec!["/api/v1/customers?status=current&limit=24", "/api/v1/customers?status=potential&limit=24"];
+    let orders = vec!["/api/v1/orders?sort=-placed_at&limit=25"];
+    for round in 0..2 {
+        for _ in 0..if round == 0 { 10 } else { 200 } {
+            let ts = [
+                page("/home").await,
+                composed(home.clone()).await,
+                page("/customers").await,
+                composed(customers.clone()).await,
+                page("/orders").await,
+                composed(orders.clone()).await,
+            ];
+            if round == 1 {
+                for (i, t) in ts.into_iter().enumerate() {
+                    series[i].add(t);
+                }
+            }
+        }
+    }
+    let ratio = |page: &Series, calls: &Series| page.pct(0.99) / calls.pct(0.99);
+    let summary = json!({
+        "customers": PAGE_CUSTOMERS,
+        "orders": PAGE_ORDERS,
+        "load_seconds": load_secs,
+        "target_p99_ms": 50,
+        "target_page_over_calls_p99": 1.5,
+        "p99_ms": { "home": series[0].pct(0.99), "customers": series[2].pct(0.99), "orders": series[4].pct(0.99) },
+        "page_over_calls_p99": {
+            "home": ratio(&series[0], &series[1]),
+            "customers": ratio(&series[2], &series[3]),
+            "orders": ratio(&series[4], &series[5]),
+        },
+    });
+    report("pages", &series.iter().collect::<Vec<_>>(), summary.clone());
+    println!("  {}", serde_json::to_string(&summary["page_over_calls_p99"]).unwrap());
     sys.stop().await;
 }
 

@@ -1,4 +1,5 @@
-//! The web pages: the partner portal (sign-in, home, customers, earnings), server-rendered from
+//! The web pages: the partner portal (sign-in, home, customers, orders, earnings, leads, team,
+//! account) and the customer pages (/join, /pay, /q), server-rendered from
 //! askama templates in five languages (Fluent), with CSS and a little JavaScript of its own.
 //!
 //! The gateway mounts [`router`], so pages and API share one front door, one port and one set of
@@ -17,7 +18,7 @@ use gateway::AppState;
 
 /// The pages, with their session middleware. Static assets skip it: they hold nothing of anyone.
 pub fn router(state: AppState) -> Router<AppState> {
-    use pages::{customers, earnings, home, login, orders, public};
+    use pages::{customers, earnings, home, leads, login, orders, public, team};
     let pages = Router::new()
         .route("/", get(home::root))
         .route("/login", get(login::page).post(login::submit))
@@ -38,6 +39,14 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/join/{slug}", get(public::join).post(public::apply))
         .route("/pay/{token}", get(public::pay).post(public::pay_now))
         .route("/q/{token}", get(public::quick).post(public::quick_order))
+        .route("/leads", get(leads::list).post(leads::submit))
+        .route("/leads/{id}", get(leads::show))
+        .route("/team", get(team::team))
+        .route("/team/invite", post(team::invite))
+        .route("/account", get(team::account))
+        .route("/account/profile", post(team::profile))
+        .route("/account/payout", post(team::payout_method))
+        .route("/account/password", post(team::password))
         .route("/earnings", get(earnings::page))
         .route("/earnings/payouts", post(earnings::request_payout))
         .layer(axum::middleware::from_fn_with_state(state, session::middleware));

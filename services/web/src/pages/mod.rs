@@ -4,9 +4,11 @@
 pub mod customers;
 pub mod earnings;
 pub mod home;
+pub mod leads;
 pub mod login;
 pub mod orders;
 pub mod public;
+pub mod team;
 
 use std::collections::HashMap;
 
@@ -123,6 +125,9 @@ impl Frame {
             ("customers", "/customers", "nav-customers"),
             ("orders", "/orders", "nav-orders"),
             ("earnings", "/earnings", "nav-earnings"),
+            ("leads", "/leads", "nav-leads"),
+            ("team", "/team", "nav-team"),
+            ("account", "/account", "nav-account"),
         ]
         .into_iter()
         .map(|(sec, path, key)| (path, self.t(key), sec == self.section))
@@ -335,6 +340,8 @@ mod tests {
         }
         wanted.push("ledger-accrued-team".into());
         wanted.extend(orders::SORTS.iter().map(|(_, key)| key.to_string()));
+        wanted.extend(leads::COLUMNS.iter().map(|(_, key)| key.to_string()));
+        wanted.extend(["account-done-saved", "account-done-password"].map(String::from));
         for key in [
             "error-not-found",
             "error-forbidden",

@@ -336,3 +336,45 @@ account-holder = Account holder
 account-bic = BIC (optional)
 account-paypal-email = PayPal email
 account-custom-details = Details (other methods)
+
+## promote (L1, L9, L12)
+nav-promote = Promote
+promote-title = Promote
+promote-products = Products to promote
+promote-sort-newest = Newest
+promote-sort-price-asc = Cheapest
+promote-sort-price-desc = Dearest
+promote-none = The merchant has no products to promote yet.
+promote-earns = You earn per sale
+promote-listed = Listed
+promote-share-link = Share link
+promote-make-link = Make a share link
+promote-make-poster = Make a poster
+promote-qr-svg = QR code (SVG)
+promote-qr-png = QR code (PNG)
+promote-posters = Posters
+promote-posters-means = Each poster carries a link of its own, valid for 30 days: after that it leads to the shop and binds nobody.
+promote-posters-none = No posters yet.
+promote-poster = Poster link
+promote-valid-until = Valid until
+promote-expired = Expired
+promote-download = Download
+promote-coupons = Your coupons
+promote-coupons-none = No coupons yet.
+promote-uses = Used
+promote-inactive = Inactive
+promote-coupon-new = A new coupon
+promote-max-uses = Uses at most (empty: no cap)
+promote-max-uses-bad = Must be a whole number.
+promote-coupon-make = Make the coupon
+
+## quick-order link (CU8)
+quick-link = Quick-order link
+quick-link-means = A link the customer opens to order at their own prices, without an account.
+quick-link-once = Send this link to the customer. It is shown only now.
+quick-link-active = The customer has a working link.
+quick-link-regenerate = Make a new link
+quick-link-regenerate-warning = The link the customer has now stops working.
+quick-link-revoke = Stop the link
+quick-link-make = Make a quick-order link
+customer-revoked = The quick-order link no longer works.

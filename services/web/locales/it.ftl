@@ -336,3 +336,45 @@ account-holder = Intestatario del conto
 account-bic = BIC (facoltativo)
 account-paypal-email = Email PayPal
 account-custom-details = Dettagli (altri metodi)
+
+## promote (L1, L9, L12)
+nav-promote = Promuovi
+promote-title = Promuovi
+promote-products = Prodotti da promuovere
+promote-sort-newest = Più recenti
+promote-sort-price-asc = Prezzo più basso
+promote-sort-price-desc = Prezzo più alto
+promote-none = Il merchant non ha ancora prodotti da promuovere.
+promote-earns = Il tuo guadagno per vendita
+promote-listed = In catalogo dal
+promote-share-link = Link di condivisione
+promote-make-link = Crea un link di condivisione
+promote-make-poster = Crea un poster
+promote-qr-svg = Codice QR (SVG)
+promote-qr-png = Codice QR (PNG)
+promote-posters = Poster
+promote-posters-means = Ogni poster ha un link tutto suo, valido 30 giorni: dopodiché porta al negozio e non vincola nessuno.
+promote-posters-none = Ancora nessun poster.
+promote-poster = Link del poster
+promote-valid-until = Valido fino al
+promote-expired = Scaduto
+promote-download = Scarica
+promote-coupons = I tuoi coupon
+promote-coupons-none = Ancora nessun coupon.
+promote-uses = Utilizzi
+promote-inactive = Inattivo
+promote-coupon-new = Nuovo coupon
+promote-max-uses = Numero massimo di utilizzi (vuoto: nessun limite)
+promote-max-uses-bad = Deve essere un numero intero.
+promote-coupon-make = Crea il coupon
+
+## quick-order link (CU8)
+quick-link = Link per ordini rapidi
+quick-link-means = Un link che il cliente apre per ordinare ai suoi prezzi, senza account.
+quick-link-once = Invia questo link al cliente. Viene mostrato solo ora.
+quick-link-active = Il cliente ha un link attivo.
+quick-link-regenerate = Crea un nuovo link
+quick-link-regenerate-warning = Il link che il cliente ha ora smette di funzionare.
+quick-link-revoke = Disattiva il link
+quick-link-make = Crea un link per ordini rapidi
+customer-revoked = Il link per ordini rapidi non funziona più.

@@ -338,3 +338,45 @@ account-holder = Właściciel konta
 account-bic = BIC (opcjonalnie)
 account-paypal-email = E-mail PayPal
 account-custom-details = Szczegóły (inne metody)
+
+## promote (L1, L9, L12)
+nav-promote = Promuj
+promote-title = Promuj
+promote-products = Produkty do promowania
+promote-sort-newest = Od najnowszych
+promote-sort-price-asc = Od najtańszych
+promote-sort-price-desc = Od najdroższych
+promote-none = Sprzedawca nie ma jeszcze produktów do promowania.
+promote-earns = Zarabiasz na każdej sprzedaży
+promote-listed = W ofercie od
+promote-share-link = Link do udostępniania
+promote-make-link = Utwórz link do udostępniania
+promote-make-poster = Utwórz plakat
+promote-qr-svg = Kod QR (SVG)
+promote-qr-png = Kod QR (PNG)
+promote-posters = Plakaty
+promote-posters-means = Każdy plakat ma własny link, ważny 30 dni: potem prowadzi do sklepu i nikogo nie wiąże.
+promote-posters-none = Brak plakatów.
+promote-poster = Link plakatu
+promote-valid-until = Ważny do
+promote-expired = Wygasł
+promote-download = Pobierz
+promote-coupons = Twoje kupony
+promote-coupons-none = Brak kuponów.
+promote-uses = Użycia
+promote-inactive = Nieaktywny
+promote-coupon-new = Nowy kupon
+promote-max-uses = Maksymalna liczba użyć (puste: bez limitu)
+promote-max-uses-bad = Musi to być liczba całkowita.
+promote-coupon-make = Utwórz kupon
+
+## quick-order link (CU8)
+quick-link = Link do szybkiego zamówienia
+quick-link-means = Link, który klient otwiera, by zamówić po swoich cenach, bez konta.
+quick-link-once = Wyślij ten link klientowi. Jest pokazywany tylko teraz.
+quick-link-active = Klient ma działający link.
+quick-link-regenerate = Utwórz nowy link
+quick-link-regenerate-warning = Link, który klient ma teraz, przestanie działać.
+quick-link-revoke = Wyłącz link
+quick-link-make = Utwórz link do szybkiego zamówienia
+customer-revoked = Link do szybkiego zamówienia już nie działa.

@@ -337,3 +337,45 @@ account-holder = Titularul contului
 account-bic = BIC (opțional)
 account-paypal-email = E-mail PayPal
 account-custom-details = Detalii (alte metode)
+
+## promote (L1, L9, L12)
+nav-promote = Promovează
+promote-title = Promovează
+promote-products = Produse de promovat
+promote-sort-newest = Cele mai noi
+promote-sort-price-asc = Cel mai mic preț
+promote-sort-price-desc = Cel mai mare preț
+promote-none = Comerciantul nu are încă produse de promovat.
+promote-earns = Câștigul tău pe vânzare
+promote-listed = În catalog din
+promote-share-link = Link de partajare
+promote-make-link = Creează un link de partajare
+promote-make-poster = Creează un afiș
+promote-qr-svg = Cod QR (SVG)
+promote-qr-png = Cod QR (PNG)
+promote-posters = Afișe
+promote-posters-means = Fiecare afiș are propriul link, valabil 30 de zile: după aceea duce la magazin și nu leagă pe nimeni.
+promote-posters-none = Încă nu există afișe.
+promote-poster = Linkul afișului
+promote-valid-until = Valabil până la
+promote-expired = Expirat
+promote-download = Descarcă
+promote-coupons = Cupoanele tale
+promote-coupons-none = Încă nu există cupoane.
+promote-uses = Utilizări
+promote-inactive = Inactiv
+promote-coupon-new = Cupon nou
+promote-max-uses = Număr maxim de utilizări (gol: fără limită)
+promote-max-uses-bad = Trebuie să fie un număr întreg.
+promote-coupon-make = Creează cuponul
+
+## quick-order link (CU8)
+quick-link = Link de comandă rapidă
+quick-link-means = Un link pe care clientul îl deschide pentru a comanda la prețurile sale, fără cont.
+quick-link-once = Trimite acest link clientului. Este afișat doar acum.
+quick-link-active = Clientul are un link activ.
+quick-link-regenerate = Creează un link nou
+quick-link-regenerate-warning = Linkul pe care îl are clientul acum nu va mai funcționa.
+quick-link-revoke = Dezactivează linkul
+quick-link-make = Creează un link de comandă rapidă
+customer-revoked = Linkul de comandă rapidă nu mai funcționează.

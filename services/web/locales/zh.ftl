@@ -335,3 +335,45 @@ account-holder = 账户持有人
 account-bic = BIC（可选）
 account-paypal-email = PayPal 电子邮箱
 account-custom-details = 详细信息（其他方式）
+
+## promote (L1, L9, L12)
+nav-promote = 推广
+promote-title = 推广
+promote-products = 可推广的产品
+promote-sort-newest = 最新优先
+promote-sort-price-asc = 价格从低到高
+promote-sort-price-desc = 价格从高到低
+promote-none = 商家暂无可推广的产品。
+promote-earns = 每笔销售您可赚取
+promote-listed = 上架时间
+promote-share-link = 分享链接
+promote-make-link = 生成分享链接
+promote-make-poster = 生成海报
+promote-qr-svg = 二维码（SVG）
+promote-qr-png = 二维码（PNG）
+promote-posters = 海报
+promote-posters-means = 每张海报都有专属链接，有效期 30 天：过期后将指向店铺，不再绑定任何人。
+promote-posters-none = 暂无海报。
+promote-poster = 海报链接
+promote-valid-until = 有效期至
+promote-expired = 已过期
+promote-download = 下载
+promote-coupons = 您的优惠码
+promote-coupons-none = 暂无优惠码。
+promote-uses = 已使用
+promote-inactive = 未启用
+promote-coupon-new = 新建优惠码
+promote-max-uses = 最多使用次数（留空：不限）
+promote-max-uses-bad = 必须为整数。
+promote-coupon-make = 生成优惠码
+
+## quick-order link (CU8)
+quick-link = 快速下单链接
+quick-link-means = 客户无需账户即可打开此链接，按其专属价格下单。
+quick-link-once = 请将此链接发送给客户。它只显示这一次。
+quick-link-active = 该客户有一个有效的链接。
+quick-link-regenerate = 生成新链接
+quick-link-regenerate-warning = 客户现在的链接将失效。
+quick-link-revoke = 停用链接
+quick-link-make = 生成快速下单链接
+customer-revoked = 快速下单链接已失效。

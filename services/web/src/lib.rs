@@ -1,5 +1,5 @@
-//! The web pages: the partner portal (sign-in, home, customers, orders, earnings, leads, team,
-//! account) and the customer pages (/join, /pay, /q), server-rendered from
+//! The web pages: the partner portal (sign-in, home, customers, orders, earnings, promote, leads,
+//! team, account) and the customer pages (/join, /pay, /q), server-rendered from
 //! askama templates in five languages (Fluent), with CSS and a little JavaScript of its own.
 //!
 //! The gateway mounts [`router`], so pages and API share one front door, one port and one set of
@@ -18,7 +18,7 @@ use gateway::AppState;
 
 /// The pages, with their session middleware. Static assets skip it: they hold nothing of anyone.
 pub fn router(state: AppState) -> Router<AppState> {
-    use pages::{customers, earnings, home, leads, login, orders, public, team};
+    use pages::{customers, earnings, home, leads, login, orders, promote, public, team};
     let pages = Router::new()
         .route("/", get(home::root))
         .route("/login", get(login::page).post(login::submit))
@@ -31,6 +31,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/customers/{id}/notes", post(customers::add_note))
         .route("/customers/{id}/log", post(customers::add_communication))
         .route("/customers/{id}/delete", post(customers::delete))
+        .route("/customers/{id}/quick-link", post(customers::quick_link))
+        .route("/customers/{id}/quick-link/revoke", post(customers::revoke_quick_link))
         .route("/orders", get(orders::list).post(orders::create))
         .route("/orders/new", get(orders::new_form))
         .route("/orders/{id}", get(orders::show))
@@ -41,6 +43,12 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/q/{token}", get(public::quick).post(public::quick_order))
         .route("/leads", get(leads::list).post(leads::submit))
         .route("/leads/{id}", get(leads::show))
+        .route("/promote", get(promote::page))
+        .route("/promote/links", post(promote::share))
+        .route("/promote/posters", post(promote::poster))
+        .route("/promote/coupons", post(promote::coupon))
+        .route("/posters/{id}/image", get(promote::poster_image))
+        .route("/links/{id}/qr.png", get(promote::qr_png))
         .route("/team", get(team::team))
         .route("/team/invite", post(team::invite))
         .route("/account", get(team::account))

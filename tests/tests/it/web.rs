@@ -216,9 +216,13 @@ async fn a1_d1_cu1_cu3_c11_the_partner_portal_works_in_a_real_browser() {
     }
     assert!(ledger.contains(&format!("Commission on order {number} recorded")), "{ledger}");
 
-    // CU8: the customer's quick-order page: an empty cart is refused, a full one goes on to pay.
-    let link = ana.post(&format!("/api/v1/customers/{id}/quick-order-link"), &json!({}), 201).await;
-    let token = link["token"].as_str().unwrap();
+    // CU8: a quick-order link made on the customer's page, shown once; the customer's page it
+    // opens refuses an empty cart and sends a full one on to pay.
+    b.open(&format!("{}/customers/{id}", sys.url)).await;
+    b.click("#quick-new").await;
+    let quick =
+        b.client.find(fantoccini::Locator::Css("#quick-url")).await.unwrap().prop("value").await.unwrap().unwrap();
+    let token = quick.rsplit('/').next().unwrap().to_string();
     b.open(&format!("{}/q/{token}", sys.url)).await;
     assert!(b.text("h1").await.contains("Browser Test SRL"));
     check_page(&b, "quick-order").await;
@@ -227,9 +231,16 @@ async fn a1_d1_cu1_cu3_c11_the_partner_portal_works_in_a_real_browser() {
     b.fill(&format!("#qty-{pid}"), "1").await;
     b.click("#order").await;
     assert!(b.url().await.contains("/pay/"), "on to the payment page: {}", b.url().await);
-    // A token that is not one is the same 404 page as any missing thing.
+    // A token that is not one is the same 404 page as a revoked one.
     b.open(&format!("{}/q/not-a-token", sys.url)).await;
-    assert!(b.body().await.contains("404"));
+    let bad = b.body().await;
+    assert!(bad.contains("404"));
+    b.open(&format!("{}/customers/{id}", sys.url)).await;
+    assert!(b.text("#quick-state").await.contains("working link"));
+    b.click("#quick-revoke").await;
+    assert!(b.text(".notice").await.contains("no longer works"));
+    b.open(&format!("{}/q/{token}", sys.url)).await;
+    assert_eq!(b.body().await, bad, "a revoked link is the same 404 page as a bad token");
     let _ = b.console_errors().await;
 
     // C11: earnings in words.
@@ -276,6 +287,61 @@ async fn a1_d1_cu1_cu3_c11_the_partner_portal_works_in_a_real_browser() {
         b.open(&format!("{}/leads/{}", sys.url, l["id"].as_str().unwrap())).await;
         assert!(b.text("#lead-rep").await.contains(l["sales_rep"]["email"].as_str().unwrap()), "whom to talk to (LE2)");
     }
+
+    // L1, L9, L12: promote a product: its rate and what a sale earns, a share link with its QR
+    // codes, a poster valid 30 days, and a coupon (a bad discount refused beside the field).
+    b.open(&format!("{}/promote?sort=-price", sys.url)).await;
+    check_page(&b, "promote").await;
+    let prices: Vec<f64> = products["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["base_price"].as_str().unwrap().parse().unwrap())
+        .collect();
+    let dearest = prices.iter().cloned().fold(0.0, f64::max);
+    let first = b.text("#products li:first-child").await;
+    assert!(
+        first.contains(&web::format::money(web::i18n::Lang::EN, &format!("{dearest:.2}"), "EUR")),
+        "dearest first: {first}"
+    );
+    b.click(&format!("#product-{pid} button.share")).await;
+    let share = b
+        .client
+        .find(fantoccini::Locator::Css(&format!("#product-{pid} input[readonly]")))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(share.contains("/r/"), "{share}");
+    let links = ana.get("/api/v1/links", 200).await;
+    let made = links["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| share.ends_with(l["code"].as_str().unwrap()))
+        .expect("the link exists");
+    assert_eq!(made["kind"], "share");
+    b.click(&format!("#product-{pid} button.link")).await;
+    assert!(b.text("#poster-list").await.contains("/r/"), "the poster is listed");
+    let posters = ana.get("/api/v1/posters", 200).await;
+    let until = posters["items"][0]["expires_at"].as_str().unwrap();
+    assert!(
+        b.text("#poster-list").await.contains(&web::format::when(web::i18n::Lang::EN, until)),
+        "its 30-day validity is shown"
+    );
+    b.fill("#cp-code", "WEBTEN").await;
+    b.fill("#cp-discount_percent", "150").await;
+    b.click("#make-coupon").await;
+    assert!(
+        !b.text("#cp-discount_percent-error").await.is_empty(),
+        "a discount over the limit is refused beside the field"
+    );
+    b.fill("#cp-discount_percent", "5").await;
+    b.click("#make-coupon").await;
+    assert!(b.text("#coupon-list").await.contains("WEBTEN"), "the coupon is listed");
+    check_page(&b, "promote-done").await;
 
     // C7, P4, X7: the team, read-only, and an invite link.
     b.open(&format!("{}/team", sys.url)).await;

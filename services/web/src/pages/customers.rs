@@ -288,6 +288,8 @@ struct CustomerPage {
     comms: Vec<pb::Communication>,
     orders: Vec<opb::OrderSummary>,
     notice: String,
+    /// The quick-order link, shown once when it is made (CU8).
+    quick_url: Option<String>,
 }
 
 /// The customer's notes, high before medium before none, then newest first (CU3).
@@ -328,6 +330,7 @@ async fn customer_page(
     status: StatusCode,
     form: Option<(&str, &Form, Errors)>,
     notice: &str,
+    quick_url: Option<String>,
 ) -> Result<Response, AppError> {
     let path = format!("/customers/{id}");
     let (c, _) = Frame::load(s, signed, "customers", &path).await?;
@@ -358,6 +361,7 @@ async fn customer_page(
         comms: shown.comms,
         orders: shown.orders,
         notice,
+        quick_url,
     };
     Ok(render(status, &page))
 }
@@ -368,9 +372,12 @@ pub async fn show(
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, AppError> {
-    let notice =
-        q.get("done").map(String::as_str).filter(|n| ["created", "saved", "noted", "logged"].contains(n)).unwrap_or("");
-    customer_page(&s, &signed, &id, StatusCode::OK, None, notice).await
+    let notice = q
+        .get("done")
+        .map(String::as_str)
+        .filter(|n| ["created", "saved", "noted", "logged", "revoked"].contains(n))
+        .unwrap_or("");
+    customer_page(&s, &signed, &id, StatusCode::OK, None, notice, None).await
 }
 
 /// CU4: change the customer's fields; only those that differ are sent.
@@ -414,7 +421,7 @@ pub async fn update(
         Err(err) if is_form_error(&err) => {
             let lang = signed.1.lang("");
             let e = Errors::of(&err, lang);
-            customer_page(&s, &signed, &id, StatusCode::UNPROCESSABLE_ENTITY, Some(("edit", &form, e)), "").await
+            customer_page(&s, &signed, &id, StatusCode::UNPROCESSABLE_ENTITY, Some(("edit", &form, e)), "", None).await
         }
         Err(err) => Err(err),
     }
@@ -437,7 +444,7 @@ pub async fn add_note(
         Ok(()) => Ok(Redirect::to(&format!("/customers/{id}?done=noted#notes")).into_response()),
         Err(err) if is_form_error(&err) => {
             let e = Errors::of(&err, signed.1.lang(""));
-            customer_page(&s, &signed, &id, StatusCode::UNPROCESSABLE_ENTITY, Some(("note", &form, e)), "").await
+            customer_page(&s, &signed, &id, StatusCode::UNPROCESSABLE_ENTITY, Some(("note", &form, e)), "", None).await
         }
         Err(err) => Err(err),
     }
@@ -465,10 +472,40 @@ pub async fn add_communication(
         Ok(()) => Ok(Redirect::to(&format!("/customers/{id}?done=logged#log")).into_response()),
         Err(err) if is_form_error(&err) => {
             let e = Errors::of(&err, signed.1.lang(""));
-            customer_page(&s, &signed, &id, StatusCode::UNPROCESSABLE_ENTITY, Some(("log", &form, e)), "").await
+            customer_page(&s, &signed, &id, StatusCode::UNPROCESSABLE_ENTITY, Some(("log", &form, e)), "", None).await
         }
         Err(err) => Err(err),
     }
+}
+
+/// CU8: a quick-order link for the customer; a new one replaces the old, which stops working.
+/// The link is shown once, on the page this answers with.
+pub async fn quick_link(
+    State(s): State<AppState>,
+    signed: Signed,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let link = s
+        .customers()
+        .create_quick_order_link(signed.0.request(pb::CustomerRef { id: id.clone() }))
+        .await
+        .map_err(upstream)?
+        .into_inner();
+    let url = format!("{}/q/{}", s.redirect.public_url.trim_end_matches('/'), link.token);
+    customer_page(&s, &signed, &id, StatusCode::OK, None, "", Some(url)).await
+}
+
+/// CU8: the quick-order link stops working.
+pub async fn revoke_quick_link(
+    State(s): State<AppState>,
+    signed: Signed,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    s.customers()
+        .revoke_quick_order_link(signed.0.request(pb::CustomerRef { id: id.clone() }))
+        .await
+        .map_err(upstream)?;
+    Ok(Redirect::to(&format!("/customers/{id}?done=revoked#quick")).into_response())
 }
 
 /// CU4: delete the customer; the page asked for a confirmation first.

@@ -7,6 +7,7 @@ pub mod home;
 pub mod leads;
 pub mod login;
 pub mod orders;
+pub mod promote;
 pub mod public;
 pub mod team;
 
@@ -125,6 +126,7 @@ impl Frame {
             ("customers", "/customers", "nav-customers"),
             ("orders", "/orders", "nav-orders"),
             ("earnings", "/earnings", "nav-earnings"),
+            ("promote", "/promote", "nav-promote"),
             ("leads", "/leads", "nav-leads"),
             ("team", "/team", "nav-team"),
             ("account", "/account", "nav-account"),
@@ -341,6 +343,7 @@ mod tests {
         wanted.push("ledger-accrued-team".into());
         wanted.extend(orders::SORTS.iter().map(|(_, key)| key.to_string()));
         wanted.extend(leads::COLUMNS.iter().map(|(_, key)| key.to_string()));
+        wanted.extend(promote::SORTS.iter().map(|(_, key)| key.to_string()));
         wanted.extend(["account-done-saved", "account-done-password"].map(String::from));
         for key in [
             "error-not-found",

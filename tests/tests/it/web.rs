@@ -420,6 +420,15 @@ async fn a1_d1_cu1_cu3_c11_the_partner_portal_works_in_a_real_browser() {
     sys.clock.advance(chrono::Duration::minutes(20));
     b.open(&format!("{}/customers", sys.url)).await;
     assert!(b.url().await.ends_with("/customers"), "still signed in: {}", b.url().await);
+    // A1: a session that has expired altogether (its refresh token too) sends the person to the
+    // login page, and after it back to the page they were on.
+    sys.clock.advance(chrono::Duration::days(31));
+    b.open(&format!("{}/orders?status=paid", sys.url)).await;
+    assert!(b.url().await.contains("/login?next=%2Forders%3Fstatus%3Dpaid"), "{}", b.url().await);
+    b.fill("#email", "ana@demo.test").await;
+    b.fill("#password", "demo-partner").await;
+    b.click("form[action='/login'] button").await;
+    assert!(b.url().await.ends_with("/orders?status=paid"), "back where she was: {}", b.url().await);
     // Sign out: the session ends, and the pages ask for a sign-in again.
     b.click("form.logout button").await;
     b.open(&format!("{}/home", sys.url)).await;

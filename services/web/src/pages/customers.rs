@@ -240,15 +240,9 @@ pub async fn create(State(s): State<AppState>, signed: Signed, form: Form) -> Re
         is_business: form.checked("is_business"),
         ..Default::default()
     };
-    let result = if form.errors.is_empty() {
-        s.customers().create_customer(signed.0.request(req)).await.map_err(upstream)
-    } else {
-        Err(AppError::invalid_fields(form.errors.clone()))
-    };
+    let result = form.send(s.customers().create_customer(signed.0.request(req))).await;
     match result {
-        Ok(created) => {
-            Ok(Redirect::to(&format!("/customers/{}?done=created", created.into_inner().id)).into_response())
-        }
+        Ok(created) => Ok(Redirect::to(&format!("/customers/{}?done=created", created.id)).into_response()),
         Err(err) if is_form_error(&err) => {
             let (c, _) = Frame::load(&s, &signed, "customers", "/customers").await?;
             let f = Filters::default();
@@ -411,11 +405,7 @@ pub async fn update(
         language: changed("language"),
         ..Default::default()
     };
-    let result = if form.errors.is_empty() {
-        s.customers().update_customer(signed.0.request(req)).await.map(|_| ()).map_err(upstream)
-    } else {
-        Err(AppError::invalid_fields(form.errors.clone()))
-    };
+    let result = form.send(s.customers().update_customer(signed.0.request(req))).await.map(|_| ());
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/customers/{id}?done=saved")).into_response()),
         Err(err) if is_form_error(&err) => {
@@ -435,11 +425,7 @@ pub async fn add_note(
     form: Form,
 ) -> Result<Response, AppError> {
     let req = pb::AddNoteRequest { customer_id: id.clone(), priority: form.get("priority"), body: form.get("body") };
-    let result = if form.errors.is_empty() {
-        s.customers().add_note(signed.0.request(req)).await.map(|_| ()).map_err(upstream)
-    } else {
-        Err(AppError::invalid_fields(form.errors.clone()))
-    };
+    let result = form.send(s.customers().add_note(signed.0.request(req))).await.map(|_| ());
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/customers/{id}?done=noted#notes")).into_response()),
         Err(err) if is_form_error(&err) => {
@@ -463,11 +449,7 @@ pub async fn add_communication(
         occurred_at: String::new(),
         summary: form.get("summary"),
     };
-    let result = if form.errors.is_empty() {
-        s.customers().add_communication(signed.0.request(req)).await.map(|_| ()).map_err(upstream)
-    } else {
-        Err(AppError::invalid_fields(form.errors.clone()))
-    };
+    let result = form.send(s.customers().add_communication(signed.0.request(req))).await.map(|_| ());
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/customers/{id}?done=logged#log")).into_response()),
         Err(err) if is_form_error(&err) => {

@@ -159,11 +159,7 @@ pub async fn page(
 /// minimum or with a request already open, the reason beside the form.
 pub async fn request_payout(State(s): State<AppState>, signed: Signed, form: Form) -> Result<Response, AppError> {
     let req = cpb::PayoutRequest { amount: form.opt("amount"), currency: form.opt("currency") };
-    let result = if form.errors.is_empty() {
-        s.commissions().request_payout(signed.0.request(req)).await.map(|_| ()).map_err(upstream)
-    } else {
-        Err(AppError::invalid_fields(form.errors.clone()))
-    };
+    let result = form.send(s.commissions().request_payout(signed.0.request(req))).await.map(|_| ());
     match result {
         Ok(()) => Ok(Redirect::to("/earnings?done=requested").into_response()),
         Err(err)

@@ -173,13 +173,9 @@ pub async fn submit(State(s): State<AppState>, signed: Signed, form: Form) -> Re
         notes: form.get("notes"),
         wants_sales_support: form.checked("wants_sales_support"),
     };
-    let result = if form.errors.is_empty() {
-        s.customers().submit_lead(signed.0.request(req)).await.map_err(upstream)
-    } else {
-        Err(AppError::invalid_fields(form.errors.clone()))
-    };
+    let result = form.send(s.customers().submit_lead(signed.0.request(req))).await;
     match result {
-        Ok(lead) => Ok(Redirect::to(&format!("/leads/{}", lead.into_inner().id)).into_response()),
+        Ok(lead) => Ok(Redirect::to(&format!("/leads/{}", lead.id)).into_response()),
         Err(err) if is_form_error(&err) => {
             let e = Errors::of(&err, signed.1.lang(""));
             list_page(&s, &signed, "/leads", &HashMap::new(), Some(&form), e).await

@@ -224,6 +224,18 @@ impl Form {
         Some(self.get(name)).filter(|v| !v.is_empty())
     }
 
+    /// The service's answer to what the form asks, unless a field was already refused where it
+    /// entered (then the call is never made).
+    pub async fn send<T>(
+        &self,
+        call: impl std::future::Future<Output = Result<tonic::Response<T>, tonic::Status>>,
+    ) -> Result<T, AppError> {
+        if !self.errors.is_empty() {
+            return Err(AppError::invalid_fields(self.errors.clone()));
+        }
+        call.await.map(tonic::Response::into_inner).map_err(upstream)
+    }
+
     pub fn checked(&self, name: &str) -> bool {
         self.fields.get(name).is_some_and(|v| v == "on" || v == "true" || v == "1")
     }

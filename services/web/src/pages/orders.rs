@@ -162,11 +162,7 @@ pub async fn add_note(
     form: Form,
 ) -> Result<Response, AppError> {
     let req = pb::AddOrderNoteRequest { id: id.clone(), visibility: form.get("visibility"), body: form.get("body") };
-    let result = if form.errors.is_empty() {
-        s.orders().add_order_note(signed.0.request(req)).await.map(|_| ()).map_err(upstream)
-    } else {
-        Err(AppError::invalid_fields(form.errors.clone()))
-    };
+    let result = form.send(s.orders().add_order_note(signed.0.request(req))).await.map(|_| ());
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/orders/{id}#notes")).into_response()),
         Err(err) if super::is_form_error(&err) => {

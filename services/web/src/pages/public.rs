@@ -128,14 +128,10 @@ pub async fn apply(
         invite: invite.clone(),
         language: lang.code().to_string(),
     };
-    let result = if form.errors.is_empty() {
-        s.identity().submit_application(platform::grpc::request(req, None)).await.map_err(upstream)
-    } else {
-        Err(AppError::invalid_fields(form.errors.clone()))
-    };
+    let result = form.send(s.identity().submit_application(platform::grpc::request(req, None))).await;
     match result {
         Ok(app) => {
-            let key = if app.into_inner().status == "approved" { "join-approved" } else { "join-review" };
+            let key = if app.status == "approved" { "join-approved" } else { "join-review" };
             join_page(&s, &visit, &slug, invite, Outcome::Done(lang.t(key))).await
         }
         Err(err) if is_form_error(&err) || err.kind == platform::ErrorKind::Conflict => {

@@ -154,11 +154,7 @@ async fn update(
     form: &Form,
     req: ipb::UpdatePartnerRequest,
 ) -> Result<Response, AppError> {
-    let result = if form.errors.is_empty() {
-        s.identity().update_partner(signed.0.request(req)).await.map(|_| ()).map_err(upstream)
-    } else {
-        Err(AppError::invalid_fields(form.errors.clone()))
-    };
+    let result = form.send(s.identity().update_partner(signed.0.request(req))).await.map(|_| ());
     match result {
         Ok(()) => Ok(Redirect::to("/account?done=saved").into_response()),
         Err(err) if is_form_error(&err) => {

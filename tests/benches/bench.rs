@@ -796,7 +796,7 @@ async fn pages() {
     let customers = vec!["/api/v1/customers?status=current&limit=24", "/api/v1/customers?status=potential&limit=24"];
     let orders = vec!["/api/v1/orders?sort=-placed_at&limit=25"];
     for round in 0..2 {
-        for _ in 0..if round == 0 { 10 } else { 200 } {
+        for _ in 0..if round == 0 { 20 } else { 500 } {
             let ts = [
                 page("/home").await,
                 composed(home.clone()).await,

@@ -71,7 +71,8 @@ pub async fn plain_text(req: Request, next: Next) -> Response {
 
 /// Security headers: `nosniff` on every answer, and on pages a Content-Security-Policy that lets
 /// run only scripts and styles of this origin and the page's own inline ones (by their hashes:
-/// an injected one has another), sends nothing to other
+/// an injected one has another), shows images of this origin or of https sites (a merchant's
+/// logo), sends nothing to other
 /// sites, cannot be framed and leaks no token in a `Referer` (`/q/{token}`, `/pay/{token}`).
 pub async fn security_headers(req: Request, next: Next) -> Response {
     // Swagger UI's bundle injects its own <style> elements; that page holds no secret.
@@ -92,7 +93,7 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
     };
     let text = String::from_utf8_lossy(&bytes);
     let csp = format!(
-        "default-src 'none'; script-src 'self' {}; style-src 'self' {}; img-src 'self' data:; connect-src 'self'; \
+        "default-src 'none'; script-src 'self' {}; style-src 'self' {}; img-src 'self' data: https:; connect-src 'self'; \
          form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         inline_hashes(&text, "script"),
         if docs { "'unsafe-inline'".to_string() } else { inline_hashes(&text, "style") },

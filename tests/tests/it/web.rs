@@ -434,6 +434,34 @@ async fn a1_d1_cu1_cu3_c11_the_partner_portal_works_in_a_real_browser() {
     b.open(&format!("{}/home", sys.url)).await;
     assert!(b.url().await.contains("/login"), "{}", b.url().await);
 
+    // The customer pages wear the merchant's branding from its program settings; a colour that
+    // is not #rrggbb is refused, naming the field, and changes nothing.
+    let admin = sys.demo_admin().await;
+    let bad = admin
+        .expect(
+            reqwest::Method::PATCH,
+            "/api/v1/program",
+            Some(&json!({ "settings": { "brand_accent": "red;}" } })),
+            422,
+        )
+        .await;
+    assert_eq!(bad["errors"][0]["field"], "settings.brand_accent", "{bad}");
+    let logo = format!("{}/static/icon.svg", sys.url.replace("http://", "https://"));
+    let brand = json!({ "settings": { "brand_logo_url": logo, "brand_accent": "#A0522D" } });
+    admin.patch("/api/v1/program", &brand, 200).await;
+    b.open(&format!("{}/join/demo", sys.url)).await;
+    let accent = b
+        .client
+        .execute("return getComputedStyle(document.documentElement).getPropertyValue('--accent').trim()", vec![])
+        .await
+        .unwrap();
+    assert_eq!(accent, json!("#a0522d"), "the accent colour applies (its inline style is allowed by hash)");
+    let src =
+        b.client.find(fantoccini::Locator::Css("header .brand img.logo")).await.unwrap().attr("src").await.unwrap();
+    assert_eq!(src.as_deref(), Some(logo.as_str()));
+    let _ = b.console_errors().await; // the logo's https address does not answer here
+    admin.patch("/api/v1/program", &json!({ "settings": { "brand_logo_url": "", "brand_accent": "" } }), 200).await;
+
     // P1-P3: the recruitment page renders its plan and takes an application, errors beside fields.
     b.open(&format!("{}/join/demo", sys.url)).await;
     assert!(b.has(".plan h1, .plan h2, .plan p").await, "the plan is rendered from its Markdown");
@@ -448,7 +476,6 @@ async fn a1_d1_cu1_cu3_c11_the_partner_portal_works_in_a_real_browser() {
     b.fill("#j-password", "gil-password").await;
     b.click("form[action='/join/demo'] button").await;
     assert!(b.text("#join-done").await.contains("review"), "the demo program reviews applications");
-    let admin = sys.demo_admin().await;
     let apps = admin.get("/api/v1/applications?status=pending", 200).await;
     assert!(apps.to_string().contains("gil.web@demo.test"), "{apps}");
 

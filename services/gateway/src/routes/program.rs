@@ -53,6 +53,10 @@ pub struct SettingsPatch {
     pub currency: Option<String>,
     /// IANA name ("Europe/Rome"); reports count days, weeks and months in it (D2).
     pub time_zone: Option<String>,
+    /// The customer pages' logo: an https address of an image; "" removes it.
+    pub brand_logo_url: Option<String>,
+    /// The pages' accent colour, "#rrggbb"; "" goes back to the default.
+    pub brand_accent: Option<String>,
 }
 
 impl From<UpdateProgram> for pb::UpdateProgramRequest {
@@ -83,6 +87,8 @@ impl From<UpdateProgram> for pb::UpdateProgramRequest {
             business_customer_approval: s.business_customer_approval,
             currency: s.currency,
             time_zone: s.time_zone,
+            brand_logo_url: s.brand_logo_url,
+            brand_accent: s.brand_accent,
         }
     }
 }
@@ -105,6 +111,9 @@ pub struct JoinPage {
     pub open: bool,
     pub closed_reason: String,
     pub inviting_partner: Option<String>,
+    /// The merchant's logo (https) and accent colour (#rrggbb); empty when unset.
+    pub logo_url: String,
+    pub accent: String,
 }
 
 /// The caller's program with all its settings.
@@ -145,5 +154,7 @@ pub async fn join_page(
         open: page.open,
         closed_reason: page.closed_reason,
         inviting_partner: page.inviting_partner,
+        logo_url: page.logo_url,
+        accent: page.accent,
     }))
 }

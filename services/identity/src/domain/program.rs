@@ -86,6 +86,10 @@ pub struct ProgramSettings {
     pub currency: Currency,
     /// D2: the IANA zone reports count days in (checked against PostgreSQL's zone list on save).
     pub time_zone: String,
+    /// The customer pages' logo: an https address, or empty.
+    pub brand_logo_url: String,
+    /// The pages' accent colour, `#rrggbb`, or empty for the default.
+    pub brand_accent: String,
 }
 
 impl Default for ProgramSettings {
@@ -110,6 +114,8 @@ impl Default for ProgramSettings {
             business_customer_approval: false,
             currency: Currency::EUR,
             time_zone: "UTC".into(),
+            brand_logo_url: String::new(),
+            brand_accent: String::new(),
         }
     }
 }
@@ -145,6 +151,8 @@ pub struct ProgramPatch {
     pub business_customer_approval: Option<bool>,
     pub currency: Option<String>,
     pub time_zone: Option<String>,
+    pub brand_logo_url: Option<String>,
+    pub brand_accent: Option<String>,
 }
 
 fn decimal(errors: &mut Vec<FieldError>, field: &str, raw: &str) -> Option<Decimal> {
@@ -342,6 +350,36 @@ impl ProgramSettings {
                 });
             }
         }
+        if let Some(url) = patch.brand_logo_url {
+            let url = url.trim();
+            // An image on another site: https only (the pages are https), no spaces or quotes.
+            let ok = url.is_empty()
+                || (url.len() <= 500
+                    && url.starts_with("https://")
+                    && url.len() > "https://".len()
+                    && !url.chars().any(|c| c.is_whitespace() || c.is_control() || "\"'<>\\".contains(c)));
+            if ok {
+                s.brand_logo_url = url.to_string();
+            } else {
+                errors.push(FieldError {
+                    field: f("brand_logo_url"),
+                    message: "must be an https address of an image (at most 500 characters), or empty".into(),
+                });
+            }
+        }
+        if let Some(colour) = patch.brand_accent {
+            let colour = colour.trim().to_ascii_lowercase();
+            let ok = colour.is_empty()
+                || (colour.len() == 7 && colour.starts_with('#') && colour[1..].chars().all(|c| c.is_ascii_hexdigit()));
+            if ok {
+                s.brand_accent = colour;
+            } else {
+                errors.push(FieldError {
+                    field: f("brand_accent"),
+                    message: "must be a colour written #rrggbb, e.g. \"#1f5fbf\", or empty".into(),
+                });
+            }
+        }
         if !errors.is_empty() {
             return Err(AppError::invalid_fields(errors));
         }
@@ -372,6 +410,8 @@ impl ProgramSettings {
             "business_customer_approval",
             "currency",
             "time_zone",
+            "brand_logo_url",
+            "brand_accent",
         ];
         NAMES.iter().copied().filter(|n| a.get(n) != b.get(n)).collect()
     }
@@ -471,6 +511,47 @@ mod tests {
         let e = ProgramSettings::default().apply(patch).unwrap_err();
         let fields: Vec<_> = e.errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, vec!["settings.link_validity", "settings.minimum_payout", "settings.currency"]);
+    }
+
+    #[test]
+    fn p1_branding_is_an_https_logo_and_a_hex_colour_or_nothing() {
+        let s = ProgramSettings::default();
+        let patch = ProgramPatch {
+            brand_logo_url: Some(" https://shop.example/logo.png ".into()),
+            brand_accent: Some("#A0522D".into()),
+            ..Default::default()
+        };
+        let (set, _, changed) = s.apply(patch).unwrap();
+        assert_eq!(
+            (set.brand_logo_url.as_str(), set.brand_accent.as_str()),
+            ("https://shop.example/logo.png", "#a0522d")
+        );
+        assert_eq!(changed, vec!["brand_logo_url", "brand_accent"]);
+        for (logo, accent) in [
+            ("http://shop.example/logo.png", "#a0522d"),
+            ("javascript:alert(1)", "#a0522d"),
+            ("https://x.example/a\"onerror=alert(1)", "#a0522d"),
+            ("https://shop.example/logo.png", "red"),
+            ("https://shop.example/logo.png", "#12345g"),
+            ("https://shop.example/logo.png", "#fff;}body{display:none"),
+        ] {
+            let patch = ProgramPatch {
+                brand_logo_url: Some(logo.into()),
+                brand_accent: Some(accent.into()),
+                ..Default::default()
+            };
+            let e = set.apply(patch).unwrap_err();
+            assert!(!e.errors.is_empty(), "{logo} {accent}");
+        }
+        let cleared = set
+            .apply(ProgramPatch {
+                brand_logo_url: Some(String::new()),
+                brand_accent: Some(String::new()),
+                ..Default::default()
+            })
+            .unwrap()
+            .0;
+        assert_eq!((cleared.brand_logo_url.as_str(), cleared.brand_accent.as_str()), ("", ""));
     }
 
     #[test]

@@ -81,6 +81,8 @@ pub fn settings(s: &ProgramSettings) -> pb::ProgramSettings {
         business_customer_approval: s.business_customer_approval,
         currency: s.currency.code().into(),
         time_zone: s.time_zone.clone(),
+        brand_logo_url: s.brand_logo_url.clone(),
+        brand_accent: s.brand_accent.clone(),
     }
 }
 

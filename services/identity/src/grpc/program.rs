@@ -130,6 +130,8 @@ impl IdentityService {
             business_customer_approval: req.business_customer_approval,
             currency: req.currency,
             time_zone: req.time_zone,
+            brand_logo_url: req.brand_logo_url,
+            brand_accent: req.brand_accent,
         };
         let mut tx = TenantTx::begin(&self.pool, tenant).await?;
         let mut t = store::tenant_for_update(&mut tx).await?.ok_or_else(|| AppError::not_found("program"))?;
@@ -190,6 +192,8 @@ impl IdentityService {
             tenant_id: t.id.to_string(),
             currency: t.settings.currency.code().to_string(),
             business_customer_approval: t.settings.business_customer_approval,
+            logo_url: t.settings.brand_logo_url.clone(),
+            accent: t.settings.brand_accent.clone(),
         };
         if let Some(token) = req.invite.as_deref().filter(|s| !s.is_empty()) {
             let mut tx = TenantTx::begin(&self.pool, t.id).await?;

@@ -42,18 +42,22 @@ impl OrdersService {
         Ok((tx, o, expires))
     }
 
-    /// The merchant's program name, for the customer pages (blank if identity cannot say).
-    async fn program_name(&self, tenant: Uuid) -> String {
+    /// The merchant's program name and branding, for the customer pages (blank if identity cannot
+    /// say): (name, logo address, accent colour).
+    async fn brand(&self, tenant: Uuid) -> (String, String, String) {
         let req = partnerline_proto::identity::v1::GetJoinPageRequest {
             program: String::new(),
             invite: None,
             tenant_id: Some(tenant.to_string()),
         };
         match self.identity.clone().get_join_page(platform::grpc::request(req, None)).await {
-            Ok(p) => p.into_inner().program_name,
+            Ok(p) => {
+                let p = p.into_inner();
+                (p.program_name, p.logo_url, p.accent)
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "program name unavailable");
-                String::new()
+                Default::default()
             }
         }
     }
@@ -67,8 +71,11 @@ impl OrdersService {
         let items = store::items(tx, o.id).await?;
         let notes = store::notes(tx, o.id, true).await?;
         let c = o.currency.as_str();
+        let (program_name, logo_url, accent) = self.brand(o.tenant_id).await;
         Ok(pb::PaymentPage {
-            program_name: self.program_name(o.tenant_id).await,
+            program_name,
+            logo_url,
+            accent,
             number: o.number.clone(),
             customer_name: o.customer_name.clone(),
             items: items.iter().map(|i| convert::item(i, c)).collect(),
@@ -155,13 +162,16 @@ impl OrdersService {
                 category: p.category.clone(),
             })
             .collect();
+        let (program_name, logo_url, accent) = self.brand(tenant).await;
         Ok(pb::QuickOrderCatalog {
             customer_name: c.customer_name,
             discount_percent: c.discount_percent,
             currency: c.currency,
             language: c.language,
             products,
-            program_name: self.program_name(tenant).await,
+            program_name,
+            logo_url,
+            accent,
         })
     }
 

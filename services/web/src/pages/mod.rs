@@ -40,6 +40,9 @@ pub struct Frame {
     pub section: &'static str,
     /// This page's path and query, for the language switcher to come back to.
     pub path: String,
+    /// The merchant's branding on the customer pages (empty: Partnerline's own look).
+    pub logo: String,
+    pub accent: String,
 }
 
 impl Frame {
@@ -59,6 +62,8 @@ impl Frame {
             program: me.program_name.clone().unwrap_or_default(),
             section,
             path: path.to_string(),
+            logo: String::new(),
+            accent: String::new(),
         };
         Ok((frame, me))
     }
@@ -72,6 +77,8 @@ impl Frame {
             program: String::new(),
             section: "",
             path: path.to_string(),
+            logo: String::new(),
+            accent: String::new(),
         }
     }
 

@@ -20,10 +20,17 @@ use super::{Errors, Form, Frame, is_form_error, render};
 use crate::i18n::Lang;
 use crate::session::Visit;
 
-fn frame(visit: &Visit, lang: Option<Lang>, program: &str, path: &str) -> Frame {
+/// The merchant's name and branding on a customer page: (name, logo address, accent colour).
+struct Brand<'a>(&'a str, &'a str, &'a str);
+
+fn frame(visit: &Visit, lang: Option<Lang>, brand: Brand<'_>, path: &str) -> Frame {
     let lang = visit.chosen.or(lang).unwrap_or(visit.accepted);
     let mut c = Frame::anonymous(lang, &visit.csrf, path);
-    c.program = program.to_string();
+    c.program = brand.0.to_string();
+    c.logo = brand.1.to_string();
+    // Identity accepts only `#rrggbb`; checked again, as it goes into a <style> element.
+    let hex = brand.2.len() == 7 && brand.2.starts_with('#') && brand.2[1..].chars().all(|c| c.is_ascii_hexdigit());
+    c.accent = if hex { brand.2.to_string() } else { String::new() };
     c
 }
 
@@ -89,7 +96,7 @@ async fn join_page(
     };
     let req = ipb::GetJoinPageRequest { program: slug.to_string(), invite: invite.clone(), tenant_id: None };
     let p = s.identity().get_join_page(platform::grpc::request(req, None)).await.map_err(upstream)?.into_inner();
-    let c = frame(visit, None, &p.program_name, &format!("/join/{slug}"));
+    let c = frame(visit, None, Brand(&p.program_name, &p.logo_url, &p.accent), &format!("/join/{slug}"));
     let title = c.t1("join-title", "program", &p.program_name);
     let fv = ["name", "email", "phone", "message"]
         .into_iter()
@@ -156,7 +163,12 @@ struct PayPage {
 async fn pay_page(s: &AppState, visit: &Visit, token: &str, done: bool, error: String) -> Result<Response, AppError> {
     let req = platform::grpc::request(opb::PaymentTokenRequest { token: token.to_string() }, None);
     let p = s.orders().get_payment_page(req).await.map_err(upstream)?.into_inner();
-    let c = frame(visit, Lang::parse(&p.language), &p.program_name, &format!("/pay/{token}"));
+    let c = frame(
+        visit,
+        Lang::parse(&p.language),
+        Brand(&p.program_name, &p.logo_url, &p.accent),
+        &format!("/pay/{token}"),
+    );
     let title = c.t1("order-title", "number", &p.number);
     let status = if error.is_empty() { StatusCode::OK } else { StatusCode::CONFLICT };
     Ok(render(status, &PayPage { c, title, token: token.to_string(), p, done, error }))
@@ -208,7 +220,8 @@ async fn quick_page(
         req.metadata_mut().insert("x-client", v);
     }
     let q = s.orders().get_quick_order_catalog(req).await.map_err(upstream)?.into_inner();
-    let c = frame(visit, Lang::parse(&q.language), &q.program_name, &format!("/q/{token}"));
+    let c =
+        frame(visit, Lang::parse(&q.language), Brand(&q.program_name, &q.logo_url, &q.accent), &format!("/q/{token}"));
     let title = c.t1("quick-title", "name", &q.customer_name);
     let quantities = q
         .products

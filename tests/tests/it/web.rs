@@ -304,6 +304,13 @@ async fn a1_d1_cu1_cu3_c11_the_partner_portal_works_in_a_real_browser() {
         first.contains(&web::format::money(web::i18n::Lang::EN, &format!("{dearest:.2}"), "EUR")),
         "dearest first: {first}"
     );
+    // L12: sorted by what she sold, best first (her completed demo orders sold something).
+    b.open(&format!("{}/promote?sort=-sold", sys.url)).await;
+    let mut sold = Vec::new();
+    for cell in b.client.find_all(fantoccini::Locator::Css("#products dd.sold")).await.unwrap() {
+        sold.push(cell.text().await.unwrap().replace(',', "").parse::<u64>().unwrap());
+    }
+    assert!(sold.windows(2).all(|w| w[0] >= w[1]) && sold[0] > 0, "best sold first: {sold:?}");
     b.click(&format!("#product-{pid} button.share")).await;
     let share = b
         .client

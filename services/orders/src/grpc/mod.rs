@@ -207,6 +207,9 @@ impl Orders for OrdersService {
     async fn customer_sales(&self, req: Request<pb::SalesQuery>) -> Reply<pb::CustomerSales> {
         authed(&self.verifier, req, Grant::Scope("orders:read"), |a, m| self.customer_sales_impl(a, m)).await
     }
+    async fn product_sales(&self, req: Request<pb::SalesQuery>) -> Reply<pb::ProductSalesList> {
+        authed(&self.verifier, req, Grant::Scope("orders:read"), |a, m| self.product_sales_impl(a, m)).await
+    }
     async fn update_checkout_settings(
         &self,
         req: Request<pb::UpdateCheckoutSettingsRequest>,

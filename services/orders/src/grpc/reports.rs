@@ -43,6 +43,27 @@ impl OrdersService {
         Ok(Asked { partner, team, zone, range, every })
     }
 
+    /// L12: units sold per product, the partner's own (or a team member's), or the program's.
+    pub(super) async fn product_sales_impl(
+        &self,
+        (a, token): (Access, String),
+        q: pb::SalesQuery,
+    ) -> Result<pb::ProductSalesList, AppError> {
+        let asked = self.asked(&a, &token, &q).await?;
+        let mut tx = TenantTx::begin(&self.pool, a.tenant).await?;
+        let rows = store::product_sales(&mut tx, asked.partner).await?;
+        tx.commit().await?;
+        let rows = rows
+            .into_iter()
+            .map(|(id, units, orders)| pb::ProductSalesRow {
+                product_id: id.to_string(),
+                units: u64::try_from(units).unwrap_or(0),
+                orders: u64::try_from(orders).unwrap_or(0),
+            })
+            .collect();
+        Ok(pb::ProductSalesList { rows })
+    }
+
     pub(super) async fn sales_report_impl(
         &self,
         (a, token): (Access, String),

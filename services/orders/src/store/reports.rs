@@ -101,6 +101,22 @@ pub async fn lifetime_sales(tx: &mut TenantTx<'_>, partner: Option<Uuid>) -> sql
     .await
 }
 
+/// L12: (product, units sold less returns, orders) over the counted orders of a partner, or of
+/// the program.
+pub async fn product_sales(tx: &mut TenantTx<'_>, partner: Option<Uuid>) -> sqlx::Result<Vec<(Uuid, i64, i64)>> {
+    sqlx::query_as(
+        "SELECT i.product_id, sum(i.quantity - i.returned_quantity)::bigint, count(DISTINCT i.order_id)
+         FROM orders o JOIN order_items i ON i.order_id = o.id
+         WHERE o.tenant_id = $1 AND ($2::uuid IS NULL OR o.partner_id = $2)
+           AND o.status NOT IN ('pending_payment', 'cancelled')
+         GROUP BY i.product_id",
+    )
+    .bind(tx.tenant())
+    .bind(partner)
+    .fetch_all(tx.conn())
+    .await
+}
+
 /// One customer's counted orders of the range, per period: what the customers report is made of.
 /// Distinct customers and repeat rates do not add up across days, so these come from the orders
 /// of the range (through `orders_partner` or `orders_placed`), not from totals.

@@ -19,9 +19,10 @@ use super::{Errors, Form, Frame, is_form_error, render};
 use crate::session::Signed;
 use platform::AppError;
 
-/// Sorts of the product list: by price either way, or newest listed first.
-pub const SORTS: [(&str, &str); 3] = [
+/// Sorts of the product list: newest listed, best sold by this partner, by price either way.
+pub const SORTS: [(&str, &str); 4] = [
     ("-created_at", "promote-sort-newest"),
+    ("-sold", "promote-sort-sales"),
     ("price", "promote-sort-price-asc"),
     ("-price", "promote-sort-price-desc"),
 ];
@@ -35,6 +36,8 @@ pub struct Item {
     pub earns: Option<String>,
     /// The partner's share link to this product, if it made one.
     pub link: Option<apb::Link>,
+    /// Units of it the partner sold (counted orders, less returns).
+    pub sold: u64,
 }
 
 #[derive(Template)]
@@ -81,17 +84,19 @@ async fn promote_page(
     errors: Errors,
 ) -> Result<Response, AppError> {
     let (c, _) = Frame::load(s, signed, "promote", "/promote").await?;
-    let (mut pr, mut co, mut at, mut po, mut cu) =
-        (s.orders(), s.commissions(), s.attribution(), s.attribution(), s.orders());
+    let (mut pr, mut co, mut at, mut po, mut cu, mut so) =
+        (s.orders(), s.commissions(), s.attribution(), s.attribution(), s.orders(), s.orders());
     let products = opb::ListProductsRequest { limit: 100, ..Default::default() };
-    let (products, rate, links, posters, coupons) = tokio::try_join!(
+    let (products, rate, links, posters, coupons, sold) = tokio::try_join!(
         pr.list_products(signed.0.request(products)),
         co.get_current_rate(signed.0.request(cpb::CurrentRateQuery { partner_id: None })),
         at.list_links(signed.0.request(apb::ListLinksRequest { partner_id: None })),
         po.list_posters(signed.0.request(apb::ListPostersRequest { partner_id: None })),
         cu.list_coupons(signed.0.request(opb::ListCouponsRequest { partner_id: None })),
+        so.product_sales(signed.0.request(opb::SalesQuery::default())),
     )
     .map_err(upstream)?;
+    let sold: HashMap<String, u64> = sold.into_inner().rows.into_iter().map(|r| (r.product_id, r.units)).collect();
     let rate = rate.into_inner();
     let links = links.into_inner().items;
     let home = s.redirect.home_url.clone();
@@ -111,13 +116,15 @@ async fn promote_page(
             });
             let target = product_url(&home, &p.sku);
             let link = links.iter().find(|l| l.kind == "share" && l.active && l.target_url == target).cloned();
-            Item { p, rate: rate_text, earns, link }
+            let sold = sold.get(&p.id).copied().unwrap_or(0);
+            Item { p, rate: rate_text, earns, link, sold }
         })
         .collect();
     let price = |i: &Item| i.p.base_price.parse::<Decimal>().unwrap_or_default();
     match sort {
         "price" => items.sort_by_key(price),
         "-price" => items.sort_by_key(|i| std::cmp::Reverse(price(i))),
+        "-sold" => items.sort_by_key(|i| std::cmp::Reverse(i.sold)),
         _ => items.sort_by(|a, b| b.p.created_at.cmp(&a.p.created_at)),
     }
     let fv = ["code", "discount_percent", "expires_at", "max_uses"]

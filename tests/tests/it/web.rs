@@ -216,6 +216,17 @@ async fn a1_d1_cu1_cu3_c11_the_partner_portal_works_in_a_real_browser() {
     }
     assert!(ledger.contains(&format!("Commission on order {number} recorded")), "{ledger}");
 
+    // O9: a wholesale purchase for resale, for herself, at the wholesale price.
+    let resale = products["items"].as_array().unwrap().iter().find(|p| p["wholesale_price"].is_string()).unwrap().clone();
+    b.open(&format!("{}/orders/new", sys.url)).await;
+    b.client.find(fantoccini::Locator::Css("input[name='wholesale']")).await.unwrap().click().await.unwrap();
+    b.fill(&format!("#qty-{}", resale["id"].as_str().unwrap()), "3").await;
+    b.select("#payment_method", "bank_transfer").await;
+    b.click("#place").await;
+    assert!(b.body().await.contains("Wholesale, for resale"), "{}", b.body().await);
+    let unit = web::format::money(web::i18n::Lang::EN, resale["wholesale_price"].as_str().unwrap(), "EUR");
+    assert!(b.text("table.data").await.contains(&unit), "at the wholesale price {unit}");
+
     // CU8: a quick-order link made on the customer's page, shown once; the customer's page it
     // opens refuses an empty cart and sends a full one on to pay.
     b.open(&format!("{}/customers/{id}", sys.url)).await;

@@ -380,3 +380,19 @@ quick-link-regenerate-warning = The link the customer has now stops working.
 quick-link-revoke = Stop the link
 quick-link-make = Make a quick-order link
 customer-revoked = The quick-order link no longer works.
+
+## field errors the services send, in words
+error-required = This is needed.
+error-email = Enter an email address, like name@example.com.
+error-negative = Must not be negative.
+error-positive = Must be more than zero.
+error-future = Must be a date in the future.
+error-currency = Must be a three-letter currency code, like EUR.
+error-iban = This is not a valid IBAN: check its digits.
+error-control = Contains a character that cannot be stored; remove it.
+error-decimal = Enter a number, like 12.50.
+error-url = Enter a web address starting with https://.
+error-length-between = Must be { $min } to { $max } characters long.
+error-between = Must be between { $min } and { $max }.
+error-length-max = Must be at most { $max } characters long.
+error-minimum-payout = Must be at least the program's minimum payout, { $amount }.

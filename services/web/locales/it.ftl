@@ -380,3 +380,19 @@ quick-link-regenerate-warning = Il link che il cliente ha ora smette di funziona
 quick-link-revoke = Disattiva il link
 quick-link-make = Crea un link per ordini rapidi
 customer-revoked = Il link per ordini rapidi non funziona più.
+
+## errori dei campi inviati dai servizi
+error-required = Campo obbligatorio.
+error-email = Inserisci un indirizzo email, come nome@esempio.it.
+error-negative = Non può essere negativo.
+error-positive = Deve essere maggiore di zero.
+error-future = Deve essere una data futura.
+error-currency = Deve essere un codice valuta di tre lettere, come EUR.
+error-iban = Questo IBAN non è valido: controlla le cifre.
+error-control = Contiene un carattere che non può essere salvato; rimuovilo.
+error-decimal = Inserisci un numero, come 12,50.
+error-url = Inserisci un indirizzo web che inizi con https://.
+error-length-between = Deve essere lungo da { $min } a { $max } caratteri.
+error-between = Deve essere tra { $min } e { $max }.
+error-length-max = Deve essere lungo al massimo { $max } caratteri.
+error-minimum-payout = Deve essere almeno la liquidazione minima del programma, { $amount }.

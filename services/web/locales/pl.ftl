@@ -382,3 +382,19 @@ quick-link-regenerate-warning = Link, który klient ma teraz, przestanie działa
 quick-link-revoke = Wyłącz link
 quick-link-make = Utwórz link do szybkiego zamówienia
 customer-revoked = Link do szybkiego zamówienia już nie działa.
+
+## błędy pól zgłaszane przez usługi
+error-required = To pole jest wymagane.
+error-email = Wpisz adres e-mail, np. imie@przyklad.pl.
+error-negative = Nie może być ujemne.
+error-positive = Musi być większe od zera.
+error-future = Musi być datą w przyszłości.
+error-currency = Musi być trzyliterowym kodem waluty, np. EUR.
+error-iban = To nie jest poprawny IBAN: sprawdź cyfry.
+error-control = Zawiera znak, którego nie można zapisać; usuń go.
+error-decimal = Wpisz liczbę, np. 12,50.
+error-url = Wpisz adres strony zaczynający się od https://.
+error-length-between = Musi mieć od { $min } do { $max } znaków.
+error-between = Musi być między { $min } a { $max }.
+error-length-max = Może mieć najwyżej { $max } znaków.
+error-minimum-payout = Musi wynosić co najmniej minimalną wypłatę programu, { $amount }.

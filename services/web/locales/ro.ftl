@@ -381,3 +381,19 @@ quick-link-regenerate-warning = Linkul pe care îl are clientul acum nu va mai f
 quick-link-revoke = Dezactivează linkul
 quick-link-make = Creează un link de comandă rapidă
 customer-revoked = Linkul de comandă rapidă nu mai funcționează.
+
+## erori de câmp trimise de servicii
+error-required = Câmp obligatoriu.
+error-email = Introdu o adresă de email, de exemplu nume@exemplu.ro.
+error-negative = Nu poate fi negativ.
+error-positive = Trebuie să fie mai mare decât zero.
+error-future = Trebuie să fie o dată din viitor.
+error-currency = Trebuie să fie un cod de monedă din trei litere, de exemplu EUR.
+error-iban = Acest IBAN nu este valid: verifică cifrele.
+error-control = Conține un caracter care nu poate fi salvat; elimină-l.
+error-decimal = Introdu un număr, de exemplu 12,50.
+error-url = Introdu o adresă web care începe cu https://.
+error-length-between = Trebuie să aibă între { $min } și { $max } caractere.
+error-between = Trebuie să fie între { $min } și { $max }.
+error-length-max = Trebuie să aibă cel mult { $max } caractere.
+error-minimum-payout = Trebuie să fie cel puțin plata minimă a programului, { $amount }.

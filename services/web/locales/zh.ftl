@@ -379,3 +379,19 @@ quick-link-regenerate-warning = 客户现在的链接将失效。
 quick-link-revoke = 停用链接
 quick-link-make = 生成快速下单链接
 customer-revoked = 快速下单链接已失效。
+
+## 服务返回的字段错误
+error-required = 此项为必填项。
+error-email = 请输入邮箱地址，例如 name@example.com。
+error-negative = 不能为负数。
+error-positive = 必须大于零。
+error-future = 必须是将来的日期。
+error-currency = 必须是三个字母的货币代码，例如 EUR。
+error-iban = 该 IBAN 无效：请检查号码。
+error-control = 包含无法保存的字符，请删除。
+error-decimal = 请输入数字，例如 12.50。
+error-url = 请输入以 https:// 开头的网址。
+error-length-between = 长度必须为 { $min } 到 { $max } 个字符。
+error-between = 必须介于 { $min } 和 { $max } 之间。
+error-length-max = 长度最多为 { $max } 个字符。
+error-minimum-payout = 不能低于计划的最低提现金额 { $amount }。

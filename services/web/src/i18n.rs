@@ -89,6 +89,14 @@ impl Lang {
         self.format(key, Some(&args))
     }
 
+    /// The message `key` with two named values.
+    pub fn t2(self, key: &str, a: (&str, &str), b: (&str, &str)) -> String {
+        let mut args = FluentArgs::new();
+        args.set(a.0, FluentValue::from(a.1.to_string()));
+        args.set(b.0, FluentValue::from(b.1.to_string()));
+        self.format(key, Some(&args))
+    }
+
     /// The message `key` with a count, for plurals (`{ $n -> [one] ... *[other] ... }`).
     pub fn count(self, key: &str, n: u64) -> String {
         let mut args = FluentArgs::new();
@@ -144,7 +152,7 @@ mod tests {
         for dir in ["src", "src/pages", "templates"] {
             for entry in std::fs::read_dir(format!("{root}/{dir}")).into_iter().flatten().flatten() {
                 let Ok(text) = std::fs::read_to_string(entry.path()) else { continue };
-                for call in [".t(\"", ".t1(\"", ".count(\""] {
+                for call in [".t(\"", ".t1(\"", ".t2(\"", ".count(\""] {
                     for part in text.split(call).skip(1) {
                         if let Some(key) = part.split('"').next().filter(|k| !k.is_empty() && !k.contains(' ')) {
                             used.insert(key.to_string());

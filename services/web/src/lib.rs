@@ -7,6 +7,7 @@
 //! person's token; it owns no data and decides nothing about who may see what.
 
 pub mod chart;
+pub mod errors;
 pub mod format;
 pub mod i18n;
 pub mod pages;

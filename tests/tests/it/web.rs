@@ -110,7 +110,7 @@ async fn a1_d1_cu1_cu3_c11_the_partner_portal_works_in_a_real_browser() {
     b.fill("#add-email", "not-an-email").await;
     b.click("#add form button.primary").await;
     let error = b.text("#add-email-error").await;
-    assert!(!error.is_empty(), "the email's error is beside it");
+    assert_eq!(error, web::i18n::Lang::EN.t("error-email"), "the email's error is beside it, in words");
     assert_eq!(
         b.client.find(fantoccini::Locator::Css("#add-name")).await.unwrap().prop("value").await.unwrap().as_deref(),
         Some("Browser Test SRL"),
@@ -217,7 +217,8 @@ async fn a1_d1_cu1_cu3_c11_the_partner_portal_works_in_a_real_browser() {
     assert!(ledger.contains(&format!("Commission on order {number} recorded")), "{ledger}");
 
     // O9: a wholesale purchase for resale, for herself, at the wholesale price.
-    let resale = products["items"].as_array().unwrap().iter().find(|p| p["wholesale_price"].is_string()).unwrap().clone();
+    let resale =
+        products["items"].as_array().unwrap().iter().find(|p| p["wholesale_price"].is_string()).unwrap().clone();
     b.open(&format!("{}/orders/new", sys.url)).await;
     b.client.find(fantoccini::Locator::Css("input[name='wholesale']")).await.unwrap().click().await.unwrap();
     b.fill(&format!("#qty-{}", resale["id"].as_str().unwrap()), "3").await;
@@ -377,7 +378,21 @@ async fn a1_d1_cu1_cu3_c11_the_partner_portal_works_in_a_real_browser() {
     b.fill("#a-iban", "IT60 X054 2811 1010 0000 0123 457").await;
     b.fill("#a-account_holder", "Ana Rossi").await;
     b.click("#save-payout").await;
-    assert!(!b.text("#a-iban-error").await.is_empty(), "a wrong IBAN check digit is refused beside the field");
+    // The same refusal in the person's language (here the switcher's: Polish).
+    b.open(&format!("{}/lang/pl?next=/account", sys.url)).await;
+    b.client.find(fantoccini::Locator::Css("input[name='kind'][value='bank']")).await.unwrap().click().await.unwrap();
+    b.fill("#a-iban", "IT60 X054 2811 1010 0000 0123 457").await;
+    b.fill("#a-account_holder", "Ana Rossi").await;
+    b.click("#save-payout").await;
+    let pl = web::i18n::Lang::parse("pl").unwrap();
+    assert_eq!(
+        b.text("#a-iban-error").await,
+        pl.t("error-iban"),
+        "a wrong IBAN check digit is refused beside the field, in Polish"
+    );
+    b.open(&format!("{}/lang/en?next=/account", sys.url)).await;
+    b.client.find(fantoccini::Locator::Css("input[name='kind'][value='bank']")).await.unwrap().click().await.unwrap();
+    b.fill("#a-account_holder", "Ana Rossi").await;
     b.fill("#a-iban", "IT60 X054 2811 1010 0000 0123 456").await;
     b.click("#save-payout").await;
     let me = ana.get("/api/v1/me", 200).await;

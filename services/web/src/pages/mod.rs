@@ -261,11 +261,13 @@ impl Errors {
     pub fn of(err: &AppError, lang: Lang) -> Errors {
         let mut m = HashMap::new();
         for e in &err.errors {
-            m.entry(e.field.clone()).or_insert_with(|| e.message.clone());
+            m.entry(e.field.clone()).or_insert_with(|| crate::errors::field_message(lang, &e.message));
         }
         if m.is_empty() {
             let general = match err.kind {
-                platform::ErrorKind::Invalid | platform::ErrorKind::BadRequest => err.message.clone(),
+                platform::ErrorKind::Invalid | platform::ErrorKind::BadRequest => {
+                    crate::errors::field_message(lang, &err.message)
+                }
                 platform::ErrorKind::Conflict => err.message.clone(),
                 platform::ErrorKind::TooManyRequests => lang.t("error-too-many"),
                 _ => lang.t("error-internal"),

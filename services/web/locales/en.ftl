@@ -396,3 +396,22 @@ error-length-between = Must be { $min } to { $max } characters long.
 error-between = Must be between { $min } and { $max }.
 error-length-max = Must be at most { $max } characters long.
 error-minimum-payout = Must be at least the program's minimum payout, { $amount }.
+
+## earnings lines, minimum payout, note edits
+payout-minimum = The program pays out from { $amount }.
+commission-lines = Commission on each order
+commission-level = Whose sale
+commission-own = Yours
+commission-team = Your team's
+commission-base = Base
+commission-state-pending = Pending
+commission-state-held = Held
+commission-state-available = Available
+commission-state-void = Void
+commission-held-until = until { $date }
+note-edit = Edit or delete
+note-delete-confirm = The note is deleted for good.
+note-delete-yes = Delete the note
+customer-note-saved = The note was changed.
+customer-note-deleted = The note was deleted.
+order-of-team = (team)

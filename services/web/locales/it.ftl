@@ -396,3 +396,22 @@ error-length-between = Deve essere lungo da { $min } a { $max } caratteri.
 error-between = Deve essere tra { $min } e { $max }.
 error-length-max = Deve essere lungo al massimo { $max } caratteri.
 error-minimum-payout = Deve essere almeno la liquidazione minima del programma, { $amount }.
+
+## earnings lines, minimum payout, note edits
+payout-minimum = Il programma liquida a partire da { $amount }.
+commission-lines = Provvigione su ogni ordine
+commission-level = Di chi è la vendita
+commission-own = Tua
+commission-team = Del tuo team
+commission-base = Base
+commission-state-pending = In attesa
+commission-state-held = Trattenuta
+commission-state-available = Disponibile
+commission-state-void = Annullata
+commission-held-until = fino al { $date }
+note-edit = Modifica o elimina
+note-delete-confirm = La nota viene eliminata definitivamente.
+note-delete-yes = Elimina la nota
+customer-note-saved = La nota è stata modificata.
+customer-note-deleted = La nota è stata eliminata.
+order-of-team = (team)

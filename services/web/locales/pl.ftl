@@ -398,3 +398,22 @@ error-length-between = Musi mieć od { $min } do { $max } znaków.
 error-between = Musi być między { $min } a { $max }.
 error-length-max = Może mieć najwyżej { $max } znaków.
 error-minimum-payout = Musi wynosić co najmniej minimalną wypłatę programu, { $amount }.
+
+## earnings lines, minimum payout, note edits
+payout-minimum = Program wypłaca od { $amount }.
+commission-lines = Prowizja od każdego zamówienia
+commission-level = Czyja sprzedaż
+commission-own = Twoja
+commission-team = Twojego zespołu
+commission-base = Podstawa
+commission-state-pending = Oczekująca
+commission-state-held = Wstrzymana
+commission-state-available = Dostępna
+commission-state-void = Anulowana
+commission-held-until = do { $date }
+note-edit = Edytuj lub usuń
+note-delete-confirm = Notatka zostanie usunięta na zawsze.
+note-delete-yes = Usuń notatkę
+customer-note-saved = Notatka została zmieniona.
+customer-note-deleted = Notatka została usunięta.
+order-of-team = (zespół)

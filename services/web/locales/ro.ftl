@@ -397,3 +397,22 @@ error-length-between = Trebuie să aibă între { $min } și { $max } caractere.
 error-between = Trebuie să fie între { $min } și { $max }.
 error-length-max = Trebuie să aibă cel mult { $max } caractere.
 error-minimum-payout = Trebuie să fie cel puțin plata minimă a programului, { $amount }.
+
+## earnings lines, minimum payout, note edits
+payout-minimum = Programul plătește de la { $amount }.
+commission-lines = Comisionul pe fiecare comandă
+commission-level = A cui e vânzarea
+commission-own = A ta
+commission-team = A echipei tale
+commission-base = Bază
+commission-state-pending = În așteptare
+commission-state-held = Reținut
+commission-state-available = Disponibil
+commission-state-void = Anulat
+commission-held-until = până la { $date }
+note-edit = Editează sau șterge
+note-delete-confirm = Nota este ștearsă definitiv.
+note-delete-yes = Șterge nota
+customer-note-saved = Nota a fost modificată.
+customer-note-deleted = Nota a fost ștearsă.
+order-of-team = (echipă)

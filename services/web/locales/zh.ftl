@@ -395,3 +395,22 @@ error-length-between = 长度必须为 { $min } 到 { $max } 个字符。
 error-between = 必须介于 { $min } 和 { $max } 之间。
 error-length-max = 长度最多为 { $max } 个字符。
 error-minimum-payout = 不能低于计划的最低提现金额 { $amount }。
+
+## earnings lines, minimum payout, note edits
+payout-minimum = 本计划的最低提现金额为 { $amount }。
+commission-lines = 每笔订单的佣金
+commission-level = 谁的销售
+commission-own = 您的
+commission-team = 您团队的
+commission-base = 基数
+commission-state-pending = 待确认
+commission-state-held = 冻结中
+commission-state-available = 可提现
+commission-state-void = 已作废
+commission-held-until = 至 { $date }
+note-edit = 编辑或删除
+note-delete-confirm = 备注将被永久删除。
+note-delete-yes = 删除备注
+customer-note-saved = 备注已修改。
+customer-note-deleted = 备注已删除。
+order-of-team = （团队）

@@ -30,6 +30,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/customers", get(customers::list).post(customers::create))
         .route("/customers/{id}", get(customers::show).post(customers::update))
         .route("/customers/{id}/notes", post(customers::add_note))
+        .route("/customers/{id}/notes/{note}", post(customers::update_note))
+        .route("/customers/{id}/notes/{note}/delete", post(customers::delete_note))
         .route("/customers/{id}/log", post(customers::add_communication))
         .route("/customers/{id}/delete", post(customers::delete))
         .route("/customers/{id}/quick-link", post(customers::quick_link))

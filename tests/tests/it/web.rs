@@ -143,6 +143,23 @@ async fn a1_d1_cu1_cu3_c11_the_partner_portal_works_in_a_real_browser() {
     let notes = b.text("ul.notes").await;
     let pos = |s: &str| notes.find(s).unwrap_or(usize::MAX);
     assert!(pos("urgent note") < pos("soon note") && pos("soon note") < pos("plain note"), "{notes}");
+    // CU3: a note edited, then deleted after its confirmation.
+    let notes_api = ana.get(&format!("/api/v1/customers/{id}/notes"), 200).await;
+    let plain = notes_api["items"].as_array().unwrap().iter().find(|n| n["body"] == "plain note").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    b.client.find(fantoccini::Locator::Css(&format!("#note-{plain} summary"))).await.unwrap().click().await.unwrap();
+    b.fill(&format!("#edit-note-{plain}"), "plain note, now urgent").await;
+    b.select(&format!("#edit-prio-{plain}"), "high").await;
+    b.click(&format!("#note-{plain} form[action$='/{plain}'] button")).await;
+    let notes = b.text("ul.notes").await;
+    assert!(notes.starts_with("High") && notes.find("plain note, now urgent") < notes.find("soon note"), "{notes}");
+    b.client.find(fantoccini::Locator::Css(&format!("#note-{plain} summary"))).await.unwrap().click().await.unwrap();
+    b.click(&format!("#note-{plain} form[action$='/delete'] button")).await;
+    assert!(!b.text("ul.notes").await.contains("now urgent"), "the note is gone");
+    assert_eq!(count(&ana.get(&format!("/api/v1/customers/{id}/notes"), 200).await), 2);
+
     // CU5: the log.
     b.select("#log-kind", "call").await;
     b.fill("#log-summary", "Called about the spring order").await;
@@ -261,6 +278,17 @@ async fn a1_d1_cu1_cu3_c11_the_partner_portal_works_in_a_real_browser() {
     let available = balances["items"][0]["available"].as_str().unwrap();
     assert_eq!(b.text("dd.available").await, web::format::money(web::i18n::Lang::EN, available, "EUR"));
     assert!(b.text("#ledger").await.contains("PL-"), "ledger entries name their orders by number");
+    let ledger = ana.get("/api/v1/ledger?limit=25", 200).await;
+    let team =
+        ledger["items"].as_array().unwrap().iter().any(|e| e["kind"] == "accrued" && e["level"].as_u64() > Some(0));
+    assert_eq!(b.text("#ledger").await.contains("Team commission on order"), team, "a team member's sale says so (C7)");
+    let lines = ana.get("/api/v1/commissions?limit=25", 200).await;
+    let rows = b.client.find_all(fantoccini::Locator::Css("#commission-lines tbody tr")).await.unwrap();
+    assert_eq!(rows.len(), count(&lines), "one line per order's commission (C3)");
+    let program = sys.demo_admin().await.get("/api/v1/program", 200).await;
+    let minimum =
+        web::format::money(web::i18n::Lang::EN, program["settings"]["minimum_payout"].as_str().unwrap(), "EUR");
+    assert!(b.text("#minimum").await.contains(&minimum), "the minimum payout is shown (C10)");
     check_page(&b, "earnings").await;
 
     // LE1-LE3: a lead submitted (a bad email refused beside the field), its page with its timeline
@@ -414,6 +442,9 @@ async fn a1_d1_cu1_cu3_c11_the_partner_portal_works_in_a_real_browser() {
     let _ = b.console_errors().await; // the 404 itself is logged as a failed load
     b.open(&format!("{}/customers/00000000-0000-0000-0000-000000000000", sys.url)).await;
     assert_eq!(b.body().await, not_found, "a missing customer looks the same");
+    let bos_order = bo.get("/api/v1/orders?limit=1", 200).await["items"][0]["id"].as_str().unwrap().to_string();
+    b.open(&format!("{}/orders/{bos_order}", sys.url)).await;
+    assert_eq!(b.body().await, not_found, "another partner's order is the same 404 page");
     let _ = b.console_errors().await;
 
     // A form posted without its CSRF token is refused, and changes nothing.

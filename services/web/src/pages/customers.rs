@@ -286,6 +286,11 @@ struct CustomerPage {
     quick_url: Option<String>,
 }
 
+/// For templates: a service's value equals one of a list's.
+pub fn same(a: &str, b: &str) -> bool {
+    a == b
+}
+
 /// The customer's notes, high before medium before none, then newest first (CU3).
 pub fn sort_notes(notes: &mut [pb::Note]) {
     let rank = |p: &str| PRIORITIES.iter().position(|x| *x == p).unwrap_or(PRIORITIES.len());
@@ -369,7 +374,7 @@ pub async fn show(
     let notice = q
         .get("done")
         .map(String::as_str)
-        .filter(|n| ["created", "saved", "noted", "logged", "revoked"].contains(n))
+        .filter(|n| ["created", "saved", "noted", "logged", "revoked", "note-saved", "note-deleted"].contains(n))
         .unwrap_or("");
     customer_page(&s, &signed, &id, StatusCode::OK, None, notice, None).await
 }
@@ -434,6 +439,40 @@ pub async fn add_note(
         }
         Err(err) => Err(err),
     }
+}
+
+/// CU3: a note changed (its text or priority).
+pub async fn update_note(
+    State(s): State<AppState>,
+    signed: Signed,
+    Path((id, note)): Path<(String, String)>,
+    form: Form,
+) -> Result<Response, AppError> {
+    let req = pb::UpdateNoteRequest {
+        customer_id: id.clone(),
+        note_id: note,
+        priority: form.opt("priority"),
+        body: Some(form.get("body")),
+    };
+    match form.send(s.customers().update_note(signed.0.request(req))).await {
+        Ok(_) => Ok(Redirect::to(&format!("/customers/{id}?done=note-saved#notes")).into_response()),
+        Err(err) if is_form_error(&err) => {
+            let e = Errors::of(&err, signed.1.lang(""));
+            customer_page(&s, &signed, &id, StatusCode::UNPROCESSABLE_ENTITY, Some(("note", &form, e)), "", None).await
+        }
+        Err(err) => Err(err),
+    }
+}
+
+/// CU3: a note deleted, after the page asked for a confirmation.
+pub async fn delete_note(
+    State(s): State<AppState>,
+    signed: Signed,
+    Path((id, note)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let req = pb::NoteRef { customer_id: id.clone(), note_id: note };
+    s.customers().delete_note(signed.0.request(req)).await.map_err(upstream)?;
+    Ok(Redirect::to(&format!("/customers/{id}?done=note-deleted#notes")).into_response())
 }
 
 /// CU5: a call, email, meeting or message in the customer's log.

@@ -49,9 +49,13 @@ struct EarningsPage {
     c: Frame,
     title: String,
     balances: Vec<cpb::Balance>,
-    lines: Vec<Line>,
+    entries: Vec<Line>,
     more: Option<String>,
     payouts: Vec<cpb::Payout>,
+    /// The commission of each of the partner's orders (C3): what it earns now and its state.
+    lines: Vec<(String, cpb::CommissionLine)>,
+    /// The program's minimum payout (C10), as the page writes money.
+    minimum: String,
     errors: Errors,
     amount: String,
     notice: String,
@@ -77,21 +81,31 @@ async fn page_of(
     amount: String,
 ) -> Result<Response, AppError> {
     let (c, _) = Frame::load(s, signed, "earnings", path).await?;
-    let (mut a, mut b, mut p) = (s.commissions(), s.commissions(), s.commissions());
+    let (mut a, mut b, mut p, mut l, mut i) =
+        (s.commissions(), s.commissions(), s.commissions(), s.commissions(), s.identity());
     let ledger = cpb::LedgerQuery {
         cursor: q.get("after").cloned().filter(|v| !v.is_empty()),
         limit: Some(PAGE),
         ..Default::default()
     };
-    let (balances, ledger, payouts) = tokio::try_join!(
+    let (balances, ledger, payouts, commissions, program) = tokio::try_join!(
         a.get_balances(signed.0.request(cpb::BalancesQuery { partner_id: None })),
         b.list_ledger(signed.0.request(ledger)),
         p.list_payouts(signed.0.request(cpb::PayoutQuery::default())),
+        l.list_commissions(signed.0.request(cpb::CommissionQuery { limit: Some(PAGE), ..Default::default() })),
+        i.get_program(signed.0.request(partnerline_proto::identity::v1::Empty {})),
     )
     .map_err(upstream)?;
-    let ledger = ledger.into_inner();
-    // The ledger names orders by id; the page names them by number, asked once per order.
-    let ids: BTreeSet<String> = ledger.items.iter().filter_map(|e| e.order_id.clone()).collect();
+    let (ledger, commissions) = (ledger.into_inner(), commissions.into_inner().items);
+    let program = program.into_inner();
+    let minimum = program.settings.as_ref().map(|st| c.money(&st.minimum_payout, &st.currency)).unwrap_or_default();
+    // The ledger and the lines name orders by id; the page names them by number, asked once each.
+    let ids: BTreeSet<String> = ledger
+        .items
+        .iter()
+        .filter_map(|e| e.order_id.clone())
+        .chain(commissions.iter().map(|l| l.order_id.clone()))
+        .collect();
     let numbers: HashMap<String, String> = futures::future::join_all(ids.into_iter().map(|id| {
         let mut o = s.orders();
         let req = signed.0.request(opb::OrderRef { id: id.clone() });
@@ -101,13 +115,15 @@ async fn page_of(
     .into_iter()
     .flatten()
     .collect();
-    let lines = ledger
+    let entries = ledger
         .items
         .iter()
         .map(|e| {
-            let order = e.order_id.as_ref().and_then(|id| numbers.get(id)).cloned().unwrap_or_else(|| "—".into());
-            let level = e.level.unwrap_or(1);
-            let key = if level > 1 && e.kind == "accrued" {
+            // Level 0 is the partner's own sale; 1 and 2 its team's (C7), whose orders are theirs.
+            let level = e.level.unwrap_or(0);
+            let unnamed = || if level > 0 { c.t("order-of-team") } else { "—".into() };
+            let order = e.order_id.as_ref().and_then(|id| numbers.get(id)).cloned().unwrap_or_else(unnamed);
+            let key = if level > 0 && e.kind == "accrued" {
                 "ledger-accrued-team".to_string()
             } else {
                 format!("ledger-{}", e.kind.replace('_', "-"))
@@ -131,13 +147,19 @@ async fn page_of(
     });
     let notice = if q.get("done").is_some_and(|d| d == "requested") { c.t("payout-requested") } else { String::new() };
     let title = c.t("earnings-title");
+    let team_order = c.t("order-of-team");
     let page = EarningsPage {
         c,
         title,
         balances: balances.into_inner().items,
-        lines,
+        entries,
         more,
         payouts: payouts.into_inner().items,
+        lines: commissions
+            .into_iter()
+            .map(|l| (numbers.get(&l.order_id).cloned().unwrap_or_else(|| team_order.clone()), l))
+            .collect(),
+        minimum,
         errors,
         amount,
         notice,

@@ -366,6 +366,7 @@ mod tests {
         wanted.extend(leads::COLUMNS.iter().map(|(_, key)| key.to_string()));
         wanted.extend(promote::SORTS.iter().map(|(_, key)| key.to_string()));
         wanted.extend(["account-done-saved", "account-done-password"].map(String::from));
+        wanted.extend(["customer-note-saved", "customer-note-deleted", "customer-revoked"].map(String::from));
         for key in [
             "error-not-found",
             "error-forbidden",

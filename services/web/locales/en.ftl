@@ -415,3 +415,17 @@ note-delete-yes = Delete the note
 customer-note-saved = The note was changed.
 customer-note-deleted = The note was deleted.
 order-of-team = (team)
+
+## the ledger's filter
+ledger-kind-accrued = Commission recorded
+ledger-kind-held = Held
+ledger-kind-available = Now available
+ledger-kind-voided = Cancelled
+ledger-kind-clawback = Clawback
+ledger-kind-payout-requested = Payout requested
+ledger-kind-payout-rejected = Payout rejected
+ledger-kind-payout-paid = Payout paid
+ledger-kind-lead-reward = Lead reward
+ledger-kind-top-up = Top-up
+ledger-kind-settlement = Settlement
+ledger-kind = Kind

@@ -415,3 +415,17 @@ note-delete-yes = Elimina la nota
 customer-note-saved = La nota è stata modificata.
 customer-note-deleted = La nota è stata eliminata.
 order-of-team = (team)
+
+## the ledger's filter
+ledger-kind-accrued = Provvigione registrata
+ledger-kind-held = Trattenuta
+ledger-kind-available = Ora disponibile
+ledger-kind-voided = Annullata
+ledger-kind-clawback = Storno
+ledger-kind-payout-requested = Liquidazione richiesta
+ledger-kind-payout-rejected = Liquidazione rifiutata
+ledger-kind-payout-paid = Liquidazione pagata
+ledger-kind-lead-reward = Premio per un lead
+ledger-kind-top-up = Ricarica
+ledger-kind-settlement = Regolamento
+ledger-kind = Tipo

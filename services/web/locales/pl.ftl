@@ -417,3 +417,17 @@ note-delete-yes = Usuń notatkę
 customer-note-saved = Notatka została zmieniona.
 customer-note-deleted = Notatka została usunięta.
 order-of-team = (zespół)
+
+## the ledger's filter
+ledger-kind-accrued = Prowizja zapisana
+ledger-kind-held = Wstrzymana
+ledger-kind-available = Teraz dostępna
+ledger-kind-voided = Anulowana
+ledger-kind-clawback = Zwrot prowizji
+ledger-kind-payout-requested = Wypłata zlecona
+ledger-kind-payout-rejected = Wypłata odrzucona
+ledger-kind-payout-paid = Wypłata zrealizowana
+ledger-kind-lead-reward = Nagroda za lead
+ledger-kind-top-up = Doładowanie
+ledger-kind-settlement = Rozliczenie
+ledger-kind = Rodzaj

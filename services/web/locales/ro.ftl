@@ -416,3 +416,17 @@ note-delete-yes = Șterge nota
 customer-note-saved = Nota a fost modificată.
 customer-note-deleted = Nota a fost ștearsă.
 order-of-team = (echipă)
+
+## the ledger's filter
+ledger-kind-accrued = Comision înregistrat
+ledger-kind-held = Reținut
+ledger-kind-available = Acum disponibil
+ledger-kind-voided = Anulat
+ledger-kind-clawback = Recuperare
+ledger-kind-payout-requested = Plată solicitată
+ledger-kind-payout-rejected = Plată respinsă
+ledger-kind-payout-paid = Plată efectuată
+ledger-kind-lead-reward = Recompensă pentru lead
+ledger-kind-top-up = Alimentare
+ledger-kind-settlement = Decontare
+ledger-kind = Tip

@@ -414,3 +414,17 @@ note-delete-yes = 删除备注
 customer-note-saved = 备注已修改。
 customer-note-deleted = 备注已删除。
 order-of-team = （团队）
+
+## the ledger's filter
+ledger-kind-accrued = 佣金已记录
+ledger-kind-held = 已冻结
+ledger-kind-available = 现已可提现
+ledger-kind-voided = 已取消
+ledger-kind-clawback = 佣金追回
+ledger-kind-payout-requested = 已申请提现
+ledger-kind-payout-rejected = 提现被拒
+ledger-kind-payout-paid = 提现已支付
+ledger-kind-lead-reward = 线索奖励
+ledger-kind-top-up = 充值
+ledger-kind-settlement = 结算
+ledger-kind = 类型

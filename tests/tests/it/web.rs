@@ -278,6 +278,24 @@ async fn a1_d1_cu1_cu3_c11_the_partner_portal_works_in_a_real_browser() {
     let available = balances["items"][0]["available"].as_str().unwrap();
     assert_eq!(b.text("dd.available").await, web::format::money(web::i18n::Lang::EN, available, "EUR"));
     assert!(b.text("#ledger").await.contains("PL-"), "ledger entries name their orders by number");
+    // C11: the ledger filtered by kind, on the page and in the API; a kind that is not one is 422.
+    // The filter applies as it changes (its script submits the form).
+    b.select("#f-kind", "clawback").await;
+    for _ in 0..100 {
+        if b.url().await.contains("kind=clawback") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    b.settle().await;
+    let filtered = b.text("#ledger tbody").await;
+    let clawbacks = ana.get("/api/v1/ledger?kind=clawback", 200).await;
+    assert!(count(&clawbacks) > 0 && clawbacks["items"].as_array().unwrap().iter().all(|e| e["kind"] == "clawback"));
+    assert_eq!(filtered.lines().count(), count(&clawbacks), "{filtered}");
+    assert!(filtered.lines().all(|l| l.contains("Clawback")), "{filtered}");
+    let bad = ana.expect(reqwest::Method::GET, "/api/v1/ledger?kind=bonus", None, 422).await;
+    assert_eq!(bad["errors"][0]["field"], "kind", "{bad}");
+    b.open(&format!("{}/earnings", sys.url)).await;
     let ledger = ana.get("/api/v1/ledger?limit=25", 200).await;
     let team =
         ledger["items"].as_array().unwrap().iter().any(|e| e["kind"] == "accrued" && e["level"].as_u64() > Some(0));

@@ -47,6 +47,21 @@ pub(crate) fn entry_is_valid(kind: &str, debit: &str, credit: &str, partner: Opt
     kind.allows(debit, credit) && named.is_none_or(|p| partner == Some(p))
 }
 
+/// The kinds of ledger entries (C11), for the ledger's filter.
+pub const ENTRY_KINDS: [&str; 11] = [
+    "accrued",
+    "held",
+    "available",
+    "voided",
+    "clawback",
+    "payout_requested",
+    "payout_rejected",
+    "payout_paid",
+    "lead_reward",
+    "top_up",
+    "settlement",
+];
+
 impl CommissionsService {
     pub(crate) async fn commissions_impl(
         &self,
@@ -67,6 +82,11 @@ impl CommissionsService {
     pub(crate) async fn ledger_impl(&self, p: Principal, q: pb::LedgerQuery) -> Result<pb::LedgerPage, AppError> {
         let partner = p.whose(q.partner_id.as_deref())?;
         let order = opt_id("order_id", q.order_id.as_deref())?;
+        let kind = match q.kind.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
+            Some(k) if ENTRY_KINDS.contains(&k) => Some(k.to_string()),
+            Some(_) => return Err(AppError::invalid("kind", format!("must be one of {}", ENTRY_KINDS.join(", ")))),
+            None => None,
+        };
         let size = platform::paging::page_size(q.limit.unwrap_or(0));
         let before = match q.cursor.as_deref().filter(|c| !c.is_empty()) {
             Some(c) => Some(
@@ -78,7 +98,7 @@ impl CommissionsService {
             None => None,
         };
         let mut tx = TenantTx::begin(&self.pool, p.tenant()?).await?;
-        let mut rows = store::entries(&mut tx, partner, order, before, size + 1).await?;
+        let mut rows = store::entries(&mut tx, partner, order, kind.as_deref(), before, size + 1).await?;
         tx.commit().await?;
         let more = rows.len() as i64 > size;
         rows.truncate(size as usize);

@@ -226,6 +226,7 @@ pub async fn entries(
     tx: &mut TenantTx<'_>,
     partner: Option<Uuid>,
     order: Option<Uuid>,
+    kind: Option<&str>,
     before: Option<i64>,
     limit: i64,
 ) -> sqlx::Result<Vec<EntryRow>> {
@@ -235,7 +236,7 @@ pub async fn entries(
              payout_id, kind, reason, at
          FROM ledger_entries
          WHERE tenant_id = $1 AND ($2::uuid IS NULL OR partner_id = $2) AND ($3::uuid IS NULL OR order_id = $3)
-             AND ($4::bigint IS NULL OR seq < $4)
+             AND ($4::bigint IS NULL OR seq < $4) AND ($6::text IS NULL OR kind = $6)
          ORDER BY seq DESC LIMIT $5",
     )
     .bind(tenant)
@@ -243,6 +244,7 @@ pub async fn entries(
     .bind(order)
     .bind(before)
     .bind(limit)
+    .bind(kind)
     .fetch_all(tx.conn())
     .await
 }

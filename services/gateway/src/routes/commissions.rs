@@ -110,6 +110,21 @@ pub struct PageQuery {
     pub limit: Option<u32>,
 }
 
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct LedgerParams {
+    /// Merchants: one partner's (partners always see their own).
+    pub partner_id: Option<String>,
+    pub order_id: Option<String>,
+    /// Only entries of this kind: accrued, held, available, voided, clawback, payout_requested,
+    /// payout_rejected, payout_paid, lead_reward, top_up, settlement
+    pub kind: Option<String>,
+    pub cursor: Option<String>,
+    /// 1-200, default 50
+    pub limit: Option<u32>,
+}
+
 /// C2-C8: commission lines — per order and partner, what it earns, its state and why.
 #[utoipa::path(get, path = "/api/v1/commissions", tag = "commissions", security(("bearer" = [])), params(PageQuery),
     responses((status = 200, body = pb::CommissionList), (status = 422, body = ProblemDoc)))]
@@ -123,14 +138,20 @@ pub async fn list_commissions(
 }
 
 /// C11: ledger entries, newest first (a partner: its own; a merchant: all, or one partner's).
-#[utoipa::path(get, path = "/api/v1/ledger", tag = "commissions", security(("bearer" = [])), params(PageQuery),
+#[utoipa::path(get, path = "/api/v1/ledger", tag = "commissions", security(("bearer" = [])), params(LedgerParams),
     responses((status = 200, body = pb::LedgerPage), (status = 422, body = ProblemDoc)))]
 pub async fn ledger(
     State(s): State<AppState>,
     caller: Caller,
-    ApiQuery(q): ApiQuery<PageQuery>,
+    ApiQuery(q): ApiQuery<LedgerParams>,
 ) -> Result<Json<pb::LedgerPage>, AppError> {
-    let req = pb::LedgerQuery { partner_id: q.partner_id, order_id: q.order_id, cursor: q.cursor, limit: q.limit };
+    let req = pb::LedgerQuery {
+        partner_id: q.partner_id,
+        order_id: q.order_id,
+        cursor: q.cursor,
+        limit: q.limit,
+        kind: q.kind,
+    };
     Ok(Json(s.commissions().list_ledger(caller.request(req)).await.map_err(upstream)?.into_inner()))
 }
 

@@ -59,6 +59,14 @@ struct EarningsPage {
     errors: Errors,
     amount: String,
     notice: String,
+    /// The ledger's filter: one kind of entry, or every kind.
+    kind: String,
+}
+
+impl EarningsPage {
+    pub fn kind_is(&self, k: &str) -> bool {
+        self.kind == k
+    }
 }
 
 /// How an entry of `kind` changes what the partner has: earned (+), taken back or paid (−), or a
@@ -83,9 +91,11 @@ async fn page_of(
     let (c, _) = Frame::load(s, signed, "earnings", path).await?;
     let (mut a, mut b, mut p, mut l, mut i) =
         (s.commissions(), s.commissions(), s.commissions(), s.commissions(), s.identity());
+    let kind = q.get("kind").cloned().filter(|k| KINDS.contains(&k.as_str()));
     let ledger = cpb::LedgerQuery {
         cursor: q.get("after").cloned().filter(|v| !v.is_empty()),
         limit: Some(PAGE),
+        kind: kind.clone(),
         ..Default::default()
     };
     let (balances, ledger, payouts, commissions, program) = tokio::try_join!(
@@ -143,7 +153,12 @@ async fn page_of(
         })
         .collect();
     let more = ledger.next_cursor.map(|cur| {
-        format!("/earnings?after={}#ledger", form_urlencoded::byte_serialize(cur.as_bytes()).collect::<String>())
+        let mut link = form_urlencoded::Serializer::new(String::new());
+        if let Some(k) = &kind {
+            link.append_pair("kind", k);
+        }
+        link.append_pair("after", &cur);
+        format!("/earnings?{}#ledger", link.finish())
     });
     let notice = if q.get("done").is_some_and(|d| d == "requested") { c.t("payout-requested") } else { String::new() };
     let title = c.t("earnings-title");
@@ -160,6 +175,7 @@ async fn page_of(
             .map(|l| (numbers.get(&l.order_id).cloned().unwrap_or_else(|| team_order.clone()), l))
             .collect(),
         minimum,
+        kind: kind.unwrap_or_default(),
         errors,
         amount,
         notice,

@@ -357,6 +357,7 @@ mod tests {
             ("rate-source", &["default", "trust_level", "rule"]),
             ("payout-status", &["requested", "approved", "rejected", "paid"]),
             ("ledger", &earnings::KINDS),
+            ("ledger-kind", &earnings::KINDS),
         ];
         for (kind, values) in words {
             wanted.extend(values.iter().map(|v| format!("{kind}-{}", v.replace('_', "-"))));

@@ -143,6 +143,16 @@ async fn a1_d1_cu1_cu3_c11_the_partner_portal_works_in_a_real_browser() {
     let notes = b.text("ul.notes").await;
     let pos = |s: &str| notes.find(s).unwrap_or(usize::MAX);
     assert!(pos("urgent note") < pos("soon note") && pos("soon note") < pos("plain note"), "{notes}");
+    // CU4: a customer deleted after the page's confirmation.
+    let doomed = ana.post("/api/v1/customers", &json!({ "name": "Delete Me Ltd" }), 201).await;
+    let doomed = doomed["id"].as_str().unwrap();
+    b.open(&format!("{}/customers/{doomed}", sys.url)).await;
+    b.client.find(fantoccini::Locator::Css("details.danger summary")).await.unwrap().click().await.unwrap();
+    b.click("details.danger button.danger").await;
+    assert!(b.text(".notice").await.contains("deleted"), "the list says so");
+    ana.get(&format!("/api/v1/customers/{doomed}"), 404).await;
+    b.open(&format!("{}/customers/{id}", sys.url)).await;
+
     // CU3: a note edited, then deleted after its confirmation.
     let notes_api = ana.get(&format!("/api/v1/customers/{id}/notes"), 200).await;
     let plain = notes_api["items"].as_array().unwrap().iter().find(|n| n["body"] == "plain note").unwrap()["id"]
@@ -210,11 +220,29 @@ async fn a1_d1_cu1_cu3_c11_the_partner_portal_works_in_a_real_browser() {
     let number = b.text("h1").await.trim_start_matches("Order ").to_string();
     assert_eq!(b.text("#order-status").await, "Awaiting payment");
     check_page(&b, "order").await;
+    let order_url = b.url().await;
+    // O5: a note for the customer, which the payment page shows.
+    b.fill("#onote-body", "Delivery on Tuesday morning").await;
+    b.select("#onote-visibility", "customer").await;
+    b.click("#notes form button").await;
+    assert!(b.text("ul.notes").await.contains("Delivery on Tuesday morning"));
+    // O3: a new payment link; the old one stops working at once.
+    b.click("form[action$='/payment-link'] button").await;
+    let renewed =
+        b.client.find(fantoccini::Locator::Css("#pay-url")).await.unwrap().prop("value").await.unwrap().unwrap();
+    assert_ne!(renewed, pay_url, "a new link");
+    let old_path = &pay_url[pay_url.find("/pay/").unwrap()..];
+    b.open(&format!("{}{old_path}", sys.url)).await;
+    assert!(b.body().await.contains("404"), "the old link is dead");
+    let _ = b.console_errors().await;
+    let pay_url = renewed;
+    let _ = order_url;
     // The customer opens the link and pays (the link is on `gateway.public_url`; the test's
     // gateway has a port of its own).
     let path = &pay_url[pay_url.find("/pay/").unwrap()..];
     b.open(&format!("{}{path}", sys.url)).await;
     check_page(&b, "pay").await;
+    assert!(b.body().await.contains("Delivery on Tuesday morning"), "the customer-facing note is on the payment page");
     b.click("#pay").await;
     assert!(b.text("#result").await.contains("payment was received"), "the customer is told it is paid");
     check_page(&b, "pay-done").await;
@@ -278,6 +306,12 @@ async fn a1_d1_cu1_cu3_c11_the_partner_portal_works_in_a_real_browser() {
     let available = balances["items"][0]["available"].as_str().unwrap();
     assert_eq!(b.text("dd.available").await, web::format::money(web::i18n::Lang::EN, available, "EUR"));
     assert!(b.text("#ledger").await.contains("PL-"), "ledger entries name their orders by number");
+    // C10: a payout request beyond what is available is refused beside the amount.
+    b.fill("#amount-EUR", "5000").await;
+    b.click("form[action='/earnings/payouts'] button").await;
+    assert!(!b.text("#amount-error").await.is_empty(), "refused beside the amount");
+    let _ = b.console_errors().await;
+    b.open(&format!("{}/earnings", sys.url)).await;
     // C11: the ledger filtered by kind, on the page and in the API; a kind that is not one is 422.
     // The filter applies as it changes (its script submits the form).
     b.select("#f-kind", "clawback").await;
@@ -443,6 +477,11 @@ async fn a1_d1_cu1_cu3_c11_the_partner_portal_works_in_a_real_browser() {
     b.click("#save-payout").await;
     let me = ana.get("/api/v1/me", 200).await;
     assert_eq!(me["partner"]["payout_method"]["kind"], "bank", "{me}");
+    // P5: the profile: a new phone number saved.
+    b.fill("#a-phone", "+39 02 9999 0000").await;
+    b.click("form[action='/account/profile'] button").await;
+    assert!(b.text(".notice").await.contains("saved"));
+    assert_eq!(ana.get("/api/v1/me", 200).await["partner"]["phone"], "+39 02 9999 0000");
     b.fill("#a-current_password", "demo-partner").await;
     b.fill("#a-new_password", "demo-partner-2").await;
     b.fill("#a-repeat_password", "something-else").await;

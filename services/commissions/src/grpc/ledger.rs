@@ -47,21 +47,6 @@ pub(crate) fn entry_is_valid(kind: &str, debit: &str, credit: &str, partner: Opt
     kind.allows(debit, credit) && named.is_none_or(|p| partner == Some(p))
 }
 
-/// The kinds of ledger entries (C11), for the ledger's filter.
-pub const ENTRY_KINDS: [&str; 11] = [
-    "accrued",
-    "held",
-    "available",
-    "voided",
-    "clawback",
-    "payout_requested",
-    "payout_rejected",
-    "payout_paid",
-    "lead_reward",
-    "top_up",
-    "settlement",
-];
-
 impl CommissionsService {
     pub(crate) async fn commissions_impl(
         &self,
@@ -83,8 +68,11 @@ impl CommissionsService {
         let partner = p.whose(q.partner_id.as_deref())?;
         let order = opt_id("order_id", q.order_id.as_deref())?;
         let kind = match q.kind.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
-            Some(k) if ENTRY_KINDS.contains(&k) => Some(k.to_string()),
-            Some(_) => return Err(AppError::invalid("kind", format!("must be one of {}", ENTRY_KINDS.join(", ")))),
+            Some(k) if EntryKind::parse(k).is_some() => Some(k.to_string()),
+            Some(_) => {
+                let kinds: Vec<&str> = EntryKind::ALL.iter().map(|k| k.as_str()).collect();
+                return Err(AppError::invalid("kind", format!("must be one of {}", kinds.join(", "))));
+            }
             None => None,
         };
         let size = platform::paging::page_size(q.limit.unwrap_or(0));

@@ -13,7 +13,8 @@ use crate::openapi::ProblemDoc;
 use crate::problem::{ApiJson, upstream};
 use crate::state::AppState;
 
-fn with_client<T>(msg: T, ip: &str) -> tonic::Request<T> {
+/// A request without a caller, naming the client it is counted against (per-client limits).
+pub fn with_client<T>(msg: T, ip: &str) -> tonic::Request<T> {
     let mut req = platform::grpc::request(msg, None);
     if let Ok(v) = ip.parse() {
         req.metadata_mut().insert("x-client", v);

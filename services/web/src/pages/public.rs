@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use gateway::AppState;
 use gateway::auth::ClientIp;
 use gateway::problem::upstream;
+use gateway::routes::storefront::with_client;
 use http::StatusCode;
 use partnerline_proto::identity::v1 as ipb;
 use partnerline_proto::orders::v1 as opb;
@@ -215,10 +216,7 @@ async fn quick_page(
     form: Option<&Form>,
     errors: Errors,
 ) -> Result<Response, AppError> {
-    let mut req = platform::grpc::request(opb::QuickOrderRequest { token: token.to_string() }, None);
-    if let Ok(v) = ip.parse() {
-        req.metadata_mut().insert("x-client", v);
-    }
+    let req = with_client(opb::QuickOrderRequest { token: token.to_string() }, ip);
     let q = s.orders().get_quick_order_catalog(req).await.map_err(upstream)?.into_inner();
     let c =
         frame(visit, Lang::parse(&q.language), Brand(&q.program_name, &q.logo_url, &q.accent), &format!("/q/{token}"));
@@ -273,11 +271,7 @@ pub async fn quick_order(
         payment_method: String::new(),
         note: form.get("note"),
     };
-    let mut req = platform::grpc::request(msg, None);
-    if let Ok(v) = ip.parse() {
-        req.metadata_mut().insert("x-client", v);
-    }
-    match s.orders().place_quick_order(req).await.map_err(upstream) {
+    match s.orders().place_quick_order(with_client(msg, &ip)).await.map_err(upstream) {
         Ok(placed) => match placed.into_inner().payment_token {
             Some(pay) => Ok(Redirect::to(&format!("/pay/{pay}")).into_response()),
             None => Ok(Redirect::to(&format!("/q/{token}?done=1")).into_response()),

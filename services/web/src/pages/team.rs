@@ -142,9 +142,14 @@ pub async fn account(
     account_page(&s, &signed, None, notice).await
 }
 
-async fn my_partner_id(s: &AppState, signed: &Signed) -> Result<String, AppError> {
-    let me = s.identity().get_me(signed.0.request(ipb::Empty {})).await.map_err(upstream)?.into_inner();
-    me.partner.map(|p| p.id).ok_or_else(|| AppError::forbidden("only partners have a partner profile"))
+/// The signed-in partner's id, from its verified token.
+fn my_partner_id(signed: &Signed) -> Result<String, AppError> {
+    signed
+        .0
+        .principal
+        .partner
+        .map(|p| p.to_string())
+        .ok_or_else(|| AppError::forbidden("only partners have a partner profile"))
 }
 
 async fn update(
@@ -167,7 +172,7 @@ async fn update(
 
 /// P5: name, phone and language.
 pub async fn profile(State(s): State<AppState>, signed: Signed, form: Form) -> Result<Response, AppError> {
-    let id = my_partner_id(&s, &signed).await?;
+    let id = my_partner_id(&signed)?;
     let req = ipb::UpdatePartnerRequest {
         id,
         name: Some(form.get("name")),
@@ -180,7 +185,7 @@ pub async fn profile(State(s): State<AppState>, signed: Signed, form: Form) -> R
 
 /// C10: where payouts go: a bank account (the IBAN is checked), PayPal, or custom details.
 pub async fn payout_method(State(s): State<AppState>, signed: Signed, form: Form) -> Result<Response, AppError> {
-    let id = my_partner_id(&s, &signed).await?;
+    let id = my_partner_id(&signed)?;
     let kind = form.get("kind");
     let names: &[&str] = match kind.as_str() {
         "bank" => &["iban", "account_holder", "bic"],

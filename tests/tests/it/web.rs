@@ -50,7 +50,7 @@ fn count(v: &Value) -> usize {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a1_d1_cu1_cu3_c11_the_partner_portal_works_in_a_real_browser() {
+async fn a1_d1_cu1_cu3_cu8_o2_o3_o9_c10_c11_l1_l9_l12_le1_p5_the_portal_in_a_real_browser() {
     let sys = TestSystem::start().await;
     let b = Browser::start().await;
     let ana: Client = sys.login("ana@demo.test", "demo-partner").await;

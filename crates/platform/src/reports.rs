@@ -37,9 +37,13 @@ impl Handler for ReportZones {
     }
 }
 
-/// Records the program's zone (empty: UTC) and rebuilds its totals when it changed.
+/// Records the program's zone (empty: UTC) and rebuilds its totals when it changed. `conn` is
+/// in a transaction: the zone's lock lasts until it ends.
 pub async fn set_zone(conn: &mut PgConnection, tenant: Uuid, zone: &str, rebuild: &str) -> anyhow::Result<()> {
     let zone = if zone.trim().is_empty() { "UTC" } else { zone.trim() };
+    // Waits for writes still open, whose totals are in the old zone; later ones wait for this
+    // (migration `report_zone_lock` of each service).
+    sqlx::query("SELECT report_zone_lock($1, true)").bind(tenant).execute(&mut *conn).await?;
     let before: Option<String> = sqlx::query_scalar("SELECT time_zone FROM report_zones WHERE tenant_id = $1")
         .bind(tenant)
         .fetch_optional(&mut *conn)

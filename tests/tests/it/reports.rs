@@ -384,6 +384,140 @@ async fn same_totals(pool: &sqlx::PgPool, what: &str, kept: &str, recount: &str)
     assert_eq!(a, b, "{what}: the kept totals drifted from the rows");
 }
 
+/// The sales totals kept in `table` (per partner or for the program), and their recount in
+/// Kolkata's zone from the orders that count (placed in any other status than unpaid or cancelled).
+fn sales_kept(table: &str, tenant: uuid::Uuid) -> String {
+    let partner = if table == "sales_totals" { "partner_id," } else { "" };
+    format!(
+        "SELECT grain, period, {partner} channel, currency, orders, gross, discounts, shipping, tax, refunds, net
+         FROM {table} WHERE tenant_id = '{tenant}'
+           AND (orders, gross, discounts, shipping, tax, refunds, net) <> (0, 0, 0, 0, 0, 0, 0)"
+    )
+}
+
+fn sales_recount(per_partner: bool, tenant: uuid::Uuid) -> String {
+    let (partner, group) = if per_partner {
+        ("coalesce(o.partner_id, '00000000-0000-0000-0000-000000000000') AS partner_id,", "3,")
+    } else {
+        ("", "")
+    };
+    format!(
+        "SELECT g.grain, CASE g.grain WHEN 'd' THEN o.day ELSE date_trunc('month', o.day)::date END AS period,
+                {partner} o.channel, o.currency, count(*)::bigint AS orders, sum(o.subtotal) AS gross,
+                sum(o.discount) AS discounts, sum(o.shipping) AS shipping, sum(o.tax) AS tax,
+                sum(o.amount_refunded) AS refunds, sum(o.total - o.amount_refunded) AS net
+         FROM (SELECT *, (placed_at AT TIME ZONE 'Asia/Kolkata')::date AS day FROM orders
+               WHERE tenant_id = '{tenant}' AND status NOT IN ('pending_payment', 'cancelled')) o
+         CROSS JOIN (VALUES ('d'), ('m')) g(grain)
+         GROUP BY 1, 2, {group} o.channel, o.currency"
+    )
+}
+
+fn customers_kept(tenant: uuid::Uuid) -> String {
+    format!(
+        "SELECT grain, period, partner_id, status, customers FROM customer_totals
+         WHERE tenant_id = '{tenant}' AND customers <> 0"
+    )
+}
+
+fn customers_recount(tenant: uuid::Uuid) -> String {
+    format!(
+        "SELECT g.grain, CASE g.grain WHEN 'd' THEN c.day ELSE date_trunc('month', c.day)::date END AS period,
+                coalesce(c.owner_partner_id, '00000000-0000-0000-0000-000000000000') AS partner_id, c.status,
+                count(*)::bigint AS customers
+         FROM (SELECT *, (created_at AT TIME ZONE 'Asia/Kolkata')::date AS day FROM customers
+               WHERE tenant_id = '{tenant}' AND deleted_at IS NULL) c
+         CROSS JOIN (VALUES ('d'), ('m')) g(grain) GROUP BY 1, 2, 3, 4"
+    )
+}
+
+fn ledger_kept(tenant: uuid::Uuid) -> String {
+    format!(
+        "SELECT grain, period, partner_id, level, kind, debit, credit, currency, amount, entries
+         FROM ledger_totals WHERE tenant_id = '{tenant}'"
+    )
+}
+
+fn ledger_recount(tenant: uuid::Uuid) -> String {
+    format!(
+        "SELECT g.grain, CASE g.grain WHEN 'd' THEN e.day ELSE date_trunc('month', e.day)::date END AS period,
+                coalesce(e.partner_id, '00000000-0000-0000-0000-000000000000') AS partner_id,
+                coalesce(e.level, -1)::smallint AS level, e.kind,
+                CASE WHEN e.debit_account LIKE 'partner:%' THEN split_part(e.debit_account, ':', 3) ELSE e.debit_account END AS debit,
+                CASE WHEN e.credit_account LIKE 'partner:%' THEN split_part(e.credit_account, ':', 3) ELSE e.credit_account END AS credit,
+                e.currency, sum(e.amount) AS amount, count(*)::bigint AS entries
+         FROM (SELECT *, (at AT TIME ZONE 'Asia/Kolkata')::date AS day FROM ledger_entries WHERE tenant_id = '{tenant}') e
+         CROSS JOIN (VALUES ('d'), ('m')) g(grain) GROUP BY 1, 2, 3, 4, 5, 6, 7, 8"
+    )
+}
+
+/// D2: a write whose transaction is still open when the program's zone changes is counted once,
+/// in the new zone, by each service that keeps totals: the change waits for the write, which
+/// the rebuild could not see yet (the order, customer and ledger entry are written here as rows).
+#[tokio::test]
+async fn d2_a_write_still_open_when_the_zone_changes_is_counted_once_in_the_new_zone() {
+    let sys = TestSystem::start().await;
+    // A program of its own that no event reaches: only this test writes to it.
+    let tenant = uuid::Uuid::new_v4();
+    let partner = uuid::Uuid::new_v4();
+    // 20:00 in UTC is already the next day in Kolkata.
+    let at = t("2026-08-01T20:00:00Z");
+    let writes = [
+        (
+            "orders",
+            "sales_totals_rebuild",
+            "INSERT INTO orders (id, tenant_id, number, seq, customer_name, kind, channel, payment_method, status,
+                 currency, subtotal, discount, shipping, tax_rate, tax, total, amount_paid, partner_id, version,
+                 placed_at, updated_at)
+             VALUES (gen_random_uuid(), $1, 'PL-1', 1, 'Open order', 'standard', 'api', 'card', 'paid',
+                 'EUR', 100, 0, 5, 22, 23, 128, 128, $2, 1, $3, $3)",
+        ),
+        (
+            "customers",
+            "customer_totals_rebuild",
+            "INSERT INTO customers (id, tenant_id, name, status, temperature, currency, language, owner_partner_id,
+                 created_at, updated_at)
+             VALUES (gen_random_uuid(), $1, 'Open customer', 'current', 'warm', 'EUR', 'en', $2, $3, $3)",
+        ),
+        (
+            "commissions",
+            "ledger_totals_rebuild",
+            "INSERT INTO ledger_entries (id, tenant_id, currency, debit_account, credit_account, amount, partner_id,
+                 level, kind, at)
+             VALUES (gen_random_uuid(), $1, 'EUR', 'merchant:expense', 'partner:' || $2 || ':pending', 12.80, $2,
+                 0, 'accrued', $3)",
+        ),
+    ];
+    for (db, rebuild, write) in writes {
+        let pool = sqlx::PgPool::connect(&sys.env.config.database_url(db)).await.unwrap();
+        let mut writer = pool.begin().await.unwrap();
+        sqlx::query(write).bind(tenant).bind(partner).bind(at).execute(&mut *writer).await.unwrap();
+        let change = tokio::spawn({
+            let pool = pool.clone();
+            async move {
+                let mut tx = pool.begin().await.unwrap();
+                platform::reports::set_zone(&mut tx, tenant, "Asia/Kolkata", rebuild).await.unwrap();
+                tx.commit().await.unwrap();
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(!change.is_finished(), "{db}: the zone changed under a write still open");
+        writer.commit().await.unwrap();
+        change.await.unwrap();
+        let (kept, recount) = match db {
+            "orders" => (sales_kept("sales_totals", tenant), sales_recount(true, tenant)),
+            "customers" => (customers_kept(tenant), customers_recount(tenant)),
+            _ => (ledger_kept(tenant), ledger_recount(tenant)),
+        };
+        same_totals(&pool, db, &kept, &recount).await;
+        if db == "orders" {
+            let (kept, recount) = (sales_kept("program_sales_totals", tenant), sales_recount(false, tenant));
+            same_totals(&pool, "orders of the program", &kept, &recount).await;
+        }
+    }
+    sys.stop().await;
+}
+
 /// D1-D3: after a random sequence of orders (any status, channel and partner), refunds, status
 /// changes, attribution decisions delivered twice and out of order, customers created, moved to
 /// another partner and deleted, and a change of time zone, every total each service keeps equals
@@ -529,66 +663,19 @@ async fn d2_kept_totals_equal_a_recount_after_random_orders_refunds_and_redelive
             panic!("{db} never learnt the new zone");
         }
     };
-    let sales = |table: &str, partner: &str| {
-        format!(
-            "SELECT grain, period, {partner} channel, currency, orders, gross, discounts, shipping, tax, refunds, net
-             FROM {table} WHERE tenant_id = '{tenant}'
-               AND (orders, gross, discounts, shipping, tax, refunds, net) <> (0, 0, 0, 0, 0, 0, 0)"
-        )
-    };
-    let recount = |partner: &str, group: &str| {
-        format!(
-            "SELECT g.grain, CASE g.grain WHEN 'd' THEN o.day ELSE date_trunc('month', o.day)::date END AS period,
-                    {partner} o.channel, o.currency, count(*)::bigint AS orders, sum(o.subtotal) AS gross,
-                    sum(o.discount) AS discounts, sum(o.shipping) AS shipping, sum(o.tax) AS tax,
-                    sum(o.amount_refunded) AS refunds, sum(o.total - o.amount_refunded) AS net
-             FROM (SELECT *, (placed_at AT TIME ZONE 'Asia/Kolkata')::date AS day FROM orders
-                   WHERE tenant_id = '{tenant}' AND status NOT IN ('pending_payment', 'cancelled')) o
-             CROSS JOIN (VALUES ('d'), ('m')) g(grain)
-             GROUP BY 1, 2, {group} o.channel, o.currency"
-        )
-    };
     let orders_db = zone("orders").await;
-    let by_partner = "coalesce(o.partner_id, '00000000-0000-0000-0000-000000000000') AS partner_id,";
-    same_totals(&orders_db, "sales per partner", &sales("sales_totals", "partner_id,"), &recount(by_partner, "3,"))
+    same_totals(&orders_db, "sales per partner", &sales_kept("sales_totals", tenant), &sales_recount(true, tenant))
         .await;
-    same_totals(&orders_db, "sales of the program", &sales("program_sales_totals", ""), &recount("", "")).await;
-
+    same_totals(
+        &orders_db,
+        "sales of the program",
+        &sales_kept("program_sales_totals", tenant),
+        &sales_recount(false, tenant),
+    )
+    .await;
     let customers_db = zone("customers").await;
-    same_totals(
-        &customers_db,
-        "customers per owner",
-        &format!("SELECT grain, period, partner_id, status, customers FROM customer_totals WHERE tenant_id = '{tenant}' AND customers <> 0"),
-        &format!(
-            "SELECT g.grain, CASE g.grain WHEN 'd' THEN c.day ELSE date_trunc('month', c.day)::date END AS period,
-                    coalesce(c.owner_partner_id, '00000000-0000-0000-0000-000000000000') AS partner_id, c.status,
-                    count(*)::bigint AS customers
-             FROM (SELECT *, (created_at AT TIME ZONE 'Asia/Kolkata')::date AS day FROM customers
-                   WHERE tenant_id = '{tenant}' AND deleted_at IS NULL) c
-             CROSS JOIN (VALUES ('d'), ('m')) g(grain) GROUP BY 1, 2, 3, 4"
-        ),
-    )
-    .await;
-
+    same_totals(&customers_db, "customers per owner", &customers_kept(tenant), &customers_recount(tenant)).await;
     let commissions_db = zone("commissions").await;
-    same_totals(
-        &commissions_db,
-        "ledger movements per partner",
-        &format!(
-            "SELECT grain, period, partner_id, level, kind, debit, credit, currency, amount, entries
-             FROM ledger_totals WHERE tenant_id = '{tenant}'"
-        ),
-        &format!(
-            "SELECT g.grain, CASE g.grain WHEN 'd' THEN e.day ELSE date_trunc('month', e.day)::date END AS period,
-                    coalesce(e.partner_id, '00000000-0000-0000-0000-000000000000') AS partner_id,
-                    coalesce(e.level, -1)::smallint AS level, e.kind,
-                    CASE WHEN e.debit_account LIKE 'partner:%' THEN split_part(e.debit_account, ':', 3) ELSE e.debit_account END AS debit,
-                    CASE WHEN e.credit_account LIKE 'partner:%' THEN split_part(e.credit_account, ':', 3) ELSE e.credit_account END AS credit,
-                    e.currency, sum(e.amount) AS amount, count(*)::bigint AS entries
-             FROM (SELECT *, (at AT TIME ZONE 'Asia/Kolkata')::date AS day FROM ledger_entries WHERE tenant_id = '{tenant}') e
-             CROSS JOIN (VALUES ('d'), ('m')) g(grain) GROUP BY 1, 2, 3, 4, 5, 6, 7, 8"
-        ),
-    )
-    .await;
+    same_totals(&commissions_db, "ledger movements per partner", &ledger_kept(tenant), &ledger_recount(tenant)).await;
     sys.stop().await;
 }

@@ -32,7 +32,7 @@ DB_PREFIX=plimage_
 NATS_PREFIX=plimage
 STREAM_PREFIX=PLIMAGE_
 NAME=plimage # container names: plimage-<svc>, plimage-migrate, plimage-seed
-SERVICES=(identity customers orders attribution commissions gateway)
+SERVICES=(identity customers orders attribution commissions notifications gateway)
 PODMAN=(podman --runtime runc)
 
 binary='' keep=0 cleanup_only=0
@@ -221,7 +221,7 @@ port_free() { [[ -z $(ss -Htln "sport = :$1" 2>/dev/null) ]]; }
 declare -A port=()
 for offset in 0 100 200 300 400 500 600 700 800 900; do
     port=([gateway]=$((18080 + offset)) [identity]=$((15051 + offset)) [customers]=$((15052 + offset))
-        [orders]=$((15053 + offset)) [attribution]=$((15054 + offset)) [commissions]=$((15055 + offset)))
+        [orders]=$((15053 + offset)) [attribution]=$((15054 + offset)) [commissions]=$((15055 + offset)) [notifications]=$((15056 + offset)))
     ok=1
     i=0
     for s in "${SERVICES[@]}"; do

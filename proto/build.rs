@@ -11,6 +11,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "partnerline/events/v1/attribution.proto",
         "partnerline/commissions/v1/commissions.proto",
         "partnerline/events/v1/commissions.proto",
+        "partnerline/notifications/v1/notifications.proto",
     ];
     for f in files {
         println!("cargo:rerun-if-changed={f}");
@@ -21,7 +22,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Identity's ProgramSettings also travel in its events; attribution and commissions keep the
     // last ones as JSON and read them back strictly (a field they do not know is an error).
     let mut builder = tonic_prost_build::configure().build_client(true).build_server(true);
-    for package in ["identity", "customers", "orders", "attribution", "commissions"] {
+    for package in ["identity", "customers", "orders", "attribution", "commissions", "notifications"] {
         builder = builder.message_attribute(
             format!(".partnerline.{package}.v1"),
             "#[derive(serde::Serialize, serde::Deserialize, utoipa::ToSchema)] #[serde(default, deny_unknown_fields)]",

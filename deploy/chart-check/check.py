@@ -12,7 +12,7 @@
 4. asserts what the chart promises, over the rendered objects as dicts: probes, resources,
    restricted security contexts, a PDB, HPA and NetworkPolicy per Deployment, gRPC admitted only
    from the callers of each service, no Secret rendered, the migrations hook Job, selectors;
-5. renders the chart once more with a seventh service added (one services.yaml entry plus one
+5. renders the chart once more with an eighth service added (one services.yaml entry plus one
    values block) and asserts the same of it;
 6. renders each ci/bad-*.yaml and asserts it is refused, with the message its `# expect:` names.
 
@@ -61,10 +61,11 @@ CALLS = {
     "orders": ["identity", "customers"],
     "attribution": ["customers"],
     "commissions": ["orders"],
-    "gateway": ["identity", "customers", "orders", "attribution", "commissions"],
+    "notifications": [],
+    "gateway": ["identity", "customers", "orders", "attribution", "commissions", "notifications"],
 }
 PORTS = {"identity": 50051, "customers": 50052, "orders": 50053, "attribution": 50054,
-         "commissions": 50055, "gateway": 8080}
+         "commissions": 50055, "notifications": 50056, "gateway": 8080}
 PUBLIC = {"gateway"}
 ADMIN_PORT = 9090
 # Production: these run at least two pods.
@@ -76,8 +77,8 @@ SECRET_FILES = {
 }
 SECRETISH = re.compile(r"SIGNING_KEY$|SALT|WEBHOOK_SECRETS|PASSWORD|TOKEN|DATABASE__URL|NATS__URL")
 
-# A seventh service, added the way values.yaml says (step 5).
-NEW_SERVICE = ("notifications", 50056, ["identity"])
+# An eighth service, added the way values.yaml says (step 5).
+NEW_SERVICE = ("loyalty", 50057, ["identity"])
 
 
 # --------------------------------------------------------------------------------------------
@@ -676,7 +677,7 @@ def check_service_monitor(by_kind: dict, merged: dict, services: list[dict]) -> 
 # The steps
 
 def with_new_service(tmp: Path, base_values: dict) -> tuple[Path, dict]:
-    """A copy of the chart with a seventh service: one services.yaml entry, and one values block
+    """A copy of the chart with an eighth service: one services.yaml entry, and one values block
     (a copy of commissions' block in `base_values`)."""
     name, port, calls = NEW_SERVICE
     chart = tmp / "partnerline"

@@ -33,6 +33,12 @@ pub mod commissions {
     }
 }
 
+pub mod notifications {
+    pub mod v1 {
+        tonic::include_proto!("partnerline.notifications.v1");
+    }
+}
+
 pub mod events {
     pub mod v1 {
         tonic::include_proto!("partnerline.events.v1");

@@ -8,7 +8,8 @@ use platform::Runtime;
 use tokio::net::TcpListener;
 
 /// Services this build can run, in start order.
-pub const SERVICES: &[&str] = &["identity", "customers", "orders", "attribution", "commissions", "gateway"];
+pub const SERVICES: &[&str] =
+    &["identity", "customers", "orders", "attribution", "commissions", "notifications", "gateway"];
 
 /// Parses `all` or a comma-separated list of services.
 pub fn parse_targets(raw: &str) -> anyhow::Result<Vec<&'static str>> {
@@ -64,6 +65,7 @@ pub async fn serve(rt: Runtime, listeners: BTreeMap<&'static str, TcpListener>) 
                 "orders" => orders::run(rt.clone(), listener).await,
                 "attribution" => attribution::run(rt.clone(), listener).await,
                 "commissions" => commissions::run(rt.clone(), listener).await,
+                "notifications" => notifications::run(rt.clone(), listener).await,
                 "gateway" => gateway::run(rt.clone(), listener, web::router).await,
                 other => Err(anyhow::anyhow!("unknown service {other}")),
             };
@@ -113,6 +115,9 @@ pub async fn migrate(rt: &Runtime, targets: &[&'static str]) -> anyhow::Result<(
             }
             "commissions" => {
                 rt.migrated(commissions::SERVICE, commissions::migrator()).await?.close().await;
+            }
+            "notifications" => {
+                rt.migrated(notifications::SERVICE, notifications::migrator()).await?.close().await;
             }
             "gateway" => {
                 rt.migrated(gateway::SERVICE, gateway::migrator()).await?.close().await;

@@ -54,6 +54,7 @@ pub async fn run(rt: Runtime, listener: TcpListener, pages: fn(AppState) -> Rout
         orders: channel("orders")?,
         attribution: channel("attribution")?,
         commissions: channel("commissions")?,
+        notifications: channel("notifications")?,
     };
     let (clicks, pending) = clicks::ClickSink::channel();
     let writer = AttributionClient::new(channels.attribution.clone());
@@ -86,8 +87,8 @@ pub async fn run(rt: Runtime, listener: TcpListener, pages: fn(AppState) -> Rout
 /// The documented API. `/api/v1/_test/clock` exists only when the clock is manual.
 pub fn api_router(manual_clock: bool) -> OpenApiRouter<AppState> {
     use routes::{
-        api_keys, applications, auth, claims, commissions, customers, leads, links, orders, partners, posters, program,
-        reports, storefront, tenants, test_clock, users,
+        api_keys, applications, auth, claims, commissions, customers, leads, links, notifications, orders, partners,
+        posters, program, reports, storefront, tenants, test_clock, users,
     };
     let api = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(auth::login))
@@ -159,6 +160,10 @@ pub fn api_router(manual_clock: bool) -> OpenApiRouter<AppState> {
         .routes(routes!(commissions::merchant_balance))
         .routes(routes!(commissions::top_up))
         .routes(routes!(commissions::settlements))
+        .routes(routes!(notifications::list))
+        .routes(routes!(notifications::unread_count))
+        .routes(routes!(notifications::mark_read))
+        .routes(routes!(notifications::mark_all_read))
         .routes(routes!(reports::dashboard))
         .routes(routes!(reports::sales))
         .routes(routes!(reports::commissions))

@@ -6,6 +6,7 @@ use partnerline_proto::attribution::v1::attribution_client::AttributionClient;
 use partnerline_proto::commissions::v1::commissions_client::CommissionsClient;
 use partnerline_proto::customers::v1::customers_client::CustomersClient;
 use partnerline_proto::identity::v1::identity_client::IdentityClient;
+use partnerline_proto::notifications::v1::notifications_client::NotificationsClient;
 use partnerline_proto::orders::v1::orders_client::OrdersClient;
 use platform::Clock;
 use platform::auth::Verifier;
@@ -22,6 +23,7 @@ pub struct Channels {
     pub orders: Channel,
     pub attribution: Channel,
     pub commissions: Channel,
+    pub notifications: Channel,
 }
 
 /// The `[gateway]` configuration section.
@@ -98,6 +100,7 @@ pub struct Shared {
     orders: OrdersClient<Channel>,
     attribution: AttributionClient<Channel>,
     commissions: CommissionsClient<Channel>,
+    notifications: NotificationsClient<Channel>,
     /// Clicks on `/r/{code}`, written by a background task (L2).
     pub clicks: crate::clicks::ClickSink,
     pub redirect: Arc<RedirectConfig>,
@@ -125,6 +128,7 @@ impl AppState {
         AppState(Arc::new(Shared {
             attribution: AttributionClient::new(channels.attribution),
             commissions: CommissionsClient::new(channels.commissions),
+            notifications: NotificationsClient::new(channels.notifications),
             clicks,
             redirect: Arc::new(redirect),
             links: Arc::default(),
@@ -149,6 +153,11 @@ impl Shared {
     /// A client of the commissions service.
     pub fn commissions(&self) -> CommissionsClient<Channel> {
         self.commissions.clone()
+    }
+
+    /// A client of the notifications service.
+    pub fn notifications(&self) -> NotificationsClient<Channel> {
+        self.notifications.clone()
     }
 
     /// A client of the orders service.

@@ -6,6 +6,7 @@ mod commissions;
 mod customers;
 mod foundation;
 mod leads;
+mod notifications;
 mod orders;
 mod reports;
 mod security;

@@ -18,7 +18,8 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use tokio::net::{TcpListener, TcpStream};
 
-const SERVICES: [&str; 6] = ["identity", "customers", "orders", "attribution", "commissions", "gateway"];
+const SERVICES: [&str; 7] =
+    ["identity", "customers", "orders", "attribution", "commissions", "notifications", "gateway"];
 /// Services run twice; the others once.
 const REPLICATED: [&str; 4] = ["orders", "attribution", "commissions", "gateway"];
 const ORDERS: usize = 60;

@@ -14,6 +14,7 @@ pub mod commissions;
 pub mod customers;
 pub mod leads;
 pub mod links;
+pub mod notifications;
 pub mod orders;
 pub mod partners;
 pub mod posters;

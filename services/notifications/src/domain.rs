@@ -1,0 +1,194 @@
+//! Notifications' values and rules, pure: no I/O. Which event tells whom what (N1, LE3).
+
+use std::collections::BTreeMap;
+
+use platform::AppError;
+use platform::auth::{Principal, Role};
+use platform::string_enum;
+use uuid::Uuid;
+
+string_enum!(
+    /// N1: what a notification says happened.
+    Kind {
+        OrderAttributed = "order_attributed",
+        CommissionEarned = "commission_earned",
+        CommissionAvailable = "commission_available",
+        PayoutRequested = "payout_requested",
+        PayoutPaid = "payout_paid",
+        ApplicationSubmitted = "application_submitted",
+        ApplicationApproved = "application_approved",
+        LeadStatusChanged = "lead_status_changed",
+        LeadAssigned = "lead_assigned",
+    }
+);
+
+/// Who reads a notification: a partner's people, the program's admins (one shared inbox), or
+/// one person (a sales rep).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recipient {
+    Partner(Uuid),
+    Merchant,
+    User(Uuid),
+}
+
+impl Recipient {
+    pub fn key(self) -> String {
+        match self {
+            Recipient::Partner(p) => format!("partner:{p}"),
+            Recipient::Merchant => "merchant".to_string(),
+            Recipient::User(u) => format!("user:{u}"),
+        }
+    }
+
+    /// Whose inboxes a caller reads: a partner its partner's and its own, a merchant admin the
+    /// program's and its own, a sales rep its own. API keys have none: notifications are for people.
+    pub fn of_caller(p: &Principal) -> Result<Vec<Recipient>, AppError> {
+        p.tenant()?;
+        match p.role {
+            Role::Partner => {
+                let partner = p.partner.ok_or_else(|| AppError::forbidden("this account has no partner profile"))?;
+                Ok(vec![Recipient::Partner(partner), Recipient::User(p.subject)])
+            }
+            Role::MerchantAdmin => Ok(vec![Recipient::Merchant, Recipient::User(p.subject)]),
+            Role::SalesRep => Ok(vec![Recipient::User(p.subject)]),
+            Role::Integrator => Err(AppError::forbidden("notifications are for people; an API key has none")),
+            Role::PlatformAdmin => Err(AppError::forbidden("sign in to a program to see its notifications")),
+        }
+    }
+}
+
+/// A notification about to be written: to whom, what, about which object, with which figures.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Draft {
+    pub recipient: Recipient,
+    pub kind: Kind,
+    pub object_type: &'static str,
+    pub object_id: String,
+    pub params: BTreeMap<String, String>,
+}
+
+impl Draft {
+    fn new(recipient: Recipient, kind: Kind, object_type: &'static str, object_id: &str) -> Draft {
+        Draft { recipient, kind, object_type, object_id: object_id.to_string(), params: BTreeMap::new() }
+    }
+
+    fn with(mut self, name: &str, value: &str) -> Draft {
+        self.params.insert(name.to_string(), value.to_string());
+        self
+    }
+
+    /// N1 "order for your customer": an order attributed to a partner it did not place itself
+    /// (a placed order's partner knows already; an order of nobody tells nobody).
+    pub fn order_attributed(order: &str, partner: Option<Uuid>, reason: &str) -> Option<Draft> {
+        let partner = partner?;
+        if matches!(reason, "placed_by" | "none" | "") {
+            return None;
+        }
+        Some(Draft::new(Recipient::Partner(partner), Kind::OrderAttributed, "order", order).with("reason", reason))
+    }
+
+    /// N1 "commission earned or available": money accrued to any of the partner's buckets (a
+    /// line earns; an order imported completed earns straight into held), or moved into
+    /// available (its hold ended). Movements back to the merchant tell nothing here.
+    pub fn commission(event: &str, m: &Movement<'_>) -> Option<Draft> {
+        let kind = match event {
+            "commission.accrued" if m.credit_account.starts_with("partner:") => Kind::CommissionEarned,
+            "commission.available" if m.credit_account.ends_with(":available") => Kind::CommissionAvailable,
+            _ => return None,
+        };
+        let draft = Draft::new(Recipient::Partner(m.partner), kind, "order", m.order)
+            .with("amount", m.amount)
+            .with("currency", m.currency);
+        Some(if m.level > 0 { draft.with("level", &m.level.to_string()) } else { draft })
+    }
+
+    /// C10: the merchant is told of a request; the partner of its payout paid.
+    pub fn payout(
+        event: &str,
+        partner: Uuid,
+        payout: &str,
+        amount: &str,
+        currency: &str,
+        reference: &str,
+    ) -> Option<Draft> {
+        let draft = match event {
+            "payout.requested" => Draft::new(Recipient::Merchant, Kind::PayoutRequested, "payout", payout)
+                .with("partner_id", &partner.to_string()),
+            "payout.paid" => {
+                Draft::new(Recipient::Partner(partner), Kind::PayoutPaid, "payout", payout).with("reference", reference)
+            }
+            _ => return None,
+        };
+        Some(draft.with("amount", amount).with("currency", currency))
+    }
+
+    /// P3: the merchant is told an application arrived.
+    pub fn application_submitted(application: &str, name: &str) -> Draft {
+        Draft::new(Recipient::Merchant, Kind::ApplicationSubmitted, "application", application).with("name", name)
+    }
+
+    /// P3: the applicant, now a partner, is told it was approved (a partner the merchant added
+    /// itself, with no application, is not).
+    pub fn application_approved(partner: Uuid, application: &str) -> Option<Draft> {
+        (!application.is_empty())
+            .then(|| Draft::new(Recipient::Partner(partner), Kind::ApplicationApproved, "application", application))
+    }
+
+    /// LE3: the partner is told of each status change of its lead; a sales rep of a lead
+    /// assigned to it.
+    pub fn lead(event: &str, lead: &str, partner: Uuid, to_status: &str, rep: Option<Uuid>) -> Option<Draft> {
+        match event {
+            "lead.status_changed" => Some(
+                Draft::new(Recipient::Partner(partner), Kind::LeadStatusChanged, "lead", lead)
+                    .with("status", to_status),
+            ),
+            "lead.rep_assigned" => Some(Draft::new(Recipient::User(rep?), Kind::LeadAssigned, "lead", lead)),
+            _ => None,
+        }
+    }
+}
+
+/// What a commission movement says, as the rules above need it.
+#[derive(Debug, Clone, Copy)]
+pub struct Movement<'a> {
+    pub partner: Uuid,
+    pub order: &'a str,
+    pub level: u32,
+    pub amount: &'a str,
+    pub currency: &'a str,
+    pub credit_account: &'a str,
+}
+
+/// Where the portal shows a notification's object (a path on the gateway); empty when it has
+/// no page there (the merchant's pages are not built yet).
+pub fn link(kind: Kind, object_id: &str) -> String {
+    match kind {
+        Kind::OrderAttributed => format!("/orders/{object_id}"),
+        Kind::CommissionEarned | Kind::CommissionAvailable | Kind::PayoutPaid => "/earnings".to_string(),
+        Kind::ApplicationApproved => "/home".to_string(),
+        Kind::LeadStatusChanged => format!("/leads/{object_id}"),
+        Kind::PayoutRequested | Kind::ApplicationSubmitted | Kind::LeadAssigned => String::new(),
+    }
+}
+
+/// The English sentence of a notification; the portal says it in the reader's language.
+pub fn text(kind: Kind, params: &BTreeMap<String, String>) -> String {
+    let p = |name: &str| params.get(name).map(String::as_str).unwrap_or("");
+    match kind {
+        Kind::OrderAttributed => "A new order from your customer was credited to you.".to_string(),
+        Kind::CommissionEarned => format!("You earned a commission of {} {}.", p("amount"), p("currency")),
+        Kind::CommissionAvailable => format!("A commission of {} {} is now available.", p("amount"), p("currency")),
+        Kind::PayoutRequested => {
+            let who = params.get("partner_name").map_or("A partner", String::as_str);
+            format!("{who} asked for a payout of {} {}.", p("amount"), p("currency"))
+        }
+        Kind::PayoutPaid => format!("Your payout of {} {} was paid.", p("amount"), p("currency")),
+        Kind::ApplicationSubmitted => format!("{} applied to join the program.", p("name")),
+        Kind::ApplicationApproved => "Your application was approved: welcome to the program.".to_string(),
+        Kind::LeadStatusChanged => format!("Your lead is now {}.", p("status").replace('_', " ")),
+        Kind::LeadAssigned => "A lead was assigned to you.".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,226 @@
+//! Notifications (N1, LE3, P3, C10): what each person of a program is told, through the gateway.
+
+use std::time::Duration;
+
+use e2e::{Client, TestSystem, assert_problem, json};
+use reqwest::Method;
+use serde_json::Value;
+
+/// Polls the caller's notifications until one of `kind` about `object` is there, and returns it.
+async fn told(c: &Client, kind: &str, object: &str) -> Value {
+    let mut last = Value::Null;
+    for _ in 0..300 {
+        last = c.get("/api/v1/notifications?limit=200", 200).await;
+        let found = last["items"].as_array().unwrap().iter().find(|n| n["kind"] == kind && n["object_id"] == object);
+        if let Some(n) = found {
+            return n.clone();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no {kind} about {object}: {last}");
+}
+
+fn kinds(page: &Value) -> Vec<String> {
+    page["items"].as_array().unwrap().iter().map(|n| n["kind"].as_str().unwrap().to_string()).collect()
+}
+
+async fn new_partner(sys: &TestSystem, email: &str) -> (String, Client) {
+    let admin = sys.demo_admin().await;
+    let p = admin
+        .post("/api/v1/partners", &json!({ "name": email, "email": email, "password": "demo-partner" }), 201)
+        .await;
+    (p["id"].as_str().unwrap().to_string(), sys.login(email, "demo-partner").await)
+}
+
+/// LE3: each move of a lead tells its partner, and nobody else; the partner reads its
+/// notifications page by page, unread first on asking, and marks them read one by one or all.
+#[tokio::test]
+async fn n1_le3_a_partner_is_told_each_move_of_its_lead_and_reads_marks_and_pages_them() {
+    let sys = TestSystem::start().await;
+    let admin = sys.demo_admin().await;
+    let (_, pia) = new_partner(&sys, "pia@demo.test").await;
+    let (_, quinn) = new_partner(&sys, "quinn@demo.test").await;
+    let body = json!({ "product_line": "pos", "contact_name": "Olga", "email": "owner@shop.test", "company": "Shop One",
+                       "website_url": "https://shop-one.test", "notes": "", "wants_sales_support": false });
+    let lead = pia.post("/api/v1/leads", &body, 201).await["id"].as_str().unwrap().to_string();
+    admin.post(&format!("/api/v1/leads/{lead}/status"), &json!({ "status": "in_progress" }), 200).await;
+    let first = told(&pia, "lead_status_changed", &lead).await;
+    assert_eq!(first["params"]["status"], "in_progress");
+    assert_eq!(first["text"], "Your lead is now in progress.");
+    assert_eq!(first["link"], format!("/leads/{lead}"));
+    assert_eq!(first["object_type"], "lead");
+    assert!(first["read_at"].is_null());
+    admin.post(&format!("/api/v1/leads/{lead}/status"), &json!({ "status": "not_eligible" }), 200).await;
+    let mut page = Value::Null;
+    for _ in 0..300 {
+        page = pia.get("/api/v1/notifications", 200).await;
+        if page["items"].as_array().unwrap().len() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Newest first; a partner added by the merchant had no application to be told about.
+    let statuses: Vec<&str> =
+        page["items"].as_array().unwrap().iter().map(|n| n["params"]["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["not_eligible", "in_progress"], "{page}");
+    assert_eq!(pia.get("/api/v1/notifications/unread-count", 200).await["unread"], 2);
+    // Another partner is told nothing of it, and cannot touch it.
+    assert_eq!(quinn.get("/api/v1/notifications", 200).await["items"], json!([]));
+    let id = first["id"].as_str().unwrap();
+    let r = quinn.expect_with(Method::POST, &format!("/api/v1/notifications/{id}/read"), None, &[], 404).await;
+    assert_problem(&r, 404, "not_found", None);
+    assert_eq!(pia.get("/api/v1/notifications/unread-count", 200).await["unread"], 2);
+
+    // Pages of one, with no repeat; a cursor of no page is refused, naming it.
+    let one = pia.get("/api/v1/notifications?limit=1", 200).await;
+    let cursor = one["next_cursor"].as_str().unwrap();
+    let two = pia.get(&format!("/api/v1/notifications?limit=1&cursor={cursor}"), 200).await;
+    assert_eq!(two["items"][0]["id"], first["id"]);
+    assert!(two["next_cursor"].is_null(), "{two}");
+    let r = pia.expect_with(Method::GET, "/api/v1/notifications?cursor=yesterday", None, &[], 422).await;
+    assert_problem(&r, 422, "invalid_field", Some("cursor"));
+
+    // Read once, its time stays; the unread filter leaves it out.
+    let read = pia.post(&format!("/api/v1/notifications/{id}/read"), &json!({}), 200).await;
+    let at = read["read_at"].as_str().unwrap().to_string();
+    sys.clock.advance(chrono::Duration::minutes(5));
+    let pia = sys.login("pia@demo.test", "demo-partner").await;
+    let again = pia.post(&format!("/api/v1/notifications/{id}/read"), &json!({}), 200).await;
+    assert_eq!(again["read_at"], at);
+    let unread = pia.get("/api/v1/notifications?unread=true", 200).await;
+    assert_eq!(unread["items"].as_array().unwrap().len(), 1);
+    assert_eq!(unread["items"][0]["params"]["status"], "not_eligible");
+    assert_eq!(pia.post("/api/v1/notifications/read-all", &json!({}), 200).await["marked"], 1);
+    assert_eq!(pia.get("/api/v1/notifications/unread-count", 200).await["unread"], 0);
+    assert_eq!(pia.post("/api/v1/notifications/read-all", &json!({}), 200).await["marked"], 0);
+
+    // Notifications are for people: an API key has none.
+    let key = admin.post("/api/v1/api-keys", &json!({ "name": "reader", "scopes": ["customers:read"] }), 201).await;
+    let key = sys.client().with_token(key["secret"].as_str().unwrap());
+    let r = key.expect_with(Method::GET, "/api/v1/notifications", None, &[], 403).await;
+    assert_problem(&r, 403, "forbidden", None);
+    sys.stop().await;
+}
+
+/// P3, C10 and N1: the merchant is told of an application and of a payout request; the applicant,
+/// once approved, of its approval; a partner of the commission its order earns, of the
+/// commission becoming available, and of its payout paid.
+#[tokio::test]
+async fn n1_p3_c10_the_merchant_and_a_partner_are_told_of_applications_commissions_and_payouts() {
+    let sys = TestSystem::start().await;
+    let admin = sys.demo_admin().await;
+    let anon = sys.client();
+    let app = anon
+        .post(
+            "/api/v1/programs/demo/applications",
+            &json!({ "name": "Gil Ray", "email": "gil@x.test", "password": "gil-password", "message": "hi" }),
+            201,
+        )
+        .await;
+    let app_id = app["id"].as_str().unwrap().to_string();
+    let submitted = told(&admin, "application_submitted", &app_id).await;
+    assert_eq!(submitted["text"], "Gil Ray applied to join the program.");
+    admin.post(&format!("/api/v1/applications/{app_id}/approve"), &json!({}), 200).await;
+    let gil = sys.login("gil@x.test", "gil-password").await;
+    let approved = told(&gil, "application_approved", &app_id).await;
+    assert_eq!(approved["link"], "/home");
+    // The merchant's inbox is not the partner's.
+    let merchant = admin.get("/api/v1/notifications?limit=200", 200).await;
+    assert!(!kinds(&merchant).contains(&"application_approved".to_string()), "{merchant}");
+
+    // An order of two products placed by Gil for its customer: one notification of what it earns.
+    let me = gil.get("/api/v1/me", 200).await;
+    let gil_id = me["partner"]["id"].as_str().unwrap().to_string();
+    let skus: Vec<String> = admin.get("/api/v1/products?limit=2", 200).await["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["sku"].as_str().unwrap().to_string())
+        .collect();
+    let order = json!({
+        "external_id": "notify-1", "items": [{ "sku": skus[0], "quantity": 1 }, { "sku": skus[1], "quantity": 2 }],
+        "customer": { "name": "Gil's customer", "email": "", "language": "en" }, "payment_method": "card",
+        "channel": "api", "status": "completed", "placed_by_partner_id": gil_id,
+    });
+    let r = admin.post("/api/v1/orders/import", &json!({ "orders": [order] }), 200).await;
+    let order_id = r["items"][0]["order_id"].as_str().unwrap().to_string();
+    let lines = format!("/api/v1/commissions?order_id={order_id}");
+    let mut expected = rust_decimal::Decimal::ZERO;
+    for _ in 0..300 {
+        let l = admin.get(&lines, 200).await;
+        let items = l["items"].as_array().unwrap();
+        if !items.is_empty() && items.iter().all(|i| i["state"] == "held") {
+            expected =
+                items.iter().map(|i| i["amount"].as_str().unwrap().parse::<rust_decimal::Decimal>().unwrap()).sum();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(expected > rust_decimal::Decimal::ZERO, "the order earned a held commission");
+    let earned = told(&gil, "commission_earned", &order_id).await;
+    assert_eq!(earned["params"]["amount"].as_str().unwrap().parse::<rust_decimal::Decimal>().unwrap(), expected);
+    assert_eq!(earned["link"], "/earnings");
+    let page = gil.get("/api/v1/notifications?limit=200", 200).await;
+    assert_eq!(kinds(&page).iter().filter(|k| *k == "commission_earned").count(), 1, "{page}");
+    // An order Gil placed itself is not news to it.
+    assert!(!kinds(&page).contains(&"order_attributed".to_string()), "{page}");
+
+    // The hold ends on the clock; the payout is asked and paid.
+    sys.clock.advance(chrono::Duration::days(120));
+    let gil = sys.login("gil@x.test", "gil-password").await;
+    let admin = sys.demo_admin().await;
+    let available = told(&gil, "commission_available", &order_id).await;
+    assert_eq!(available["params"]["amount"].as_str().unwrap().parse::<rust_decimal::Decimal>().unwrap(), expected);
+    admin.patch("/api/v1/program", &json!({ "settings": { "minimum_payout": "1" } }), 200).await;
+    let mut payout = Value::Null;
+    for _ in 0..100 {
+        let r = gil.send(Method::POST, "/api/v1/payouts", Some(("application/json", "{}")), &[]).await;
+        if r.status == 201 {
+            payout = r.body;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let pid = payout["id"].as_str().unwrap().to_string();
+    let asked = told(&admin, "payout_requested", &pid).await;
+    assert_eq!(asked["text"], format!("Gil Ray asked for a payout of {} EUR.", payout["amount"].as_str().unwrap()));
+    admin
+        .post(&format!("/api/v1/payouts/{pid}/mark-paid"), &json!({ "method": "bank", "reference": "SEPA-N1" }), 200)
+        .await;
+    let paid = told(&gil, "payout_paid", &pid).await;
+    assert_eq!(paid["params"]["reference"], "SEPA-N1");
+    assert_eq!(paid["text"], format!("Your payout of {} EUR was paid.", payout["amount"].as_str().unwrap()));
+
+    // An order of nobody's, given to Gil, then to Ana, then back: each is told once.
+    let ana = sys.login("ana@demo.test", "demo-partner").await;
+    let ana_id = ana.get("/api/v1/me", 200).await["partner"]["id"].as_str().unwrap().to_string();
+    let order = json!({
+        "external_id": "notify-2", "items": [{ "sku": skus[0], "quantity": 1 }],
+        "customer": { "name": "Walk-in", "email": "", "language": "en" }, "payment_method": "card",
+        "channel": "api", "status": "paid",
+    });
+    let r = admin.post("/api/v1/orders/import", &json!({ "orders": [order] }), 200).await;
+    let walk_in = r["items"][0]["order_id"].as_str().unwrap().to_string();
+    let history = format!("/api/v1/orders/{walk_in}/attribution");
+    for _ in 0..300 {
+        let h = admin.send(Method::GET, &history, None, &[]).await;
+        if h.status == 200 && !h.body["history"].as_array().unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let moves = format!("/api/v1/orders/{walk_in}/attribution/override");
+    for (partner, why) in [(&gil_id, "Gil sold it"), (&ana_id, "Ana sold it"), (&gil_id, "Gil after all")] {
+        admin.post(&moves, &json!({ "partner_id": partner, "reason": why }), 200).await;
+    }
+    let to_gil = told(&gil, "order_attributed", &walk_in).await;
+    assert_eq!(
+        (to_gil["link"].as_str(), to_gil["params"]["reason"].as_str()),
+        (Some(format!("/orders/{walk_in}").as_str()), Some("override"))
+    );
+    told(&ana, "order_attributed", &walk_in).await;
+    let page = gil.get("/api/v1/notifications?limit=200", 200).await;
+    let about = page["items"].as_array().unwrap().iter().filter(|n| n["kind"] == "order_attributed").count();
+    assert_eq!(about, 1, "{page}");
+    sys.stop().await;
+}

@@ -9,7 +9,7 @@ use prost::Message;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::domain::{Draft, Kind, Movement};
+use crate::domain::{self, Draft, Kind, Movement};
 use crate::grpc::NotificationsService;
 use crate::store;
 
@@ -105,6 +105,9 @@ impl Handler for Events {
         let now = self.0.clock.now();
         for d in self.drafts(&mut tx, e).await? {
             if d.kind == Kind::OrderAttributed && store::told(&mut tx, &d).await? {
+                continue;
+            }
+            if domain::adds_up(&d) && store::add_to_unread(&mut tx, &d).await? {
                 continue;
             }
             store::insert(&mut tx, &d, event, now).await?;

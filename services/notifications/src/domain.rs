@@ -99,7 +99,8 @@ impl Draft {
         let draft = Draft::new(Recipient::Partner(m.partner), kind, "order", m.order)
             .with("amount", m.amount)
             .with("currency", m.currency);
-        Some(if m.level > 0 { draft.with("level", &m.level.to_string()) } else { draft })
+        let draft = if m.level > 0 { draft.with("level", &m.level.to_string()) } else { draft };
+        Some(if kind == Kind::CommissionAvailable { draft.with("count", "1") } else { draft })
     }
 
     /// C10: the merchant is told of a request; the partner of its payout paid.
@@ -159,6 +160,13 @@ pub struct Movement<'a> {
     pub credit_account: &'a str,
 }
 
+/// Whether a draft adds to the recipient's unread notification of its kind and currency
+/// rather than making one more: holds end many at a time (one clock tick releases every order
+/// due), and a partner reads "12 commissions of 240.00 EUR are now available" once.
+pub fn adds_up(d: &Draft) -> bool {
+    d.kind == Kind::CommissionAvailable
+}
+
 /// Where the portal shows a notification's object (a path on the gateway); empty when it has
 /// no page there (the merchant's pages are not built yet).
 pub fn link(kind: Kind, object_id: &str) -> String {
@@ -177,6 +185,9 @@ pub fn text(kind: Kind, params: &BTreeMap<String, String>) -> String {
     match kind {
         Kind::OrderAttributed => "A new order from your customer was credited to you.".to_string(),
         Kind::CommissionEarned => format!("You earned a commission of {} {}.", p("amount"), p("currency")),
+        Kind::CommissionAvailable if p("count").parse::<u64>().unwrap_or(1) > 1 => {
+            format!("{} commissions of {} {} in all are now available.", p("count"), p("amount"), p("currency"))
+        }
         Kind::CommissionAvailable => format!("A commission of {} {} is now available.", p("amount"), p("currency")),
         Kind::PayoutRequested => {
             let who = params.get("partner_name").map_or("A partner", String::as_str);

@@ -174,3 +174,28 @@ pub async fn told(tx: &mut TenantTx<'_>, d: &Draft) -> Result<bool, sqlx::Error>
     .fetch_one(tx.conn())
     .await
 }
+
+/// Adds the draft's amount to the recipient's unread notification of the same kind and
+/// currency, one more in its count (`domain::adds_up`). `false`: none unread to add to.
+#[tracing::instrument(skip_all)]
+pub async fn add_to_unread(tx: &mut TenantTx<'_>, d: &Draft) -> Result<bool, sqlx::Error> {
+    let tenant = tx.tenant();
+    let r = sqlx::query(
+        "UPDATE notifications
+         SET params = params
+             || jsonb_build_object('amount', ((params->>'amount')::numeric + $5::numeric)::text)
+             || jsonb_build_object('count', (coalesce((params->>'count')::int, 1) + 1)::text)
+         WHERE id = (SELECT id FROM notifications
+                     WHERE tenant_id = $1 AND recipient = $2 AND kind = $3 AND params->>'currency' = $4
+                       AND read_at IS NULL
+                     ORDER BY id DESC LIMIT 1 FOR UPDATE)",
+    )
+    .bind(tenant)
+    .bind(d.recipient.key())
+    .bind(d.kind.as_str())
+    .bind(d.params.get("currency").map_or("", String::as_str))
+    .bind(d.params.get("amount").map_or("0", String::as_str))
+    .execute(tx.conn())
+    .await?;
+    Ok(r.rows_affected() == 1)
+}

@@ -6,10 +6,12 @@
 //! security headers. A page asks the same gRPC services the REST API asks, with the signed-in
 //! person's token; it owns no data and decides nothing about who may see what.
 
+// The words and formats are shared with the emails; the pages' paths to them stay as they were.
+pub use ::i18n;
+pub use ::i18n::format;
+
 pub mod chart;
 pub mod errors;
-pub mod format;
-pub mod i18n;
 pub mod pages;
 pub mod session;
 
@@ -19,7 +21,7 @@ use gateway::AppState;
 
 /// The pages, with their session middleware. Static assets skip it: they hold nothing of anyone.
 pub fn router(state: AppState) -> Router<AppState> {
-    use pages::{customers, earnings, home, leads, login, orders, promote, public, team};
+    use pages::{customers, earnings, home, leads, login, notifications, orders, promote, public, team};
     let pages = Router::new()
         .route("/", get(home::root))
         .route("/login", get(login::page).post(login::submit))
@@ -58,8 +60,36 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/account/profile", post(team::profile))
         .route("/account/payout", post(team::payout_method))
         .route("/account/password", post(team::password))
+        .route("/notifications", get(notifications::list))
+        .route("/notifications/read-all", post(notifications::read_all))
+        .route("/notifications/{id}/open", post(notifications::open))
         .route("/earnings", get(earnings::page))
         .route("/earnings/payouts", post(earnings::request_payout))
         .layer(axum::middleware::from_fn_with_state(state, session::middleware));
     pages.merge(pages::assets())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_key_the_code_and_templates_use_exists() {
+        let english = i18n::keys(i18n::SOURCES[0]);
+        let mut used = std::collections::BTreeSet::new();
+        let root = concat!(env!("CARGO_MANIFEST_DIR"));
+        for dir in ["src", "src/pages", "templates"] {
+            for entry in std::fs::read_dir(format!("{root}/{dir}")).into_iter().flatten().flatten() {
+                let Ok(text) = std::fs::read_to_string(entry.path()) else { continue };
+                for call in [".t(\"", ".t1(\"", ".t2(\"", ".count(\"", ".count_with(\""] {
+                    for part in text.split(call).skip(1) {
+                        if let Some(key) = part.split('"').next().filter(|k| !k.is_empty() && !k.contains(' ')) {
+                            used.insert(key.to_string());
+                        }
+                    }
+                }
+            }
+        }
+        assert!(used.len() > 30, "the scan finds the keys in use: {used:?}");
+        let missing: Vec<_> = used.difference(&english).collect();
+        assert!(missing.is_empty(), "keys used but not in en.ftl: {missing:?}");
+    }
 }

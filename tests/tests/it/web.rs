@@ -50,7 +50,7 @@ fn count(v: &Value) -> usize {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a1_d1_cu1_cu3_cu8_o2_o3_o9_c10_c11_l1_l9_l12_le1_p5_the_portal_in_a_real_browser() {
+async fn a1_d1_cu1_cu3_cu8_o2_o3_o9_c10_c11_l1_l9_l12_le1_n1_p5_the_portal_in_a_real_browser() {
     let sys = TestSystem::start().await;
     let b = Browser::start().await;
     let ana: Client = sys.login("ana@demo.test", "demo-partner").await;
@@ -536,6 +536,52 @@ async fn a1_d1_cu1_cu3_cu8_o2_o3_o9_c10_c11_l1_l9_l12_le1_p5_the_portal_in_a_rea
         check_page(&b, &format!("home-{code}")).await;
     }
     b.open(&format!("{}/lang/en?next=/home", sys.url)).await;
+
+    // N1: the bell counts what is unread; the page says each notification in the reader's
+    // language; opening one marks it read and goes to what it is about; all can be marked read.
+    let lead = json!({ "product_line": "pos", "contact_name": "Bell", "email": "bell@shop.test", "company": "Bell Shop",
+                       "website_url": "https://bell.test", "notes": "", "wants_sales_support": false });
+    let lead = ana.post("/api/v1/leads", &lead, 201).await["id"].as_str().unwrap().to_string();
+    sys.demo_admin()
+        .await
+        .post(&format!("/api/v1/leads/{lead}/status"), &json!({ "status": "in_progress" }), 200)
+        .await;
+    let mut newest = Value::Null;
+    for _ in 0..300 {
+        newest = ana.get("/api/v1/notifications?limit=1", 200).await["items"][0].clone();
+        if newest["object_id"] == lead.as_str() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(newest["kind"], "lead_status_changed", "{newest}");
+    let unread = ana.get("/api/v1/notifications/unread-count", 200).await["unread"].as_u64().unwrap();
+    b.open(&format!("{}/home", sys.url)).await;
+    assert_eq!(b.text("header .bell .count").await, unread.to_string(), "the bell counts the unread ones");
+    b.click("header .bell").await;
+    assert!(b.url().await.ends_with("/notifications"), "{}", b.url().await);
+    let en = web::i18n::Lang::EN;
+    let said = en.t1("notification-lead-status-changed", "status", en.t("lead-status-in-progress"));
+    assert_eq!(b.text("#notifications li.unread .what").await, said, "the newest first, in words");
+    check_page(&b, "notifications").await;
+    b.open(&format!("{}/lang/it?next=/notifications", sys.url)).await;
+    let it = web::i18n::Lang::parse("it").unwrap();
+    let detto = it.t1("notification-lead-status-changed", "status", it.t("lead-status-in-progress"));
+    assert_eq!(b.text("#notifications li.unread .what").await, detto, "in Italian");
+    check_page(&b, "notifications-it").await;
+    b.open(&format!("{}/lang/en?next=/notifications", sys.url)).await;
+    b.click("#notifications li.unread button").await;
+    assert!(b.url().await.ends_with(&format!("/leads/{lead}")), "it opens the lead: {}", b.url().await);
+    let left = ana.get("/api/v1/notifications/unread-count", 200).await["unread"].as_u64().unwrap();
+    assert_eq!(left, unread - 1, "opening it read it");
+    b.open(&format!("{}/notifications", sys.url)).await;
+    if left > 0 {
+        b.click("form[action='/notifications/read-all'] button").await;
+    }
+    assert!(!b.has("header .bell .count").await, "nothing unread: no count on the bell");
+    b.open(&format!("{}/notifications?unread=1", sys.url)).await;
+    assert_eq!(b.text(".empty").await, en.t("notifications-none-unread"));
+    check_page(&b, "notifications-read").await;
 
     // A1: an access token that expired is refreshed on the server, without a new sign-in.
     sys.clock.advance(chrono::Duration::minutes(20));

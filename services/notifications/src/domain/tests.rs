@@ -26,6 +26,10 @@ fn n1_a_commission_tells_when_it_is_earned_and_when_it_becomes_available() {
     assert_eq!(team.params["level"], "1");
     let available = Draft::commission("commission.available", &movement("partner:x:available", 0)).unwrap();
     assert_eq!(available.kind, Kind::CommissionAvailable);
+    assert!(adds_up(&available) && !adds_up(&earned), "holds end many at once: they add up");
+    let mut many = available.params.clone();
+    many.insert("count".into(), "3".into());
+    assert_eq!(text(Kind::CommissionAvailable, &many), "3 commissions of 12.80 EUR in all are now available.");
     // A recomputation that earns less moves money back to the merchant: nothing to celebrate.
     assert!(Draft::commission("commission.accrued", &movement("merchant:expense", 0)).is_none());
     assert!(Draft::commission("commission.held", &movement("partner:x:held", 0)).is_none());

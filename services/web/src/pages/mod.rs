@@ -6,6 +6,7 @@ pub mod earnings;
 pub mod home;
 pub mod leads;
 pub mod login;
+pub mod notifications;
 pub mod orders;
 pub mod promote;
 pub mod public;
@@ -22,6 +23,7 @@ use gateway::AppState;
 use gateway::problem::upstream;
 use http::{HeaderValue, StatusCode};
 use partnerline_proto::identity::v1 as ipb;
+use partnerline_proto::notifications::v1 as npb;
 use platform::AppError;
 use platform::error::FieldError;
 
@@ -43,10 +45,14 @@ pub struct Frame {
     /// The merchant's branding on the customer pages (empty: Partnerline's own look).
     pub logo: String,
     pub accent: String,
+    /// The person's unread notifications, for the bell (N1).
+    pub unread: u32,
 }
 
 impl Frame {
-    /// The frame of a signed-in page, with the person's account (one call to identity).
+    /// The frame of a signed-in page, with the person's account and unread count (a call to
+    /// identity and one to notifications, side by side). The count is the bell's: when
+    /// notifications cannot answer, the page shows without it.
     pub async fn load(
         s: &AppState,
         signed: &Signed,
@@ -54,7 +60,16 @@ impl Frame {
         path: &str,
     ) -> Result<(Frame, ipb::Me), AppError> {
         let Signed(caller, visit) = signed;
-        let me = s.identity().get_me(caller.request(ipb::Empty {})).await.map_err(upstream)?.into_inner();
+        let (mut identity, mut notifications) = (s.identity(), s.notifications());
+        let (me, unread) = tokio::join!(
+            identity.get_me(caller.request(ipb::Empty {})),
+            notifications.unread_count(caller.request(npb::Empty {})),
+        );
+        let me = me.map_err(upstream)?.into_inner();
+        let unread = unread.map(|u| u.into_inner().unread).unwrap_or_else(|e| {
+            tracing::debug!(error = %e, "no unread count for the bell");
+            0
+        });
         let frame = Frame {
             lang: visit.lang(&me.language),
             csrf: visit.csrf.clone(),
@@ -64,6 +79,7 @@ impl Frame {
             path: path.to_string(),
             logo: String::new(),
             accent: String::new(),
+            unread,
         };
         Ok((frame, me))
     }
@@ -79,11 +95,22 @@ impl Frame {
             path: path.to_string(),
             logo: String::new(),
             accent: String::new(),
+            unread: 0,
         }
     }
 
     pub fn t(&self, key: &str) -> String {
         self.lang.t(key)
+    }
+
+    /// "3 unread", for the bell and the notifications page.
+    pub fn unread_label(&self) -> String {
+        self.count("notifications-unread", self.unread)
+    }
+
+    /// Whether this page is of `section`.
+    pub fn is(&self, section: &str) -> bool {
+        self.section == section
     }
 
     pub fn t1(&self, key: &str, name: &str, value: impl std::fmt::Display) -> String {
@@ -342,7 +369,7 @@ mod tests {
     /// exist, or a page would show its key.
     #[test]
     fn every_key_built_from_a_value_exists() {
-        let en = crate::i18n::keys(include_str!("../../locales/en.ftl"));
+        let en = crate::i18n::keys(crate::i18n::SOURCES[0]);
         let mut wanted: Vec<String> = Vec::new();
         let words: &[(&str, &[&str])] = &[
             (

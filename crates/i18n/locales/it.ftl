@@ -429,3 +429,30 @@ ledger-kind-lead-reward = Premio per un lead
 ledger-kind-top-up = Ricarica
 ledger-kind-settlement = Regolamento
 ledger-kind = Tipo
+
+## Notifications (N1)
+nav-notifications = Notifiche
+notifications-title = Notifiche
+notifications-unread = { $n ->
+    [one] { $n } da leggere
+   *[other] { $n } da leggere
+}
+notifications-filter = Quali notifiche
+notifications-mark-all = Segna tutte come lette
+notifications-new = Nuova
+notifications-none = Ancora niente. Qui ti avviseremo quando un lead cambia stato, maturi una commissione o un pagamento viene eseguito.
+notifications-none-unread = Hai letto tutto.
+notification-order-attributed = Un nuovo ordine di un tuo cliente ti è stato attribuito.
+notification-commission-earned = Hai maturato una commissione di { $amount }.
+notification-commission-available = Una commissione di { $amount } è ora disponibile.
+notification-commissions-available = { $n ->
+    [one] Una commissione di { $amount } è ora disponibile.
+   *[other] { $n } commissioni per { $amount } in totale sono ora disponibili.
+}
+notification-a-partner = Un partner
+notification-payout-requested = { $name } ha chiesto un pagamento di { $amount }.
+notification-payout-paid = Il tuo pagamento di { $amount } è stato eseguito.
+notification-application-submitted = { $name } ha chiesto di entrare nel programma.
+notification-application-approved = La tua candidatura è stata approvata: benvenuto nel programma.
+notification-lead-status-changed = Il tuo lead ora è: { $status }.
+notification-lead-assigned = Ti è stato assegnato un lead.

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use rust_decimal::Decimal;
 
-use crate::i18n::Lang;
+use crate::Lang;
 
 /// CLDR's number symbols and currency pattern of one language.
 struct Numbers {

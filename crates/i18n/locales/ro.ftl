@@ -430,3 +430,32 @@ ledger-kind-lead-reward = Recompensă pentru lead
 ledger-kind-top-up = Alimentare
 ledger-kind-settlement = Decontare
 ledger-kind = Tip
+
+## Notifications (N1)
+nav-notifications = Notificări
+notifications-title = Notificări
+notifications-unread = { $n ->
+    [one] { $n } necitită
+    [few] { $n } necitite
+   *[other] { $n } necitite
+}
+notifications-filter = Ce notificări
+notifications-mark-all = Marchează toate ca citite
+notifications-new = Nouă
+notifications-none = Nimic încă. Aici vei afla când un lead își schimbă starea, câștigi un comision sau o plată este efectuată.
+notifications-none-unread = Ai citit tot.
+notification-order-attributed = O comandă nouă a clientului tău ți-a fost atribuită.
+notification-commission-earned = Ai câștigat un comision de { $amount }.
+notification-commission-available = Un comision de { $amount } este acum disponibil.
+notification-commissions-available = { $n ->
+    [one] Un comision de { $amount } este acum disponibil.
+    [few] { $n } comisioane în valoare totală de { $amount } sunt acum disponibile.
+   *[other] { $n } de comisioane în valoare totală de { $amount } sunt acum disponibile.
+}
+notification-a-partner = Un partener
+notification-payout-requested = { $name } a cerut o plată de { $amount }.
+notification-payout-paid = Plata ta de { $amount } a fost efectuată.
+notification-application-submitted = { $name } a cerut să intre în program.
+notification-application-approved = Cererea ta a fost aprobată: bine ai venit în program.
+notification-lead-status-changed = Lead-ul tău este acum: { $status }.
+notification-lead-assigned = Ți-a fost atribuit un lead.

@@ -428,3 +428,24 @@ ledger-kind-lead-reward = 线索奖励
 ledger-kind-top-up = 充值
 ledger-kind-settlement = 结算
 ledger-kind = 类型
+
+## Notifications (N1)
+nav-notifications = 通知
+notifications-title = 通知
+notifications-unread = { $n } 条未读
+notifications-filter = 哪些通知
+notifications-mark-all = 全部标为已读
+notifications-new = 新
+notifications-none = 暂无通知。线索状态变化、获得佣金或付款完成时，会在这里通知你。
+notifications-none-unread = 全部已读。
+notification-order-attributed = 你的客户的一笔新订单已归属于你。
+notification-commission-earned = 你获得了 { $amount } 的佣金。
+notification-commission-available = { $amount } 的佣金现已可提现。
+notification-commissions-available = { $n } 笔佣金共 { $amount } 现已可提现。
+notification-a-partner = 一位合作伙伴
+notification-payout-requested = { $name } 申请提现 { $amount }。
+notification-payout-paid = 你的 { $amount } 提现已支付。
+notification-application-submitted = { $name } 申请加入计划。
+notification-application-approved = 你的申请已通过：欢迎加入计划。
+notification-lead-status-changed = 你的线索现在是：{ $status }。
+notification-lead-assigned = 有一条线索分配给了你。

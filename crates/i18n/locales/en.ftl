@@ -429,3 +429,30 @@ ledger-kind-lead-reward = Lead reward
 ledger-kind-top-up = Top-up
 ledger-kind-settlement = Settlement
 ledger-kind = Kind
+
+## Notifications (N1)
+nav-notifications = Notifications
+notifications-title = Notifications
+notifications-unread = { $n ->
+    [one] { $n } unread
+   *[other] { $n } unread
+}
+notifications-filter = Which notifications
+notifications-mark-all = Mark all as read
+notifications-new = New
+notifications-none = Nothing yet. You will be told here when a lead moves, a commission is earned or a payout is paid.
+notifications-none-unread = You have read everything.
+notification-order-attributed = A new order from your customer was credited to you.
+notification-commission-earned = You earned a commission of { $amount }.
+notification-commission-available = A commission of { $amount } is now available.
+notification-commissions-available = { $n ->
+    [one] A commission of { $amount } is now available.
+   *[other] { $n } commissions of { $amount } in all are now available.
+}
+notification-a-partner = A partner
+notification-payout-requested = { $name } asked for a payout of { $amount }.
+notification-payout-paid = Your payout of { $amount } was paid.
+notification-application-submitted = { $name } applied to join the program.
+notification-application-approved = Your application was approved: welcome to the program.
+notification-lead-status-changed = Your lead is now: { $status }.
+notification-lead-assigned = A lead was assigned to you.

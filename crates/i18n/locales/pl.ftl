@@ -431,3 +431,33 @@ ledger-kind-lead-reward = Nagroda za lead
 ledger-kind-top-up = Doładowanie
 ledger-kind-settlement = Rozliczenie
 ledger-kind = Rodzaj
+
+## Notifications (N1)
+nav-notifications = Powiadomienia
+notifications-title = Powiadomienia
+notifications-unread = { $n ->
+    [one] { $n } nieprzeczytane
+    [few] { $n } nieprzeczytane
+    [many] { $n } nieprzeczytanych
+   *[other] { $n } nieprzeczytanych
+}
+notifications-filter = Które powiadomienia
+notifications-mark-all = Oznacz wszystkie jako przeczytane
+notifications-new = Nowe
+notifications-none = Na razie nic. Tutaj dowiesz się, gdy lead zmieni status, naliczymy prowizję lub wypłata zostanie zrealizowana.
+notifications-none-unread = Wszystko przeczytane.
+notification-order-attributed = Nowe zamówienie Twojego klienta zostało Ci przypisane.
+notification-commission-earned = Naliczono Ci prowizję w wysokości { $amount }.
+notification-commission-available = Prowizja w wysokości { $amount } jest już dostępna.
+notification-commissions-available = { $n ->
+    [one] Prowizja w wysokości { $amount } jest już dostępna.
+    [few] { $n } prowizje na łączną kwotę { $amount } są już dostępne.
+   *[other] { $n } prowizji na łączną kwotę { $amount } jest już dostępnych.
+}
+notification-a-partner = Partner
+notification-payout-requested = { $name } prosi o wypłatę { $amount }.
+notification-payout-paid = Twoja wypłata { $amount } została zrealizowana.
+notification-application-submitted = { $name } chce dołączyć do programu.
+notification-application-approved = Twoje zgłoszenie zostało zaakceptowane: witamy w programie.
+notification-lead-status-changed = Twój lead ma teraz status: { $status }.
+notification-lead-assigned = Przypisano Ci leada.

@@ -1,0 +1,108 @@
+//! `/notifications` (N1): the person's notifications, newest first, each said in the reader's
+//! language and the unread ones marked; opening one marks it read and goes to what it is about;
+//! all can be marked read at once. The bell in every page's header counts the unread ones.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use gateway::AppState;
+use gateway::problem::upstream;
+use http::StatusCode;
+use partnerline_proto::notifications::v1 as pb;
+use platform::AppError;
+
+use super::{Frame, render};
+use crate::session::Signed;
+
+const PAGE: u32 = 25;
+
+pub struct Item {
+    pub id: String,
+    pub text: String,
+    pub when: String,
+    pub unread: bool,
+}
+
+/// What a notification says, in the reader's language; a kind this build does not know shows
+/// the service's English text.
+fn say(c: &Frame, n: &pb::Notification) -> String {
+    let p = |k: &str| n.params.get(k).map_or("", String::as_str);
+    let money = || c.money(p("amount"), p("currency"));
+    match n.kind.as_str() {
+        "order_attributed" => c.t("notification-order-attributed"),
+        "commission_earned" => c.t1("notification-commission-earned", "amount", money()),
+        "commission_available" => match p("count").parse::<u64>().unwrap_or(1) {
+            n if n > 1 => c.lang.count_with("notification-commissions-available", n, "amount", &money()),
+            _ => c.t1("notification-commission-available", "amount", money()),
+        },
+        "payout_requested" => {
+            let who =
+                if p("partner_name").is_empty() { c.t("notification-a-partner") } else { p("partner_name").into() };
+            c.lang.t2("notification-payout-requested", ("name", &who), ("amount", &money()))
+        }
+        "payout_paid" => c.t1("notification-payout-paid", "amount", money()),
+        "application_submitted" => c.t1("notification-application-submitted", "name", p("name")),
+        "application_approved" => c.t("notification-application-approved"),
+        "lead_status_changed" => c.t1("notification-lead-status-changed", "status", c.word("lead-status", p("status"))),
+        "lead_assigned" => c.t("notification-lead-assigned"),
+        _ => n.text.clone(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "notifications.html")]
+struct ListPage {
+    c: Frame,
+    title: String,
+    unread_only: bool,
+    items: Vec<Item>,
+    more: Option<String>,
+}
+
+pub async fn list(
+    State(s): State<AppState>,
+    signed: Signed,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, AppError> {
+    let unread_only = q.get("unread").is_some_and(|v| v == "1");
+    let after = q.get("after").cloned().filter(|v| !v.is_empty());
+    let mut path = String::from("/notifications");
+    if unread_only {
+        path.push_str("?unread=1");
+    }
+    let (c, _) = Frame::load(&s, &signed, "notifications", &path).await?;
+    let req = pb::ListNotificationsRequest { unread: unread_only, limit: PAGE, cursor: after };
+    let page = s.notifications().list_notifications(signed.0.request(req)).await.map_err(upstream)?.into_inner();
+    let more = page.next_cursor.map(|cur| {
+        let mut link = form_urlencoded::Serializer::new(String::new());
+        if unread_only {
+            link.append_pair("unread", "1");
+        }
+        link.append_pair("after", &cur);
+        format!("/notifications?{}", link.finish())
+    });
+    let items = page
+        .items
+        .iter()
+        .map(|n| Item { id: n.id.clone(), text: say(&c, n), when: n.created_at.clone(), unread: n.read_at.is_none() })
+        .collect();
+    let title = c.t("notifications-title");
+    Ok(render(StatusCode::OK, &ListPage { c, title, unread_only, items, more }))
+}
+
+/// Opens a notification: marks it read and goes to what it is about (its list, when that has
+/// no page in the portal).
+pub async fn open(State(s): State<AppState>, signed: Signed, Path(id): Path<String>) -> Result<Response, AppError> {
+    let n = s.notifications().mark_read(signed.0.request(pb::NotificationRef { id })).await.map_err(upstream)?;
+    let link = n.into_inner().link;
+    // Only a path of this site: a link is never a way off it.
+    let to = if link.starts_with('/') && !link.starts_with("//") { link } else { "/notifications".to_string() };
+    Ok(Redirect::to(&to).into_response())
+}
+
+pub async fn read_all(State(s): State<AppState>, signed: Signed) -> Result<Response, AppError> {
+    s.notifications().mark_all_read(signed.0.request(pb::Empty {})).await.map_err(upstream)?;
+    Ok(Redirect::to("/notifications").into_response())
+}

@@ -17,7 +17,9 @@ pub use serde_json::json;
 
 pub mod browser;
 mod db_proxy;
+pub mod mail;
 pub use db_proxy::DbProxy;
+pub use mail::MailSink;
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -57,6 +59,8 @@ pub struct TestSystem {
     pub clock: Clock,
     /// The database proxy, with [`Options::db_proxy`].
     pub db: Option<DbProxy>,
+    /// The SMTP server the emails go to (N4).
+    pub mail: MailSink,
     /// Where the detached services listen, and the configuration they run with.
     detached: BTreeMap<&'static str, std::net::SocketAddr>,
     serve_config: platform::Config,
@@ -74,6 +78,11 @@ impl TestSystem {
         if let Some(n) = opts.max_connections {
             env.config.database.max_connections = n;
         }
+        let mail = MailSink::start().await;
+        env.config.extra.insert(
+            "notifications".to_string(),
+            json!({ "smtp": { "host": "127.0.0.1", "port": mail.port, "tls": "none" }, "send_every_ms": 100 }),
+        );
         for (name, value) in &opts.sections {
             env.config.extra.insert(name.to_string(), value.clone());
         }
@@ -115,7 +124,7 @@ impl TestSystem {
         };
         let serve_config = (*rt.config).clone();
         let task = tokio::spawn(partnerline::serve(rt, listeners));
-        let sys = TestSystem { url, env, clock, db, detached, serve_config, shutdown, task };
+        let sys = TestSystem { url, env, clock, db, mail, detached, serve_config, shutdown, task };
         sys.wait_healthy().await;
         sys
     }

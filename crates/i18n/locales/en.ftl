@@ -456,3 +456,24 @@ notification-application-submitted = { $name } applied to join the program.
 notification-application-approved = Your application was approved: welcome to the program.
 notification-lead-status-changed = Your lead is now: { $status }.
 notification-lead-assigned = A lead was assigned to you.
+
+## Emails (N4)
+email-greeting = Hello { $name },
+email-greeting-anyone = Hello,
+email-footer = This email was sent by { $program } through Partnerline.
+email-payment-subject = Order { $number }: your payment link
+email-payment-body = Your order { $number } of { $total } is waiting for payment. Pay it securely with the link below; it is valid until { $expires }.
+email-payment-button = Pay { $total }
+email-lead-subject = We received your lead { $company }
+email-lead-body = Thank you: your lead { $company } was submitted. You will be told each time its status changes.
+email-lead-button = See the lead
+email-approved-subject = Welcome to { $program }
+email-approved-body = Your application to { $program } was approved. Sign in to find your referral link and start promoting.
+email-approved-button = Sign in
+email-rejected-subject = Your application to { $program }
+email-rejected-body = We are sorry: your application to { $program } was not approved.
+email-rejected-reason = The reason given: { $reason }
+email-payout-subject = Your payout of { $amount } was paid
+email-payout-body = Your payout of { $amount } was paid.
+email-payout-body-reference = Your payout of { $amount } was paid (reference { $reference }).
+email-payout-button = See your earnings

@@ -456,3 +456,24 @@ notification-application-submitted = { $name } ha chiesto di entrare nel program
 notification-application-approved = La tua candidatura è stata approvata: benvenuto nel programma.
 notification-lead-status-changed = Il tuo lead ora è: { $status }.
 notification-lead-assigned = Ti è stato assegnato un lead.
+
+## Emails (N4)
+email-greeting = Ciao { $name },
+email-greeting-anyone = Ciao,
+email-footer = Questa email ti è stata inviata da { $program } tramite Partnerline.
+email-payment-subject = Ordine { $number }: il tuo link di pagamento
+email-payment-body = Il tuo ordine { $number } di { $total } è in attesa di pagamento. Paga in modo sicuro con il link qui sotto; è valido fino al { $expires }.
+email-payment-button = Paga { $total }
+email-lead-subject = Abbiamo ricevuto il tuo lead { $company }
+email-lead-body = Grazie: il tuo lead { $company } è stato inviato. Ti avviseremo a ogni cambio di stato.
+email-lead-button = Vedi il lead
+email-approved-subject = Benvenuto in { $program }
+email-approved-body = La tua candidatura a { $program } è stata approvata. Accedi per trovare il tuo link di referral e iniziare a promuovere.
+email-approved-button = Accedi
+email-rejected-subject = La tua candidatura a { $program }
+email-rejected-body = Ci dispiace: la tua candidatura a { $program } non è stata approvata.
+email-rejected-reason = Motivo indicato: { $reason }
+email-payout-subject = Il tuo pagamento di { $amount } è stato eseguito
+email-payout-body = Il tuo pagamento di { $amount } è stato eseguito.
+email-payout-body-reference = Il tuo pagamento di { $amount } è stato eseguito (riferimento { $reference }).
+email-payout-button = Vedi i tuoi guadagni

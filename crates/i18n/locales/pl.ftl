@@ -461,3 +461,24 @@ notification-application-submitted = { $name } chce dołączyć do programu.
 notification-application-approved = Twoje zgłoszenie zostało zaakceptowane: witamy w programie.
 notification-lead-status-changed = Twój lead ma teraz status: { $status }.
 notification-lead-assigned = Przypisano Ci leada.
+
+## Emails (N4)
+email-greeting = Dzień dobry, { $name },
+email-greeting-anyone = Dzień dobry,
+email-footer = Ten e-mail wysłał { $program } za pośrednictwem Partnerline.
+email-payment-subject = Zamówienie { $number }: Twój link do płatności
+email-payment-body = Twoje zamówienie { $number } na kwotę { $total } czeka na płatność. Zapłać bezpiecznie przez poniższy link; jest ważny do { $expires }.
+email-payment-button = Zapłać { $total }
+email-lead-subject = Otrzymaliśmy Twojego leada { $company }
+email-lead-body = Dziękujemy: Twój lead { $company } został zgłoszony. Powiadomimy Cię o każdej zmianie jego statusu.
+email-lead-button = Zobacz leada
+email-approved-subject = Witamy w { $program }
+email-approved-body = Twoje zgłoszenie do { $program } zostało zaakceptowane. Zaloguj się, aby znaleźć swój link polecający i zacząć promować.
+email-approved-button = Zaloguj się
+email-rejected-subject = Twoje zgłoszenie do { $program }
+email-rejected-body = Przykro nam: Twoje zgłoszenie do { $program } nie zostało zaakceptowane.
+email-rejected-reason = Podany powód: { $reason }
+email-payout-subject = Twoja wypłata { $amount } została zrealizowana
+email-payout-body = Twoja wypłata { $amount } została zrealizowana.
+email-payout-body-reference = Twoja wypłata { $amount } została zrealizowana (tytuł { $reference }).
+email-payout-button = Zobacz swoje zarobki

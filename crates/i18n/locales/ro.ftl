@@ -459,3 +459,24 @@ notification-application-submitted = { $name } a cerut să intre în program.
 notification-application-approved = Cererea ta a fost aprobată: bine ai venit în program.
 notification-lead-status-changed = Lead-ul tău este acum: { $status }.
 notification-lead-assigned = Ți-a fost atribuit un lead.
+
+## Emails (N4)
+email-greeting = Bună, { $name },
+email-greeting-anyone = Bună,
+email-footer = Acest email a fost trimis de { $program } prin Partnerline.
+email-payment-subject = Comanda { $number }: linkul tău de plată
+email-payment-body = Comanda ta { $number } de { $total } așteaptă plata. Plătește în siguranță cu linkul de mai jos; este valabil până la { $expires }.
+email-payment-button = Plătește { $total }
+email-lead-subject = Am primit lead-ul tău { $company }
+email-lead-body = Mulțumim: lead-ul tău { $company } a fost trimis. Vei afla de fiecare dată când își schimbă starea.
+email-lead-button = Vezi lead-ul
+email-approved-subject = Bine ai venit în { $program }
+email-approved-body = Cererea ta de a intra în { $program } a fost aprobată. Autentifică-te pentru a-ți găsi linkul de recomandare și a începe promovarea.
+email-approved-button = Autentificare
+email-rejected-subject = Cererea ta pentru { $program }
+email-rejected-body = Ne pare rău: cererea ta pentru { $program } nu a fost aprobată.
+email-rejected-reason = Motivul indicat: { $reason }
+email-payout-subject = Plata ta de { $amount } a fost efectuată
+email-payout-body = Plata ta de { $amount } a fost efectuată.
+email-payout-body-reference = Plata ta de { $amount } a fost efectuată (referință { $reference }).
+email-payout-button = Vezi câștigurile

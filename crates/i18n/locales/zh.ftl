@@ -449,3 +449,24 @@ notification-application-submitted = { $name } 申请加入计划。
 notification-application-approved = 你的申请已通过：欢迎加入计划。
 notification-lead-status-changed = 你的线索现在是：{ $status }。
 notification-lead-assigned = 有一条线索分配给了你。
+
+## Emails (N4)
+email-greeting = { $name }，你好：
+email-greeting-anyone = 你好：
+email-footer = 本邮件由 { $program } 通过 Partnerline 发送。
+email-payment-subject = 订单 { $number }：你的付款链接
+email-payment-body = 你的订单 { $number }（{ $total }）正在等待付款。请通过下面的链接安全付款；链接有效期至 { $expires }。
+email-payment-button = 支付 { $total }
+email-lead-subject = 我们已收到你的线索 { $company }
+email-lead-body = 谢谢：你的线索 { $company } 已提交。每次状态变化时我们都会通知你。
+email-lead-button = 查看线索
+email-approved-subject = 欢迎加入 { $program }
+email-approved-body = 你加入 { $program } 的申请已通过。登录即可找到你的推荐链接并开始推广。
+email-approved-button = 登录
+email-rejected-subject = 你对 { $program } 的申请
+email-rejected-body = 很抱歉：你加入 { $program } 的申请未获通过。
+email-rejected-reason = 原因：{ $reason }
+email-payout-subject = 你的 { $amount } 提现已支付
+email-payout-body = 你的 { $amount } 提现已支付。
+email-payout-body-reference = 你的 { $amount } 提现已支付（参考号 { $reference }）。
+email-payout-button = 查看收益

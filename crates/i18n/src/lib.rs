@@ -109,6 +109,15 @@ impl Lang {
         self.format(key, Some(&args))
     }
 
+    /// The message `key` with any number of named values.
+    pub fn with(self, key: &str, values: &[(&str, &str)]) -> String {
+        let mut args = FluentArgs::new();
+        for (name, value) in values {
+            args.set(*name, FluentValue::from(value.to_string()));
+        }
+        self.format(key, Some(&args))
+    }
+
     /// The message `key` with a count (`$n`, for plurals) and one named value.
     pub fn count_with(self, key: &str, n: u64, name: &str, value: &str) -> String {
         let mut args = FluentArgs::new();

@@ -1,6 +1,7 @@
-//! What notifications reads: the events that tell someone something (N1, LE3, P3, C10), from
-//! identity, customers, attribution and commissions, each made into its recipient's notification
-//! in the consumer's transaction. Identity's partners are also copied, for their names.
+//! What notifications reads: the events that tell someone something (N1, N4, LE3, O3, P3, C10),
+//! from identity, customers, orders, attribution and commissions, each made into its recipient's
+//! notification and email in the consumer's transaction. Identity's partners and programs are
+//! also copied, for names, addresses and languages.
 
 use partnerline_proto::events::v1 as ev;
 use platform::consumer::{Handler, IncomingEvent};
@@ -10,12 +11,20 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::domain::{self, Draft, Kind, Movement};
+use crate::email::{self, Letter, Sender};
 use crate::grpc::NotificationsService;
 use crate::store;
 
-pub const IDENTITY: &[&str] =
-    &["identity.*.partner.approved", "identity.*.partner.updated", "identity.*.application.submitted"];
-pub const CUSTOMERS: &[&str] = &["customers.*.lead.status_changed", "customers.*.lead.rep_assigned"];
+pub const IDENTITY: &[&str] = &[
+    "identity.*.tenant.created",
+    "identity.*.partner.approved",
+    "identity.*.partner.updated",
+    "identity.*.application.submitted",
+    "identity.*.application.rejected",
+];
+pub const CUSTOMERS: &[&str] =
+    &["customers.*.lead.submitted", "customers.*.lead.status_changed", "customers.*.lead.rep_assigned"];
+pub const ORDERS: &[&str] = &["orders.*.order.payment_link_created"];
 pub const ATTRIBUTION: &[&str] = &["attribution.*.order.attributed"];
 pub const COMMISSIONS: &[&str] = &[
     "commissions.*.commission.accrued",
@@ -31,12 +40,37 @@ fn uuid(raw: &str, what: &str) -> anyhow::Result<Uuid> {
     Uuid::parse_str(raw).map_err(|_| anyhow::anyhow!("{what} `{raw}` is not a uuid"))
 }
 
+/// What one event tells: notifications, and emails.
+#[derive(Default)]
+struct Told {
+    drafts: Vec<Draft>,
+    letters: Vec<Letter>,
+}
+
+impl Told {
+    fn draft(mut self, d: Option<Draft>) -> Told {
+        self.drafts.extend(d);
+        self
+    }
+
+    fn letter(mut self, l: Option<Letter>) -> Told {
+        self.letters.extend(l);
+        self
+    }
+}
+
 impl Events {
-    /// What the event tells, and to whom; it also keeps the copy of partners.
-    async fn drafts(&self, tx: &mut TenantTx<'_>, e: &IncomingEvent) -> anyhow::Result<Vec<Draft>> {
+    async fn told(&self, tx: &mut TenantTx<'_>, e: &IncomingEvent) -> anyhow::Result<Told> {
         let name = e.name();
         let p = e.payload.as_ref();
+        let program = store::program_name(tx).await?.unwrap_or_else(|| "Partnerline".to_string());
+        let sender = Sender { program: &program, public_url: &self.0.mail.public_url };
+        let told = Told::default();
         Ok(match name.as_str() {
+            "tenant.created" => {
+                store::put_program(tx, &ev::TenantCreated::decode(p)?.name).await?;
+                told
+            }
             "partner.approved" | "partner.updated" => {
                 let (snapshot, application) = if name == "partner.approved" {
                     let m = ev::PartnerApproved::decode(p)?;
@@ -53,22 +87,56 @@ impl Events {
                     language: s.language,
                 };
                 store::put_partner(tx, &partner).await?;
-                Draft::application_approved(partner.id, &application).into_iter().collect()
+                let approved = Draft::application_approved(partner.id, &application);
+                let letter = match approved {
+                    Some(_) => Some(sender.application_approved((&partner.email, &partner.name), &partner.language)?),
+                    None => None,
+                };
+                told.draft(approved).letter(letter)
             }
             "application.submitted" => {
                 let m = ev::ApplicationSubmitted::decode(p)?;
-                vec![Draft::application_submitted(&m.application_id, &m.name)]
+                told.draft(Some(Draft::application_submitted(&m.application_id, &m.name)))
+            }
+            "application.rejected" => {
+                let m = ev::ApplicationRejected::decode(p)?;
+                told.letter(Some(sender.application_rejected((&m.email, ""), &m.language, &m.reason)?))
+            }
+            "lead.submitted" => {
+                let m = ev::LeadSubmitted::decode(p)?;
+                let partner = store::partner(tx, uuid(&m.partner_id, "partner_id")?).await?;
+                let letter = match partner {
+                    Some(pa) => {
+                        Some(sender.lead_submitted((&pa.email, &pa.name), &pa.language, &m.lead_id, &m.company)?)
+                    }
+                    None => None,
+                };
+                told.letter(letter)
             }
             "lead.status_changed" | "lead.rep_assigned" => {
                 let m = ev::LeadChanged::decode(p)?;
                 let rep = m.sales_rep_user_id.as_deref().map(|r| uuid(r, "sales_rep_user_id")).transpose()?;
                 let partner = uuid(&m.partner_id, "partner_id")?;
-                Draft::lead(&e.name(), &m.lead_id, partner, &m.to_status, rep).into_iter().collect()
+                told.draft(Draft::lead(&name, &m.lead_id, partner, &m.to_status, rep))
+            }
+            "order.payment_link_created" => {
+                let m = ev::OrderPaymentLinkCreated::decode(p)?;
+                if m.customer_email.trim().is_empty() {
+                    return Ok(told); // nobody to write to: the partner hands the link over itself
+                }
+                let order = email::Order {
+                    number: &m.number,
+                    total: &m.total,
+                    currency: &m.currency,
+                    pay_path: &m.pay_path,
+                    expires_at: &m.expires_at,
+                };
+                told.letter(Some(sender.payment_link((&m.customer_email, &m.customer_name), &m.language, &order)?))
             }
             "order.attributed" => {
                 let m = ev::OrderAttributed::decode(p)?;
                 let partner = m.partner_id.as_deref().map(|r| uuid(r, "partner_id")).transpose()?;
-                Draft::order_attributed(&m.order_id, partner, &m.reason).into_iter().collect()
+                told.draft(Draft::order_attributed(&m.order_id, partner, &m.reason))
             }
             "commission.accrued" | "commission.available" => {
                 let m = ev::CommissionMoved::decode(p)?;
@@ -80,19 +148,27 @@ impl Events {
                     currency: &m.currency,
                     credit_account: &m.credit_account,
                 };
-                Draft::commission(&name, &movement).into_iter().collect()
+                told.draft(Draft::commission(&name, &movement))
             }
             "payout.requested" | "payout.paid" => {
                 let m = ev::PayoutChanged::decode(p)?;
-                let partner = uuid(&m.partner_id, "partner_id")?;
+                let partner_id = uuid(&m.partner_id, "partner_id")?;
                 let reference = m.reference.as_deref().unwrap_or("");
-                let mut d = Draft::payout(&name, partner, &m.payout_id, &m.amount, &m.currency, reference);
-                if let (Some(d), Some(who)) = (d.as_mut(), store::partner_name(tx, partner).await?) {
-                    d.params.insert("partner_name".into(), who);
+                let mut d = Draft::payout(&name, partner_id, &m.payout_id, &m.amount, &m.currency, reference);
+                let partner = store::partner(tx, partner_id).await?;
+                if let (Some(d), Some(pa)) = (d.as_mut(), partner.as_ref()) {
+                    d.params.insert("partner_name".into(), pa.name.clone());
                 }
-                d.into_iter().collect()
+                let letter = match (name.as_str(), partner) {
+                    ("payout.paid", Some(pa)) => {
+                        let payout = email::Payout { amount: &m.amount, currency: &m.currency, reference };
+                        Some(sender.payout_paid((&pa.email, &pa.name), &pa.language, &payout)?)
+                    }
+                    _ => None,
+                };
+                told.draft(d).letter(letter)
             }
-            _ => Vec::new(),
+            _ => told,
         })
     }
 }
@@ -103,14 +179,23 @@ impl Handler for Events {
         let event = uuid(&e.id, "event id")?;
         let mut tx = TenantTx::within(conn, tenant).await?;
         let now = self.0.clock.now();
-        for d in self.drafts(&mut tx, e).await? {
-            if d.kind == Kind::OrderAttributed && store::told(&mut tx, &d).await? {
+        let told = self.told(&mut tx, e).await?;
+        for d in &told.drafts {
+            if d.kind == Kind::OrderAttributed && store::told(&mut tx, d).await? {
                 continue;
             }
-            if domain::adds_up(&d) && store::add_to_unread(&mut tx, &d).await? {
+            if domain::adds_up(d) && store::add_to_unread(&mut tx, d).await? {
                 continue;
             }
-            store::insert(&mut tx, &d, event, now).await?;
+            store::insert(&mut tx, d, event, now).await?;
+        }
+        if !told.letters.is_empty() {
+            let from = store::program_name(&mut tx).await?.unwrap_or_else(|| "Partnerline".to_string());
+            for l in &told.letters {
+                let id = Uuid::now_v7();
+                let message_id = format!("<{id}@{}>", self.0.mail.domain);
+                store::insert_email(&mut tx, l, &from, event, &message_id, id, now).await?;
+            }
         }
         tx.commit().await?;
         Ok(())

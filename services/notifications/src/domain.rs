@@ -201,5 +201,13 @@ pub fn text(kind: Kind, params: &BTreeMap<String, String>) -> String {
     }
 }
 
+/// N4: how long the mailer waits after the `attempts`-th failed try of an email before the
+/// next; `None`: it has failed for good (after about a day of tries).
+pub fn retry_after(attempts: i32) -> Option<chrono::Duration> {
+    const MINUTES: [i64; 9] = [1, 5, 15, 30, 60, 120, 240, 480, 600];
+    let i = usize::try_from(attempts.max(1) - 1).ok()?;
+    MINUTES.get(i).map(|m| chrono::Duration::minutes(*m))
+}
+
 #[cfg(test)]
 mod tests;

@@ -4,17 +4,22 @@
 
 pub mod consumers;
 pub mod domain;
+pub mod email;
 pub mod events;
 pub mod grpc;
+pub mod mailer;
 pub mod store;
 
 use partnerline_proto::notifications::v1::notifications_server::NotificationsServer;
 use platform::Runtime;
 use platform::consumer::ConsumerSpec;
+use serde::Deserialize;
 use sqlx::PgPool;
+use std::sync::Arc;
 use tokio::net::TcpListener;
 
-pub use grpc::NotificationsService;
+pub use grpc::{MailSettings, NotificationsService};
+pub use mailer::{Mailer, NotificationsConfig};
 
 pub const SERVICE: &str = "notifications";
 
@@ -22,22 +27,35 @@ pub fn migrator() -> sqlx::migrate::Migrator {
     sqlx::migrate!("./migrations")
 }
 
-pub fn service(rt: &Runtime, pool: PgPool) -> anyhow::Result<NotificationsService> {
-    Ok(NotificationsService { pool, verifier: rt.verifier()?, clock: rt.clock.clone() })
+/// The gateway's public address, which the emails' links start with (`[gateway] public_url`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Gateway {
+    public_url: String,
+}
+
+pub fn service(rt: &Runtime, pool: PgPool, mailer: &Mailer) -> anyhow::Result<NotificationsService> {
+    let public_url = rt.config.section::<Gateway>("gateway")?.public_url;
+    let public_url = if public_url.is_empty() { rt.config.endpoint("gateway")?.url.clone() } else { public_url };
+    let mail = Arc::new(MailSettings { domain: mailer.domain().to_string(), public_url });
+    Ok(NotificationsService { pool, verifier: rt.verifier()?, clock: rt.clock.clone(), mail })
 }
 
 /// Serves the notifications gRPC API and makes notifications from events until `rt.shutdown`.
 pub async fn run(rt: Runtime, listener: TcpListener) -> anyhow::Result<()> {
+    let mailer = Mailer::from_config(&rt.config.section::<NotificationsConfig>(SERVICE)?)?;
     let mut started = rt.start(SERVICE, migrator(), events::CONTEXT).await?;
-    let svc = service(&rt, started.pool.clone())?;
+    let svc = service(&rt, started.pool.clone(), &mailer)?;
     for (durable, context, subjects) in [
         ("notifications-identity", "identity", consumers::IDENTITY),
         ("notifications-customers", "customers", consumers::CUSTOMERS),
+        ("notifications-orders", "orders", consumers::ORDERS),
         ("notifications-attribution", "attribution", consumers::ATTRIBUTION),
         ("notifications-commissions", "commissions", consumers::COMMISSIONS),
     ] {
         started.consume(&rt, ConsumerSpec::new(durable, context, subjects), consumers::Events(svc.clone()), 1);
     }
+    started.tasks.spawn(mailer.run(started.pool.clone(), rt.clock.clone(), rt.shutdown.clone()));
     let router = platform::grpc::server(&rt.metrics).add_service(NotificationsServer::new(svc));
     platform::grpc::serve_service(&rt, SERVICE, listener, router, started.tasks).await
 }

@@ -43,6 +43,10 @@ async fn n1_le3_a_partner_is_told_each_move_of_its_lead_and_reads_marks_and_page
     let body = json!({ "product_line": "pos", "contact_name": "Olga", "email": "owner@shop.test", "company": "Shop One",
                        "website_url": "https://shop-one.test", "notes": "", "wants_sales_support": false });
     let lead = pia.post("/api/v1/leads", &body, 201).await["id"].as_str().unwrap().to_string();
+    // LE3: the partner's confirmation email, with the lead's page.
+    let mail = sys.mail.wait_for("pia@demo.test").await;
+    assert_eq!(mail.header("Subject"), "We received your lead Shop One");
+    assert!(mail.part("text/plain").contains(&format!("{}/leads/{lead}", sys.url)), "{}", mail.part("text/plain"));
     admin.post(&format!("/api/v1/leads/{lead}/status"), &json!({ "status": "in_progress" }), 200).await;
     let first = told(&pia, "lead_status_changed", &lead).await;
     assert_eq!(first["params"]["status"], "in_progress");
@@ -124,6 +128,23 @@ async fn n1_p3_c10_the_merchant_and_a_partner_are_told_of_applications_commissio
     let gil = sys.login("gil@x.test", "gil-password").await;
     let approved = told(&gil, "application_approved", &app_id).await;
     assert_eq!(approved["link"], "/home");
+    let welcome = sys.mail.wait_for("gil@x.test").await;
+    assert_eq!(welcome.header("Subject"), "Welcome to Demo Coffee Co.");
+    // A rejected applicant is told why, in its language.
+    let hal = json!({ "name": "Hal", "email": "hal@x.test", "password": "hal-password", "language": "pl" });
+    let hal = anon.post("/api/v1/programs/demo/applications", &hal, 201).await;
+    let reason = "Poza naszym regionem";
+    admin
+        .post(
+            &format!("/api/v1/applications/{}/reject", hal["id"].as_str().unwrap()),
+            &json!({ "reason": reason }),
+            200,
+        )
+        .await;
+    let no = sys.mail.wait_for("hal@x.test").await;
+    let pl = web::i18n::Lang::parse("pl").unwrap();
+    assert_eq!(no.header("Subject"), pl.t1("email-rejected-subject", "program", "Demo Coffee Co."));
+    assert!(no.part("text/plain").contains(reason), "{}", no.part("text/plain"));
     // The merchant's inbox is not the partner's.
     let merchant = admin.get("/api/v1/notifications?limit=200", 200).await;
     assert!(!kinds(&merchant).contains(&"application_approved".to_string()), "{merchant}");
@@ -208,6 +229,8 @@ async fn n1_p3_c10_the_merchant_and_a_partner_are_told_of_applications_commissio
         .await;
     let paid = told(&gil, "payout_paid", &pid).await;
     assert_eq!(paid["params"]["reference"], "SEPA-N1");
+    let notice = sys.mail.wait_for_text("gil@x.test", "SEPA-N1").await;
+    assert!(notice.part("text/plain").contains("SEPA-N1"), "C10: the payout notice: {}", notice.part("text/plain"));
     assert_eq!(paid["text"], format!("Your payout of {} EUR was paid.", payout["amount"].as_str().unwrap()));
 
     // An order of nobody's, given to Gil, then to Ana, then back: each is told once.
@@ -241,5 +264,113 @@ async fn n1_p3_c10_the_merchant_and_a_partner_are_told_of_applications_commissio
     let page = gil.get("/api/v1/notifications?limit=200", 200).await;
     let about = page["items"].as_array().unwrap().iter().filter(|n| n["kind"] == "order_attributed").count();
     assert_eq!(about, 1, "{page}");
+    sys.stop().await;
+}
+
+/// A customer of the demo program with an address of its own, in `language`.
+async fn customer(admin: &Client, name: &str, email: &str, language: &str) -> String {
+    let body = json!({ "name": name, "email": email, "status": "current", "language": language });
+    admin.post("/api/v1/customers", &body, 201).await["id"].as_str().unwrap().to_string()
+}
+
+async fn pay_later(admin: &Client, customer: &str) -> Value {
+    let product = admin.get("/api/v1/products?limit=1", 200).await["items"][0]["id"].clone();
+    let body = json!({ "customer_id": customer, "items": [{ "product_id": product, "quantity": 1 }],
+                       "payment_method": "pay_later_link" });
+    admin.post("/api/v1/orders", &body, 201).await["order"].clone()
+}
+
+/// N4, O3: a pay-later order's customer gets its payment link by email, in Italian (its
+/// language), from the program, with a plain-text and an HTML part; the link opens the pay page.
+#[tokio::test]
+async fn n4_o3_a_pay_later_customer_gets_its_payment_link_in_italian_and_it_opens_the_pay_page() {
+    let sys = TestSystem::start().await;
+    let admin = sys.demo_admin().await;
+    let lia = customer(&admin, "Lia Verdi", "lia@cliente.example", "it").await;
+    let order = pay_later(&admin, &lia).await;
+    let number = order["number"].as_str().unwrap();
+    let mail = sys.mail.wait_for("lia@cliente.example").await;
+    let it = web::i18n::Lang::parse("it").unwrap();
+    assert_eq!(mail.header("Subject"), it.t1("email-payment-subject", "number", number));
+    assert_eq!(mail.header("From"), "\"Demo Coffee Co.\" <noreply@partnerline.localhost>");
+    assert!(mail.header("To").contains("Lia Verdi"), "{}", mail.header("To"));
+    let id = mail.header("Message-ID");
+    assert!(id.starts_with('<') && id.ends_with("@partnerline.localhost>"), "{id}");
+    let text = mail.part("text/plain");
+    let html = mail.part("text/html");
+    let total = web::format::money(it, order["total"].as_str().unwrap(), "EUR");
+    assert!(text.starts_with("Ciao Lia Verdi,") && text.contains(&total), "{text}");
+    let start = text.find(&format!("{}/pay/", sys.url)).expect("the link is in the text part");
+    let link: String = text[start..].chars().take_while(|c| !c.is_whitespace()).collect();
+    assert!(html.contains(&format!("href=\"{link}\"")), "and in the HTML part: {html}");
+    let page = sys.client().send(reqwest::Method::GET, link.trim_start_matches(&sys.url), None, &[]).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.as_str().unwrap().contains(number), "the link opens the order's pay page");
+    // One email for one link, however often the event comes.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let to_lia = sys.mail.messages().into_iter().filter(|m| m.to == ["lia@cliente.example"]).count();
+    assert_eq!(to_lia, 1);
+    sys.stop().await;
+}
+
+/// N4: while the SMTP server is down, emails wait and are tried again later; when it is back,
+/// each arrives once, and none is sent again.
+#[tokio::test]
+async fn n4_an_smtp_server_down_for_a_while_loses_no_email_and_sends_none_twice() {
+    let sys = TestSystem::start().await;
+    let admin = sys.demo_admin().await;
+    // The demo's own emails go out first.
+    let db = sqlx::PgPool::connect(&sys.env.config.database_url("notifications")).await.unwrap();
+    let queued = || {
+        let db = db.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>("SELECT count(*) FROM emails WHERE status = 'queued'")
+                .fetch_one(&db)
+                .await
+                .unwrap()
+        }
+    };
+    for _ in 0..300 {
+        if queued().await == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    sys.mail.stop();
+    let addresses = ["down1@cliente.example", "down2@cliente.example", "down3@cliente.example"];
+    for (i, a) in addresses.iter().enumerate() {
+        let c = customer(&admin, &format!("Down {i}"), a, "en").await;
+        pay_later(&admin, &c).await;
+    }
+    // Each is tried and fails, and waits for its next try.
+    let tried = "SELECT count(*) FROM emails WHERE status = 'queued' AND attempts >= 1 AND last_error <> ''
+                 AND to_address LIKE 'down%'";
+    let mut n = 0;
+    for _ in 0..300 {
+        n = sqlx::query_scalar::<_, i64>(tried).fetch_one(&db).await.unwrap();
+        if n == 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(n, 3, "the three emails were tried while the server was down");
+    assert!(sys.mail.messages().iter().all(|m| !m.to[0].starts_with("down")));
+
+    sys.mail.resume().await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(sys.mail.messages().iter().all(|m| !m.to[0].starts_with("down")), "not before their next try");
+    sys.clock.advance(chrono::Duration::minutes(2));
+    for a in addresses {
+        sys.mail.wait_for(a).await;
+    }
+    sys.clock.advance(chrono::Duration::hours(12));
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let received = sys.mail.messages();
+    for a in addresses {
+        let copies: Vec<_> = received.iter().filter(|m| m.to == [a]).collect();
+        assert_eq!(copies.len(), 1, "{a} got its email once");
+    }
+    let sent = "SELECT count(*) FROM emails WHERE status = 'sent' AND to_address LIKE 'down%' AND sent_at IS NOT NULL";
+    assert_eq!(sqlx::query_scalar::<_, i64>(sent).fetch_one(&db).await.unwrap(), 3);
     sys.stop().await;
 }

@@ -88,3 +88,12 @@ fn n1_each_caller_reads_its_own_inboxes_and_an_api_key_none() {
         platform::ErrorKind::Forbidden
     );
 }
+
+#[test]
+fn n4_a_failed_email_is_tried_again_later_and_later_then_given_up() {
+    let waits: Vec<i64> = (1..=9).map(|n| retry_after(n).unwrap().num_minutes()).collect();
+    assert_eq!(waits, [1, 5, 15, 30, 60, 120, 240, 480, 600]);
+    assert!(waits.windows(2).all(|w| w[0] < w[1]), "each wait is longer");
+    assert_eq!(retry_after(10), None, "after ten tries it has failed");
+    assert_eq!(retry_after(0).unwrap().num_minutes(), 1);
+}

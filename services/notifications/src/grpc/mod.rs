@@ -2,6 +2,8 @@
 
 mod notifications;
 
+use std::sync::Arc;
+
 use partnerline_proto::notifications::v1 as pb;
 use partnerline_proto::notifications::v1::notifications_server::Notifications;
 use platform::auth::{Principal, Verifier};
@@ -18,6 +20,15 @@ pub struct NotificationsService {
     pub(crate) pool: PgPool,
     pub(crate) verifier: Verifier,
     pub(crate) clock: Clock,
+    pub(crate) mail: Arc<MailSettings>,
+}
+
+/// What the emails are made with: the domain of their `Message-ID`s and the gateway's public
+/// address, which their links start with.
+#[derive(Debug, Clone)]
+pub struct MailSettings {
+    pub domain: String,
+    pub public_url: String,
 }
 
 /// The caller's tenant and the inboxes it reads (`Recipient::of_caller`).

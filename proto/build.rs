@@ -12,6 +12,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "partnerline/commissions/v1/commissions.proto",
         "partnerline/events/v1/commissions.proto",
         "partnerline/notifications/v1/notifications.proto",
+        "partnerline/events/v1/notifications.proto",
     ];
     for f in files {
         println!("cargo:rerun-if-changed={f}");

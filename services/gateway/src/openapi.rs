@@ -92,7 +92,7 @@ impl Modify for BearerAuth {
         (name = "api-keys", description = "Integrator keys (A3)"),
         (name = "customers", description = "Customers and CRM (CU1-CU8)"),
         (name = "leads", description = "Leads and referrals (LE1-LE6)"),
-        (name = "notifications", description = "A person's notifications (N1)"),
+        (name = "notifications", description = "A person's notifications (N1), announcements (N2) and messages (N3)"),
         (name = "reports", description = "Dashboards and reports, JSON or CSV (D1-D3)"),
         (name = "testing", description = "Only with --clock manual"),
     )

@@ -19,6 +19,8 @@ pub const IDENTITY: &[&str] = &[
     "identity.*.tenant.created",
     "identity.*.partner.approved",
     "identity.*.partner.updated",
+    "identity.*.partner.suspended",
+    "identity.*.partner.reactivated",
     "identity.*.application.submitted",
     "identity.*.application.rejected",
 ];
@@ -85,6 +87,8 @@ impl Events {
                     name: s.name,
                     email: s.email,
                     language: s.language,
+                    trust_level: s.trust_level,
+                    status: s.status,
                 };
                 store::put_partner(tx, &partner).await?;
                 let approved = Draft::application_approved(partner.id, &application);
@@ -93,6 +97,11 @@ impl Events {
                     None => None,
                 };
                 told.draft(approved).letter(letter)
+            }
+            "partner.suspended" | "partner.reactivated" => {
+                let m = ev::PartnerStatusChanged::decode(p)?;
+                store::set_partner_status(tx, uuid(&m.partner_id, "partner_id")?, &m.status).await?;
+                told
             }
             "application.submitted" => {
                 let m = ev::ApplicationSubmitted::decode(p)?;

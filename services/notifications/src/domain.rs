@@ -19,8 +19,40 @@ string_enum!(
         ApplicationApproved = "application_approved",
         LeadStatusChanged = "lead_status_changed",
         LeadAssigned = "lead_assigned",
+        Announcement = "announcement",
+        Message = "message",
     }
 );
+
+string_enum!(
+    /// N2: whom an announcement reaches: every active partner, or those of one trust level.
+    Audience { All = "all", New = "new", Standard = "standard", Trusted = "trusted" }
+);
+
+impl Audience {
+    pub fn of(raw: &str) -> Result<Audience, AppError> {
+        if raw.trim().is_empty() { Ok(Audience::All) } else { Audience::parse("audience", raw) }
+    }
+}
+
+/// A text a person wrote: trimmed, not empty, at most `max` characters.
+pub fn written(field: &str, raw: &str, max: usize) -> Result<String, AppError> {
+    let t = raw.trim();
+    if t.is_empty() {
+        return Err(AppError::invalid(field, "must not be empty"));
+    }
+    if t.chars().count() > max {
+        return Err(AppError::invalid(field, format!("must be at most {max} characters")));
+    }
+    Ok(t.to_string())
+}
+
+/// N3: the first words of a message, for its notification.
+pub fn preview(body: &str) -> String {
+    const MAX: usize = 80;
+    let line = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    if line.chars().count() <= MAX { line } else { format!("{}…", line.chars().take(MAX - 1).collect::<String>()) }
+}
 
 /// Who reads a notification: a partner's people, the program's admins (one shared inbox), or
 /// one person (a sales rep).
@@ -123,6 +155,16 @@ impl Draft {
         Some(draft.with("amount", amount).with("currency", currency))
     }
 
+    /// N2: an announcement, to each partner it reaches.
+    pub fn announcement(id: &str) -> Draft {
+        Draft::new(Recipient::Merchant, Kind::Announcement, "announcement", id)
+    }
+
+    /// N3: a message, to the other side of the thread (the object is the thread: the partner).
+    pub fn message(to: Recipient, thread: &str) -> Draft {
+        Draft::new(to, Kind::Message, "thread", thread)
+    }
+
     /// P3: the merchant is told an application arrived.
     pub fn application_submitted(application: &str, name: &str) -> Draft {
         Draft::new(Recipient::Merchant, Kind::ApplicationSubmitted, "application", application).with("name", name)
@@ -175,6 +217,8 @@ pub fn link(kind: Kind, object_id: &str) -> String {
         Kind::CommissionEarned | Kind::CommissionAvailable | Kind::PayoutPaid => "/earnings".to_string(),
         Kind::ApplicationApproved => "/home".to_string(),
         Kind::LeadStatusChanged => format!("/leads/{object_id}"),
+        Kind::Announcement => format!("/announcements#a-{object_id}"),
+        Kind::Message => "/messages".to_string(),
         Kind::PayoutRequested | Kind::ApplicationSubmitted | Kind::LeadAssigned => String::new(),
     }
 }
@@ -198,6 +242,8 @@ pub fn text(kind: Kind, params: &BTreeMap<String, String>) -> String {
         Kind::ApplicationApproved => "Your application was approved: welcome to the program.".to_string(),
         Kind::LeadStatusChanged => format!("Your lead is now {}.", p("status").replace('_', " ")),
         Kind::LeadAssigned => "A lead was assigned to you.".to_string(),
+        Kind::Announcement => format!("New announcement: {}", p("title")),
+        Kind::Message => format!("New message from {}: {}", p("name"), p("preview")),
     }
 }
 

@@ -1,4 +1,5 @@
-//! What notifications publishes: nothing yet. Its stream (`NOTIFICATIONS`) exists for the emails
-//! and webhook deliveries to come (issue 26); a notification read is no one else's business.
+//! What notifications publishes (subjects `notifications.<tenant>.<aggregate>.<event>`, payloads
+//! from `proto/partnerline/events/v1/notifications.proto`): the announcements and messages people
+//! write. A notification made or read is no one else's business.
 
 pub const CONTEXT: &str = "notifications";

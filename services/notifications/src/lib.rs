@@ -38,7 +38,8 @@ pub fn service(rt: &Runtime, pool: PgPool, mailer: &Mailer) -> anyhow::Result<No
     let public_url = rt.config.section::<Gateway>("gateway")?.public_url;
     let public_url = if public_url.is_empty() { rt.config.endpoint("gateway")?.url.clone() } else { public_url };
     let mail = Arc::new(MailSettings { domain: mailer.domain().to_string(), public_url });
-    Ok(NotificationsService { pool, verifier: rt.verifier()?, clock: rt.clock.clone(), mail })
+    let outbox = rt.outbox(events::CONTEXT);
+    Ok(NotificationsService { pool, verifier: rt.verifier()?, clock: rt.clock.clone(), outbox, mail })
 }
 
 /// Serves the notifications gRPC API and makes notifications from events until `rt.shutdown`.

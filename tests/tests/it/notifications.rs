@@ -374,3 +374,139 @@ async fn n4_an_smtp_server_down_for_a_while_loses_no_email_and_sends_none_twice(
     assert_eq!(sqlx::query_scalar::<_, i64>(sent).fetch_one(&db).await.unwrap(), 3);
     sys.stop().await;
 }
+
+/// Waits until notifications' copy of identity's partners holds `emails` (announcements reach
+/// the partners it knows).
+async fn known_to_notifications(sys: &TestSystem, emails: &[&str]) {
+    let db = sqlx::PgPool::connect(&sys.env.config.database_url("notifications")).await.unwrap();
+    let list: Vec<String> = emails.iter().map(|e| e.to_string()).collect();
+    for _ in 0..300 {
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM partners WHERE email = ANY($1)")
+            .bind(&list)
+            .fetch_one(&db)
+            .await
+            .unwrap();
+        if n == emails.len() as i64 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("notifications never learnt of {emails:?}");
+}
+
+/// N2: an announcement to a trust level reaches only the partners of that level, once each, as a
+/// notification and in their list; a bad one is refused, naming its fields, and sends nothing.
+#[tokio::test]
+async fn n2_an_announcement_to_a_trust_level_reaches_only_those_partners() {
+    let sys = TestSystem::start().await;
+    let admin = sys.demo_admin().await;
+    for (email, trust) in [("tia@demo.test", "trusted"), ("nel@demo.test", "new")] {
+        let p = json!({ "name": email, "email": email, "password": "demo-partner", "trust_level": trust });
+        admin.post("/api/v1/partners", &p, 201).await;
+    }
+    known_to_notifications(&sys, &["tia@demo.test", "nel@demo.test"]).await;
+    let (tia, nel) =
+        (sys.login("tia@demo.test", "demo-partner").await, sys.login("nel@demo.test", "demo-partner").await);
+
+    let bad = admin
+        .expect_with(
+            Method::POST,
+            "/api/v1/announcements",
+            Some(&json!({ "title": " ", "body": "x", "audience": "vip" })),
+            &[],
+            422,
+        )
+        .await;
+    let fields: Vec<&str> =
+        bad.body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["title", "audience"], "{:?}", bad.body);
+    let r = tia
+        .expect_with(Method::POST, "/api/v1/announcements", Some(&json!({ "title": "Hi", "body": "x" })), &[], 403)
+        .await;
+    assert_problem(&r, 403, "forbidden", None);
+    assert_eq!(admin.get("/api/v1/announcements", 200).await["items"], json!([]), "nothing was sent");
+
+    let body = "**Double commissions** this week on *espresso machines*.";
+    let a = admin
+        .post("/api/v1/announcements", &json!({ "title": "Trusted week", "body": body, "audience": "trusted" }), 201)
+        .await;
+    assert_eq!((a["audience"].as_str(), a["body"].as_str()), (Some("trusted"), Some(body)));
+    let id = a["id"].as_str().unwrap();
+    let told_tia = told(&tia, "announcement", id).await;
+    assert_eq!(told_tia["text"], "New announcement: Trusted week");
+    assert_eq!(told_tia["link"], format!("/announcements#a-{id}"));
+    assert_eq!(tia.get("/api/v1/announcements", 200).await["items"][0]["id"], id);
+    assert_eq!(nel.get("/api/v1/announcements", 200).await["items"], json!([]), "a new partner is not trusted");
+    assert!(!kinds(&nel.get("/api/v1/notifications", 200).await).contains(&"announcement".to_string()));
+    // Each trusted partner the program has, and no one else.
+    let db = sqlx::PgPool::connect(&sys.env.config.database_url("notifications")).await.unwrap();
+    let trusted: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM partners WHERE trust_level = 'trusted' AND status = 'active'")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    assert_eq!(a["recipients"], trusted);
+    let told_n: i64 = sqlx::query_scalar("SELECT count(*) FROM notifications WHERE kind = 'announcement'")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(told_n, trusted, "once each");
+    // To everyone: Nel too.
+    let all = admin.post("/api/v1/announcements", &json!({ "title": "Summer", "body": "Hello all" }), 201).await;
+    assert_eq!(all["audience"], "all");
+    told(&nel, "announcement", all["id"].as_str().unwrap()).await;
+    sys.stop().await;
+}
+
+/// N3: a partner and the merchant write in the partner's thread both ways; each side is told
+/// and sees what it has not read; the merchant's threads put the unread first.
+#[tokio::test]
+async fn n3_message_threads_go_both_ways_with_unread_counts() {
+    let sys = TestSystem::start().await;
+    let admin = sys.demo_admin().await;
+    let (pia_id, pia) = new_partner(&sys, "pia@demo.test").await;
+    let (_, quinn) = new_partner(&sys, "quinn@demo.test").await;
+    known_to_notifications(&sys, &["pia@demo.test", "quinn@demo.test"]).await;
+
+    let first = pia.post("/api/v1/messages", &json!({ "body": "Can I get posters in Polish?" }), 201).await;
+    assert_eq!((first["from"].as_str(), first["partner_id"].as_str()), (Some("partner"), Some(pia_id.as_str())));
+    let threads = admin.get("/api/v1/message-threads", 200).await;
+    assert_eq!(threads["items"][0]["partner_id"], pia_id.as_str(), "unread first: {threads}");
+    assert_eq!(threads["items"][0]["unread"], 1);
+    assert_eq!(threads["items"][0]["partner_name"], "pia@demo.test");
+    let to_merchant = told(&admin, "message", &pia_id).await;
+    assert_eq!(to_merchant["text"], "New message from pia@demo.test: Can I get posters in Polish?");
+
+    // The merchant answers in Pia's thread; it must say whose.
+    let r = admin.expect_with(Method::POST, "/api/v1/messages", Some(&json!({ "body": "Yes" })), &[], 422).await;
+    assert_problem(&r, 422, "invalid_field", Some("partner_id"));
+    let nobody = json!({ "partner_id": uuid::Uuid::new_v4().to_string(), "body": "Yes" });
+    let r = admin.expect_with(Method::POST, "/api/v1/messages", Some(&nobody), &[], 404).await;
+    assert_problem(&r, 404, "not_found", Some("partner_id"));
+    let r = pia.expect_with(Method::POST, "/api/v1/messages", Some(&json!({ "body": "  " })), &[], 422).await;
+    assert_problem(&r, 422, "invalid_field", Some("body"));
+    admin.post("/api/v1/messages", &json!({ "partner_id": pia_id, "body": "Yes, next week." }), 201).await;
+    let to_pia = told(&pia, "message", &pia_id).await;
+    assert_eq!(to_pia["link"], "/messages");
+    let mine = pia.get("/api/v1/message-threads", 200).await;
+    assert_eq!((mine["items"].as_array().unwrap().len(), mine["items"][0]["unread"].as_u64()), (1, Some(1)));
+    let msgs = pia.get("/api/v1/messages", 200).await;
+    let froms: Vec<&str> = msgs["items"].as_array().unwrap().iter().map(|m| m["from"].as_str().unwrap()).collect();
+    assert_eq!(froms, ["merchant", "partner"], "newest first");
+    // Another partner reads only its own (empty) thread, whatever it names.
+    let other = quinn.get(&format!("/api/v1/messages?partner_id={pia_id}"), 200).await;
+    assert_eq!(other["items"], json!([]));
+
+    // Reading the thread clears its unread count and its notifications.
+    let t = pia.post("/api/v1/messages/read", &json!({}), 200).await;
+    assert_eq!(t["unread"], 0);
+    let unread = pia.get("/api/v1/notifications?unread=true", 200).await;
+    assert!(!kinds(&unread).contains(&"message".to_string()), "{unread}");
+    let t = admin.post("/api/v1/messages/read", &json!({ "partner_id": pia_id }), 200).await;
+    assert_eq!(t["unread"], 0);
+    // A sales rep has no threads with partners.
+    let sam = sys.login("sam@demo.test", "demo-rep").await;
+    let r = sam.expect_with(Method::GET, "/api/v1/message-threads", None, &[], 403).await;
+    assert_problem(&r, 403, "forbidden", None);
+    sys.stop().await;
+}

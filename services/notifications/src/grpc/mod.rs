@@ -1,6 +1,7 @@
 //! The notifications gRPC service: decode, authorize, call domain and store, encode.
 
 mod notifications;
+mod threads;
 
 use std::sync::Arc;
 
@@ -8,6 +9,7 @@ use partnerline_proto::notifications::v1 as pb;
 use partnerline_proto::notifications::v1::notifications_server::Notifications;
 use platform::auth::{Principal, Verifier};
 use platform::grpc::{FromCaller, Grant, Reply, authed};
+use platform::outbox::Outbox;
 use platform::{AppError, Clock};
 use sqlx::PgPool;
 use tonic::Request;
@@ -20,6 +22,7 @@ pub struct NotificationsService {
     pub(crate) pool: PgPool,
     pub(crate) verifier: Verifier,
     pub(crate) clock: Clock,
+    pub(crate) outbox: Outbox,
     pub(crate) mail: Arc<MailSettings>,
 }
 
@@ -36,6 +39,23 @@ pub struct MailSettings {
 pub(crate) struct Inbox {
     pub tenant: Uuid,
     pub recipients: Vec<String>,
+}
+
+/// A person of the program: a partner, a merchant admin, or other staff (a sales rep).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Person {
+    pub tenant: Uuid,
+    pub user: Uuid,
+    pub partner: Option<Uuid>,
+    pub admin: bool,
+}
+
+impl FromCaller for Person {
+    fn from_caller(p: Principal, _token: &str) -> Result<Person, AppError> {
+        Recipient::of_caller(&p)?; // refuses API keys and platform admins, as inboxes do
+        let admin = p.role == platform::auth::Role::MerchantAdmin;
+        Ok(Person { tenant: p.tenant()?, user: p.subject, partner: p.partner, admin })
+    }
 }
 
 impl FromCaller for Inbox {
@@ -60,5 +80,23 @@ impl Notifications for NotificationsService {
     }
     async fn mark_all_read(&self, req: Request<pb::Empty>) -> Reply<pb::Marked> {
         authed(&self.verifier, req, Grant::AnyCaller, |i, _| self.mark_all_read_impl(i)).await
+    }
+    async fn create_announcement(&self, req: Request<pb::CreateAnnouncementRequest>) -> Reply<pb::Announcement> {
+        authed(&self.verifier, req, Grant::People, |p, m| self.create_announcement_impl(p, m)).await
+    }
+    async fn list_announcements(&self, req: Request<pb::ListAnnouncementsRequest>) -> Reply<pb::AnnouncementPage> {
+        authed(&self.verifier, req, Grant::AnyCaller, |p, m| self.list_announcements_impl(p, m)).await
+    }
+    async fn send_message(&self, req: Request<pb::SendMessageRequest>) -> Reply<pb::ChatMessage> {
+        authed(&self.verifier, req, Grant::People, |p, m| self.send_message_impl(p, m)).await
+    }
+    async fn list_threads(&self, req: Request<pb::ListThreadsRequest>) -> Reply<pb::ThreadPage> {
+        authed(&self.verifier, req, Grant::AnyCaller, |p, m| self.list_threads_impl(p, m)).await
+    }
+    async fn list_messages(&self, req: Request<pb::ListMessagesRequest>) -> Reply<pb::MessagePage> {
+        authed(&self.verifier, req, Grant::AnyCaller, |p, m| self.list_messages_impl(p, m)).await
+    }
+    async fn mark_thread_read(&self, req: Request<pb::ThreadRef>) -> Reply<pb::Thread> {
+        authed(&self.verifier, req, Grant::AnyCaller, |p, m| self.mark_thread_read_impl(p, m)).await
     }
 }

@@ -11,7 +11,7 @@ use super::{Inbox, NotificationsService};
 use crate::domain::{self, Kind};
 use crate::store::{self, NotificationRow};
 
-fn ts(t: chrono::DateTime<chrono::Utc>) -> String {
+pub(super) fn ts(t: chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
@@ -31,8 +31,14 @@ fn notification(n: &NotificationRow) -> pb::Notification {
     }
 }
 
-fn parse_id(raw: &str, field: &str, what: &str) -> Result<Uuid, AppError> {
-    Uuid::parse_str(raw.trim()).map_err(|_| AppError::invalid(field, what))
+/// A page's cursor: the id of the last item of the page before (ids are UUIDv7, time-ordered).
+pub(super) fn parse_cursor(raw: Option<&str>) -> Result<Option<Uuid>, AppError> {
+    match raw.map(str::trim).filter(|c| !c.is_empty()) {
+        Some(c) => {
+            Uuid::parse_str(c).map(Some).map_err(|_| AppError::invalid("cursor", "is not a cursor this API returned"))
+        }
+        None => Ok(None),
+    }
 }
 
 impl NotificationsService {
@@ -42,10 +48,7 @@ impl NotificationsService {
         m: pb::ListNotificationsRequest,
     ) -> Result<pb::NotificationPage, AppError> {
         let size = page_size(m.limit);
-        let before = match m.cursor.as_deref().filter(|c| !c.is_empty()) {
-            Some(c) => Some(parse_id(c, "cursor", "is not a cursor this API returned")?),
-            None => None,
-        };
+        let before = parse_cursor(m.cursor.as_deref())?;
         let mut tx = TenantTx::begin(&self.pool, i.tenant).await?;
         let mut rows = store::page(&mut tx, &i.recipients, m.unread, before, size + 1).await?;
         tx.commit().await?;

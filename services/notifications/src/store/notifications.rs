@@ -1,13 +1,12 @@
-//! Notifications' SQL: one function per query, each through a `TenantTx` so it filters by tenant.
+//! N1: the notifications of each inbox.
 
 use chrono::{DateTime, Utc};
 use platform::db::TenantTx;
+use sqlx::FromRow;
 use sqlx::types::Json;
-use sqlx::{FromRow, PgConnection};
 use uuid::Uuid;
 
 use crate::domain::Draft;
-use crate::email::Letter;
 
 #[derive(Debug, Clone, FromRow)]
 pub struct NotificationRow {
@@ -120,45 +119,6 @@ pub async fn mark_all_read(
     Ok(r.rows_affected())
 }
 
-/// A partner as identity last told.
-#[derive(Debug, Clone, FromRow)]
-pub struct Partner {
-    pub id: Uuid,
-    pub user_id: Uuid,
-    pub name: String,
-    pub email: String,
-    pub language: String,
-}
-
-#[tracing::instrument(skip_all)]
-pub async fn put_partner(tx: &mut TenantTx<'_>, p: &Partner) -> Result<(), sqlx::Error> {
-    let tenant = tx.tenant();
-    sqlx::query(
-        "INSERT INTO partners (tenant_id, partner_id, user_id, name, email, language) VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (tenant_id, partner_id) DO UPDATE SET
-             user_id = EXCLUDED.user_id, name = EXCLUDED.name, email = EXCLUDED.email, language = EXCLUDED.language",
-    )
-    .bind(tenant)
-    .bind(p.id)
-    .bind(p.user_id)
-    .bind(&p.name)
-    .bind(&p.email)
-    .bind(&p.language)
-    .execute(tx.conn())
-    .await?;
-    Ok(())
-}
-
-#[tracing::instrument(skip_all)]
-pub async fn partner_name(tx: &mut TenantTx<'_>, partner: Uuid) -> Result<Option<String>, sqlx::Error> {
-    let tenant = tx.tenant();
-    sqlx::query_scalar("SELECT name FROM partners WHERE tenant_id = $1 AND partner_id = $2")
-        .bind(tenant)
-        .bind(partner)
-        .fetch_optional(tx.conn())
-        .await
-}
-
 /// Whether the recipient was already told this about this object (an order re-attributed to
 /// the same partner is not news twice).
 #[tracing::instrument(skip_all)]
@@ -201,132 +161,59 @@ pub async fn add_to_unread(tx: &mut TenantTx<'_>, d: &Draft) -> Result<bool, sql
     Ok(r.rows_affected() == 1)
 }
 
+/// The same notification to each of `partners` (an announcement's), made from `source`.
 #[tracing::instrument(skip_all)]
-pub async fn partner(tx: &mut TenantTx<'_>, partner: Uuid) -> Result<Option<Partner>, sqlx::Error> {
+pub async fn insert_for_partners(
+    tx: &mut TenantTx<'_>,
+    d: &Draft,
+    partners: &[Uuid],
+    source: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
     let tenant = tx.tenant();
-    sqlx::query_as(
-        "SELECT partner_id AS id, user_id, name, email, language FROM partners WHERE tenant_id = $1 AND partner_id = $2",
-    )
-    .bind(tenant)
-    .bind(partner)
-    .fetch_optional(tx.conn())
-    .await
-}
-
-#[tracing::instrument(skip_all)]
-pub async fn put_program(tx: &mut TenantTx<'_>, name: &str) -> Result<(), sqlx::Error> {
-    let tenant = tx.tenant();
+    let ids: Vec<Uuid> = partners.iter().map(|_| Uuid::now_v7()).collect();
+    let recipients: Vec<String> = partners.iter().map(|p| format!("partner:{p}")).collect();
     sqlx::query(
-        "INSERT INTO programs (tenant_id, name) VALUES ($1, $2)
-         ON CONFLICT (tenant_id) DO UPDATE SET name = EXCLUDED.name",
+        "INSERT INTO notifications (id, tenant_id, recipient, kind, object_type, object_id, params, source_event,
+             created_at)
+         SELECT i, $3, r, $4, $5, $6, $7, $8, $9 FROM unnest($1::uuid[], $2::text[]) AS x(i, r)
+         ON CONFLICT DO NOTHING",
     )
+    .bind(&ids)
+    .bind(&recipients)
     .bind(tenant)
-    .bind(name)
+    .bind(d.kind.as_str())
+    .bind(d.object_type)
+    .bind(&d.object_id)
+    .bind(Json(&d.params))
+    .bind(source)
+    .bind(now)
     .execute(tx.conn())
     .await?;
     Ok(())
 }
 
+/// Marks read the recipients' notifications of `kind` about `object` (a thread read reads its
+/// message notifications).
 #[tracing::instrument(skip_all)]
-pub async fn program_name(tx: &mut TenantTx<'_>) -> Result<Option<String>, sqlx::Error> {
-    let tenant = tx.tenant();
-    sqlx::query_scalar("SELECT name FROM programs WHERE tenant_id = $1").bind(tenant).fetch_optional(tx.conn()).await
-}
-
-/// Writes an email made from `event`, due now; nothing when that event already made it.
-#[tracing::instrument(skip_all)]
-pub async fn insert_email(
+pub async fn mark_read_about(
     tx: &mut TenantTx<'_>,
-    l: &Letter,
-    from_name: &str,
-    event: Uuid,
-    message_id: &str,
-    id: Uuid,
+    recipients: &[String],
+    kind: &str,
+    object: &str,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     let tenant = tx.tenant();
     sqlx::query(
-        "INSERT INTO emails (id, tenant_id, kind, source_event, to_address, to_name, from_name, language, subject,
-             text_body, html_body, message_id, next_attempt_at, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) ON CONFLICT DO NOTHING",
+        "UPDATE notifications SET read_at = $5
+         WHERE tenant_id = $1 AND recipient = ANY($2) AND kind = $3 AND object_id = $4 AND read_at IS NULL",
     )
-    .bind(id)
     .bind(tenant)
-    .bind(l.kind)
-    .bind(event)
-    .bind(&l.to_address)
-    .bind(&l.to_name)
-    .bind(from_name)
-    .bind(&l.language)
-    .bind(&l.subject)
-    .bind(&l.text)
-    .bind(&l.html)
-    .bind(message_id)
+    .bind(recipients)
+    .bind(kind)
+    .bind(object)
     .bind(now)
     .execute(tx.conn())
-    .await?;
-    Ok(())
-}
-
-/// An email the mailer sends.
-#[derive(Debug, Clone, FromRow)]
-pub struct EmailRow {
-    pub id: Uuid,
-    pub to_address: String,
-    pub to_name: String,
-    pub from_name: String,
-    pub subject: String,
-    pub text_body: String,
-    pub html_body: String,
-    pub message_id: String,
-    pub attempts: i32,
-}
-
-/// The emails due, of every program, locked until the mailer's transaction ends: replicas
-/// each take others (`SKIP LOCKED`), and none is sent by two at once.
-#[tracing::instrument(skip_all)]
-pub async fn due_emails(conn: &mut PgConnection, now: DateTime<Utc>, limit: i64) -> Result<Vec<EmailRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, to_address, to_name, from_name, subject, text_body, html_body, message_id, attempts
-         FROM emails WHERE status = 'queued' AND next_attempt_at <= $1
-         ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED",
-    )
-    .bind(now)
-    .bind(limit)
-    .fetch_all(conn)
-    .await
-}
-
-#[tracing::instrument(skip_all)]
-pub async fn email_sent(conn: &mut PgConnection, id: Uuid, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE emails SET status = 'sent', attempts = attempts + 1, sent_at = $2, last_error = '' WHERE id = $1",
-    )
-    .bind(id)
-    .bind(now)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-/// A failed attempt: tried again at `next`, or failed for good (`None`).
-#[tracing::instrument(skip_all)]
-pub async fn email_not_sent(
-    conn: &mut PgConnection,
-    id: Uuid,
-    next: Option<DateTime<Utc>>,
-    error: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE emails SET attempts = attempts + 1, last_error = $3,
-             status = CASE WHEN $2::timestamptz IS NULL THEN 'failed' ELSE 'queued' END,
-             next_attempt_at = coalesce($2, next_attempt_at)
-         WHERE id = $1",
-    )
-    .bind(id)
-    .bind(next)
-    .bind(error)
-    .execute(conn)
     .await?;
     Ok(())
 }

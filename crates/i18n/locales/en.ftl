@@ -456,6 +456,17 @@ notification-application-submitted = { $name } applied to join the program.
 notification-application-approved = Your application was approved: welcome to the program.
 notification-lead-status-changed = Your lead is now: { $status }.
 notification-lead-assigned = A lead was assigned to you.
+notification-announcement = New announcement: { $title }
+notification-message = New message from { $name }: { $preview }
+announcements-title = Announcements
+announcements-none = No announcements yet. What the program team writes to its partners shows here.
+messages-title = Messages
+messages-with = Your messages with { $program }
+messages-none = No messages yet. Write to the { $program } team: about an order, a customer, your payouts, anything.
+messages-older = Older messages
+messages-you = You
+messages-write = Your message
+messages-send = Send
 
 ## Emails (N4)
 email-greeting = Hello { $name },

@@ -456,6 +456,17 @@ notification-application-submitted = { $name } ha chiesto di entrare nel program
 notification-application-approved = La tua candidatura è stata approvata: benvenuto nel programma.
 notification-lead-status-changed = Il tuo lead ora è: { $status }.
 notification-lead-assigned = Ti è stato assegnato un lead.
+notification-announcement = Nuovo annuncio: { $title }
+notification-message = Nuovo messaggio da { $name }: { $preview }
+announcements-title = Annunci
+announcements-none = Ancora nessun annuncio. Qui trovi ciò che il team del programma scrive ai partner.
+messages-title = Messaggi
+messages-with = I tuoi messaggi con { $program }
+messages-none = Ancora nessun messaggio. Scrivi al team di { $program }: un ordine, un cliente, i tuoi pagamenti, qualsiasi cosa.
+messages-older = Messaggi precedenti
+messages-you = Tu
+messages-write = Il tuo messaggio
+messages-send = Invia
 
 ## Emails (N4)
 email-greeting = Ciao { $name },

@@ -461,6 +461,17 @@ notification-application-submitted = { $name } chce dołączyć do programu.
 notification-application-approved = Twoje zgłoszenie zostało zaakceptowane: witamy w programie.
 notification-lead-status-changed = Twój lead ma teraz status: { $status }.
 notification-lead-assigned = Przypisano Ci leada.
+notification-announcement = Nowe ogłoszenie: { $title }
+notification-message = Nowa wiadomość od { $name }: { $preview }
+announcements-title = Ogłoszenia
+announcements-none = Na razie brak ogłoszeń. Tutaj pojawi się to, co zespół programu pisze do partnerów.
+messages-title = Wiadomości
+messages-with = Twoje wiadomości z { $program }
+messages-none = Na razie brak wiadomości. Napisz do zespołu { $program }: o zamówieniu, kliencie, wypłatach, o czymkolwiek.
+messages-older = Starsze wiadomości
+messages-you = Ty
+messages-write = Twoja wiadomość
+messages-send = Wyślij
 
 ## Emails (N4)
 email-greeting = Dzień dobry, { $name },

@@ -459,6 +459,17 @@ notification-application-submitted = { $name } a cerut să intre în program.
 notification-application-approved = Cererea ta a fost aprobată: bine ai venit în program.
 notification-lead-status-changed = Lead-ul tău este acum: { $status }.
 notification-lead-assigned = Ți-a fost atribuit un lead.
+notification-announcement = Anunț nou: { $title }
+notification-message = Mesaj nou de la { $name }: { $preview }
+announcements-title = Anunțuri
+announcements-none = Niciun anunț încă. Aici apare ce scrie echipa programului partenerilor.
+messages-title = Mesaje
+messages-with = Mesajele tale cu { $program }
+messages-none = Niciun mesaj încă. Scrie echipei { $program }: despre o comandă, un client, plățile tale, orice.
+messages-older = Mesaje mai vechi
+messages-you = Tu
+messages-write = Mesajul tău
+messages-send = Trimite
 
 ## Emails (N4)
 email-greeting = Bună, { $name },

@@ -449,6 +449,17 @@ notification-application-submitted = { $name } 申请加入计划。
 notification-application-approved = 你的申请已通过：欢迎加入计划。
 notification-lead-status-changed = 你的线索现在是：{ $status }。
 notification-lead-assigned = 有一条线索分配给了你。
+notification-announcement = 新公告：{ $title }
+notification-message = 来自 { $name } 的新消息：{ $preview }
+announcements-title = 公告
+announcements-none = 暂无公告。计划团队发给合作伙伴的内容会显示在这里。
+messages-title = 消息
+messages-with = 你与 { $program } 的消息
+messages-none = 暂无消息。给 { $program } 团队写信：订单、客户、提现，什么都可以。
+messages-older = 更早的消息
+messages-you = 你
+messages-write = 你的消息
+messages-send = 发送
 
 ## Emails (N4)
 email-greeting = { $name }，你好：

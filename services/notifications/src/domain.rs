@@ -39,7 +39,7 @@ impl Audience {
 pub fn written(field: &str, raw: &str, max: usize) -> Result<String, AppError> {
     let t = raw.trim();
     if t.is_empty() {
-        return Err(AppError::invalid(field, "must not be empty"));
+        return Err(AppError::invalid(field, "is required"));
     }
     if t.chars().count() > max {
         return Err(AppError::invalid(field, format!("must be at most {max} characters")));

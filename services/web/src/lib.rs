@@ -63,6 +63,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/notifications", get(notifications::list))
         .route("/notifications/read-all", post(notifications::read_all))
         .route("/notifications/{id}/open", post(notifications::open))
+        .route("/announcements", get(notifications::announcements))
+        .route("/messages", get(notifications::messages).post(notifications::send_message))
         .route("/earnings", get(earnings::page))
         .route("/earnings/payouts", post(earnings::request_payout))
         .layer(axum::middleware::from_fn_with_state(state, session::middleware));

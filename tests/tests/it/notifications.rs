@@ -436,6 +436,8 @@ async fn n2_an_announcement_to_a_trust_level_reaches_only_those_partners() {
     assert_eq!(told_tia["text"], "New announcement: Trusted week");
     assert_eq!(told_tia["link"], format!("/announcements#a-{id}"));
     assert_eq!(tia.get("/api/v1/announcements", 200).await["items"][0]["id"], id);
+    let unread = tia.get("/api/v1/notifications?unread=true", 200).await;
+    assert!(!kinds(&unread).contains(&"announcement".to_string()), "listed is read: {unread}");
     assert_eq!(nel.get("/api/v1/announcements", 200).await["items"], json!([]), "a new partner is not trusted");
     assert!(!kinds(&nel.get("/api/v1/notifications", 200).await).contains(&"announcement".to_string()));
     // Each trusted partner the program has, and no one else.

@@ -50,7 +50,7 @@ fn count(v: &Value) -> usize {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a1_d1_cu1_cu3_cu8_o2_o3_o9_c10_c11_l1_l9_l12_le1_n1_p5_the_portal_in_a_real_browser() {
+async fn a1_d1_cu1_cu3_cu8_o2_o3_o9_c10_c11_l1_l9_l12_le1_n1_n2_n3_p5_the_portal_in_a_real_browser() {
     let sys = TestSystem::start().await;
     let b = Browser::start().await;
     let ana: Client = sys.login("ana@demo.test", "demo-partner").await;
@@ -582,6 +582,33 @@ async fn a1_d1_cu1_cu3_cu8_o2_o3_o9_c10_c11_l1_l9_l12_le1_n1_p5_the_portal_in_a_
     b.open(&format!("{}/notifications?unread=1", sys.url)).await;
     assert_eq!(b.text(".empty").await, en.t("notifications-none-unread"));
     check_page(&b, "notifications-read").await;
+
+    // N2: an announcement reads as Markdown, its raw HTML as text.
+    let admin = sys.demo_admin().await;
+    let body = "**Double commissions** this week. <script>alert(1)</script>";
+    let a = admin.post("/api/v1/announcements", &json!({ "title": "Espresso week", "body": body }), 201).await;
+    b.open(&format!("{}/announcements", sys.url)).await;
+    let id = a["id"].as_str().unwrap();
+    assert_eq!(b.text(&format!("#a-{id} h2")).await, "Espresso week");
+    assert_eq!(b.text(&format!("#a-{id} strong")).await, "Double commissions");
+    assert!(!b.has(&format!("#a-{id} script")).await, "raw HTML is shown as text, never run");
+    assert!(!b.has("header .bell .count").await, "the announcement, shown, is read");
+    check_page(&b, "announcements").await;
+    // N3: the thread with the merchant; an empty message is refused beside its box.
+    b.open(&format!("{}/messages", sys.url)).await;
+    b.click("form[action='/messages'] button").await;
+    assert_eq!(b.text("#message-body-error").await, en.t("error-required"), "the error is beside the box, in words");
+    check_page(&b, "messages-error").await;
+    b.fill("#message-body", "Can I have posters in Italian?").await;
+    b.click("form[action='/messages'] button").await;
+    assert_eq!(b.text("#thread li.mine .body").await, "Can I have posters in Italian?");
+    let ana_id = ana.get("/api/v1/me", 200).await["partner"]["id"].as_str().unwrap().to_string();
+    admin.post("/api/v1/messages", &json!({ "partner_id": ana_id, "body": "Yes: on the promote page." }), 201).await;
+    b.open(&format!("{}/messages", sys.url)).await;
+    assert_eq!(b.text("#thread li.theirs .body").await, "Yes: on the promote page.");
+    check_page(&b, "messages").await;
+    let thread = ana.get("/api/v1/message-threads", 200).await;
+    assert_eq!(thread["items"][0]["unread"], 0, "shown is read: {thread}");
 
     // A1: an access token that expired is refreshed on the server, without a new sign-in.
     sys.clock.advance(chrono::Duration::minutes(20));

@@ -115,6 +115,11 @@ impl NotificationsService {
         let before = parse_cursor(m.cursor.as_deref())?;
         let mut tx = TenantTx::begin(&self.pool, p.tenant).await?;
         let mut rows = store::announcements(&mut tx, p.partner, before, size + 1).await?;
+        // A partner who opens its announcements has read them: their notifications clear.
+        if let (Some(own), None) = (p.partner, before) {
+            let inbox = [Recipient::Partner(own).key()];
+            store::mark_read_about(&mut tx, &inbox, Kind::Announcement.as_str(), None, self.clock.now()).await?;
+        }
         tx.commit().await?;
         let more = rows.len() as i64 > size;
         rows.truncate(size as usize);
@@ -233,8 +238,8 @@ impl NotificationsService {
             Some(own) => Recipient::Partner(own),
             None => Recipient::Merchant,
         };
-        store::mark_read_about(&mut tx, &[inbox.key()], Kind::Message.as_str(), &thread.to_string(), self.clock.now())
-            .await?;
+        let about = thread.to_string();
+        store::mark_read_about(&mut tx, &[inbox.key()], Kind::Message.as_str(), Some(&about), self.clock.now()).await?;
         let rows = store::threads(&mut tx, side(&p), Some(thread), 0, 1).await?;
         let Some(t) = rows.first() else { return Err(AppError::not_found("thread")) };
         let reply = self.thread_reply(&mut tx, t).await?;

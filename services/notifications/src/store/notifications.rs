@@ -193,20 +193,21 @@ pub async fn insert_for_partners(
     Ok(())
 }
 
-/// Marks read the recipients' notifications of `kind` about `object` (a thread read reads its
-/// message notifications).
+/// Marks read the recipients' notifications of `kind` about `object`, or of any object (a
+/// thread read reads its message notifications; the announcements read, theirs).
 #[tracing::instrument(skip_all)]
 pub async fn mark_read_about(
     tx: &mut TenantTx<'_>,
     recipients: &[String],
     kind: &str,
-    object: &str,
+    object: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     let tenant = tx.tenant();
     sqlx::query(
         "UPDATE notifications SET read_at = $5
-         WHERE tenant_id = $1 AND recipient = ANY($2) AND kind = $3 AND object_id = $4 AND read_at IS NULL",
+         WHERE tenant_id = $1 AND recipient = ANY($2) AND kind = $3 AND ($4::text IS NULL OR object_id = $4)
+           AND read_at IS NULL",
     )
     .bind(tenant)
     .bind(recipients)

@@ -1,6 +1,8 @@
 //! `/notifications` (N1): the person's notifications, newest first, each said in the reader's
 //! language and the unread ones marked; opening one marks it read and goes to what it is about;
 //! all can be marked read at once. The bell in every page's header counts the unread ones.
+//! `/announcements` (N2): what the merchant wrote to the partner. `/messages` (N3): the
+//! partner's thread with the merchant, read when shown, and its form.
 
 use std::collections::HashMap;
 
@@ -13,7 +15,7 @@ use http::StatusCode;
 use partnerline_proto::notifications::v1 as pb;
 use platform::AppError;
 
-use super::{Frame, render};
+use super::{Errors, Form, Frame, is_form_error, render};
 use crate::session::Signed;
 
 const PAGE: u32 = 25;
@@ -47,6 +49,8 @@ fn say(c: &Frame, n: &pb::Notification) -> String {
         "application_approved" => c.t("notification-application-approved"),
         "lead_status_changed" => c.t1("notification-lead-status-changed", "status", c.word("lead-status", p("status"))),
         "lead_assigned" => c.t("notification-lead-assigned"),
+        "announcement" => c.t1("notification-announcement", "title", p("title")),
+        "message" => c.lang.t2("notification-message", ("name", p("name")), ("preview", p("preview"))),
         _ => n.text.clone(),
     }
 }
@@ -56,6 +60,7 @@ fn say(c: &Frame, n: &pb::Notification) -> String {
 struct ListPage {
     c: Frame,
     title: String,
+    tab: &'static str,
     unread_only: bool,
     items: Vec<Item>,
     more: Option<String>,
@@ -89,7 +94,8 @@ pub async fn list(
         .map(|n| Item { id: n.id.clone(), text: say(&c, n), when: n.created_at.clone(), unread: n.read_at.is_none() })
         .collect();
     let title = c.t("notifications-title");
-    Ok(render(StatusCode::OK, &ListPage { c, title, unread_only, items, more }))
+    let tab = if unread_only { "unread" } else { "all" };
+    Ok(render(StatusCode::OK, &ListPage { c, title, tab, unread_only, items, more }))
 }
 
 /// Opens a notification: marks it read and goes to what it is about (its list, when that has
@@ -105,4 +111,117 @@ pub async fn open(State(s): State<AppState>, signed: Signed, Path(id): Path<Stri
 pub async fn read_all(State(s): State<AppState>, signed: Signed) -> Result<Response, AppError> {
     s.notifications().mark_all_read(signed.0.request(pb::Empty {})).await.map_err(upstream)?;
     Ok(Redirect::to("/notifications").into_response())
+}
+
+pub struct Shown {
+    pub id: String,
+    pub title: String,
+    pub when: String,
+    /// The body's Markdown as HTML: raw HTML in it is text, links only http(s) and mailto.
+    pub html: String,
+}
+
+#[derive(Template)]
+#[template(path = "announcements.html")]
+struct AnnouncementsPage {
+    c: Frame,
+    title: String,
+    tab: &'static str,
+    items: Vec<Shown>,
+    more: Option<String>,
+}
+
+pub async fn announcements(
+    State(s): State<AppState>,
+    signed: Signed,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, AppError> {
+    let cursor = q.get("after").cloned().filter(|v| !v.is_empty());
+    let req = pb::ListAnnouncementsRequest { limit: 10, cursor };
+    // Listed first: it reads their notifications, which the bell of this very page then counts.
+    let page = s.notifications().list_announcements(signed.0.request(req)).await.map_err(upstream)?.into_inner();
+    let (c, _) = Frame::load(&s, &signed, "notifications", "/announcements").await?;
+    let more = page.next_cursor.map(|cur| {
+        format!("/announcements?after={}", form_urlencoded::byte_serialize(cur.as_bytes()).collect::<String>())
+    });
+    let items = page
+        .items
+        .into_iter()
+        .map(|a| Shown { html: super::public::markdown(&a.body), id: a.id, title: a.title, when: a.created_at })
+        .collect();
+    let title = c.t("announcements-title");
+    Ok(render(StatusCode::OK, &AnnouncementsPage { c, title, tab: "announcements", items, more }))
+}
+
+pub struct Said {
+    pub mine: bool,
+    pub body: String,
+    pub when: String,
+}
+
+#[derive(Template)]
+#[template(path = "messages.html")]
+struct MessagesPage {
+    c: Frame,
+    title: String,
+    tab: &'static str,
+    /// Oldest first, as a conversation reads.
+    items: Vec<Said>,
+    older: Option<String>,
+    draft: String,
+    errors: Errors,
+}
+
+async fn messages_page(
+    s: &AppState,
+    signed: &Signed,
+    after: Option<String>,
+    draft: String,
+    errors: Errors,
+) -> Result<Response, AppError> {
+    let req = pb::ListMessagesRequest { partner_id: None, limit: 30, cursor: after };
+    let page = s.notifications().list_messages(signed.0.request(req)).await.map_err(upstream)?.into_inner();
+    if !page.items.is_empty() {
+        // Shown is read: the unread count and the thread's notifications clear, before the bell
+        // of this very page counts them.
+        s.notifications()
+            .mark_thread_read(signed.0.request(pb::ThreadRef { partner_id: None }))
+            .await
+            .map_err(upstream)?;
+    }
+    let (c, _) = Frame::load(s, signed, "notifications", "/messages").await?;
+    let older = page
+        .next_cursor
+        .map(|cur| format!("/messages?after={}", form_urlencoded::byte_serialize(cur.as_bytes()).collect::<String>()));
+    let items = page
+        .items
+        .into_iter()
+        .rev()
+        .map(|m| Said { mine: m.from == "partner", body: m.body, when: m.created_at })
+        .collect();
+    let status = if errors.any() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let title = c.t("messages-title");
+    Ok(render(status, &MessagesPage { c, title, tab: "messages", items, older, draft, errors }))
+}
+
+pub async fn messages(
+    State(s): State<AppState>,
+    signed: Signed,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, AppError> {
+    let after = q.get("after").cloned().filter(|v| !v.is_empty());
+    messages_page(&s, &signed, after, String::new(), Errors::default()).await
+}
+
+/// N3: the partner writes to the merchant; what it wrote stays in the box when it is refused.
+pub async fn send_message(State(s): State<AppState>, signed: Signed, form: Form) -> Result<Response, AppError> {
+    let req = pb::SendMessageRequest { partner_id: None, body: form.get("body") };
+    match form.send(s.notifications().send_message(signed.0.request(req))).await {
+        Ok(_) => Ok(Redirect::to("/messages#message-body").into_response()),
+        Err(err) if is_form_error(&err) => {
+            let e = Errors::of(&err, signed.1.lang(""));
+            messages_page(&s, &signed, None, form.get("body"), e).await
+        }
+        Err(err) => Err(err),
+    }
 }

@@ -162,6 +162,7 @@ pub fn api_router(manual_clock: bool) -> OpenApiRouter<AppState> {
         .routes(routes!(commissions::settlements))
         .routes(routes!(notifications::list))
         .routes(routes!(notifications::unread_count))
+        .routes(routes!(notifications::get_preferences, notifications::update_preferences))
         .routes(routes!(notifications::mark_read))
         .routes(routes!(notifications::mark_all_read))
         .routes(routes!(notifications::list_announcements, notifications::create_announcement))

@@ -10,7 +10,7 @@ use prost::Message;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::domain::{self, Draft, Kind, Movement};
+use crate::domain::{self, Draft, Kind, Movement, Recipient};
 use crate::email::{self, Letter, Sender};
 use crate::grpc::NotificationsService;
 use crate::store;
@@ -116,7 +116,10 @@ impl Events {
                 let partner = store::partner(tx, uuid(&m.partner_id, "partner_id")?).await?;
                 let letter = match partner {
                     Some(pa) => {
-                        Some(sender.lead_submitted((&pa.email, &pa.name), &pa.language, &m.lead_id, &m.company)?)
+                        let mut l =
+                            sender.lead_submitted((&pa.email, &pa.name), &pa.language, &m.lead_id, &m.company)?;
+                        l.inbox = Some(Recipient::Partner(pa.id).key());
+                        Some(l)
                     }
                     None => None,
                 };
@@ -171,7 +174,9 @@ impl Events {
                 let letter = match (name.as_str(), partner) {
                     ("payout.paid", Some(pa)) => {
                         let payout = email::Payout { amount: &m.amount, currency: &m.currency, reference };
-                        Some(sender.payout_paid((&pa.email, &pa.name), &pa.language, &payout)?)
+                        let mut l = sender.payout_paid((&pa.email, &pa.name), &pa.language, &payout)?;
+                        l.inbox = Some(Recipient::Partner(pa.id).key());
+                        Some(l)
                     }
                     _ => None,
                 };
@@ -190,6 +195,10 @@ impl Handler for Events {
         let now = self.0.clock.now();
         let told = self.told(&mut tx, e).await?;
         for d in &told.drafts {
+            // A1: an inbox that turned the topic off is not told.
+            if !store::wants(&mut tx, &d.recipient.key(), d.kind.as_str()).await?.0 {
+                continue;
+            }
             if d.kind == Kind::OrderAttributed && store::told(&mut tx, d).await? {
                 continue;
             }
@@ -201,6 +210,11 @@ impl Handler for Events {
         if !told.letters.is_empty() {
             let from = store::program_name(&mut tx).await?.unwrap_or_else(|| "Partnerline".to_string());
             for l in &told.letters {
+                if let Some(inbox) = &l.inbox
+                    && !store::wants(&mut tx, inbox, l.kind).await?.1
+                {
+                    continue;
+                }
                 let id = Uuid::now_v7();
                 let message_id = format!("<{id}@{}>", self.0.mail.domain);
                 store::insert_email(&mut tx, l, &from, event, &message_id, id, now).await?;

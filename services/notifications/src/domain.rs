@@ -35,6 +35,51 @@ impl Audience {
     }
 }
 
+/// A1: a topic a person may turn on or off: in the app, by email, or both where it has both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Topic {
+    pub name: &'static str,
+    pub in_app: bool,
+    pub email: bool,
+}
+
+const fn topic(name: &'static str, in_app: bool, email: bool) -> Topic {
+    Topic { name, in_app, email }
+}
+
+/// The topics of an inbox: a partner's, the merchant's, a sales rep's. The payment link a
+/// customer needs and an applicant's answer are no one's to turn off, so they are none of these.
+pub fn topics(r: Recipient) -> &'static [Topic] {
+    const PARTNER: &[Topic] = &[
+        topic("order_attributed", true, false),
+        topic("commission_earned", true, false),
+        topic("commission_available", true, false),
+        topic("payout_paid", true, true),
+        topic("lead_submitted", false, true),
+        topic("lead_status_changed", true, false),
+        topic("announcement", true, false),
+        topic("message", true, false),
+    ];
+    const MERCHANT: &[Topic] = &[
+        topic("application_submitted", true, false),
+        topic("payout_requested", true, false),
+        topic("message", true, false),
+    ];
+    const USER: &[Topic] = &[topic("lead_assigned", true, false)];
+    match r {
+        Recipient::Partner(_) => PARTNER,
+        Recipient::Merchant => MERCHANT,
+        Recipient::User(_) => USER,
+    }
+}
+
+/// The inbox whose preferences a caller sets: a partner its partner's, a merchant admin the
+/// program's (one inbox they share), anyone else its own.
+pub fn preference_inbox(p: &Principal) -> Result<Recipient, AppError> {
+    let mine = Recipient::of_caller(p)?;
+    Ok(mine[0])
+}
+
 /// A text a person wrote: trimmed, not empty, at most `max` characters.
 pub fn written(field: &str, raw: &str, max: usize) -> Result<String, AppError> {
     let t = raw.trim();

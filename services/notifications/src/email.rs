@@ -10,6 +10,9 @@ use i18n::format;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Letter {
     pub kind: &'static str,
+    /// The inbox whose preferences decide whether it is sent (A1); `None`: it always is (a
+    /// customer's payment link, an applicant's answer).
+    pub inbox: Option<String>,
     pub to_address: String,
     pub to_name: String,
     pub language: String,
@@ -83,6 +86,7 @@ impl Sender<'_> {
         .render()?;
         Ok(Letter {
             kind,
+            inbox: None,
             to_address: address.trim().to_string(),
             to_name: name.trim().to_string(),
             language: c.lang.code().to_string(),

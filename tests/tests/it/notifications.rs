@@ -512,3 +512,63 @@ async fn n3_message_threads_go_both_ways_with_unread_counts() {
     assert_problem(&r, 403, "forbidden", None);
     sys.stop().await;
 }
+
+/// A1: a partner turns a topic off, in the app or by email, and is not told of it until it turns
+/// it back on; a topic of another inbox, or an email where a topic has none, is refused by item.
+#[tokio::test]
+async fn a1_n1_le3_a_partner_turns_topics_off_and_on() {
+    let sys = TestSystem::start().await;
+    let admin = sys.demo_admin().await;
+    let (_, pia) = new_partner(&sys, "pia@demo.test").await;
+    known_to_notifications(&sys, &["pia@demo.test"]).await;
+    let p = pia.get("/api/v1/notifications/preferences", 200).await;
+    let topic = |p: &Value, t: &str| p["items"].as_array().unwrap().iter().find(|i| i["topic"] == t).cloned().unwrap();
+    assert_eq!(topic(&p, "lead_status_changed")["in_app"], true, "everything is on at first");
+    assert_eq!(topic(&p, "lead_submitted")["has_in_app"], false);
+    assert!(p["items"].as_array().unwrap().iter().all(|i| i["topic"] != "payment_link"));
+
+    let bad = json!({ "items": [{ "topic": "lead_submitted", "email": false }, { "topic": "application_submitted", "in_app": false },
+                                { "topic": "lead_status_changed", "in_app": true, "email": true }] });
+    let r = pia.expect_with(Method::PUT, "/api/v1/notifications/preferences", Some(&bad), &[], 422).await;
+    let fields: Vec<&str> = r.body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["items[1].topic", "items[2].email"], "{:?}", r.body);
+    assert_eq!(pia.get("/api/v1/notifications/preferences", 200).await, p, "nothing changed");
+
+    let off = json!({ "items": [{ "topic": "lead_status_changed", "in_app": false }, { "topic": "lead_submitted", "email": false }] });
+    let now = pia
+        .send(Method::PUT, "/api/v1/notifications/preferences", Some(("application/json", &off.to_string())), &[])
+        .await;
+    assert_eq!(now.status, 200, "{now:?}");
+    assert_eq!(topic(&now.body, "lead_status_changed")["in_app"], false);
+    let body = json!({ "product_line": "pos", "contact_name": "Olga", "email": "owner@shop.test", "company": "Quiet Shop",
+                       "website_url": "https://quiet.test", "notes": "", "wants_sales_support": false });
+    let lead = pia.post("/api/v1/leads", &body, 201).await["id"].as_str().unwrap().to_string();
+    admin.post(&format!("/api/v1/leads/{lead}/status"), &json!({ "status": "in_progress" }), 200).await;
+    // Once notifications has read that move (its inbox holds the event), the topic goes back on.
+    let (_, headers) = sys.wait_for_event_about("customers", "lead.status_changed", Some(&lead)).await;
+    let event = headers["ce-id"].clone();
+    let db = sqlx::PgPool::connect(&sys.env.config.database_url("notifications")).await.unwrap();
+    let mut read = false;
+    for _ in 0..300 {
+        read = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM inbox WHERE event_id = $1)")
+            .bind(&event)
+            .fetch_one(&db)
+            .await
+            .unwrap();
+        if read {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(read, "notifications read the move");
+    let on = json!({ "items": [{ "topic": "lead_status_changed", "in_app": true }] });
+    pia.send(Method::PUT, "/api/v1/notifications/preferences", Some(("application/json", &on.to_string())), &[]).await;
+    // The next move tells; the one before did not, nor did the confirmation email.
+    admin.post(&format!("/api/v1/leads/{lead}/status"), &json!({ "status": "not_eligible" }), 200).await;
+    let told_now = told(&pia, "lead_status_changed", &lead).await;
+    assert_eq!(told_now["params"]["status"], "not_eligible");
+    let page = pia.get("/api/v1/notifications", 200).await;
+    assert_eq!(kinds(&page).iter().filter(|k| *k == "lead_status_changed").count(), 1, "{page}");
+    assert!(sys.mail.messages().iter().all(|m| m.to != ["pia@demo.test"]), "no confirmation email");
+    sys.stop().await;
+}

@@ -169,3 +169,25 @@ pub async fn list_threads(
     let page = s.notifications().list_threads(caller.request(req)).await.map_err(upstream)?.into_inner();
     Ok(Json(page))
 }
+
+/// What the caller wants to be told, topic by topic, in the app and by email (A1); the payment
+/// link a customer needs is no one's to turn off.
+#[utoipa::path(get, path = "/api/v1/notifications/preferences", tag = "notifications", security(("bearer" = [])),
+    responses((status = 200, body = pb::Preferences), (status = 403, body = ProblemDoc)))]
+pub async fn get_preferences(State(s): State<AppState>, caller: Caller) -> Result<Json<pb::Preferences>, AppError> {
+    let p = s.notifications().get_preferences(caller.request(pb::Empty {})).await.map_err(upstream)?.into_inner();
+    Ok(Json(p))
+}
+
+/// Sets the topics named (the others stay as they are).
+#[utoipa::path(put, path = "/api/v1/notifications/preferences", tag = "notifications", security(("bearer" = [])),
+    request_body = pb::Preferences,
+    responses((status = 200, body = pb::Preferences), (status = 403, body = ProblemDoc), (status = 422, body = ProblemDoc)))]
+pub async fn update_preferences(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<pb::Preferences>,
+) -> Result<Json<pb::Preferences>, AppError> {
+    let p = s.notifications().update_preferences(caller.request(req)).await.map_err(upstream)?.into_inner();
+    Ok(Json(p))
+}

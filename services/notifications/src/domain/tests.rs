@@ -97,3 +97,21 @@ fn n4_a_failed_email_is_tried_again_later_and_later_then_given_up() {
     assert_eq!(retry_after(10), None, "after ten tries it has failed");
     assert_eq!(retry_after(0).unwrap().num_minutes(), 1);
 }
+
+#[test]
+fn a1_each_inbox_has_its_topics_and_no_one_turns_off_a_customers_payment_link() {
+    let partner = topics(Recipient::Partner(Uuid::nil()));
+    let payout = partner.iter().find(|t| t.name == "payout_paid").unwrap();
+    assert!(payout.in_app && payout.email);
+    let confirmation = partner.iter().find(|t| t.name == "lead_submitted").unwrap();
+    assert!(!confirmation.in_app && confirmation.email, "the lead confirmation is an email only");
+    for inbox in [Recipient::Partner(Uuid::nil()), Recipient::Merchant, Recipient::User(Uuid::nil())] {
+        let names: Vec<&str> = topics(inbox).iter().map(|t| t.name).collect();
+        assert!(!names.contains(&"payment_link"), "{names:?}");
+        for n in &names {
+            let kind = Kind::parse("kind", n).map(|_| ()).or(if *n == "lead_submitted" { Ok(()) } else { Err(()) });
+            assert!(kind.is_ok(), "{n} is a notification kind or an email");
+        }
+    }
+    assert!(topics(Recipient::Merchant).iter().all(|t| !t.email));
+}

@@ -1,6 +1,7 @@
 //! The notifications gRPC service: decode, authorize, call domain and store, encode.
 
 mod notifications;
+mod preferences;
 mod threads;
 
 use std::sync::Arc;
@@ -80,6 +81,12 @@ impl Notifications for NotificationsService {
     }
     async fn mark_all_read(&self, req: Request<pb::Empty>) -> Reply<pb::Marked> {
         authed(&self.verifier, req, Grant::AnyCaller, |i, _| self.mark_all_read_impl(i)).await
+    }
+    async fn get_preferences(&self, req: Request<pb::Empty>) -> Reply<pb::Preferences> {
+        authed(&self.verifier, req, Grant::AnyCaller, |i, _| self.get_preferences_impl(i)).await
+    }
+    async fn update_preferences(&self, req: Request<pb::Preferences>) -> Reply<pb::Preferences> {
+        authed(&self.verifier, req, Grant::AnyCaller, |i, m| self.update_preferences_impl(i, m)).await
     }
     async fn create_announcement(&self, req: Request<pb::CreateAnnouncementRequest>) -> Reply<pb::Announcement> {
         authed(&self.verifier, req, Grant::People, |p, m| self.create_announcement_impl(p, m)).await

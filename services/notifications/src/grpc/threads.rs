@@ -92,7 +92,10 @@ impl NotificationsService {
         store::insert_announcement(&mut tx, &a, &partners).await?;
         let mut d = Draft::announcement(&a.id.to_string());
         d.params.insert("title".into(), a.title.clone());
-        store::insert_for_partners(&mut tx, &d, &partners, a.id, a.created_at).await?;
+        // Every partner of the audience finds it in its list; those who turned the topic off
+        // are not told (A1).
+        let told = store::wanting(&mut tx, &partners, Kind::Announcement.as_str()).await?;
+        store::insert_for_partners(&mut tx, &d, &told, a.id, a.created_at).await?;
         let msg = ev::AnnouncementCreated {
             tenant_id: p.tenant.to_string(),
             announcement_id: a.id.to_string(),
@@ -164,7 +167,9 @@ impl NotificationsService {
         let mut d = Draft::message(to, &thread.to_string());
         d.params.insert("name".into(), name);
         d.params.insert("preview".into(), domain::preview(&row.body));
-        store::insert(&mut tx, &d, row.id, row.created_at).await?;
+        if store::wants(&mut tx, &d.recipient.key(), Kind::Message.as_str()).await?.0 {
+            store::insert(&mut tx, &d, row.id, row.created_at).await?;
+        }
         let msg = ev::MessageSent {
             tenant_id: p.tenant.to_string(),
             message_id: row.id.to_string(),

@@ -4,9 +4,11 @@
 mod emails;
 mod notifications;
 mod partners;
+mod preferences;
 mod threads;
 
 pub use emails::*;
 pub use notifications::*;
 pub use partners::*;
+pub use preferences::*;
 pub use threads::*;

@@ -60,6 +60,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/account/profile", post(team::profile))
         .route("/account/payout", post(team::payout_method))
         .route("/account/password", post(team::password))
+        .route("/account/notifications", post(team::notification_preferences))
         .route("/notifications", get(notifications::list))
         .route("/notifications/read-all", post(notifications::read_all))
         .route("/notifications/{id}/open", post(notifications::open))

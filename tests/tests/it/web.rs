@@ -50,7 +50,7 @@ fn count(v: &Value) -> usize {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a1_d1_cu1_cu3_cu8_o2_o3_o9_c10_c11_l1_l9_l12_le1_n1_n2_n3_p5_the_portal_in_a_real_browser() {
+async fn a1_d1_cu1_cu3_cu8_o2_o3_o9_c10_c11_l1_l9_l12_le1_n1_n2_n3_a1_p5_the_portal_in_a_real_browser() {
     let sys = TestSystem::start().await;
     let b = Browser::start().await;
     let ana: Client = sys.login("ana@demo.test", "demo-partner").await;
@@ -609,6 +609,21 @@ async fn a1_d1_cu1_cu3_cu8_o2_o3_o9_c10_c11_l1_l9_l12_le1_n1_n2_n3_p5_the_portal
     check_page(&b, "messages").await;
     let thread = ana.get("/api/v1/message-threads", 200).await;
     assert_eq!(thread["items"][0]["unread"], 0, "shown is read: {thread}");
+    // A1: the account page turns a topic off; the service says so.
+    b.open(&format!("{}/account", sys.url)).await;
+    assert!(b.has("#preferences #email\\.payout_paid").await, "payout notices can be emails");
+    assert!(!b.has("#preferences #in_app\\.lead_submitted").await, "a lead's confirmation is an email only");
+    // A box: no new page until the form is saved.
+    let boxed = b.client.find(fantoccini::Locator::Css("#preferences #in_app\\.lead_status_changed")).await.unwrap();
+    boxed.click().await.unwrap();
+    b.click("#save-preferences").await;
+    assert!(b.url().await.contains("/account?done=saved"), "{}", b.url().await);
+    let prefs = ana.get("/api/v1/notifications/preferences", 200).await;
+    let moved = prefs["items"].as_array().unwrap().iter().find(|p| p["topic"] == "lead_status_changed").unwrap();
+    assert_eq!((moved["in_app"].as_bool(), moved["email"].as_bool()), (Some(false), Some(false)), "{prefs}");
+    let paid = prefs["items"].as_array().unwrap().iter().find(|p| p["topic"] == "payout_paid").unwrap();
+    assert_eq!((paid["in_app"].as_bool(), paid["email"].as_bool()), (Some(true), Some(true)), "the others stay on");
+    check_page(&b, "account-notifications").await;
 
     // A1: an access token that expired is refreshed on the server, without a new sign-in.
     sys.clock.advance(chrono::Duration::minutes(20));

@@ -385,6 +385,7 @@ mod tests {
             ("payout-status", &["requested", "approved", "rejected", "paid"]),
             ("ledger", &earnings::KINDS),
             ("ledger-kind", &earnings::KINDS),
+            ("topic", &team::TOPICS),
         ];
         for (kind, values) in words {
             wanted.extend(values.iter().map(|v| format!("{kind}-{}", v.replace('_', "-"))));

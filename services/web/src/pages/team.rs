@@ -11,6 +11,7 @@ use gateway::AppState;
 use gateway::problem::upstream;
 use http::StatusCode;
 use partnerline_proto::identity::v1 as ipb;
+use partnerline_proto::notifications::v1 as npb;
 use partnerline_proto::orders::v1 as opb;
 use platform::AppError;
 
@@ -82,7 +83,21 @@ struct AccountPage {
     which: &'static str,
     errors: Errors,
     notice: String,
+    /// A1: the partner's topics; empty when notifications cannot answer (the section hides).
+    prefs: Vec<npb::Preference>,
 }
+
+/// A partner's notification topics, as notifications lists them (A1).
+pub const TOPICS: [&str; 8] = [
+    "order_attributed",
+    "commission_earned",
+    "commission_available",
+    "payout_paid",
+    "lead_submitted",
+    "lead_status_changed",
+    "announcement",
+    "message",
+];
 
 impl AccountPage {
     pub fn v(&self, name: &str) -> &str {
@@ -130,7 +145,14 @@ async fn account_page(
     };
     let notice = if notice.is_empty() { String::new() } else { c.t(&format!("account-done-{notice}")) };
     let title = c.t("account-title");
-    Ok(render(status, &AccountPage { c, title, me, fv, which, errors, notice }))
+    let prefs = match s.notifications().get_preferences(signed.0.request(npb::Empty {})).await {
+        Ok(p) => p.into_inner().items.into_iter().filter(|p| TOPICS.contains(&p.topic.as_str())).collect(),
+        Err(e) => {
+            tracing::debug!(error = %e, "no notification preferences for the account page");
+            Vec::new()
+        }
+    };
+    Ok(render(status, &AccountPage { c, title, me, fv, which, errors, notice, prefs }))
 }
 
 pub async fn account(
@@ -226,4 +248,27 @@ pub async fn password(State(s): State<AppState>, signed: Signed, form: Form) -> 
         }
         Err(err) => Err(err),
     }
+}
+
+/// A1: the partner's notification topics, each on or off in the app and by email: a box not
+/// sent is off.
+pub async fn notification_preferences(
+    State(s): State<AppState>,
+    signed: Signed,
+    form: Form,
+) -> Result<Response, AppError> {
+    let now = form.send(s.notifications().get_preferences(signed.0.request(npb::Empty {}))).await?;
+    let items = now
+        .items
+        .into_iter()
+        .map(|p| npb::Preference {
+            in_app: p.has_in_app && form.checked(&format!("in_app.{}", p.topic)),
+            email: p.has_email && form.checked(&format!("email.{}", p.topic)),
+            topic: p.topic,
+            has_in_app: false,
+            has_email: false,
+        })
+        .collect();
+    form.send(s.notifications().update_preferences(signed.0.request(npb::Preferences { items }))).await?;
+    Ok(Redirect::to("/account?done=saved#notif-h").into_response())
 }

@@ -18,6 +18,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("cargo:rerun-if-changed={f}");
     }
     let fds = protox::compile(files, ["."])?;
+    // The descriptors, for the event catalog's AsyncAPI document (the fields of each message).
+    let out = std::path::PathBuf::from(std::env::var("OUT_DIR")?);
+    std::fs::write(out.join("descriptor.bin"), prost::Message::encode_to_vec(&fds))?;
     // Every API's messages are its REST bodies too: JSON (absent fields take their defaults,
     // unknown ones are refused) with an OpenAPI schema, so the gateway needs no copy of each.
     // Identity's ProgramSettings also travel in its events; attribution and commissions keep the

@@ -39,6 +39,12 @@ pub mod notifications {
     }
 }
 
+pub mod catalog;
+
+/// The compiled `.proto` files (a `google.protobuf.FileDescriptorSet`), for documents that list
+/// each message's fields.
+pub const DESCRIPTOR: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/descriptor.bin"));
+
 pub mod events {
     pub mod v1 {
         tonic::include_proto!("partnerline.events.v1");

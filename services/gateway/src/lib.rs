@@ -6,6 +6,7 @@
 //! the owning service over gRPC with the caller's token, and that service authorizes. Its own
 //! small database holds only the saved responses behind `Idempotency-Key`.
 
+pub mod asyncapi;
 pub mod auth;
 pub mod clicks;
 pub mod idempotency;
@@ -194,6 +195,7 @@ pub fn router(state: AppState, manual_clock: bool, pages: Router<AppState>) -> R
     openapi::problems(&mut doc);
     api.merge(pages)
         .route("/healthz", get(|| async { "ok" }))
+        .route("/api/v1/asyncapi.yaml", get(asyncapi_yaml))
         .route("/q/{token}/orders", axum::routing::post(routes::storefront::quick_order))
         // Serves the document at /api/v1/openapi.json itself; nothing else registers that path.
         .merge(SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", doc))
@@ -214,4 +216,11 @@ pub fn router(state: AppState, manual_clock: bool, pages: Router<AppState>) -> R
             ),
         ))
         .with_state(state)
+}
+
+/// The events' AsyncAPI document (I1), made once.
+async fn asyncapi_yaml() -> impl axum::response::IntoResponse {
+    static DOC: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let doc = DOC.get_or_init(asyncapi::document).clone();
+    ([(http::header::CONTENT_TYPE, "application/yaml; charset=utf-8")], doc)
 }

@@ -373,3 +373,37 @@ async fn seed_demo_is_safe_to_run_twice() {
     assert!(items.iter().all(|c| c["latest_note"].is_object()));
     sys.stop().await;
 }
+
+/// X9, I1: every event the demo program's services published is in the one list of event types,
+/// whose AsyncAPI document the gateway serves as it is checked in.
+#[tokio::test]
+async fn x9_i1_every_event_the_system_publishes_is_in_the_catalog() {
+    use futures::TryStreamExt;
+    let sys = TestSystem::start().await;
+    // A few more kinds of change than the seed makes.
+    let admin = sys.demo_admin().await;
+    admin.post("/api/v1/announcements", &json!({ "title": "Hello", "body": "All partners" }), 201).await;
+    let bus = platform::nats::Bus::connect(&sys.env.config.nats, "e2e-catalog").await.unwrap();
+    let mut seen = 0;
+    let mut missing = Vec::new();
+    for ctx in partnerline_proto::catalog::CONTEXTS {
+        let Ok(stream) = bus.js.get_stream(bus.naming.stream(ctx)).await else { continue };
+        let mut subjects = stream.info_with_subjects(">").await.unwrap();
+        while let Some((subject, _)) = subjects.try_next().await.unwrap() {
+            let subject = bus.naming.strip(&subject).to_string();
+            let parts: Vec<&str> = subject.split('.').collect();
+            let name = parts[parts.len() - 2..].join(".");
+            seen += 1;
+            if partnerline_proto::catalog::find(ctx, &name).is_none() {
+                missing.push(subject);
+            }
+        }
+    }
+    assert!(seen > 30, "the demo publishes many kinds of event: {seen}");
+    assert!(missing.is_empty(), "published but not in the catalog: {missing:?}");
+    let doc = sys.client().send(Method::GET, "/api/v1/asyncapi.yaml", None, &[]).await;
+    assert_eq!(doc.status, 200);
+    let kept = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/asyncapi.yaml")).unwrap();
+    assert_eq!(doc.body.as_str().unwrap(), kept, "the served document is the checked-in one");
+    sys.stop().await;
+}

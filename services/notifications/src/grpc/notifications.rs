@@ -31,6 +31,14 @@ fn notification(n: &NotificationRow) -> pb::Notification {
     }
 }
 
+/// Cuts `rows` (fetched with `size + 1`, newest first) to the page, and says the next page's
+/// cursor: the last id shown, when more follow.
+pub(super) fn keyset_page<T>(rows: &mut Vec<T>, size: i64, id: impl Fn(&T) -> Uuid) -> Option<String> {
+    let more = rows.len() as i64 > size;
+    rows.truncate(size.max(0) as usize);
+    if more { rows.last().map(|r| id(r).to_string()) } else { None }
+}
+
 /// A page's cursor: the id of the last item of the page before (ids are UUIDv7, time-ordered).
 pub(super) fn parse_cursor(raw: Option<&str>) -> Result<Option<Uuid>, AppError> {
     match raw.map(str::trim).filter(|c| !c.is_empty()) {
@@ -52,9 +60,7 @@ impl NotificationsService {
         let mut tx = TenantTx::begin(&self.pool, i.tenant).await?;
         let mut rows = store::page(&mut tx, &i.recipients, m.unread, before, size + 1).await?;
         tx.commit().await?;
-        let more = rows.len() as i64 > size;
-        rows.truncate(size as usize);
-        let next_cursor = more.then(|| rows.last().map(|r| r.id.to_string())).flatten();
+        let next_cursor = keyset_page(&mut rows, size, |r| r.id);
         Ok(pb::NotificationPage { items: rows.iter().map(notification).collect(), next_cursor })
     }
 

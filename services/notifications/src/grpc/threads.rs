@@ -9,7 +9,7 @@ use platform::db::TenantTx;
 use platform::paging::{next_cursor, offset_cursor, page_size};
 use uuid::Uuid;
 
-use super::notifications::{parse_cursor, ts};
+use super::notifications::{keyset_page, parse_cursor, ts};
 use super::{NotificationsService, Person};
 use crate::domain::{self, Audience, Draft, Kind, Recipient};
 use crate::store::{self, AnnouncementRow, MessageRow, ThreadRow};
@@ -124,9 +124,7 @@ impl NotificationsService {
             store::mark_read_about(&mut tx, &inbox, Kind::Announcement.as_str(), None, self.clock.now()).await?;
         }
         tx.commit().await?;
-        let more = rows.len() as i64 > size;
-        rows.truncate(size as usize);
-        let next_cursor = more.then(|| rows.last().map(|r| r.id.to_string())).flatten();
+        let next_cursor = keyset_page(&mut rows, size, |r| r.id);
         Ok(pb::AnnouncementPage { items: rows.iter().map(announcement).collect(), next_cursor })
     }
 
@@ -227,9 +225,7 @@ impl NotificationsService {
         }
         let mut rows = store::messages(&mut tx, thread, before, size + 1).await?;
         tx.commit().await?;
-        let more = rows.len() as i64 > size;
-        rows.truncate(size as usize);
-        let next_cursor = more.then(|| rows.last().map(|r| r.id.to_string())).flatten();
+        let next_cursor = keyset_page(&mut rows, size, |r| r.id);
         Ok(pb::MessagePage { items: rows.iter().map(chat).collect(), next_cursor })
     }
 

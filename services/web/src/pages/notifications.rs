@@ -20,6 +20,11 @@ use crate::session::Signed;
 
 const PAGE: u32 = 25;
 
+/// The address of the next page of `path`, after the cursor a page gave.
+fn next_page(path: &str, cursor: &str) -> String {
+    format!("{path}?after={}", form_urlencoded::byte_serialize(cursor.as_bytes()).collect::<String>())
+}
+
 pub struct Item {
     pub id: String,
     pub text: String,
@@ -141,9 +146,7 @@ pub async fn announcements(
     // Listed first: it reads their notifications, which the bell of this very page then counts.
     let page = s.notifications().list_announcements(signed.0.request(req)).await.map_err(upstream)?.into_inner();
     let (c, _) = Frame::load(&s, &signed, "notifications", "/announcements").await?;
-    let more = page.next_cursor.map(|cur| {
-        format!("/announcements?after={}", form_urlencoded::byte_serialize(cur.as_bytes()).collect::<String>())
-    });
+    let more = page.next_cursor.map(|cur| next_page("/announcements", &cur));
     let items = page
         .items
         .into_iter()
@@ -190,9 +193,7 @@ async fn messages_page(
             .map_err(upstream)?;
     }
     let (c, _) = Frame::load(s, signed, "notifications", "/messages").await?;
-    let older = page
-        .next_cursor
-        .map(|cur| format!("/messages?after={}", form_urlencoded::byte_serialize(cur.as_bytes()).collect::<String>()));
+    let older = page.next_cursor.map(|cur| next_page("/messages", &cur));
     let items = page
         .items
         .into_iter()

@@ -5,6 +5,7 @@
 //! machine when they are missing (see `infra.rs`).
 
 mod infra;
+mod mail;
 mod util;
 
 use std::env;
@@ -189,14 +190,34 @@ fn up(ctx: &Ctx, args: &[String]) -> Result<ExitCode> {
     if let Some(clock) = clock {
         serve_args.extend(["--clock".to_string(), clock]);
     }
+    // N4: the demo's emails go to a local SMTP server that writes them to target/mail, unless
+    // one is configured.
+    let mut mail_env = Vec::new();
+    let mailbox = ctx.root.join("target").join("mail");
+    let sink = if env::var_os("PARTNERLINE_NOTIFICATIONS__SMTP__HOST").is_none() {
+        let port = mail::start(&mailbox).map_err(|e| format!("cannot start the mail sink: {e}"))?;
+        mail_env.extend([
+            ("PARTNERLINE_NOTIFICATIONS__SMTP__HOST", "127.0.0.1".to_string()),
+            ("PARTNERLINE_NOTIFICATIONS__SMTP__PORT", port.to_string()),
+            ("PARTNERLINE_NOTIFICATIONS__SMTP__TLS", "none".to_string()),
+        ]);
+        Some(port)
+    } else {
+        None
+    };
     step(&format!("partnerline {}", serve_args.join(" ")));
     let mut child = partnerline(ctx, &infra, &bin)
+        .envs(mail_env)
         .args(&serve_args)
         .stdin(Stdio::null())
         .spawn()
         .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
     wait_until_healthy(&mut child)?;
     banner();
+    match sink {
+        Some(port) => println!(" Emails     {} (a local SMTP server on 127.0.0.1:{port})\n", mailbox.display()),
+        None => println!(" Emails     to the SMTP server of PARTNERLINE_NOTIFICATIONS__SMTP__HOST\n"),
+    }
 
     // Ctrl-C reaches the server as well (same process group); it shuts down by itself.
     let status = child.wait()?;

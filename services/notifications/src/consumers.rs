@@ -65,7 +65,19 @@ impl Events {
     async fn told(&self, tx: &mut TenantTx<'_>, e: &IncomingEvent) -> anyhow::Result<Told> {
         let name = e.name();
         let p = e.payload.as_ref();
-        let program = store::program_name(tx).await?.unwrap_or_else(|| "Partnerline".to_string());
+        // The sender's name, for the events that make emails only: most events make none.
+        let emails = matches!(
+            name.as_str(),
+            "partner.approved"
+                | "application.rejected"
+                | "lead.submitted"
+                | "order.payment_link_created"
+                | "payout.paid"
+        );
+        let program = match emails {
+            true => store::program_name(tx).await?.unwrap_or_else(|| "Partnerline".to_string()),
+            false => String::new(),
+        };
         let sender = Sender { program: &program, public_url: &self.0.mail.public_url };
         let told = Told::default();
         Ok(match name.as_str() {

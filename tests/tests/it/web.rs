@@ -692,6 +692,12 @@ async fn a1_d1_cu1_cu3_cu8_o2_o3_o9_c10_c11_l1_l9_l12_le1_n1_n2_n3_a1_p5_the_por
     sign_in(&b, &sys, "admin@demo.test", "demo-admin").await;
     assert!(b.body().await.contains("merchant console"), "{}", b.body().await);
     check_page(&b, "merchant").await;
+    // N1: the merchant's inbox is its own; the partners' thread page is not its page.
+    b.open(&format!("{}/notifications", sys.url)).await;
+    assert!(b.has("#notifications").await, "the merchant's notifications (applications, payout requests)");
+    assert!(!b.has("nav.tabs a[href='/messages']").await, "no partner thread for the merchant");
+    b.open(&format!("{}/messages", sys.url)).await;
+    assert!(b.body().await.contains(&en.t("error-forbidden")), "{}", b.body().await);
     b.close().await;
     sys.stop().await;
 }

@@ -47,6 +47,8 @@ pub struct Frame {
     pub accent: String,
     /// The person's unread notifications, for the bell (N1).
     pub unread: u32,
+    /// A partner is signed in (its pages: announcements, messages).
+    pub partner: bool,
 }
 
 impl Frame {
@@ -80,6 +82,7 @@ impl Frame {
             logo: String::new(),
             accent: String::new(),
             unread,
+            partner: me.role == "partner",
         };
         Ok((frame, me))
     }
@@ -96,6 +99,7 @@ impl Frame {
             logo: String::new(),
             accent: String::new(),
             unread: 0,
+            partner: false,
         }
     }
 

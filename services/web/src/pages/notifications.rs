@@ -182,6 +182,10 @@ async fn messages_page(
     draft: String,
     errors: Errors,
 ) -> Result<Response, AppError> {
+    if signed.0.principal.partner.is_none() {
+        // The merchant's threads with its partners belong to its console (issue 21).
+        return Err(AppError::forbidden("this page is a partner's thread with the merchant"));
+    }
     let req = pb::ListMessagesRequest { partner_id: None, limit: 30, cursor: after };
     let page = s.notifications().list_messages(signed.0.request(req)).await.map_err(upstream)?.into_inner();
     if !page.items.is_empty() {

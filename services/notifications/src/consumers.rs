@@ -17,6 +17,7 @@ use crate::store;
 
 pub const IDENTITY: &[&str] = &[
     "identity.*.tenant.created",
+    "identity.*.program.updated",
     "identity.*.partner.approved",
     "identity.*.partner.updated",
     "identity.*.partner.suspended",
@@ -81,8 +82,15 @@ impl Events {
         let sender = Sender { program: &program, public_url: &self.0.mail.public_url };
         let told = Told::default();
         Ok(match name.as_str() {
-            "tenant.created" => {
-                store::put_program(tx, &ev::TenantCreated::decode(p)?.name).await?;
+            "tenant.created" | "program.updated" => {
+                let name = match name.as_str() {
+                    "tenant.created" => ev::TenantCreated::decode(p)?.name,
+                    _ => ev::ProgramUpdated::decode(p)?.name,
+                };
+                // An update from before the name travelled has none: the copy stays.
+                if !name.is_empty() {
+                    store::put_program(tx, &name).await?;
+                }
                 told
             }
             "partner.approved" | "partner.updated" => {

@@ -310,6 +310,23 @@ async fn n4_o3_a_pay_later_customer_gets_its_payment_link_in_italian_and_it_open
     tokio::time::sleep(Duration::from_millis(500)).await;
     let to_lia = sys.mail.messages().into_iter().filter(|m| m.to == ["lia@cliente.example"]).count();
     assert_eq!(to_lia, 1);
+    // A renamed program's emails carry its new name.
+    admin.patch("/api/v1/program", &json!({ "name": "Demo Coffee Roasters" }), 200).await;
+    let db = sqlx::PgPool::connect(&sys.env.config.database_url("notifications")).await.unwrap();
+    for _ in 0..300 {
+        let n: Option<String> = sqlx::query_scalar("SELECT name FROM programs WHERE name = 'Demo Coffee Roasters'")
+            .fetch_optional(&db)
+            .await
+            .unwrap();
+        if n.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let max = customer(&admin, "Max", "max@cliente.example", "en").await;
+    pay_later(&admin, &max).await;
+    let renamed = sys.mail.wait_for("max@cliente.example").await;
+    assert_eq!(renamed.header("From"), "\"Demo Coffee Roasters\" <noreply@partnerline.localhost>");
     sys.stop().await;
 }
 

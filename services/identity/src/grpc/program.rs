@@ -163,6 +163,7 @@ impl IdentityService {
                 changed: changed.iter().map(|c| c.to_string()).collect(),
                 actor_user_id: p.subject.to_string(),
                 settings: Some(convert::settings(&t.settings.0)),
+                name: t.name.clone(),
             };
             self.outbox.emit(tx.conn(), tenant, "program", tenant, "updated", &msg).await?;
         }

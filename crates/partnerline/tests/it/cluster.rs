@@ -26,9 +26,21 @@ const ORDERS: usize = 60;
 /// The default rate of the demo program (C1) on a 100.00 product.
 const COMMISSION: &str = "10.00";
 
+/// A port no other process of the test has been given, below the kernel's ephemeral range
+/// (32768 up on Linux): a port picked there can be taken, before its process listens, as the
+/// local end of some outgoing connection (each service holds dozens), and the process then
+/// cannot start.
 fn free_port() -> SocketAddr {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap()
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    // A start of our own per run, so concurrent runs on one machine rarely meet.
+    let start = std::process::id() as usize * 97;
+    loop {
+        // 20000..32000: below the ephemeral range.
+        let port = u16::try_from(20_000 + (start + NEXT.fetch_add(1, Ordering::SeqCst)) % 12_000).unwrap();
+        if let Ok(l) = std::net::TcpListener::bind(("127.0.0.1", port)) {
+            return l.local_addr().unwrap();
+        }
+    }
 }
 
 /// Forwards each connection to the first replica that accepts it, starting with the next one in

@@ -48,5 +48,6 @@ pub const DESCRIPTOR: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/descript
 pub mod events {
     pub mod v1 {
         tonic::include_proto!("partnerline.events.v1");
+        include!(concat!(env!("OUT_DIR"), "/events_json.rs"));
     }
 }

@@ -62,6 +62,8 @@ pub const SCOPES: &[&str] = &[
     "links:read",
     "links:write",
     "events:read",
+    "webhooks:read",
+    "webhooks:write",
 ];
 
 /// The claims of an access token.

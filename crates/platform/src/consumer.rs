@@ -30,6 +30,8 @@ pub struct IncomingEvent {
     pub ce_type: String,
     /// Subject without the installation prefix: `identity.<tenant>.partner.approved`.
     pub subject: String,
+    /// The aggregate's id (`ce-subject`): events of one aggregate keep their order downstream.
+    pub aggregate_id: String,
     pub tenant: Option<Uuid>,
     pub time: DateTime<Utc>,
     pub payload: Bytes,
@@ -397,6 +399,7 @@ fn incoming(bus: &Bus, msg: &async_nats::jetstream::Message) -> Result<IncomingE
         id: ce.id.clone(),
         ce_type: ce.ce_type,
         subject: bus.naming.strip(msg.subject.as_str()).to_string(),
+        aggregate_id: ce.subject,
         tenant: ce.tenant,
         time: ce.time,
         payload: msg.payload.clone(),
@@ -568,6 +571,7 @@ mod tests {
             id: subject.into(),
             ce_type: String::new(),
             subject: subject.into(),
+            aggregate_id: String::new(),
             tenant: tenant.map(Uuid::from_u128),
             time: Utc::now(),
             payload: Bytes::new(),
@@ -605,6 +609,7 @@ mod tests {
             id: "1".into(),
             ce_type: String::new(),
             subject: "identity.t.partner.approved".into(),
+            aggregate_id: String::new(),
             tenant: None,
             time: Utc::now(),
             payload: Bytes::new(),

@@ -88,8 +88,8 @@ pub async fn run(rt: Runtime, listener: TcpListener, pages: fn(AppState) -> Rout
 /// The documented API. `/api/v1/_test/clock` exists only when the clock is manual.
 pub fn api_router(manual_clock: bool) -> OpenApiRouter<AppState> {
     use routes::{
-        api_keys, applications, auth, claims, commissions, customers, leads, links, notifications, orders, partners,
-        posters, program, reports, storefront, tenants, test_clock, users,
+        api_keys, applications, auth, claims, commissions, customers, events, leads, links, notifications, orders,
+        partners, posters, program, reports, storefront, tenants, test_clock, users, webhooks,
     };
     let api = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(auth::login))
@@ -170,6 +170,16 @@ pub fn api_router(manual_clock: bool) -> OpenApiRouter<AppState> {
         .routes(routes!(notifications::list_messages, notifications::send_message))
         .routes(routes!(notifications::mark_thread_read))
         .routes(routes!(notifications::list_threads))
+        .routes(routes!(webhooks::list, webhooks::create))
+        .routes(routes!(webhooks::get, webhooks::update, webhooks::delete))
+        .routes(routes!(webhooks::rotate_secret))
+        .routes(routes!(webhooks::send_test))
+        .routes(routes!(webhooks::deliveries))
+        .routes(routes!(webhooks::attempts))
+        .routes(routes!(webhooks::resend))
+        .routes(routes!(webhooks::recover))
+        .routes(routes!(events::stream))
+        .routes(routes!(events::page))
         .routes(routes!(reports::dashboard))
         .routes(routes!(reports::sales))
         .routes(routes!(reports::commissions))

@@ -125,6 +125,10 @@ fn inline_hashes(html: &str, tag: &str) -> String {
 }
 
 pub async fn timeout(req: Request, next: Next) -> Response {
+    // I1: the event stream stays open as long as its client reads.
+    if req.uri().path() == crate::routes::events::STREAM {
+        return next.run(req).await;
+    }
     match tokio::time::timeout(REQUEST_TIMEOUT, next.run(req)).await {
         Ok(res) => res,
         Err(_) => problem(StatusCode::GATEWAY_TIMEOUT, "timeout", "Timeout", "the request took too long; try again"),

@@ -93,6 +93,8 @@ impl Modify for BearerAuth {
         (name = "customers", description = "Customers and CRM (CU1-CU8)"),
         (name = "leads", description = "Leads and referrals (LE1-LE6)"),
         (name = "notifications", description = "A person's notifications (N1), announcements (N2) and messages (N3)"),
+        (name = "webhooks", description = "Webhook endpoints signed per Standard Webhooks, with their delivery log (I2)"),
+        (name = "events", description = "The program's events for integrators: Server-Sent Events and pages (I1)"),
         (name = "reports", description = "Dashboards and reports, JSON or CSV (D1-D3)"),
         (name = "testing", description = "Only with --clock manual"),
     )

@@ -6,7 +6,9 @@ use partnerline_proto::attribution::v1::attribution_client::AttributionClient;
 use partnerline_proto::commissions::v1::commissions_client::CommissionsClient;
 use partnerline_proto::customers::v1::customers_client::CustomersClient;
 use partnerline_proto::identity::v1::identity_client::IdentityClient;
+use partnerline_proto::notifications::v1::event_feed_client::EventFeedClient;
 use partnerline_proto::notifications::v1::notifications_client::NotificationsClient;
+use partnerline_proto::notifications::v1::webhooks_client::WebhooksClient;
 use partnerline_proto::orders::v1::orders_client::OrdersClient;
 use platform::Clock;
 use platform::auth::Verifier;
@@ -101,6 +103,8 @@ pub struct Shared {
     attribution: AttributionClient<Channel>,
     commissions: CommissionsClient<Channel>,
     notifications: NotificationsClient<Channel>,
+    webhooks: WebhooksClient<Channel>,
+    feed: EventFeedClient<Channel>,
     /// Clicks on `/r/{code}`, written by a background task (L2).
     pub clicks: crate::clicks::ClickSink,
     pub redirect: Arc<RedirectConfig>,
@@ -128,6 +132,8 @@ impl AppState {
         AppState(Arc::new(Shared {
             attribution: AttributionClient::new(channels.attribution),
             commissions: CommissionsClient::new(channels.commissions),
+            webhooks: WebhooksClient::new(channels.notifications.clone()),
+            feed: EventFeedClient::new(channels.notifications.clone()),
             notifications: NotificationsClient::new(channels.notifications),
             clicks,
             redirect: Arc::new(redirect),
@@ -158,6 +164,16 @@ impl Shared {
     /// A client of the notifications service.
     pub fn notifications(&self) -> NotificationsClient<Channel> {
         self.notifications.clone()
+    }
+
+    /// The notifications service's webhooks (I2).
+    pub fn webhooks(&self) -> WebhooksClient<Channel> {
+        self.webhooks.clone()
+    }
+
+    /// The notifications service's event feed (I1).
+    pub fn feed(&self) -> EventFeedClient<Channel> {
+        self.feed.clone()
     }
 
     /// A client of the orders service.

@@ -244,3 +244,32 @@ impl Handler for Events {
         Ok(())
     }
 }
+
+/// I2: every event of every context becomes a webhook message for the program's endpoints that
+/// want its type. Its id comes from the event's, so a redelivered event makes none again (no
+/// inbox needed: the messages' key is one).
+#[derive(Clone)]
+pub struct Webhooks(pub NotificationsService);
+
+impl Handler for Webhooks {
+    async fn handle(&self, conn: &mut PgConnection, e: &IncomingEvent) -> anyhow::Result<()> {
+        let (Some(tenant), Some(ty)) = (e.tenant, crate::webhooks::event_type(&e.subject)) else { return Ok(()) };
+        let mut tx = TenantTx::within(conn, tenant).await?;
+        let endpoints: Vec<Uuid> = store::subscribed(&mut tx)
+            .await?
+            .into_iter()
+            .filter(|(_, filters)| crate::webhooks::wants(filters, &ty))
+            .map(|(id, _)| id)
+            .collect();
+        if !endpoints.is_empty() {
+            let data = crate::webhooks::event_data(&e.subject, &e.payload)?;
+            let body = crate::webhooks::envelope(&ty, e.time, data);
+            let id = crate::webhooks::message_id(&e.id);
+            let now = self.0.clock.now();
+            store::insert_webhook_message(&mut tx, &id, &ty, &e.aggregate_id, &body, &endpoints, "scheduled", now)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}

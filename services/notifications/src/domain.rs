@@ -21,6 +21,7 @@ string_enum!(
         LeadAssigned = "lead_assigned",
         Announcement = "announcement",
         Message = "message",
+        WebhookDisabled = "webhook_disabled",
     }
 );
 
@@ -64,6 +65,7 @@ pub fn topics(r: Recipient) -> &'static [Topic] {
         topic("application_submitted", true, false),
         topic("payout_requested", true, false),
         topic("message", true, false),
+        topic("webhook_disabled", true, false),
     ];
     const USER: &[Topic] = &[topic("lead_assigned", true, false)];
     match r {
@@ -180,6 +182,11 @@ impl Draft {
         Some(if kind == Kind::CommissionAvailable { draft.with("count", "1") } else { draft })
     }
 
+    /// I2: the merchant is told that an endpoint failing for days was disabled.
+    pub fn webhook_disabled(endpoint: Uuid, url: &str) -> Draft {
+        Draft::new(Recipient::Merchant, Kind::WebhookDisabled, "webhook_endpoint", &endpoint.to_string()).with("url", url)
+    }
+
     /// C10: the merchant is told of a request; the partner of its payout paid.
     pub fn payout(
         event: &str,
@@ -264,7 +271,9 @@ pub fn link(kind: Kind, object_id: &str) -> String {
         Kind::LeadStatusChanged => format!("/leads/{object_id}"),
         Kind::Announcement => format!("/announcements#a-{object_id}"),
         Kind::Message => "/messages".to_string(),
-        Kind::PayoutRequested | Kind::ApplicationSubmitted | Kind::LeadAssigned => String::new(),
+        Kind::PayoutRequested | Kind::ApplicationSubmitted | Kind::LeadAssigned | Kind::WebhookDisabled => {
+            String::new()
+        }
     }
 }
 
@@ -289,6 +298,9 @@ pub fn text(kind: Kind, params: &BTreeMap<String, String>) -> String {
         Kind::LeadAssigned => "A lead was assigned to you.".to_string(),
         Kind::Announcement => format!("New announcement: {}", p("title")),
         Kind::Message => format!("New message from {}: {}", p("name"), p("preview")),
+        Kind::WebhookDisabled => {
+            format!("The webhook endpoint {} failed every delivery for 5 days and was disabled.", p("url"))
+        }
     }
 }
 

@@ -25,6 +25,8 @@ pub struct NotificationsConfig {
     pub from_address: String,
     /// How often the mailer looks for emails due.
     pub send_every_ms: u64,
+    /// I2: how webhooks are delivered.
+    pub webhooks: crate::deliverer::WebhooksConfig,
 }
 
 impl Default for NotificationsConfig {
@@ -33,6 +35,7 @@ impl Default for NotificationsConfig {
             smtp: SmtpConfig::default(),
             from_address: "noreply@partnerline.localhost".into(),
             send_every_ms: 500,
+            webhooks: crate::deliverer::WebhooksConfig::default(),
         }
     }
 }

@@ -836,6 +836,7 @@ async fn o8_an_import_and_a_batch_of_attribution_decisions_never_deadlock() {
             id: uuid::Uuid::now_v7().to_string(),
             ce_type: "partnerline.attribution.order.attributed.v1".into(),
             subject: format!("attribution.{tenant}.order.attributed"),
+            aggregate_id: m.order_id.clone(),
             tenant: Some(tenant),
             time: chrono::Utc::now(),
             payload: m.encode_to_vec().into(),

@@ -12,6 +12,7 @@ pub mod auth;
 pub mod claims;
 pub mod commissions;
 pub mod customers;
+pub mod events;
 pub mod leads;
 pub mod links;
 pub mod notifications;
@@ -25,6 +26,7 @@ pub mod storefront;
 pub mod tenants;
 pub mod test_clock;
 pub mod users;
+pub mod webhooks;
 
 /// Distinguishes a field set to `null` (`Some(None)`) from a missing one (`None`), for the few
 /// patches whose REST body clears a field with `null`.

@@ -1,8 +1,10 @@
 //! The notifications gRPC service: decode, authorize, call domain and store, encode.
 
+mod feed;
 mod notifications;
 mod preferences;
 mod threads;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -18,6 +20,8 @@ use uuid::Uuid;
 
 use crate::domain::Recipient;
 
+pub use feed::FeedService;
+
 #[derive(Clone)]
 pub struct NotificationsService {
     pub(crate) pool: PgPool,
@@ -25,6 +29,8 @@ pub struct NotificationsService {
     pub(crate) clock: Clock,
     pub(crate) outbox: Outbox,
     pub(crate) mail: Arc<MailSettings>,
+    /// A development run: webhooks may go to private addresses (a local receiver).
+    pub(crate) dev: bool,
 }
 
 /// What the emails are made with: the domain of their `Message-ID`s and the gateway's public

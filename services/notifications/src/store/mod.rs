@@ -6,9 +6,11 @@ mod notifications;
 mod partners;
 mod preferences;
 mod threads;
+mod webhooks;
 
 pub use emails::*;
 pub use notifications::*;
 pub use partners::*;
 pub use preferences::*;
 pub use threads::*;
+pub use webhooks::*;

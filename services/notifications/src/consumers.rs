@@ -255,7 +255,7 @@ impl Handler for Webhooks {
     async fn handle(&self, conn: &mut PgConnection, e: &IncomingEvent) -> anyhow::Result<()> {
         let (Some(tenant), Some(ty)) = (e.tenant, crate::webhooks::event_type(&e.subject)) else { return Ok(()) };
         let mut tx = TenantTx::within(conn, tenant).await?;
-        let endpoints: Vec<Uuid> = store::subscribed(&mut tx)
+        let endpoints: Vec<Uuid> = store::subscribed(&mut tx, e.time)
             .await?
             .into_iter()
             .filter(|(_, filters)| crate::webhooks::wants(filters, &ty))

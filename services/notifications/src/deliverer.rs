@@ -115,7 +115,11 @@ impl Deliverer {
                 let (me, pool, clock) = (self.clone(), pool.clone(), clock.clone());
                 tokio::spawn(async move {
                     if let Err(e) = me.deliver(&pool, &clock, &d).await {
-                        tracing::warn!(error = format!("{e:#}"), message = d.message_id, "a webhook attempt was not recorded");
+                        tracing::warn!(
+                            error = format!("{e:#}"),
+                            message = d.message_id,
+                            "a webhook attempt was not recorded"
+                        );
                     }
                     let mut b = me.busy.lock().unwrap_or_else(|e| e.into_inner());
                     if let Some(n) = b.get_mut(&d.endpoint_id) {

@@ -184,7 +184,8 @@ impl Draft {
 
     /// I2: the merchant is told that an endpoint failing for days was disabled.
     pub fn webhook_disabled(endpoint: Uuid, url: &str) -> Draft {
-        Draft::new(Recipient::Merchant, Kind::WebhookDisabled, "webhook_endpoint", &endpoint.to_string()).with("url", url)
+        Draft::new(Recipient::Merchant, Kind::WebhookDisabled, "webhook_endpoint", &endpoint.to_string())
+            .with("url", url)
     }
 
     /// C10: the merchant is told of a request; the partner of its payout paid.

@@ -45,8 +45,7 @@ pub struct Reading {
 
 impl Reading {
     fn wants_context(&self, context: &str) -> bool {
-        self.types.is_empty()
-            || self.types.iter().any(|t| t.split('.').next() == Some(context) || t == "*")
+        self.types.is_empty() || self.types.iter().any(|t| t.split('.').next() == Some(context) || t == "*")
     }
 }
 

@@ -13,8 +13,8 @@ pub mod mailer;
 pub mod store;
 pub mod webhooks;
 
-use partnerline_proto::notifications::v1::notifications_server::NotificationsServer;
 use partnerline_proto::notifications::v1::event_feed_server::EventFeedServer;
+use partnerline_proto::notifications::v1::notifications_server::NotificationsServer;
 use partnerline_proto::notifications::v1::webhooks_server::WebhooksServer;
 use platform::Runtime;
 use platform::consumer::ConsumerSpec;
@@ -75,6 +75,9 @@ pub async fn run(rt: Runtime, listener: TcpListener) -> anyhow::Result<()> {
     let router = platform::grpc::server(&rt.metrics)
         .add_service(NotificationsServer::new(svc.clone()))
         .add_service(WebhooksServer::new(svc.clone()))
-        .add_service(EventFeedServer::new(FeedService { feed: feed::Feed::new(started.bus.clone()), verifier: svc.verifier.clone() }));
+        .add_service(EventFeedServer::new(FeedService {
+            feed: feed::Feed::new(started.bus.clone()),
+            verifier: svc.verifier.clone(),
+        }));
     platform::grpc::serve_service(&rt, SERVICE, listener, router, started.tasks).await
 }

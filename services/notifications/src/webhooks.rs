@@ -182,7 +182,11 @@ pub fn envelope(ty: &str, timestamp: chrono::DateTime<chrono::Utc>, data: serde_
 pub fn event_data(subject: &str, payload: &[u8]) -> anyhow::Result<serde_json::Value> {
     let t: Vec<&str> = subject.split('.').collect();
     let Some(e) = (t.len() == 4)
-        .then(|| partnerline_proto::catalog::EVENTS.iter().find(|e| e.context == t[0] && e.aggregate == t[2] && e.event == t[3]))
+        .then(|| {
+            partnerline_proto::catalog::EVENTS
+                .iter()
+                .find(|e| e.context == t[0] && e.aggregate == t[2] && e.event == t[3])
+        })
         .flatten()
     else {
         tracing::warn!(subject, "an event the catalog does not list: its data is null");

@@ -11,3 +11,4 @@ mod orders;
 mod reports;
 mod security;
 mod web;
+mod webhooks;

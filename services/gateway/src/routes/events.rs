@@ -77,7 +77,7 @@ pub async fn stream(
                 Event::default().id(e.cursor).event(ty).data(e.cloudevent)
             }
             // The stream broke off: the client resumes from its last id.
-            Err(status) => Event::default().event("error").data(status.message().to_string()),
+            Err(status) => Event::default().event("error").data(status.message()),
         })
     });
     Ok(Sse::new(sse).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))

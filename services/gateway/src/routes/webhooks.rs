@@ -96,7 +96,11 @@ pub async fn update(
 /// Deletes an endpoint: nothing is delivered to it again.
 #[utoipa::path(delete, path = "/api/v1/webhooks/{id}", tag = "webhooks", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 204), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc)))]
-pub async fn delete(State(s): State<AppState>, caller: Caller, ResourceId(id): ResourceId) -> Result<StatusCode, AppError> {
+pub async fn delete(
+    State(s): State<AppState>,
+    caller: Caller,
+    ResourceId(id): ResourceId,
+) -> Result<StatusCode, AppError> {
     s.webhooks().delete_endpoint(caller.request(pb::EndpointRef { id })).await.map_err(upstream)?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -187,7 +191,8 @@ pub async fn attempts(
     ResourceId(endpoint_id): ResourceId,
     ApiQuery(q): ApiQuery<AttemptQuery>,
 ) -> Result<Json<pb::AttemptPage>, AppError> {
-    let req = pb::ListAttemptsRequest { endpoint_id, message_id: q.message_id, limit: limit(q.limit), cursor: q.cursor };
+    let req =
+        pb::ListAttemptsRequest { endpoint_id, message_id: q.message_id, limit: limit(q.limit), cursor: q.cursor };
     Ok(Json(s.webhooks().list_attempts(caller.request(req)).await.map_err(upstream)?.into_inner()))
 }
 

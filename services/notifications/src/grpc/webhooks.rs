@@ -121,7 +121,11 @@ impl NotificationsService {
         Ok((tx, e))
     }
 
-    async fn create_endpoint_impl(&self, p: Principal, m: pb::CreateEndpointRequest) -> Result<pb::EndpointSecret, AppError> {
+    async fn create_endpoint_impl(
+        &self,
+        p: Principal,
+        m: pb::CreateEndpointRequest,
+    ) -> Result<pb::EndpointSecret, AppError> {
         let tenant = p.require_admin_or_scope(WRITE)?;
         let url = webhooks::endpoint_url(&m.url, self.dev)?;
         let types = webhooks::filters("event_types", &m.event_types)?;
@@ -134,7 +138,11 @@ impl NotificationsService {
         Ok(pb::EndpointSecret { endpoint: Some(endpoint(&e, now)), secret })
     }
 
-    async fn list_endpoints_impl(&self, p: Principal, m: pb::ListEndpointsRequest) -> Result<pb::EndpointPage, AppError> {
+    async fn list_endpoints_impl(
+        &self,
+        p: Principal,
+        m: pb::ListEndpointsRequest,
+    ) -> Result<pb::EndpointPage, AppError> {
         let tenant = p.require_admin_or_scope(READ)?;
         let size = page_size(m.limit);
         let before = parse_cursor(m.cursor.as_deref())?;
@@ -164,7 +172,9 @@ impl NotificationsService {
         };
         let now = self.clock.now();
         let mut tx = TenantTx::begin(&self.pool, tenant).await?;
-        let e = store::update_endpoint(&mut tx, id, &change, now).await?.ok_or_else(|| AppError::not_found("webhook endpoint"))?;
+        let e = store::update_endpoint(&mut tx, id, &change, now)
+            .await?
+            .ok_or_else(|| AppError::not_found("webhook endpoint"))?;
         tx.commit().await?;
         Ok(endpoint(&e, now))
     }
@@ -178,7 +188,11 @@ impl NotificationsService {
         if gone { Ok(pb::Empty {}) } else { Err(AppError::not_found("webhook endpoint")) }
     }
 
-    async fn rotate_secret_impl(&self, p: Principal, m: pb::RotateSecretRequest) -> Result<pb::EndpointSecret, AppError> {
+    async fn rotate_secret_impl(
+        &self,
+        p: Principal,
+        m: pb::RotateSecretRequest,
+    ) -> Result<pb::EndpointSecret, AppError> {
         let tenant = p.require_admin_or_scope(WRITE)?;
         let id = endpoint_id(&m.id)?;
         let hours = m.grace_hours.unwrap_or(24);
@@ -206,12 +220,17 @@ impl NotificationsService {
         let aggregate = format!("test:{}", e.id);
         store::insert_webhook_message(&mut tx, &id, webhooks::TEST_TYPE, &aggregate, &body, &[e.id], "test", now)
             .await?;
-        let d = store::delivery(&mut tx, e.id, &id).await?.ok_or_else(|| AppError::internal(anyhow::anyhow!("lost")))?;
+        let d =
+            store::delivery(&mut tx, e.id, &id).await?.ok_or_else(|| AppError::internal(anyhow::anyhow!("lost")))?;
         tx.commit().await?;
         Ok(delivery(&d))
     }
 
-    async fn list_deliveries_impl(&self, p: Principal, m: pb::ListDeliveriesRequest) -> Result<pb::DeliveryPage, AppError> {
+    async fn list_deliveries_impl(
+        &self,
+        p: Principal,
+        m: pb::ListDeliveriesRequest,
+    ) -> Result<pb::DeliveryPage, AppError> {
         let tenant = p.require_admin_or_scope(READ)?;
         let status = match m.status.trim() {
             "" => None,
@@ -220,7 +239,9 @@ impl NotificationsService {
         };
         let size = page_size(m.limit);
         let before = match m.cursor.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
-            Some(c) => Some(c.parse::<i64>().map_err(|_| AppError::invalid("cursor", "is not a cursor this API returned"))?),
+            Some(c) => {
+                Some(c.parse::<i64>().map_err(|_| AppError::invalid("cursor", "is not a cursor this API returned"))?)
+            }
             None => None,
         };
         let (mut tx, e) = self.open_endpoint(tenant, &m.endpoint_id).await?;
@@ -268,4 +289,3 @@ impl NotificationsService {
         Ok(pb::Recovered { messages: u32::try_from(n).unwrap_or(u32::MAX) })
     }
 }
-

@@ -158,14 +158,17 @@ pub async fn rotate_secret(
     .await
 }
 
-/// The program's enabled endpoints and their filters: whom an event may go to.
+/// The program's enabled endpoints registered by `at` and their filters: whom an event of
+/// then may go to (an endpoint gets the events from its registration on).
 #[tracing::instrument(skip_all)]
-pub async fn subscribed(tx: &mut TenantTx<'_>) -> Result<Vec<(Uuid, Vec<String>)>, sqlx::Error> {
+pub async fn subscribed(tx: &mut TenantTx<'_>, at: DateTime<Utc>) -> Result<Vec<(Uuid, Vec<String>)>, sqlx::Error> {
     let tenant = tx.tenant();
     sqlx::query_as(
-        "SELECT id, event_types FROM webhook_endpoints WHERE tenant_id = $1 AND enabled AND deleted_at IS NULL",
+        "SELECT id, event_types FROM webhook_endpoints
+         WHERE tenant_id = $1 AND enabled AND deleted_at IS NULL AND created_at <= $2",
     )
     .bind(tenant)
+    .bind(at)
     .fetch_all(tx.conn())
     .await
 }
@@ -393,7 +396,11 @@ pub async fn deliveries(
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn delivery(tx: &mut TenantTx<'_>, endpoint: Uuid, message: &str) -> Result<Option<DeliveryRow>, sqlx::Error> {
+pub async fn delivery(
+    tx: &mut TenantTx<'_>,
+    endpoint: Uuid,
+    message: &str,
+) -> Result<Option<DeliveryRow>, sqlx::Error> {
     let tenant = tx.tenant();
     sqlx::query_as(&format!(
         "SELECT {DELIVERY} FROM webhook_deliveries d JOIN webhook_messages m ON m.id = d.message_id

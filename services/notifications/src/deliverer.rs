@@ -213,3 +213,21 @@ impl Deliverer {
         o
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use std::str::FromStr;
+
+    use reqwest::dns::{Name, Resolve};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn i2_outside_a_development_run_a_name_resolving_to_the_machine_leads_nowhere() {
+        // localhost resolves to loopback only: a delivery to it is refused at resolution, so a
+        // name registered as public and changed later cannot reach the cluster either.
+        let err = PublicOnly.resolve(Name::from_str("localhost").unwrap()).await.err().unwrap();
+        assert!(err.to_string().contains("no public address"), "{err}");
+    }
+}

@@ -100,6 +100,8 @@ pub struct Principal {
     pub scopes: Vec<String>,
     /// A suspended partner: every call that changes something is refused (`Grant::check`).
     pub suspended: bool,
+    /// The signed-in session (refresh family) the call comes from; none for API keys and seeds.
+    pub session: Option<Uuid>,
 }
 
 impl Principal {
@@ -322,7 +324,15 @@ impl Verifier {
         if self.revoked.refuses(&c) {
             return Err(AppError::unauthenticated("this session has ended; sign in again"));
         }
-        Ok(Principal { subject: c.sub, tenant: c.tid, role: c.role, partner: c.pid, scopes: c.scp, suspended: c.sus })
+        Ok(Principal {
+            subject: c.sub,
+            tenant: c.tid,
+            role: c.role,
+            partner: c.pid,
+            scopes: c.scp,
+            suspended: c.sus,
+            session: c.sid,
+        })
     }
 
     /// The principal of a gRPC request (`authorization: Bearer <token>` metadata).
@@ -434,6 +444,7 @@ mod tests {
             partner: None,
             scopes: vec!["partners:read".into()],
             suspended: false,
+            session: None,
         };
         assert!(p.require_admin_or_scope("partners:read").is_ok());
         assert_eq!(p.require_admin_or_scope("partners:write").unwrap_err().kind, crate::error::ErrorKind::Forbidden);

@@ -35,6 +35,7 @@ fn as_partner(tenant: Uuid, p: DemoPartner) -> Principal {
         partner: Some(p.partner),
         scopes: Vec::new(),
         suspended: false,
+        session: None,
     }
 }
 
@@ -128,6 +129,7 @@ pub async fn demo(
         partner: None,
         scopes: Vec::new(),
         suspended: false,
+        session: None,
     };
     let mut payouts = 0;
     for (i, p) in partners.iter().take(2).enumerate() {

@@ -51,6 +51,7 @@ pub async fn demo(svc: &IdentityService) -> anyhow::Result<Vec<String>> {
         partner: None,
         scopes: vec![],
         suspended: false,
+        session: None,
     };
     let tenant = match store::tenant_by_slug(&mut conn, DEMO_PROGRAM).await? {
         Some(t) => t.id,
@@ -89,6 +90,7 @@ pub async fn demo(svc: &IdentityService) -> anyhow::Result<Vec<String>> {
         partner: None,
         scopes: vec![],
         suspended: false,
+        session: None,
     };
     // The demo program reviews applications, so the admin has something to approve.
     svc.update_program_impl(

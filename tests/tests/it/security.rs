@@ -468,7 +468,7 @@ async fn refused_soon(c: &Client, path: &str) -> usize {
 }
 
 /// Issue 17, 5: access that ends ends at once, not when its token expires: a revoked API key
-/// (whose exchanged token the gateway caches), a signed-out session, every session of an account
+/// (whose exchanged token the gateway caches), a signed-out session, every other session of an account
 /// whose password changed, and a partner's sessions when it is suspended.
 #[tokio::test]
 async fn s17_5_a3_revoked_keys_and_ended_sessions_stop_at_once() {
@@ -492,10 +492,13 @@ async fn s17_5_a3_revoked_keys_and_ended_sessions_stop_at_once() {
     let again = sys.login("ana@demo.test", "demo-partner").await;
     again.get("/api/v1/me", 200).await;
 
+    // A1: the session that changed the password stays; every other one ends.
     let bo = sys.login("bo@demo.test", "demo-partner").await;
+    let bo_elsewhere = sys.login("bo@demo.test", "demo-partner").await;
     let change = json!({ "current_password": "demo-partner", "new_password": "a-new-one-for-bo" });
     bo.post("/api/v1/me/password", &change, 204).await;
-    refused_soon(&bo, "/api/v1/me").await;
+    refused_soon(&bo_elsewhere, "/api/v1/me").await;
+    bo.get("/api/v1/me", 200).await;
     let bo = sys.login("bo@demo.test", "a-new-one-for-bo").await;
     bo.get("/api/v1/me", 200).await;
 

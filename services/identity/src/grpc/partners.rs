@@ -289,7 +289,7 @@ impl IdentityService {
                 };
                 self.outbox.emit(tx.conn(), tenant, "partner", id, event, &msg).await?;
                 // Its tokens say whether it is suspended (P5): the ones out there end now.
-                let sessions = store::revoke_user_sessions(tx.conn(), row.user_id, self.clock.now()).await?;
+                let sessions = store::revoke_user_sessions(tx.conn(), row.user_id, self.clock.now(), None).await?;
                 events::access_revoked(&self.outbox, tx.conn(), tenant, row.user_id, &sessions, None, "partner_status")
                     .await?;
             }

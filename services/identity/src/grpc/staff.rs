@@ -34,7 +34,8 @@ fn require_admin(p: &Principal) -> Result<Uuid, AppError> {
 }
 
 impl IdentityService {
-    /// A1: a new password needs the current one; every other session of the account ends.
+    /// A1: a new password needs the current one; every other session of the account ends, the
+    /// one that changed it stays signed in.
     pub(super) async fn change_password_impl(
         &self,
         p: Principal,
@@ -55,7 +56,7 @@ impl IdentityService {
         let hash = hash_password(new.expose().to_string(), self.settings.argon2_memory_kib).await?;
         let mut tx = self.pool.begin().await?;
         store::set_password(&mut tx, u.id, &hash).await?;
-        let sessions = store::revoke_user_sessions(&mut tx, u.id, self.clock.now()).await?;
+        let sessions = store::revoke_user_sessions(&mut tx, u.id, self.clock.now(), p.session).await?;
         if let Some(tenant) = u.tenant_id {
             let msg = ev::PasswordChanged { tenant_id: tenant.to_string(), user_id: u.id.to_string() };
             self.outbox.emit(&mut tx, tenant, "user", u.id, "password_changed", &msg).await?;

@@ -113,19 +113,21 @@ pub async fn set_password(conn: &mut PgConnection, user: Uuid, hash: &str) -> Re
     Ok(())
 }
 
-/// Ends every session of a user.
+/// Ends every session of `user` but `keep`; returns the sessions (refresh families) that were live.
 #[tracing::instrument(skip_all)]
-/// Ends every session of `user`; returns the sessions (refresh families) that were live.
 pub async fn revoke_user_sessions(
     conn: &mut PgConnection,
     user: Uuid,
     now: DateTime<Utc>,
+    keep: Option<Uuid>,
 ) -> Result<Vec<Uuid>, sqlx::Error> {
     let mut families: Vec<Uuid> = sqlx::query_scalar(
-        "UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL RETURNING family",
+        "UPDATE refresh_tokens SET revoked_at = $2 \
+         WHERE user_id = $1 AND revoked_at IS NULL AND family IS DISTINCT FROM $3 RETURNING family",
     )
     .bind(user)
     .bind(now)
+    .bind(keep)
     .fetch_all(conn)
     .await?;
     families.sort();

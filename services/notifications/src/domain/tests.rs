@@ -78,6 +78,7 @@ fn n1_each_caller_reads_its_own_inboxes_and_an_api_key_none() {
         partner,
         scopes: vec![],
         suspended: false,
+        session: None,
     };
     let keys = |p: &Principal| Recipient::of_caller(p).unwrap().into_iter().map(Recipient::key).collect::<Vec<_>>();
     assert_eq!(keys(&principal(Role::Partner, Some(partner))), [format!("partner:{partner}"), format!("user:{user}")]);

@@ -523,3 +523,67 @@ async fn i1_an_sse_client_resuming_from_its_last_event_id_gets_each_later_event_
     assert_problem(&r, 422, "invalid_field", Some("types[0]"));
     sys.stop().await;
 }
+
+/// I1: the integrators' example (`examples/tenant-consumer`) reads its program's events from
+/// JetStream through durable consumers filtered to the tenant: each once, none of another
+/// program's, and the same durable name resumes after the last event it acknowledged.
+#[tokio::test]
+async fn i1_the_example_consumer_reads_its_programs_events_once_and_resumes_where_it_stopped() {
+    let sys = TestSystem::start().await;
+    let admin = sys.demo_admin().await;
+    let other = sys.other_program().await;
+    let tenant: uuid::Uuid = admin.get("/api/v1/me", 200).await["tenant_id"].as_str().unwrap().parse().unwrap();
+    let o = tenant_consumer::Options {
+        nats: sys.env.config.nats.url.clone(),
+        tenant,
+        prefix: sys.env.config.nats.prefix.clone(),
+        durable: "erp".into(),
+    };
+    let pia = new_partner(&sys, "pia@demo.test").await;
+    let first = lead(&pia, "Shop One").await;
+
+    // Reads until it has the lead: everything before it too, each once, all the demo's.
+    let read_until = |lead: String| {
+        let o = &o;
+        async move {
+            let mut events = Vec::new();
+            let run = tenant_consumer::run(o, |e| {
+                let done = e["type"] == "partnerline.customers.lead.submitted.v1" && e["data"]["lead_id"] == lead;
+                events.push(e);
+                !done
+            });
+            tokio::time::timeout(Duration::from_secs(60), run).await.expect("the lead's event comes").unwrap();
+            events
+        }
+    };
+    let before = read_until(first.clone()).await;
+    assert!(before.len() > 10, "the demo's history, then the lead: {}", before.len());
+    let mut ids = std::collections::BTreeSet::new();
+    for e in &before {
+        assert!(ids.insert(e["id"].as_str().unwrap().to_string()), "each once: {e}");
+        assert_ne!(e["data"], Value::Null, "decoded by the catalog's message: {e}");
+        assert_eq!(e["tenantid"], tenant.to_string(), "the demo's only: {e}");
+    }
+    let lead_event = before.last().unwrap();
+    assert_eq!(lead_event["data"]["company"], "Shop One", "{lead_event}");
+
+    // The other program acts, then ours; the same durable goes on after what it acknowledged.
+    other
+        .admin
+        .post("/api/v1/partners", &json!({ "name": "Yan", "email": "yan@other.test", "password": "yan-password" }), 201)
+        .await;
+    let second = lead(&pia, "Shop Two").await;
+    // Streams it had not finished (orders, commissions) go on from where they were too.
+    let after = read_until(second).await;
+    for e in &after {
+        assert!(!ids.contains(e["id"].as_str().unwrap()), "nothing it acknowledged comes again: {e}");
+        assert_eq!(e["tenantid"], tenant.to_string(), "none of the other program's: {e}");
+    }
+    let leads: Vec<&Value> = after
+        .iter()
+        .filter(|e| e["type"] == "partnerline.customers.lead.submitted.v1")
+        .map(|e| &e["data"]["company"])
+        .collect();
+    assert_eq!(leads, [&json!("Shop Two")], "the first lead was acknowledged and does not come again");
+    sys.stop().await;
+}

@@ -56,6 +56,7 @@ fn say(c: &Frame, n: &pb::Notification) -> String {
         "lead_assigned" => c.t("notification-lead-assigned"),
         "announcement" => c.t1("notification-announcement", "title", p("title")),
         "message" => c.lang.t2("notification-message", ("name", p("name")), ("preview", p("preview"))),
+        "webhook_disabled" => c.t1("notification-webhook-disabled", "url", p("url")),
         _ => n.text.clone(),
     }
 }

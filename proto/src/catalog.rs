@@ -157,6 +157,13 @@ pub const EVENTS: &[EventType] = &[
         "QuickOrderLinkChanged",
         "CU8 (created also on regenerate); the token never travels",
     ),
+    e(
+        "customers",
+        "quick_order_link",
+        "sent",
+        "QuickOrderLinkSent",
+        "CU8, N4: a new link to be emailed to the customer, with `quick_order_path` (`/q/<token>`)",
+    ),
     e("customers", "lead", "submitted", "LeadSubmitted", "LE1; notifications sends the confirmation email (LE3)"),
     e("customers", "lead", "status_changed", "LeadChanged", "LE2; the partner is notified (LE3)"),
     e("customers", "lead", "rep_assigned", "LeadChanged", "LE2; the partner is notified (LE3)"),

@@ -86,7 +86,8 @@ pub async fn demo_for(
             svc.add_communication_impl(access, entry).await?;
         }
         if i == 0 {
-            svc.create_link_impl(access, pb::CustomerRef { id: customer_id }).await?;
+            svc.create_link_impl(access, pb::CreateQuickOrderLinkRequest { id: customer_id, send_email: false })
+                .await?;
         }
         n += 1;
     }

@@ -25,8 +25,12 @@ pub const IDENTITY: &[&str] = &[
     "identity.*.application.submitted",
     "identity.*.application.rejected",
 ];
-pub const CUSTOMERS: &[&str] =
-    &["customers.*.lead.submitted", "customers.*.lead.status_changed", "customers.*.lead.rep_assigned"];
+pub const CUSTOMERS: &[&str] = &[
+    "customers.*.quick_order_link.sent",
+    "customers.*.lead.submitted",
+    "customers.*.lead.status_changed",
+    "customers.*.lead.rep_assigned",
+];
 pub const ORDERS: &[&str] = &["orders.*.order.payment_link_created"];
 pub const ATTRIBUTION: &[&str] = &["attribution.*.order.attributed"];
 pub const COMMISSIONS: &[&str] = &[
@@ -73,6 +77,7 @@ impl Events {
                 | "application.rejected"
                 | "lead.submitted"
                 | "order.payment_link_created"
+                | "quick_order_link.sent"
                 | "payout.paid"
         );
         let program = match emails {
@@ -164,6 +169,16 @@ impl Events {
                     expires_at: &m.expires_at,
                 };
                 told.letter(Some(sender.payment_link((&m.customer_email, &m.customer_name), &m.language, &order)?))
+            }
+            "quick_order_link.sent" => {
+                let m = ev::QuickOrderLinkSent::decode(p)?;
+                let owner = m.owner_partner_id.as_deref().map(|o| uuid(o, "owner_partner_id")).transpose()?;
+                let partner = match owner {
+                    Some(o) => store::partner(tx, o).await?.map(|pa| pa.name),
+                    None => None,
+                };
+                let to = (m.customer_email.as_str(), m.customer_name.as_str());
+                told.letter(Some(sender.quick_order_link(to, &m.language, partner.as_deref(), &m.quick_order_path)?))
             }
             "order.attributed" => {
                 let m = ev::OrderAttributed::decode(p)?;

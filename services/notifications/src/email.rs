@@ -112,6 +112,25 @@ impl Sender<'_> {
         self.letter("payment_link", to, content)
     }
 
+    /// CU8: the customer's own order page, from its partner (or the program).
+    pub fn quick_order_link(
+        &self,
+        to: (&str, &str),
+        lang: &str,
+        partner: Option<&str>,
+        path: &str,
+    ) -> anyhow::Result<Letter> {
+        let lang = lang_of(lang);
+        let from = partner.filter(|p| !p.trim().is_empty()).unwrap_or(self.program);
+        let content = Content {
+            lang,
+            subject: lang.t1("email-quick-order-subject", "program", self.program),
+            paragraphs: vec![lang.with("email-quick-order-body", &[("partner", from), ("program", self.program)])],
+            button: (lang.t("email-quick-order-button"), self.url(path)),
+        };
+        self.letter("quick_order_link", to, content)
+    }
+
     /// LE3: the partner's lead arrived.
     pub fn lead_submitted(&self, to: (&str, &str), lang: &str, lead: &str, company: &str) -> anyhow::Result<Letter> {
         let lang = lang_of(lang);

@@ -330,6 +330,56 @@ async fn n4_o3_a_pay_later_customer_gets_its_payment_link_in_italian_and_it_open
     sys.stop().await;
 }
 
+/// N4, CU8: a partner sends a customer its quick-order link by email, in the customer's
+/// language (Romanian) and with the partner's name; the link opens the customer's order page.
+/// Without `send_email` nothing is sent; a customer without an email address is a 422 on
+/// `send_email` and gets no link.
+#[tokio::test]
+async fn n4_cu8_a_customer_gets_its_quick_order_link_by_email_in_its_language() {
+    let sys = TestSystem::start().await;
+    let ana = sys.login("ana@demo.test", "demo-partner").await;
+    let body = json!({ "name": "Radu Pop", "email": "radu@client.example", "status": "current", "language": "ro" });
+    let radu = ana.post("/api/v1/customers", &body, 201).await["id"].as_str().unwrap().to_string();
+    let link =
+        ana.post(&format!("/api/v1/customers/{radu}/quick-order-link"), &json!({ "send_email": true }), 201).await;
+    assert_eq!(link["emailed"], true);
+    let mail = sys.mail.wait_for("radu@client.example").await;
+    let ro = web::i18n::Lang::parse("ro").unwrap();
+    assert_eq!(mail.header("Subject"), ro.t1("email-quick-order-subject", "program", "Demo Coffee Co."));
+    assert!(mail.header("To").contains("Radu Pop"), "{}", mail.header("To"));
+    let text = mail.part("text/plain");
+    assert!(text.starts_with("Bună, Radu Pop,"), "greeted in Romanian: {text}");
+    assert!(text.contains("Ana Rossi"), "the partner who sent it: {text}");
+    let at = format!("{}/q/{}", sys.url, link["token"].as_str().unwrap());
+    assert!(text.contains(&at), "the new link is in the text part: {text}");
+    assert!(mail.part("text/html").contains(&format!("href=\"{at}\"")), "and in the HTML part");
+    let page = sys.client().send(Method::GET, at.trim_start_matches(&sys.url), None, &[]).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.as_str().unwrap().contains("Radu Pop"), "the link opens Radu's order page");
+
+    // Regenerated without `send_email`: a new link, no email.
+    let again = ana.post(&format!("/api/v1/customers/{radu}/quick-order-link"), &json!({}), 201).await;
+    assert_eq!(again["emailed"], false);
+    // No address to send to: refused, and no link is made.
+    let body = json!({ "name": "No Mail", "status": "current", "phone": "+40 721 000 111" });
+    let nomail = ana.post("/api/v1/customers", &body, 201).await["id"].as_str().unwrap().to_string();
+    let r = ana
+        .expect_with(
+            Method::POST,
+            &format!("/api/v1/customers/{nomail}/quick-order-link"),
+            Some(&json!({ "send_email": true })),
+            &[],
+            422,
+        )
+        .await;
+    assert_problem(&r, 422, "invalid_field", Some("send_email"));
+    assert_eq!(ana.get(&format!("/api/v1/customers/{nomail}"), 200).await["has_quick_order_link"], false);
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let to_radu = sys.mail.messages().into_iter().filter(|m| m.to == ["radu@client.example"]).count();
+    assert_eq!(to_radu, 1, "one email, for the link that asked for one");
+    sys.stop().await;
+}
+
 /// N4: while the SMTP server is down, emails wait and are tried again later; when it is back,
 /// each arrives once, and none is sent again.
 #[tokio::test]

@@ -15,7 +15,7 @@ impl CustomersService {
     pub(crate) async fn create_link_impl(
         &self,
         a: Access,
-        req: pb::CustomerRef,
+        req: pb::CreateQuickOrderLinkRequest,
     ) -> Result<pb::QuickOrderLink, AppError> {
         let id = parse_id(&req.id, "customer")?;
         let mut tx = TenantTx::begin(&self.pool, a.tenant).await?;
@@ -27,12 +27,33 @@ impl CustomersService {
                 "this business customer waits for the merchant's approval (CU7)",
             ));
         }
+        if req.send_email && c.email.trim().is_empty() {
+            return Err(AppError::invalid("send_email", "this customer has no email address to send the link to"));
+        }
         let token = new_token();
         let now = self.clock.now();
         store::put_link(&mut tx, id, &hash(&token), now).await?;
         self.link_event(&mut tx, &a, id, c.owner_partner_id, "created").await?;
+        if req.send_email {
+            let msg = ev::QuickOrderLinkSent {
+                tenant_id: a.tenant.to_string(),
+                customer_id: id.to_string(),
+                owner_partner_id: c.owner_partner_id.map(|o| o.to_string()),
+                customer_name: c.name.clone(),
+                customer_email: c.email.clone(),
+                language: c.language.clone(),
+                quick_order_path: format!("/q/{token}"),
+                actor_user_id: a.actor.to_string(),
+            };
+            self.outbox.emit(tx.conn(), a.tenant, "quick_order_link", id, "sent", &msg).await?;
+        }
         tx.commit().await?;
-        Ok(pb::QuickOrderLink { customer_id: id.to_string(), token, created_at: convert::ts(now) })
+        Ok(pb::QuickOrderLink {
+            customer_id: id.to_string(),
+            token,
+            created_at: convert::ts(now),
+            emailed: req.send_email,
+        })
     }
 
     pub(super) async fn revoke_link_impl(&self, a: Access, req: pb::CustomerRef) -> Result<pb::Empty, AppError> {

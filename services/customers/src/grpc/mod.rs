@@ -136,7 +136,10 @@ impl Customers for CustomersService {
     async fn add_communication(&self, req: Request<pb::AddCommunicationRequest>) -> Reply<pb::Communication> {
         authed(&self.verifier, req, Grant::Scope("customers:write"), |a, m| self.add_communication_impl(a, m)).await
     }
-    async fn create_quick_order_link(&self, req: Request<pb::CustomerRef>) -> Reply<pb::QuickOrderLink> {
+    async fn create_quick_order_link(
+        &self,
+        req: Request<pb::CreateQuickOrderLinkRequest>,
+    ) -> Reply<pb::QuickOrderLink> {
         authed(&self.verifier, req, Grant::Scope("customers:write"), |a, m| self.create_link_impl(a, m)).await
     }
     async fn revoke_quick_order_link(&self, req: Request<pb::CustomerRef>) -> Reply<pb::Empty> {

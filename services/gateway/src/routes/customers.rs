@@ -90,6 +90,18 @@ pub struct QuickOrderLink {
     /// The link to send to the customer.
     pub url: String,
     pub created_at: String,
+    /// The link is on its way to the customer by email (`send_email`).
+    pub emailed: bool,
+}
+
+/// Hand-written: the customer is the path's.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateQuickOrderLink {
+    /// Email the link to the customer too, in the customer's language (CU8, N4); the customer
+    /// needs an email address.
+    #[serde(default)]
+    pub send_email: bool,
 }
 
 /// Hand-written: a public page, so it shows none of the customer's ids, owner or email.
@@ -288,21 +300,29 @@ pub async fn add_communication(
 
 /// Create or regenerate the customer's quick-order link (CU8); the old link stops working at once.
 #[utoipa::path(post, path = "/api/v1/customers/{id}/quick-order-link", tag = "customers", security(("bearer" = [])),
-    params(("id" = String, Path)), responses((status = 201, body = QuickOrderLink), (status = 404, body = ProblemDoc)))]
+    params(("id" = String, Path)), request_body = CreateQuickOrderLink,
+    responses((status = 201, body = QuickOrderLink), (status = 404, body = ProblemDoc), (status = 422, body = ProblemDoc)))]
 pub async fn create_link(
     State(s): State<AppState>,
     caller: Caller,
     ResourceId(id): ResourceId,
+    ApiJson(b): ApiJson<CreateQuickOrderLink>,
 ) -> Result<axum::response::Response, AppError> {
     let l = s
         .customers()
-        .create_quick_order_link(caller.request(pb::CustomerRef { id }))
+        .create_quick_order_link(caller.request(pb::CreateQuickOrderLinkRequest { id, send_email: b.send_email }))
         .await
         .map_err(upstream)?
         .into_inner();
     let url = format!("/q/{}", l.token);
     let id = l.customer_id.clone();
-    let created = Json(QuickOrderLink { customer_id: l.customer_id, token: l.token, url, created_at: l.created_at });
+    let created = Json(QuickOrderLink {
+        customer_id: l.customer_id,
+        token: l.token,
+        url,
+        created_at: l.created_at,
+        emailed: l.emailed,
+    });
     Ok(crate::idempotency::secret_inside((StatusCode::CREATED, created), id))
 }
 

@@ -508,7 +508,9 @@ pub async fn quick_link(
 ) -> Result<Response, AppError> {
     let link = s
         .customers()
-        .create_quick_order_link(signed.0.request(pb::CustomerRef { id: id.clone() }))
+        .create_quick_order_link(
+            signed.0.request(pb::CreateQuickOrderLinkRequest { id: id.clone(), send_email: false }),
+        )
         .await
         .map_err(upstream)?
         .into_inner();

@@ -26,6 +26,13 @@
 //!   that backlog; then the same events, made into new orders, are drained by two processes
 //!   sharing the durable consumers. Events/s drained by each, and each replica's share.
 //!   Target: two replicas ≥ 0.9× one replica's rate; each handles 35–65 % of the events.
+//! - `webhooks`: 100,000 events (`WEBHOOK_EVENTS` sets another count) published on the
+//!   customers stream, fanned out to 5 fast endpoints of a local receiver, then as many again
+//!   to the same 5 beside 5 slow ones (50 ms per answer): deliveries/s to the fast endpoints
+//!   and the p99 from the event's publish ack to the receiver having it, beside a bare HTTP
+//!   client posting the same bodies to the same receiver with as many in flight. Targets: fast
+//!   deliveries ≥ 0.5× the bare client's rate; their p99 with the slow ones within 1.5× of
+//!   without.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -47,7 +54,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 async fn main() {
     // `cargo bench` passes `--bench`; everything else names scenarios.
     let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
-    let all = ["customers", "orders-import", "clicks", "pipeline", "replicas", "reports", "pages"];
+    let all = ["customers", "orders-import", "clicks", "pipeline", "replicas", "reports", "pages", "webhooks"];
     let chosen: Vec<&str> = if args.is_empty() { all.to_vec() } else { args.iter().map(String::as_str).collect() };
     for name in chosen {
         match name {
@@ -58,6 +65,7 @@ async fn main() {
             "replicas" => replicas().await,
             "reports" => reports().await,
             "pages" => pages().await,
+            "webhooks" => webhooks().await,
             other => {
                 eprintln!("unknown scenario {other}; known: {}", all.join(", "));
                 std::process::exit(2);
@@ -1862,6 +1870,282 @@ async fn replicas() {
         json!({ "orders": n, "one": { "events": one_events, "seconds": one_secs, "events_per_s": one_rate },
                 "two": { "events": two_events, "seconds": two_secs, "events_per_s": two_rate, "handled": two_counts, "share_percent": shares },
                 "ratio": two_rate / one_rate }),
+    );
+    sys.stop().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// webhooks
+
+const WEBHOOK_FAST: usize = 5;
+const WEBHOOK_SLOW: usize = 5;
+const WEBHOOK_SLOW_MS: u64 = 50;
+
+fn webhook_events() -> usize {
+    std::env::var("WEBHOOK_EVENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000)
+}
+
+/// What the receiver got: per endpoint path, each `webhook-id`'s first arrival.
+#[derive(Default)]
+struct Received {
+    first: HashMap<(String, String), Instant>,
+    per_path: HashMap<String, usize>,
+    copies: usize,
+}
+
+impl Received {
+    fn count(&self, paths: &[String]) -> usize {
+        paths.iter().map(|p| self.per_path.get(p).copied().unwrap_or(0)).sum()
+    }
+}
+
+type Inbox = std::sync::Arc<std::sync::Mutex<Received>>;
+
+async fn webhook_receiver() -> (String, Inbox) {
+    let inbox: Inbox = Default::default();
+    let got = inbox.clone();
+    let app = axum::Router::new().route(
+        "/{kind}/{n}",
+        axum::routing::post(
+            move |axum::extract::Path((kind, n)): axum::extract::Path<(String, String)>,
+                  headers: http::HeaderMap,
+                  _body: axum::body::Bytes| {
+                let got = got.clone();
+                async move {
+                    if kind == "slow" {
+                        tokio::time::sleep(Duration::from_millis(WEBHOOK_SLOW_MS)).await;
+                    }
+                    if let Some(id) = headers.get("webhook-id").and_then(|v| v.to_str().ok()) {
+                        let mut r = got.lock().unwrap();
+                        let path = format!("{kind}/{n}");
+                        match r.first.entry((path.clone(), id.to_string())) {
+                            std::collections::hash_map::Entry::Occupied(_) => r.copies += 1,
+                            std::collections::hash_map::Entry::Vacant(v) => {
+                                v.insert(Instant::now());
+                                *r.per_path.entry(path).or_default() += 1;
+                            }
+                        }
+                    }
+                    http::StatusCode::NO_CONTENT
+                }
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, inbox)
+}
+
+/// Publishes `n` lead events of `tenant` (five per lead), returning each `webhook-id` with its
+/// publish ack's time.
+async fn publish_leads(bus: &platform::nats::Bus, tenant: Uuid, n: usize) -> Vec<(String, Instant)> {
+    use partnerline_proto::events::v1 as ev;
+    use prost::Message;
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<(String, async_nats::jetstream::context::PublishAckFuture)>(4096);
+    let acks = tokio::spawn(async move {
+        let mut out = Vec::new();
+        while let Some((id, ack)) = rx.recv().await {
+            ack.await.unwrap();
+            out.push((id, Instant::now()));
+        }
+        out
+    });
+    let subject = bus.naming.subject("customers", Some(tenant), "lead", "submitted");
+    let mut lead = Uuid::now_v7();
+    for i in 0..n {
+        if i % 5 == 0 {
+            lead = Uuid::now_v7();
+        }
+        let msg = ev::LeadSubmitted {
+            tenant_id: tenant.to_string(),
+            lead_id: lead.to_string(),
+            partner_id: Uuid::now_v7().to_string(),
+            product_line: "pos".into(),
+            company: format!("Shop {i}"),
+            contact_name: "Olga".into(),
+            wants_sales_support: false,
+        };
+        let ce = platform::cloudevents::CloudEvent {
+            id: Uuid::now_v7().to_string(),
+            source: "/partnerline/customers".into(),
+            ce_type: platform::cloudevents::CloudEvent::type_name("customers", "lead", "submitted"),
+            subject: lead.to_string(),
+            time: chrono::Utc::now(),
+            tenant: Some(tenant),
+            traceparent: None,
+        };
+        let ack =
+            bus.js.publish_with_headers(subject.clone(), ce.to_headers(), msg.encode_to_vec().into()).await.unwrap();
+        tx.send((notifications::webhooks::message_id(&ce.id), ack)).await.unwrap();
+    }
+    drop(tx);
+    acks.await.unwrap()
+}
+
+/// Waits until every one of `paths` has each of `ids`, or `limit` passes; the latencies from
+/// publish to arrival on those paths, and when the last arrived.
+async fn arrivals(
+    inbox: &Inbox,
+    paths: &[String],
+    before: usize,
+    ids: &[(String, Instant)],
+    limit: Duration,
+) -> (Series, Instant) {
+    let started = Instant::now();
+    let want = before + paths.len() * ids.len();
+    loop {
+        let have = inbox.lock().unwrap().count(paths);
+        if have >= want || started.elapsed() > limit {
+            if have < want {
+                println!("  only {have} of {want} deliveries after {:.0} s", limit.as_secs_f64());
+            }
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let r = inbox.lock().unwrap();
+    let mut s = Series::new("");
+    let mut last = ids.first().map(|(_, t)| *t).unwrap_or_else(Instant::now);
+    for p in paths {
+        for (id, at) in ids {
+            if let Some(got) = r.first.get(&(p.clone(), id.clone())) {
+                s.add(got.saturating_duration_since(*at));
+                last = last.max(*got);
+            }
+        }
+    }
+    (s, last)
+}
+
+/// Posts every body to the fast paths from a plain client, `in_flight` at once per path.
+async fn bare_posts(url: &str, paths: &[String], bodies: &[String], in_flight: usize) -> (Series, f64) {
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    let mut all = Series::new("bare client to the fast endpoints");
+    let mut tasks = Vec::new();
+    for p in paths {
+        for w in 0..in_flight {
+            let (client, target, bodies) = (client.clone(), format!("{url}/{p}"), bodies.to_vec());
+            tasks.push(tokio::spawn(async move {
+                let mut s = Vec::new();
+                for (i, b) in bodies.iter().enumerate().skip(w).step_by(in_flight) {
+                    let t = Instant::now();
+                    let res = client
+                        .post(&target)
+                        .header("webhook-id", format!("bare_{i}"))
+                        .header("content-type", "application/json")
+                        .body(b.clone())
+                        .send()
+                        .await
+                        .unwrap();
+                    assert!(res.status().is_success());
+                    s.push(t.elapsed());
+                }
+                s
+            }));
+        }
+    }
+    for t in tasks {
+        for d in t.await.unwrap() {
+            all.add(d);
+        }
+    }
+    let rate = all.micros.len() as f64 / started.elapsed().as_secs_f64();
+    (all, rate)
+}
+
+async fn webhooks() {
+    let n = webhook_events();
+    println!(
+        "webhooks: {n} events to {WEBHOOK_FAST} fast endpoints, then {n} more beside {WEBHOOK_SLOW} slow ones ({WEBHOOK_SLOW_MS} ms), beside a bare client…"
+    );
+    let sys = TestSystem::start_with(bench_options()).await;
+    let admin = sys.demo_admin().await;
+    let tenant: Uuid = admin.get("/api/v1/me", 200).await["tenant_id"].as_str().unwrap().parse().unwrap();
+    let bus = platform::nats::Bus::connect(&sys.env.config.nats, "bench-webhooks").await.unwrap();
+    let (url, inbox) = webhook_receiver().await;
+    let fast: Vec<String> = (0..WEBHOOK_FAST).map(|i| format!("fast/{i}")).collect();
+    let slow: Vec<String> = (0..WEBHOOK_SLOW).map(|i| format!("slow/{i}")).collect();
+    let per_endpoint = notifications::deliverer::WebhooksConfig::default().per_endpoint;
+
+    // The baseline: the bodies the deliverer would send, posted by a bare client.
+    let bodies: Vec<String> = (0..n)
+        .map(|i| {
+            let data = json!({ "tenant_id": tenant, "lead_id": Uuid::now_v7(), "company": format!("Shop {i}"),
+                               "contact_name": "Olga", "product_line": "pos", "partner_id": Uuid::now_v7() });
+            notifications::webhooks::envelope("customers.lead.submitted", chrono::Utc::now(), data)
+        })
+        .collect();
+    // Paths of their own, so the receiver does not count them as the deliverer's.
+    let bare_paths: Vec<String> = (0..WEBHOOK_FAST).map(|i| format!("bare/{i}")).collect();
+    let (mut bare, bare_rate) = bare_posts(&url, &bare_paths, &bodies, per_endpoint).await;
+    println!("  bare client: {bare_rate:.0} posts/s to {WEBHOOK_FAST} endpoints, {per_endpoint} in flight each");
+
+    let register = |path: &String| {
+        let body = json!({ "url": format!("{url}/{path}"), "event_types": ["customers.lead.*"], "description": path });
+        let admin = &admin;
+        async move { admin.post("/api/v1/webhooks", &body, 201).await["endpoint"]["id"].as_str().unwrap().to_string() }
+    };
+    for p in &fast {
+        register(p).await;
+    }
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+
+    // Fast endpoints alone.
+    let started = Instant::now();
+    let ids = publish_leads(&bus, tenant, n).await;
+    let published_in = started.elapsed();
+    let (mut alone, last) = arrivals(&inbox, &fast, 0, &ids, Duration::from_secs(3600)).await;
+    let alone_rate = alone.micros.len() as f64 / last.duration_since(started).as_secs_f64();
+    alone.name = "fast endpoints alone: publish → received".into();
+    println!(
+        "  alone: published in {:.1} s; {alone_rate:.0} deliveries/s, p50 {:.0} ms, p99 {:.0} ms",
+        published_in.as_secs_f64(),
+        alone.pct(0.5),
+        alone.pct(0.99)
+    );
+
+    // The same beside slow endpoints.
+    let mut slow_ids = Vec::new();
+    for p in &slow {
+        slow_ids.push(register(p).await);
+    }
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let before = inbox.lock().unwrap().count(&fast);
+    let started = Instant::now();
+    let ids = publish_leads(&bus, tenant, n).await;
+    let (mut beside, last) = arrivals(&inbox, &fast, before, &ids, Duration::from_secs(3600)).await;
+    let fast_done = last.duration_since(started).as_secs_f64();
+    let beside_rate = beside.micros.len() as f64 / fast_done;
+    beside.name = "fast endpoints beside slow: publish → received".into();
+    let slow_got = inbox.lock().unwrap().count(&slow);
+    let slow_rate = slow_got as f64 / started.elapsed().as_secs_f64();
+    println!(
+        "  beside slow: {beside_rate:.0} fast deliveries/s, p50 {:.0} ms, p99 {:.0} ms; slow endpoints {slow_got} delivered ({slow_rate:.0}/s)",
+        beside.pct(0.5),
+        beside.pct(0.99)
+    );
+    let copies = inbox.lock().unwrap().copies;
+    for id in &slow_ids {
+        admin.patch(&format!("/api/v1/webhooks/{id}"), &json!({ "enabled": false }), 200).await;
+    }
+    bare.name = "bare client post (each)".into();
+    let ratio = alone_rate / bare_rate;
+    let p99_ratio = beside.pct(0.99) / alone.pct(0.99);
+    let summary = json!({
+        "events": n, "bare_posts_per_s": bare_rate, "fast_alone_per_s": alone_rate, "fast_beside_slow_per_s": beside_rate,
+        "ratio": ratio, "target_ratio": 0.5, "p99_alone_ms": alone.pct(0.99), "p99_beside_slow_ms": beside.pct(0.99),
+        "p99_ratio": p99_ratio, "target_p99_ratio": 1.5, "slow_delivered": slow_got, "slow_per_s": slow_rate,
+        "copies_received": copies,
+    });
+    report("webhooks", &[&bare, &alone, &beside], summary);
+    println!(
+        "  fast deliveries {alone_rate:.0}/s vs bare {bare_rate:.0}/s → {ratio:.2}× (target ≥ 0.5×) — {}; p99 beside slow {:.0} ms vs alone {:.0} ms → {p99_ratio:.2}× (target ≤ 1.5×) — {}; {copies} copies",
+        if ratio >= 0.5 { "met" } else { "MISSED" },
+        beside.pct(0.99),
+        alone.pct(0.99),
+        if p99_ratio <= 1.5 { "met" } else { "MISSED" },
     );
     sys.stop().await;
 }

@@ -2019,14 +2019,15 @@ async fn arrivals(
 }
 
 /// Posts every body to the fast paths from a plain client, `in_flight` at once per path.
-async fn bare_posts(url: &str, paths: &[String], bodies: &[String], in_flight: usize) -> (Series, f64) {
+async fn bare_posts(url: &str, paths: &[String], bodies: std::sync::Arc<[String]>, in_flight: usize) -> (Series, f64) {
     let client = reqwest::Client::new();
     let started = Instant::now();
     let mut all = Series::new("bare client to the fast endpoints");
     let mut tasks = Vec::new();
     for p in paths {
         for w in 0..in_flight {
-            let (client, target, bodies) = (client.clone(), format!("{url}/{p}"), bodies.to_vec());
+            // Every worker shares the one copy of the bodies.
+            let (client, target, bodies) = (client.clone(), format!("{url}/{p}"), bodies.clone());
             tasks.push(tokio::spawn(async move {
                 let mut s = Vec::new();
                 for (i, b) in bodies.iter().enumerate().skip(w).step_by(in_flight) {
@@ -2070,7 +2071,7 @@ async fn webhooks() {
     let per_endpoint = notifications::deliverer::WebhooksConfig::default().per_endpoint;
 
     // The baseline: the bodies the deliverer would send, posted by a bare client.
-    let bodies: Vec<String> = (0..n)
+    let bodies: std::sync::Arc<[String]> = (0..n)
         .map(|i| {
             let data = json!({ "tenant_id": tenant, "lead_id": Uuid::now_v7(), "company": format!("Shop {i}"),
                                "contact_name": "Olga", "product_line": "pos", "partner_id": Uuid::now_v7() });
@@ -2079,7 +2080,7 @@ async fn webhooks() {
         .collect();
     // Paths of their own, so the receiver does not count them as the deliverer's.
     let bare_paths: Vec<String> = (0..WEBHOOK_FAST).map(|i| format!("bare/{i}")).collect();
-    let (mut bare, bare_rate) = bare_posts(&url, &bare_paths, &bodies, per_endpoint).await;
+    let (mut bare, bare_rate) = bare_posts(&url, &bare_paths, bodies, per_endpoint).await;
     println!("  bare client: {bare_rate:.0} posts/s to {WEBHOOK_FAST} endpoints, {per_endpoint} in flight each");
 
     let register = |path: &String| {

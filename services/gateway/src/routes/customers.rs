@@ -95,7 +95,7 @@ pub struct QuickOrderLink {
 }
 
 /// Hand-written: the customer is the path's.
-#[derive(Debug, Default, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateQuickOrderLink {
     /// Email the link to the customer too, in the customer's language (CU8, N4); the customer

@@ -4,7 +4,7 @@
 //! also copied, for names, addresses and languages.
 
 use partnerline_proto::events::v1 as ev;
-use platform::consumer::{Handler, IncomingEvent};
+use platform::consumer::{Handler, IncomingEvent, Run, runs};
 use platform::db::TenantTx;
 use prost::Message;
 use sqlx::PgConnection;
@@ -268,23 +268,44 @@ pub struct Webhooks(pub NotificationsService);
 
 impl Handler for Webhooks {
     async fn handle(&self, conn: &mut PgConnection, e: &IncomingEvent) -> anyhow::Result<()> {
-        let (Some(tenant), Some(ty)) = (e.tenant, crate::webhooks::event_type(&e.subject)) else { return Ok(()) };
-        let mut tx = TenantTx::within(conn, tenant).await?;
-        let endpoints: Vec<Uuid> = store::subscribed(&mut tx, e.time)
-            .await?
-            .into_iter()
-            .filter(|(_, filters)| crate::webhooks::wants(filters, &ty))
-            .map(|(id, _)| id)
-            .collect();
-        if !endpoints.is_empty() {
-            let data = crate::webhooks::event_data(&e.subject, &e.payload)?;
-            let body = crate::webhooks::envelope(&ty, e.time, data);
-            let id = crate::webhooks::message_id(&e.id);
-            let now = self.0.clock.now();
-            store::insert_webhook_message(&mut tx, &id, &ty, &e.aggregate_id, &body, &endpoints, "scheduled", now)
-                .await?;
+        self.handle_batch(conn, std::slice::from_ref(e)).await
+    }
+
+    /// A tenant's run of events reads its endpoints once and makes its messages and deliveries
+    /// in two statements.
+    async fn handle_batch(&self, conn: &mut PgConnection, events: &[IncomingEvent]) -> anyhow::Result<()> {
+        for run in runs(events, |_| true) {
+            let (tenant, run) = match run {
+                Run::Together(tenant, run) => (tenant, run),
+                Run::One(_) => continue, // no tenant: no program's endpoints
+            };
+            let mut tx = TenantTx::within(conn, tenant).await?;
+            let endpoints = store::subscribed(&mut tx).await?;
+            let mut messages = Vec::new();
+            for e in run {
+                let Some(ty) = crate::webhooks::event_type(&e.subject) else { continue };
+                let to: Vec<Uuid> = endpoints
+                    .iter()
+                    .filter(|s| s.created_at <= e.time && crate::webhooks::wants(&s.event_types, &ty))
+                    .map(|s| s.id)
+                    .collect();
+                if to.is_empty() {
+                    continue;
+                }
+                let data = crate::webhooks::event_data(&e.subject, &e.payload)?;
+                messages.push(store::NewMessage {
+                    id: crate::webhooks::message_id(&e.id),
+                    payload: crate::webhooks::envelope(&ty, e.time, data),
+                    event_type: ty,
+                    aggregate_id: e.aggregate_id.clone(),
+                    endpoints: to,
+                });
+            }
+            if !messages.is_empty() {
+                store::insert_webhook_messages(&mut tx, &messages, "scheduled", self.0.clock.now()).await?;
+            }
+            tx.commit().await?;
         }
-        tx.commit().await?;
         Ok(())
     }
 }

@@ -218,8 +218,14 @@ impl NotificationsService {
         let data = serde_json::json!({ "endpoint_id": e.id.to_string(), "message": "a test event from Partnerline" });
         let body = webhooks::envelope(webhooks::TEST_TYPE, now, data);
         let aggregate = format!("test:{}", e.id);
-        store::insert_webhook_message(&mut tx, &id, webhooks::TEST_TYPE, &aggregate, &body, &[e.id], "test", now)
-            .await?;
+        let test = store::NewMessage {
+            id: id.clone(),
+            event_type: webhooks::TEST_TYPE.into(),
+            aggregate_id: aggregate,
+            payload: body,
+            endpoints: vec![e.id],
+        };
+        store::insert_webhook_messages(&mut tx, &[test], "test", now).await?;
         let d =
             store::delivery(&mut tx, e.id, &id).await?.ok_or_else(|| AppError::internal(anyhow::anyhow!("lost")))?;
         tx.commit().await?;

@@ -158,63 +158,89 @@ pub async fn rotate_secret(
     .await
 }
 
-/// The program's enabled endpoints registered by `at` and their filters: whom an event of
-/// then may go to (an endpoint gets the events from its registration on).
+#[derive(Debug, Clone, FromRow)]
+pub struct Subscriber {
+    pub id: Uuid,
+    pub event_types: Vec<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The program's enabled endpoints, with their filters and when each was registered: an
+/// endpoint gets the events from its registration on.
 #[tracing::instrument(skip_all)]
-pub async fn subscribed(tx: &mut TenantTx<'_>, at: DateTime<Utc>) -> Result<Vec<(Uuid, Vec<String>)>, sqlx::Error> {
+pub async fn subscribed(tx: &mut TenantTx<'_>) -> Result<Vec<Subscriber>, sqlx::Error> {
     let tenant = tx.tenant();
     sqlx::query_as(
-        "SELECT id, event_types FROM webhook_endpoints
-         WHERE tenant_id = $1 AND enabled AND deleted_at IS NULL AND created_at <= $2",
+        "SELECT id, event_types, created_at FROM webhook_endpoints
+         WHERE tenant_id = $1 AND enabled AND deleted_at IS NULL",
     )
     .bind(tenant)
-    .bind(at)
     .fetch_all(tx.conn())
     .await
 }
 
-/// A message and its deliveries, due now; nothing when the event made it already.
-#[allow(clippy::too_many_arguments)]
-#[tracing::instrument(skip_all)]
-pub async fn insert_webhook_message(
+/// A message to make, and the endpoints it goes to.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub id: String,
+    pub event_type: String,
+    pub aggregate_id: String,
+    pub payload: String,
+    pub endpoints: Vec<Uuid>,
+}
+
+/// Messages and their deliveries, due now, in the order given (one aggregate's deliveries keep
+/// it); a message an event made already is skipped. Answers how many were made.
+#[tracing::instrument(skip_all, fields(messages = messages.len()))]
+pub async fn insert_webhook_messages(
     tx: &mut TenantTx<'_>,
-    id: &str,
-    event_type: &str,
-    aggregate_id: &str,
-    payload: &str,
-    endpoints: &[Uuid],
+    messages: &[NewMessage],
     trigger: &str,
     now: DateTime<Utc>,
-) -> Result<bool, sqlx::Error> {
+) -> Result<usize, sqlx::Error> {
     let tenant = tx.tenant();
-    let made = sqlx::query(
+    let made: Vec<String> = sqlx::query_scalar(
         "INSERT INTO webhook_messages (id, tenant_id, event_type, aggregate_id, payload, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+         SELECT u.id, $1, u.event_type, u.aggregate_id, u.payload, $2
+         FROM unnest($3::text[], $4::text[], $5::text[], $6::text[]) AS u(id, event_type, aggregate_id, payload)
+         ON CONFLICT DO NOTHING RETURNING id",
     )
-    .bind(id)
     .bind(tenant)
-    .bind(event_type)
-    .bind(aggregate_id)
-    .bind(payload)
     .bind(now)
-    .execute(tx.conn())
+    .bind(messages.iter().map(|m| m.id.as_str()).collect::<Vec<_>>())
+    .bind(messages.iter().map(|m| m.event_type.as_str()).collect::<Vec<_>>())
+    .bind(messages.iter().map(|m| m.aggregate_id.as_str()).collect::<Vec<_>>())
+    .bind(messages.iter().map(|m| m.payload.as_str()).collect::<Vec<_>>())
+    .fetch_all(tx.conn())
     .await?;
-    if made.rows_affected() == 0 {
-        return Ok(false);
+    let mut made: std::collections::HashSet<String> = made.into_iter().collect();
+    let count = made.len();
+    let (mut ids, mut endpoints, mut aggregates) = (Vec::new(), Vec::new(), Vec::new());
+    // `remove`: a message given twice gets its deliveries once.
+    for m in messages.iter().filter(|m| made.remove(&m.id)) {
+        for e in &m.endpoints {
+            ids.push(m.id.as_str());
+            endpoints.push(*e);
+            aggregates.push(m.aggregate_id.as_str());
+        }
     }
-    sqlx::query(
-        "INSERT INTO webhook_deliveries (message_id, endpoint_id, tenant_id, aggregate_id, next_attempt_at, next_trigger, created_at)
-         SELECT $1, e, $2, $3, $4, $5, $4 FROM unnest($6::uuid[]) AS e",
-    )
-    .bind(id)
-    .bind(tenant)
-    .bind(aggregate_id)
-    .bind(now)
-    .bind(trigger)
-    .bind(endpoints)
-    .execute(tx.conn())
-    .await?;
-    Ok(true)
+    if !ids.is_empty() {
+        sqlx::query(
+            "INSERT INTO webhook_deliveries (message_id, endpoint_id, tenant_id, aggregate_id, next_attempt_at, next_trigger, created_at)
+             SELECT u.id, u.endpoint, $1, u.aggregate, $2, $3, $2
+             FROM unnest($4::text[], $5::uuid[], $6::text[]) WITH ORDINALITY AS u(id, endpoint, aggregate, n)
+             ORDER BY u.n",
+        )
+        .bind(tenant)
+        .bind(now)
+        .bind(trigger)
+        .bind(&ids)
+        .bind(&endpoints)
+        .bind(&aggregates)
+        .execute(tx.conn())
+        .await?;
+    }
+    Ok(count)
 }
 
 /// A delivery the deliverer makes: where, signed with what, which body.
@@ -232,21 +258,27 @@ pub struct Due {
     pub payload: String,
 }
 
-/// Takes up to `per_endpoint` due deliveries of each enabled endpoint not in `busy`, for
-/// `lease_secs` (a deliverer that dies lets them go then). A delivery waits while an earlier
-/// one of its endpoint and aggregate is pending, so one aggregate's messages arrive in order.
+/// How many due deliveries the deliverer may take: of each endpoint named in `room`, that
+/// many; of each other endpoint, `default_room`, except those in `full`; `total` at most.
+#[derive(Debug, Clone, Default)]
+pub struct Room {
+    pub endpoints: Vec<Uuid>,
+    pub room: Vec<i32>,
+    pub full: Vec<Uuid>,
+    pub default_room: i32,
+    pub total: i64,
+}
+
+/// Takes due deliveries, as much of each endpoint as `room` says, for `lease_secs` (a
+/// deliverer that dies lets them go then). A delivery waits while an earlier one of its
+/// endpoint and aggregate is pending, so one aggregate's messages arrive in order.
 #[tracing::instrument(skip_all)]
-pub async fn claim(
-    pool: &PgPool,
-    now: DateTime<Utc>,
-    per_endpoint: i64,
-    busy: &[Uuid],
-    lease_secs: f64,
-) -> Result<Vec<Due>, sqlx::Error> {
+pub async fn claim(pool: &PgPool, now: DateTime<Utc>, room: &Room, lease_secs: f64) -> Result<Vec<Due>, sqlx::Error> {
     sqlx::query_as(
         "WITH ready AS (
-             SELECT e.id FROM webhook_endpoints e
-             WHERE e.enabled AND e.deleted_at IS NULL AND e.id <> ALL($3)
+             SELECT e.id, coalesce(r.room, $2) AS room FROM webhook_endpoints e
+             LEFT JOIN unnest($3::uuid[], $4::int[]) AS r(id, room) ON r.id = e.id
+             WHERE e.enabled AND e.deleted_at IS NULL AND e.id <> ALL($5)
                AND EXISTS (SELECT 1 FROM webhook_deliveries d
                            WHERE d.endpoint_id = e.id AND d.status = 'pending' AND d.next_attempt_at <= $1)
          ), due AS (
@@ -257,10 +289,11 @@ pub async fn claim(
                    AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p
                                    WHERE p.endpoint_id = d.endpoint_id AND p.aggregate_id = d.aggregate_id
                                      AND p.status = 'pending' AND p.seq < d.seq)
-                 ORDER BY d.seq LIMIT $2 FOR UPDATE SKIP LOCKED
+                 ORDER BY d.seq LIMIT r.room FOR UPDATE SKIP LOCKED
              ) c
+             LIMIT $6
          )
-         UPDATE webhook_deliveries d SET leased_until = now() + make_interval(secs => $4)
+         UPDATE webhook_deliveries d SET leased_until = now() + make_interval(secs => $7)
          FROM due, webhook_messages m, webhook_endpoints e
          WHERE d.message_id = due.message_id AND d.endpoint_id = due.endpoint_id
            AND m.id = d.message_id AND e.id = d.endpoint_id
@@ -268,8 +301,11 @@ pub async fn claim(
              e.previous_secret, e.previous_secret_until, m.payload",
     )
     .bind(now)
-    .bind(per_endpoint)
-    .bind(busy)
+    .bind(room.default_room)
+    .bind(&room.endpoints)
+    .bind(&room.room)
+    .bind(&room.full)
+    .bind(room.total)
     .bind(lease_secs)
     .fetch_all(pool)
     .await
@@ -288,68 +324,145 @@ pub struct Outcome {
     pub next: Option<DateTime<Utc>>,
 }
 
-/// Logs an attempt and moves its delivery on; keeps the endpoint's failure run. Answers
-/// whether the run has lasted `disable_after`, in which case the endpoint is now disabled.
-#[tracing::instrument(skip_all)]
+/// What became of a claimed delivery: an attempt, or let go unattempted (its lease was too
+/// near its end to start one) for any deliverer to take again at once.
+#[derive(Debug, Clone)]
+pub struct Done {
+    pub message_id: String,
+    pub endpoint_id: Uuid,
+    pub tenant_id: Uuid,
+    pub trigger: String,
+    pub attempt: Option<Outcome>,
+}
+
+/// An endpoint disabled by the attempts just recorded.
+#[derive(Debug, Clone, FromRow)]
+pub struct Disabled {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub url: String,
+}
+
+/// Logs attempts and moves their deliveries on, in one transaction; keeps each endpoint's
+/// failure run (the first failure since its last success). Answers the endpoints whose run
+/// has now lasted `disable_after`: they are disabled.
+#[tracing::instrument(skip_all, fields(done = done.len()))]
 pub async fn record(
     pool: &PgPool,
-    d: &Due,
-    o: &Outcome,
+    done: &[Done],
     disable_after: chrono::Duration,
-) -> Result<Option<String>, sqlx::Error> {
+) -> Result<Vec<Disabled>, sqlx::Error> {
+    let tried: Vec<(&Done, &Outcome)> = done.iter().filter_map(|d| d.attempt.as_ref().map(|o| (d, o))).collect();
     let mut tx = pool.begin().await?;
+    if !tried.is_empty() {
+        sqlx::query(
+            "INSERT INTO webhook_attempts (id, tenant_id, message_id, endpoint_id, attempted_at, status_code, duration_ms,
+                 response, error, succeeded, trigger)
+             SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::uuid[], $5::timestamptz[], $6::int[], $7::int[],
+                 $8::text[], $9::text[], $10::bool[], $11::text[])",
+        )
+        .bind(tried.iter().map(|_| Uuid::now_v7()).collect::<Vec<_>>())
+        .bind(tried.iter().map(|(d, _)| d.tenant_id).collect::<Vec<_>>())
+        .bind(tried.iter().map(|(d, _)| d.message_id.as_str()).collect::<Vec<_>>())
+        .bind(tried.iter().map(|(d, _)| d.endpoint_id).collect::<Vec<_>>())
+        .bind(tried.iter().map(|(_, o)| o.attempted_at).collect::<Vec<_>>())
+        .bind(tried.iter().map(|(_, o)| i32::from(o.status_code)).collect::<Vec<_>>())
+        .bind(tried.iter().map(|(_, o)| i32::try_from(o.duration_ms).unwrap_or(i32::MAX)).collect::<Vec<_>>())
+        .bind(tried.iter().map(|(_, o)| o.response.as_str()).collect::<Vec<_>>())
+        .bind(tried.iter().map(|(_, o)| o.error.as_str()).collect::<Vec<_>>())
+        .bind(tried.iter().map(|(_, o)| o.succeeded).collect::<Vec<_>>())
+        .bind(tried.iter().map(|(d, _)| d.trigger.as_str()).collect::<Vec<_>>())
+        .execute(&mut *tx)
+        .await?;
+    }
     sqlx::query(
-        "INSERT INTO webhook_attempts (id, tenant_id, message_id, endpoint_id, attempted_at, status_code, duration_ms,
-             response, error, succeeded, trigger)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        "UPDATE webhook_deliveries d SET leased_until = NULL,
+             next_trigger = CASE WHEN u.tried THEN 'scheduled' ELSE d.next_trigger END,
+             status = CASE WHEN NOT u.tried THEN d.status WHEN u.ok THEN 'succeeded'
+                           WHEN u.next IS NULL THEN 'failed' ELSE 'pending' END,
+             failures = CASE WHEN u.tried AND NOT u.ok THEN d.failures + 1 ELSE d.failures END,
+             next_attempt_at = coalesce(u.next, d.next_attempt_at),
+             delivered_at = CASE WHEN u.ok THEN u.at ELSE d.delivered_at END
+         FROM unnest($1::text[], $2::uuid[], $3::bool[], $4::bool[], $5::timestamptz[], $6::timestamptz[])
+             AS u(message_id, endpoint_id, tried, ok, next, at)
+         WHERE d.message_id = u.message_id AND d.endpoint_id = u.endpoint_id",
     )
-    .bind(Uuid::now_v7())
-    .bind(d.tenant_id)
-    .bind(&d.message_id)
-    .bind(d.endpoint_id)
-    .bind(o.attempted_at)
-    .bind(i32::from(o.status_code))
-    .bind(i32::try_from(o.duration_ms).unwrap_or(i32::MAX))
-    .bind(&o.response)
-    .bind(&o.error)
-    .bind(o.succeeded)
-    .bind(&d.next_trigger)
+    .bind(done.iter().map(|d| d.message_id.as_str()).collect::<Vec<_>>())
+    .bind(done.iter().map(|d| d.endpoint_id).collect::<Vec<_>>())
+    .bind(done.iter().map(|d| d.attempt.is_some()).collect::<Vec<_>>())
+    .bind(done.iter().map(|d| d.attempt.as_ref().is_some_and(|o| o.succeeded)).collect::<Vec<_>>())
+    .bind(done.iter().map(|d| d.attempt.as_ref().and_then(|o| o.next)).collect::<Vec<_>>())
+    .bind(done.iter().map(|d| d.attempt.as_ref().map(|o| o.attempted_at)).collect::<Vec<_>>())
     .execute(&mut *tx)
     .await?;
-    sqlx::query(
-        "UPDATE webhook_deliveries SET leased_until = NULL, next_trigger = 'scheduled',
-             status = CASE WHEN $3 THEN 'succeeded' WHEN $4::timestamptz IS NULL THEN 'failed' ELSE 'pending' END,
-             failures = CASE WHEN $3 THEN failures ELSE failures + 1 END,
-             next_attempt_at = coalesce($4, next_attempt_at),
-             delivered_at = CASE WHEN $3 THEN $5 ELSE delivered_at END
-         WHERE message_id = $1 AND endpoint_id = $2",
-    )
-    .bind(&d.message_id)
-    .bind(d.endpoint_id)
-    .bind(o.succeeded)
-    .bind(o.next)
-    .bind(o.attempted_at)
-    .execute(&mut *tx)
-    .await?;
-    // Disabled by this failure: it was enabled, and its failure run has lasted long enough.
-    let disabled: Option<String> = sqlx::query_scalar(
-        "WITH old AS (SELECT id, enabled, coalesce(failing_since, $3) AS since FROM webhook_endpoints WHERE id = $1 FOR UPDATE),
-              now_off AS (SELECT id, enabled AND NOT $2 AND since <= $3 - $4::interval AS off FROM old)
-         UPDATE webhook_endpoints e SET
-             failing_since = CASE WHEN $2 THEN NULL ELSE coalesce(e.failing_since, $3) END,
-             enabled = e.enabled AND NOT n.off,
-             disabled_reason = CASE WHEN n.off THEN 'every delivery failed for 5 days' ELSE e.disabled_reason END
-         FROM now_off n WHERE e.id = n.id
-         RETURNING CASE WHEN n.off THEN e.url END",
-    )
-    .bind(d.endpoint_id)
-    .bind(o.succeeded)
-    .bind(o.attempted_at)
-    .bind(disable_after)
-    .fetch_one(&mut *tx)
-    .await?;
+    let runs = failure_runs(&tried);
+    let disabled = if runs.is_empty() {
+        Vec::new()
+    } else {
+        // Locked in id order, so two deliverers recording at once cannot deadlock; written only
+        // where the run changes.
+        sqlx::query_as(
+            "WITH u AS (
+                 SELECT * FROM unnest($1::uuid[], $2::bool[], $3::timestamptz[], $4::timestamptz[])
+                     AS u(id, reset, since, last_failure)
+             ), n AS (
+                 SELECT e.id, e.enabled, u.last_failure,
+                        CASE WHEN u.reset THEN u.since ELSE coalesce(e.failing_since, u.since) END AS since
+                 FROM webhook_endpoints e JOIN u ON u.id = e.id ORDER BY e.id FOR UPDATE OF e
+             ), m AS (
+                 SELECT id, since, enabled AND last_failure IS NOT NULL AND since <= last_failure - $5::interval AS off
+                 FROM n
+             )
+             UPDATE webhook_endpoints e SET failing_since = m.since, enabled = e.enabled AND NOT m.off,
+                 disabled_reason = CASE WHEN m.off THEN 'every delivery failed for 5 days' ELSE e.disabled_reason END
+             FROM m WHERE e.id = m.id AND (m.off OR e.failing_since IS DISTINCT FROM m.since)
+             RETURNING e.id, e.tenant_id, CASE WHEN m.off THEN e.url END AS url",
+        )
+        .bind(runs.iter().map(|r| r.endpoint).collect::<Vec<_>>())
+        .bind(runs.iter().map(|r| r.reset).collect::<Vec<_>>())
+        .bind(runs.iter().map(|r| r.since).collect::<Vec<_>>())
+        .bind(runs.iter().map(|r| r.last_failure).collect::<Vec<_>>())
+        .bind(disable_after)
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .filter_map(|(id, tenant_id, url): (Uuid, Uuid, Option<String>)| url.map(|url| Disabled { id, tenant_id, url }))
+        .collect()
+    };
     tx.commit().await?;
     Ok(disabled)
+}
+
+/// What a batch of attempts says of one endpoint's failure run.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Run {
+    pub endpoint: Uuid,
+    /// A success is among them: the run starts again at `since`.
+    pub reset: bool,
+    /// The first failure after the last success (or of all, without one); `None`: ends well.
+    pub since: Option<DateTime<Utc>>,
+    /// The last attempt's time when it failed.
+    pub last_failure: Option<DateTime<Utc>>,
+}
+
+pub(crate) fn failure_runs(tried: &[(&Done, &Outcome)]) -> Vec<Run> {
+    let mut by: std::collections::BTreeMap<Uuid, Vec<&Outcome>> = Default::default();
+    for (d, o) in tried {
+        by.entry(d.endpoint_id).or_default().push(o);
+    }
+    by.into_iter()
+        .map(|(endpoint, mut os)| {
+            os.sort_by_key(|o| o.attempted_at);
+            let last_ok = os.iter().rposition(|o| o.succeeded);
+            let after = &os[last_ok.map_or(0, |i| i + 1)..];
+            Run {
+                endpoint,
+                reset: last_ok.is_some(),
+                since: after.first().map(|o| o.attempted_at),
+                last_failure: after.last().map(|o| o.attempted_at),
+            }
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone, FromRow)]

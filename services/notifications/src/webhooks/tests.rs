@@ -67,3 +67,39 @@ fn i2_private_addresses_are_refused_outside_a_development_run() {
     assert!(endpoint_url("http://8.8.8.8/", false).is_ok());
     assert!(public_address("2606:4700::1111".parse().unwrap()));
 }
+
+#[test]
+fn i2_a_batch_of_attempts_keeps_each_endpoints_failure_run() {
+    use crate::store::{Done, Outcome, Run, failure_runs};
+    let t0 = chrono::DateTime::parse_from_rfc3339("2026-12-03T10:00:00Z").unwrap().to_utc();
+    let at = |s: i64| t0 + chrono::Duration::seconds(s);
+    let (a, b, c) = (uuid::Uuid::from_u128(1), uuid::Uuid::from_u128(2), uuid::Uuid::from_u128(3));
+    let done =
+        |e| Done { message_id: "m".into(), endpoint_id: e, tenant_id: e, trigger: "scheduled".into(), attempt: None };
+    let o = |s, ok| Outcome {
+        attempted_at: at(s),
+        status_code: if ok { 204 } else { 500 },
+        duration_ms: 1,
+        response: String::new(),
+        error: String::new(),
+        succeeded: ok,
+        next: None,
+    };
+    let (da, db, dc) = (done(a), done(b), done(c));
+    // Given out of time order, as posts end: a fails, succeeds, fails twice; b only fails; c
+    // fails then succeeds.
+    let (a1, a2, a3, a4, b1, b2, c1, c2) =
+        (o(3, false), o(1, false), o(2, true), o(4, false), o(5, false), o(6, false), o(7, false), o(8, true));
+    let tried = [(&da, &a1), (&da, &a2), (&da, &a3), (&da, &a4), (&db, &b2), (&db, &b1), (&dc, &c1), (&dc, &c2)];
+    assert_eq!(
+        failure_runs(&tried),
+        [
+            // The run starts again at the first failure after the success, and is failing.
+            Run { endpoint: a, reset: true, since: Some(at(3)), last_failure: Some(at(4)) },
+            // No success: the run goes on from where it was, or starts at the first failure.
+            Run { endpoint: b, reset: false, since: Some(at(5)), last_failure: Some(at(6)) },
+            // Ends well: no run.
+            Run { endpoint: c, reset: true, since: None, last_failure: None },
+        ]
+    );
+}

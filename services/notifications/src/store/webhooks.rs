@@ -190,14 +190,14 @@ pub struct NewMessage {
 }
 
 /// Messages and their deliveries, due now, in the order given (one aggregate's deliveries keep
-/// it); a message an event made already is skipped. Answers how many were made.
+/// it); a message an event made already is skipped.
 #[tracing::instrument(skip_all, fields(messages = messages.len()))]
 pub async fn insert_webhook_messages(
     tx: &mut TenantTx<'_>,
     messages: &[NewMessage],
     trigger: &str,
     now: DateTime<Utc>,
-) -> Result<usize, sqlx::Error> {
+) -> Result<(), sqlx::Error> {
     let tenant = tx.tenant();
     let made: Vec<String> = sqlx::query_scalar(
         "INSERT INTO webhook_messages (id, tenant_id, event_type, aggregate_id, payload, created_at)
@@ -214,7 +214,6 @@ pub async fn insert_webhook_messages(
     .fetch_all(tx.conn())
     .await?;
     let mut made: std::collections::HashSet<String> = made.into_iter().collect();
-    let count = made.len();
     let (mut ids, mut endpoints, mut aggregates) = (Vec::new(), Vec::new(), Vec::new());
     // `remove`: a message given twice gets its deliveries once.
     for m in messages.iter().filter(|m| made.remove(&m.id)) {
@@ -240,7 +239,7 @@ pub async fn insert_webhook_messages(
         .execute(tx.conn())
         .await?;
     }
-    Ok(count)
+    Ok(())
 }
 
 /// A delivery the deliverer makes: where, signed with what, which body.

@@ -112,6 +112,13 @@ pub const EVENTS: &[EventType] = &[
     e(
         "customers",
         "customer",
+        "erased",
+        "CustomerErased",
+        "X7: the customer's personal data was erased; orders, attribution and notifications anonymise their copies",
+    ),
+    e(
+        "customers",
+        "customer",
         "reassigned",
         "CustomerReassigned",
         "CU6: a merchant moved the customer to another partner; CU7: or its group moved, or an approver picked it; L8: a customer who registered through a partner's link and had no owner went to that partner (actor: the nil id, the platform itself)",

@@ -226,12 +226,17 @@ pub async fn run<H: Handler>(
         .get_or_create_consumer(&spec.durable, config.clone())
         .await
         .map_err(|e| anyhow::anyhow!("consumer {}: {e}", spec.durable))?;
-    // A durable made before its bound was raised keeps the old one until it is updated (the
-    // create call updates an existing durable's editable settings).
-    if consumer.cached_info().config.max_ack_pending < config.max_ack_pending {
+    // A durable made before its bound was raised, or before its service read another event
+    // type, keeps the old settings until it is updated (the create call updates an existing
+    // durable's editable settings, filters among them).
+    let had = &consumer.cached_info().config;
+    if had.max_ack_pending < config.max_ack_pending
+        || had.filter_subject != config.filter_subject
+        || had.filter_subjects != config.filter_subjects
+    {
         match stream.create_consumer(config).await {
             Ok(updated) => consumer = updated,
-            Err(e) => tracing::warn!(consumer = %spec.durable, error = %e, "could not raise max_ack_pending"),
+            Err(e) => tracing::warn!(consumer = %spec.durable, error = %e, "could not update the durable's settings"),
         }
     }
 

@@ -21,8 +21,12 @@ pub const IDENTITY: &[&str] = &[
     "identity.*.partner.suspended",
     "identity.*.partner.reactivated",
 ];
-pub const CUSTOMERS: &[&str] =
-    &["customers.*.customer.registered", "customers.*.customer.created", "customers.*.customer.updated"];
+pub const CUSTOMERS: &[&str] = &[
+    "customers.*.customer.registered",
+    "customers.*.customer.created",
+    "customers.*.customer.updated",
+    "customers.*.customer.erased",
+];
 pub const ORDERS: &[&str] = &["orders.*.order.placed"];
 
 #[derive(Clone)]
@@ -91,6 +95,10 @@ impl Handler for Events {
                 let m = ev::CustomerChanged::decode(e.payload.as_ref())?;
                 let Some(c) = m.customer else { return Ok(()) };
                 svc.customer_seen(&mut tx, id(&c.customer_id)?, &c.email).await.map_err(err)?;
+            }
+            "customer.erased" => {
+                let m = ev::CustomerErased::decode(e.payload.as_ref())?;
+                store::erase_customer(&mut tx, id(&m.customer_id)?).await?;
             }
             "order.placed" => {
                 let m = ev::OrderPlaced::decode(e.payload.as_ref())?;

@@ -65,3 +65,22 @@ pub async fn customer_changed(
     outbox.emit(conn, c.tenant_id, "customer", c.id, event, &msg).await?;
     Ok(())
 }
+
+/// `customer.erased` (X7): the other services anonymise their copies of the customer.
+pub async fn customer_erased(
+    outbox: &Outbox,
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    customer: Uuid,
+    actor: Uuid,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<(), sqlx::Error> {
+    let msg = ev::CustomerErased {
+        tenant_id: tenant.to_string(),
+        customer_id: customer.to_string(),
+        actor_user_id: actor.to_string(),
+        erased_at: at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+    };
+    outbox.emit(conn, tenant, "customer", customer, "erased", &msg).await?;
+    Ok(())
+}

@@ -89,7 +89,7 @@ pub async fn run(rt: Runtime, listener: TcpListener, pages: fn(AppState) -> Rout
 pub fn api_router(manual_clock: bool) -> OpenApiRouter<AppState> {
     use routes::{
         api_keys, applications, auth, claims, commissions, customers, events, leads, links, notifications, orders,
-        partners, posters, program, reports, storefront, tenants, test_clock, users, webhooks,
+        partners, posters, privacy, program, reports, storefront, tenants, test_clock, users, webhooks,
     };
     let api = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(auth::login))
@@ -119,6 +119,8 @@ pub fn api_router(manual_clock: bool) -> OpenApiRouter<AppState> {
         .routes(routes!(customers::resolve_link))
         .routes(routes!(customers::register_customer))
         .routes(routes!(customers::approve_customer))
+        .routes(routes!(privacy::export_customer))
+        .routes(routes!(privacy::erase_customer))
         .routes(routes!(customers::list_groups, customers::create_group))
         .routes(routes!(customers::get_group, customers::update_group, customers::delete_group))
         .routes(routes!(leads::list_leads, leads::submit_lead))

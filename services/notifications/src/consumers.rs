@@ -30,6 +30,7 @@ pub const CUSTOMERS: &[&str] = &[
     "customers.*.lead.submitted",
     "customers.*.lead.status_changed",
     "customers.*.lead.rep_assigned",
+    "customers.*.customer.erased",
 ];
 pub const ORDERS: &[&str] = &["orders.*.order.payment_link_created"];
 pub const ATTRIBUTION: &[&str] = &["attribution.*.order.attributed"];
@@ -150,6 +151,11 @@ impl Events {
                 };
                 told.letter(letter)
             }
+            "customer.erased" => {
+                let m = ev::CustomerErased::decode(p)?;
+                store::erase_customer(tx, uuid(&m.customer_id, "customer_id")?).await?;
+                told
+            }
             "lead.status_changed" | "lead.rep_assigned" => {
                 let m = ev::LeadChanged::decode(p)?;
                 let rep = m.sales_rep_user_id.as_deref().map(|r| uuid(r, "sales_rep_user_id")).transpose()?;
@@ -168,7 +174,9 @@ impl Events {
                     pay_path: &m.pay_path,
                     expires_at: &m.expires_at,
                 };
-                told.letter(Some(sender.payment_link((&m.customer_email, &m.customer_name), &m.language, &order)?))
+                let mut l = sender.payment_link((&m.customer_email, &m.customer_name), &m.language, &order)?;
+                l.customer = m.customer_id.as_deref().map(|c| uuid(c, "customer_id")).transpose()?;
+                told.letter(Some(l))
             }
             "quick_order_link.sent" => {
                 let m = ev::QuickOrderLinkSent::decode(p)?;
@@ -178,7 +186,9 @@ impl Events {
                     None => None,
                 };
                 let to = (m.customer_email.as_str(), m.customer_name.as_str());
-                told.letter(Some(sender.quick_order_link(to, &m.language, partner.as_deref(), &m.quick_order_path)?))
+                let mut l = sender.quick_order_link(to, &m.language, partner.as_deref(), &m.quick_order_path)?;
+                l.customer = Some(uuid(&m.customer_id, "customer_id")?);
+                told.letter(Some(l))
             }
             "order.attributed" => {
                 let m = ev::OrderAttributed::decode(p)?;

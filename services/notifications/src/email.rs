@@ -13,6 +13,8 @@ pub struct Letter {
     /// The inbox whose preferences decide whether it is sent (A1); `None`: it always is (a
     /// customer's payment link, an applicant's answer).
     pub inbox: Option<String>,
+    /// The customer it goes to, if it goes to one (X7: an erasure finds it).
+    pub customer: Option<uuid::Uuid>,
     pub to_address: String,
     pub to_name: String,
     pub language: String,
@@ -87,6 +89,7 @@ impl Sender<'_> {
         Ok(Letter {
             kind,
             inbox: None,
+            customer: None,
             to_address: address.trim().to_string(),
             to_name: name.trim().to_string(),
             language: c.lang.code().to_string(),

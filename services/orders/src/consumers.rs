@@ -1,11 +1,12 @@
 //! What orders reads: `attribution.*.order.attributed`. The order's partner becomes the one
 //! attribution decided (the highest attribution version wins), so a partner sees the orders
-//! attributed to it.
+//! attributed to it. And `customers.*.customer.erased` (X7).
 
 use std::collections::BTreeMap;
 
 use partnerline_proto::events::v1 as ev;
 use platform::consumer::{Handler, IncomingEvent};
+use platform::db::TenantTx;
 use prost::Message;
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -13,6 +14,22 @@ use uuid::Uuid;
 use crate::store::{AttributionDecision, set_attributions};
 
 pub const ATTRIBUTION: &[&str] = &["attribution.*.order.attributed"];
+pub const CUSTOMERS: &[&str] = &["customers.*.customer.erased"];
+
+/// X7: an erased customer's name and email leave its orders.
+#[derive(Clone)]
+pub struct Erased;
+
+impl Handler for Erased {
+    async fn handle(&self, conn: &mut PgConnection, e: &IncomingEvent) -> anyhow::Result<()> {
+        let Some(tenant) = e.tenant else { return Ok(()) };
+        let m = ev::CustomerErased::decode(e.payload.as_ref())?;
+        let mut tx = TenantTx::within(conn, tenant).await?;
+        crate::store::erase_customer(&mut tx, Uuid::parse_str(&m.customer_id)?).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
 
 #[derive(Clone)]
 pub struct Attributed;

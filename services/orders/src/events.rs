@@ -155,6 +155,7 @@ pub async fn payment_link_created(
         expires_at: ts(expires_at),
         placed_by_partner_id: id(o.placed_by_partner_id),
         version: o.version as u32,
+        customer_id: id(o.customer_id),
     };
     outbox.emit(conn, o.tenant_id, "order", o.id, "payment_link_created", &msg).await.map(drop)
 }

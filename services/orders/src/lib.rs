@@ -58,6 +58,8 @@ pub async fn run(rt: Runtime, listener: TcpListener) -> anyhow::Result<()> {
     let svc = service(&rt, started.pool.clone())?;
     let spec = platform::consumer::ConsumerSpec::new("orders-attribution", "attribution", consumers::ATTRIBUTION);
     started.consume(&rt, spec, consumers::Attributed, 1);
+    let spec = platform::consumer::ConsumerSpec::new("orders-customers", "customers", consumers::CUSTOMERS);
+    started.consume(&rt, spec, consumers::Erased, 1);
     // D2: the program's time zone, which the sales totals count days in.
     let spec = platform::consumer::ConsumerSpec::new("orders-identity", "identity", platform::reports::ZONE_SUBJECTS);
     started.consume(&rt, spec, platform::reports::ReportZones { rebuild: "sales_totals_rebuild" }, 1);

@@ -8,6 +8,7 @@ mod foundation;
 mod leads;
 mod notifications;
 mod orders;
+mod privacy;
 mod reports;
 mod security;
 mod web;

@@ -5,6 +5,7 @@
 mod claims;
 mod links;
 mod posters;
+mod privacy;
 
 use partnerline_proto::attribution::v1 as pb;
 use partnerline_proto::attribution::v1::attribution_server::Attribution;
@@ -62,6 +63,9 @@ impl Attribution for AttributionService {
     }
     async fn get_poster_image(&self, req: Request<pb::PosterImageRequest>) -> Reply<pb::LinkQr> {
         authed(&self.verifier, req, Grant::Scope("links:read"), |p, m| self.poster_image_impl(p, m)).await
+    }
+    async fn export_customer(&self, req: Request<pb::CustomerExportRequest>) -> Reply<pb::CustomerExport> {
+        authed(&self.verifier, req, Grant::Scope("customers:read"), |p, m| self.export_customer_impl(p, m)).await
     }
     async fn get_customer_binding(&self, req: Request<pb::CustomerBindingRequest>) -> Reply<pb::CustomerBinding> {
         authed(&self.verifier, req, Grant::Scope("customers:read"), |(p, token), m| self.binding_impl(p, token, m))

@@ -5,9 +5,11 @@ mod bindings;
 mod copies;
 mod links;
 mod posters;
+mod privacy;
 
 pub use attributions::*;
 pub use bindings::*;
 pub use copies::*;
 pub use links::*;
 pub use posters::*;
+pub use privacy::*;

@@ -41,6 +41,7 @@ pub fn customer(card: &CustomerCard) -> pb::Customer {
         created_at: ts(c.created_at),
         updated_at: ts(c.updated_at),
         group_name: card.group_name.clone(),
+        erased_at: c.erased_at.map(ts),
     }
 }
 

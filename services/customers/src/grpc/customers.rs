@@ -153,6 +153,7 @@ impl CustomersService {
             approval: approval.into(),
             created_at: now,
             updated_at: now,
+            erased_at: None,
         };
         let mut c = c;
         let mut tx = TenantTx::begin(&self.pool, a.tenant).await?;
@@ -210,6 +211,9 @@ impl CustomersService {
         let mut tx = TenantTx::begin(&self.pool, a.tenant).await?;
         let old =
             store::customer_for_update(&mut tx, id, a.owner).await?.ok_or_else(|| AppError::not_found("customer"))?;
+        if old.erased_at.is_some() {
+            return Err(erased());
+        }
         let mut c = old.clone();
         let mut changed = Vec::new();
         // CU7: joining a group that belongs to a partner makes the customer that partner's.
@@ -360,6 +364,7 @@ impl CustomersService {
             approval: approval_for(&program, req.is_business, true).into(),
             created_at: now,
             updated_at: now,
+            erased_at: None,
         };
         let mut tx = TenantTx::begin(&self.pool, tenant).await?;
         store::insert_customer(&mut tx, &c).await?;
@@ -416,6 +421,14 @@ impl CustomersService {
         tx.commit().await?;
         Ok(out)
     }
+}
+
+/// X7: an erased customer's data stays erased; a returning customer is a new one.
+pub(super) fn erased() -> AppError {
+    AppError::conflict(
+        "customer_erased",
+        "this customer's personal data was erased (X7); add the person again as a new customer",
+    )
 }
 
 /// Merchant admins (and integrators allowed to write customers) manage groups and approvals.

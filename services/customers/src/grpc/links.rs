@@ -21,6 +21,9 @@ impl CustomersService {
         let mut tx = TenantTx::begin(&self.pool, a.tenant).await?;
         let c =
             store::customer_for_update(&mut tx, id, a.owner).await?.ok_or_else(|| AppError::not_found("customer"))?;
+        if c.erased_at.is_some() {
+            return Err(super::customers::erased());
+        }
         if c.approval == "pending_approval" {
             return Err(AppError::conflict(
                 "customer_pending_approval",

@@ -6,6 +6,7 @@ mod customers;
 mod groups;
 mod leads;
 mod links;
+mod privacy;
 mod reports;
 
 use std::sync::Arc;
@@ -102,6 +103,12 @@ impl Customers for CustomersService {
     async fn approve_customer(&self, req: Request<pb::ApproveCustomerRequest>) -> Reply<pb::Customer> {
         authed(&self.verifier, req, Grant::Scope("customers:write"), |(a, t), m| self.approve_customer_impl(a, t, m))
             .await
+    }
+    async fn export_customer(&self, req: Request<pb::CustomerRef>) -> Reply<pb::CustomerExport> {
+        authed(&self.verifier, req, Grant::Scope("customers:read"), |a, m| self.export_customer_impl(a, m)).await
+    }
+    async fn erase_customer(&self, req: Request<pb::EraseCustomerRequest>) -> Reply<pb::Customer> {
+        authed(&self.verifier, req, Grant::Scope("customers:write"), |a, m| self.erase_customer_impl(a, m)).await
     }
     async fn create_group(&self, req: Request<pb::CreateGroupRequest>) -> Reply<pb::CustomerGroup> {
         authed(&self.verifier, req, Grant::Scope("customers:write"), |(a, t), m| self.create_group_impl(a, t, m)).await

@@ -32,6 +32,7 @@ pub struct CustomerRow {
     pub approval: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub erased_at: Option<DateTime<Utc>>,
 }
 
 /// A customer with what its card shows besides its fields (CU2).
@@ -67,7 +68,7 @@ impl CustomerCard {
 pub(crate) const COLUMNS: &str =
     "c.id, c.tenant_id, c.name, c.vat_number, c.contact_person, c.email, c.phone, c.address, c.status,
     c.temperature, c.discount_percent, c.currency, c.language, c.owner_partner_id, c.group_id, c.is_business,
-    c.approval, c.created_at, c.updated_at";
+    c.approval, c.created_at, c.updated_at, c.erased_at";
 
 pub(crate) fn card_query(condition: &str) -> String {
     format!(
@@ -179,7 +180,7 @@ pub async fn list(tx: &mut TenantTx<'_>, f: &CustomerFilter) -> Result<Vec<Custo
     };
     sqlx::query_as(&card_query(&format!(
         "c.tenant_id = $1 AND c.deleted_at IS NULL
-           AND ($2::text IS NULL OR {search})
+           AND ($2::text IS NULL OR ({search} AND c.erased_at IS NULL))
            AND ($3::text IS NULL OR c.status = $3)
            AND ($4::text IS NULL OR c.temperature = $4)
            AND ($5::uuid IS NULL OR c.owner_partner_id = $5)

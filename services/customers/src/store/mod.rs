@@ -5,6 +5,7 @@ mod customers;
 mod groups;
 mod leads;
 mod links;
+mod privacy;
 mod reports;
 
 pub use crm::*;
@@ -12,4 +13,5 @@ pub use customers::*;
 pub use groups::*;
 pub use leads::*;
 pub use links::*;
+pub use privacy::*;
 pub use reports::*;

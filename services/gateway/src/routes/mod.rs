@@ -19,6 +19,7 @@ pub mod notifications;
 pub mod orders;
 pub mod partners;
 pub mod posters;
+pub mod privacy;
 pub mod program;
 pub mod redirect;
 pub mod reports;

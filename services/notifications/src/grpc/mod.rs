@@ -3,6 +3,7 @@
 mod feed;
 mod notifications;
 mod preferences;
+mod privacy;
 mod threads;
 mod webhooks;
 
@@ -76,6 +77,9 @@ impl FromCaller for Inbox {
 // reads and clears; `Inbox` refuses API keys.
 #[tonic::async_trait]
 impl Notifications for NotificationsService {
+    async fn export_customer(&self, req: Request<pb::CustomerExportRequest>) -> Reply<pb::CustomerExport> {
+        authed(&self.verifier, req, Grant::Scope("customers:read"), |p, m| self.export_customer_impl(p, m)).await
+    }
     async fn list_notifications(&self, req: Request<pb::ListNotificationsRequest>) -> Reply<pb::NotificationPage> {
         authed(&self.verifier, req, Grant::AnyCaller, |i, m| self.list_impl(i, m)).await
     }

@@ -21,8 +21,8 @@ pub async fn insert_email(
     let tenant = tx.tenant();
     sqlx::query(
         "INSERT INTO emails (id, tenant_id, kind, source_event, to_address, to_name, from_name, language, subject,
-             text_body, html_body, message_id, next_attempt_at, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) ON CONFLICT DO NOTHING",
+             text_body, html_body, message_id, next_attempt_at, created_at, customer_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14) ON CONFLICT DO NOTHING",
     )
     .bind(id)
     .bind(tenant)
@@ -37,6 +37,7 @@ pub async fn insert_email(
     .bind(&l.html)
     .bind(message_id)
     .bind(now)
+    .bind(l.customer)
     .execute(tx.conn())
     .await?;
     Ok(())

@@ -5,6 +5,7 @@ mod emails;
 mod notifications;
 mod partners;
 mod preferences;
+mod privacy;
 mod threads;
 mod webhooks;
 
@@ -12,5 +13,6 @@ pub use emails::*;
 pub use notifications::*;
 pub use partners::*;
 pub use preferences::*;
+pub use privacy::*;
 pub use threads::*;
 pub use webhooks::*;

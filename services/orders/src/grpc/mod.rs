@@ -6,6 +6,7 @@ mod coupons;
 mod import;
 mod orders;
 pub mod place;
+mod privacy;
 mod public;
 mod reports;
 pub mod webhooks;
@@ -150,6 +151,9 @@ impl Orders for OrdersService {
     }
     async fn get_order(&self, req: Request<pb::OrderRef>) -> Reply<pb::Order> {
         authed(&self.verifier, req, Grant::Scope("orders:read"), |a, m| self.get_order_impl(a, m)).await
+    }
+    async fn export_customer(&self, req: Request<pb::CustomerExportRequest>) -> Reply<pb::CustomerExport> {
+        authed(&self.verifier, req, Grant::Scope("orders:read"), |a, m| self.export_customer_impl(a, m)).await
     }
     async fn list_orders(&self, req: Request<pb::ListOrdersRequest>) -> Reply<pb::OrderPage> {
         authed(&self.verifier, req, Grant::Scope("orders:read"), |a, m| self.list_orders_impl(a, m)).await

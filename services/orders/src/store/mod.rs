@@ -5,6 +5,7 @@ mod coupons;
 mod imports;
 mod orders;
 mod payments;
+mod privacy;
 mod reports;
 
 pub use catalog::*;
@@ -12,4 +13,5 @@ pub use coupons::*;
 pub use imports::*;
 pub use orders::*;
 pub use payments::*;
+pub use privacy::*;
 pub use reports::*;

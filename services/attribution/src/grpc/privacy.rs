@@ -1,0 +1,29 @@
+//! X7: what attribution keeps about a customer, for its data export (merchant admins and
+//! integrators).
+
+use partnerline_proto::attribution::v1 as pb;
+use platform::AppError;
+use platform::auth::{Principal, Role};
+use platform::db::TenantTx;
+use uuid::Uuid;
+
+use crate::service::AttributionService;
+use crate::store;
+
+impl AttributionService {
+    pub(super) async fn export_customer_impl(
+        &self,
+        p: Principal,
+        req: pb::CustomerExportRequest,
+    ) -> Result<pb::CustomerExport, AppError> {
+        if !matches!(p.role, Role::MerchantAdmin | Role::Integrator) {
+            return Err(AppError::forbidden("only the merchant exports a customer's data"));
+        }
+        let tenant = p.tenant()?;
+        let id = Uuid::parse_str(req.customer_id.trim()).map_err(|_| AppError::not_found("customer"))?;
+        let mut tx = TenantTx::begin(&self.pool, tenant).await?;
+        let doc = store::export_customer(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(pb::CustomerExport { document: doc.to_string() })
+    }
+}

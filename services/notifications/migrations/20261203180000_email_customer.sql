@@ -1,0 +1,4 @@
+-- X7: the customer an email went to, so that its erasure finds the email (and a data export
+-- lists it). Emails to partners and applicants name none.
+ALTER TABLE emails ADD COLUMN customer_id UUID;
+CREATE INDEX emails_customer ON emails (tenant_id, customer_id) WHERE customer_id IS NOT NULL;

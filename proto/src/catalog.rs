@@ -283,6 +283,20 @@ pub const EVENTS: &[EventType] = &[
     e("commissions", "payout", "paid", "PayoutChanged", "C10 (and C9: automatic payouts are published as paid)"),
     e(
         "commissions",
+        "commission",
+        "flagged",
+        "CommissionFlagged",
+        "X4: a fraud signal holds the order's commission for the merchant's decision instead of maturing",
+    ),
+    e(
+        "commissions",
+        "commission",
+        "flag_decided",
+        "CommissionFlagDecided",
+        "X4: the merchant released the flagged commission (it matures) or rejected it (it is voided)",
+    ),
+    e(
+        "commissions",
         "settlement",
         "failed",
         "SettlementFailed",

@@ -29,6 +29,34 @@ pub struct Settings {
     pub self_purchase: bool,
     /// L11
     pub excluded_promotion_types: Vec<String>,
+    /// X4
+    pub fraud: Fraud,
+}
+
+/// X4: the fraud signals attribution looks for when it attributes an order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fraud {
+    pub self_referral: bool,
+    pub click_spam: bool,
+    /// A burst is more than this many clicks from one IP hash ...
+    pub spam_clicks: u32,
+    /// ... within this many minutes.
+    pub spam_window_minutes: u32,
+}
+
+impl Default for Fraud {
+    fn default() -> Self {
+        Fraud { self_referral: true, click_spam: true, spam_clicks: 20, spam_window_minutes: 60 }
+    }
+}
+
+/// X4: an email as a person would recognise it as theirs: lower-cased, without a `+tag`.
+pub fn email_identity(email: &str) -> String {
+    let e = email.trim().to_lowercase();
+    match e.split_once('@') {
+        Some((local, domain)) => format!("{}@{domain}", local.split('+').next().unwrap_or(local)),
+        None => e,
+    }
 }
 
 impl Default for Settings {
@@ -40,6 +68,7 @@ impl Default for Settings {
             ignore_partner_clicks: true,
             self_purchase: false,
             excluded_promotion_types: Vec::new(),
+            fraud: Fraud::default(),
         }
     }
 }

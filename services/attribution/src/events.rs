@@ -53,5 +53,6 @@ pub fn attributed_message(tenant: Uuid, a: &crate::store::AttributionRow) -> ev:
         attribution_version: a.version as u32,
         order_version: a.order_version as u32,
         at: ts(a.at),
+        signals: Vec::new(),
     }
 }

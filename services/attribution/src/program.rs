@@ -6,7 +6,7 @@ use anyhow::{Context, bail};
 use partnerline_proto::identity::v1::ProgramSettings;
 use serde::Deserialize;
 
-use crate::domain::{Settings, Validity};
+use crate::domain::{Fraud, Settings, Validity};
 
 /// The settings identity's describe.
 pub fn from_settings(s: &ProgramSettings) -> anyhow::Result<Settings> {
@@ -20,6 +20,17 @@ pub fn from_settings(s: &ProgramSettings) -> anyhow::Result<Settings> {
         ignore_partner_clicks: s.ignore_partner_clicks_on_partner_links,
         self_purchase: s.self_purchase,
         excluded_promotion_types: s.excluded_promotion_types.clone(),
+        // Settings kept before X4 carry no threshold: the defaults stand in.
+        fraud: Fraud {
+            self_referral: s.fraud_self_referral,
+            click_spam: s.fraud_click_spam,
+            spam_clicks: if s.fraud_click_spam_clicks == 0 { 20 } else { s.fraud_click_spam_clicks },
+            spam_window_minutes: if s.fraud_click_spam_window_minutes == 0 {
+                60
+            } else {
+                s.fraud_click_spam_window_minutes
+            },
+        },
     })
 }
 

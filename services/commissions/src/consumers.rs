@@ -130,7 +130,18 @@ pub async fn order_facts(
                 partner: m.partner_id.as_deref().and_then(|p| Uuid::parse_str(p).ok()),
                 chain: m.parent_chain.iter().filter_map(|p| Uuid::parse_str(p).ok()).collect(),
             });
-            vec![(id(&m.order_id)?, fact)]
+            let order = id(&m.order_id)?;
+            let mut facts = vec![(order, fact)];
+            // X4: what attribution saw holds the commission for the merchant.
+            if !m.signals.is_empty() {
+                let signals = m
+                    .signals
+                    .into_iter()
+                    .map(|s| crate::domain::Signal { kind: s.kind, evidence: s.evidence.into_iter().collect() })
+                    .collect();
+                facts.push((order, Fact::Flagged(signals)));
+            }
+            facts
         }
         "order.paid" | "order.completed" | "order.cancelled" => {
             let m = ev::OrderStatusChanged::decode(payload)?;

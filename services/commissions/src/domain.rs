@@ -226,13 +226,59 @@ impl Status {
     }
 }
 
+/// X4: one fraud signal attribution saw, with its evidence (never a raw IP).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Signal {
+    pub kind: String,
+    pub evidence: std::collections::BTreeMap<String, String>,
+}
+
+/// X4: the merchant's decision on a flagged order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    /// The commission matures as if never flagged.
+    Released,
+    /// The commission is voided.
+    Rejected,
+}
+
+/// X4: an order whose commission waits for the merchant.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Fraud {
+    pub signals: Vec<Signal>,
+    pub decision: Option<Decision>,
+}
+
+impl Fraud {
+    /// Flagged and not decided yet: the commission does not mature.
+    pub fn open(&self) -> bool {
+        !self.signals.is_empty() && self.decision.is_none()
+    }
+}
+
 /// One fact about an order, as an event brings it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fact {
     Placed(Box<Placed>),
     Attributed(Attribution),
-    Status { version: u32, status: Status, amount_paid: Decimal, at: DateTime<Utc> },
-    Refunded { version: u32, refunded_total: Decimal, amount_paid: Decimal, physical_returned: bool },
+    /// X4: signals attribution saw; they add up, a decision stays.
+    Flagged(Vec<Signal>),
+    /// X4: the merchant decided; the first decision stands.
+    FlagDecided(Decision),
+    Status {
+        version: u32,
+        status: Status,
+        amount_paid: Decimal,
+        at: DateTime<Utc>,
+    },
+    Refunded {
+        version: u32,
+        refunded_total: Decimal,
+        amount_paid: Decimal,
+        physical_returned: bool,
+    },
 }
 
 /// Everything known of one order. [`Facts::apply`] is commutative and idempotent.
@@ -249,6 +295,8 @@ pub struct Facts {
     /// (order version, all refunds so far)
     pub refunded: Option<(u32, Decimal)>,
     pub physical_returned: bool,
+    /// X4
+    pub fraud: Option<Fraud>,
 }
 
 fn newer<T: Clone>(slot: &mut Option<(u32, T)>, version: u32, value: T) {
@@ -277,6 +325,18 @@ impl Facts {
                     // The first completion (versions order them; there is only one).
                     self.completed_at = Some(self.completed_at.map_or(at, |c| c.min(at)));
                 }
+            }
+            Fact::Flagged(signals) => {
+                let fraud = self.fraud.get_or_insert_with(Fraud::default);
+                for s in signals {
+                    if !fraud.signals.contains(&s) {
+                        fraud.signals.push(s);
+                    }
+                }
+            }
+            Fact::FlagDecided(d) => {
+                let fraud = self.fraud.get_or_insert_with(Fraud::default);
+                fraud.decision.get_or_insert(d);
             }
             Fact::Refunded { version, refunded_total, amount_paid, physical_returned } => {
                 newer(&mut self.refunded, version, refunded_total);
@@ -308,6 +368,8 @@ pub enum NoCommission {
     FullyRefunded,
     /// C5
     PhysicalReturn,
+    /// X4: flagged, and the merchant rejected it.
+    FraudRejected,
 }
 
 impl NoCommission {
@@ -321,6 +383,7 @@ impl NoCommission {
             NoCommission::Cancelled => "cancelled",
             NoCommission::FullyRefunded => "fully_refunded",
             NoCommission::PhysicalReturn => "physical_return",
+            NoCommission::FraudRejected => "fraud_rejected",
         }
     }
 }
@@ -408,6 +471,8 @@ pub fn commission(f: &Facts, ctx: &Context<'_>) -> Outcome {
         Some(NoCommission::PhysicalReturn)
     } else if f.completed_at.is_none() && !refunded.is_zero() && refunded >= paid {
         Some(NoCommission::FullyRefunded)
+    } else if f.fraud.as_ref().is_some_and(|x| x.decision == Some(Decision::Rejected)) {
+        Some(NoCommission::FraudRejected)
     } else {
         None
     };

@@ -86,3 +86,46 @@ pub fn settlement_failed(
         merchant_balance: merchant_balance.to_string(),
     }
 }
+
+fn signals(s: &[crate::domain::Signal]) -> Vec<ev::FraudSignal> {
+    s.iter()
+        .map(|s| ev::FraudSignal { kind: s.kind.clone(), evidence: s.evidence.clone().into_iter().collect() })
+        .collect()
+}
+
+/// `commission.flagged` (X4).
+pub fn commission_flagged(
+    tenant: Uuid,
+    order: Uuid,
+    partner: Option<Uuid>,
+    s: &[crate::domain::Signal],
+    at: chrono::DateTime<chrono::Utc>,
+) -> ev::CommissionFlagged {
+    ev::CommissionFlagged {
+        tenant_id: tenant.to_string(),
+        order_id: order.to_string(),
+        partner_id: partner.map(|p| p.to_string()).unwrap_or_default(),
+        signals: signals(s),
+        at: ts(at),
+    }
+}
+
+/// `commission.flag_decided` (X4).
+pub fn flag_decided(
+    tenant: Uuid,
+    f: &crate::store::FlagRow,
+    decision: &str,
+    note: &str,
+    actor: Uuid,
+    at: chrono::DateTime<chrono::Utc>,
+) -> ev::CommissionFlagDecided {
+    ev::CommissionFlagDecided {
+        tenant_id: tenant.to_string(),
+        order_id: f.order_id.to_string(),
+        partner_id: f.partner_id.map(|p| p.to_string()).unwrap_or_default(),
+        decision: decision.to_string(),
+        note: note.to_string(),
+        actor_user_id: actor.to_string(),
+        at: ts(at),
+    }
+}

@@ -21,6 +21,9 @@ use crate::events;
 use crate::program;
 use crate::store::{self, LineRow, NewEntry};
 
+/// X4: the reason a flagged line gives while the merchant has not decided.
+pub const UNDER_REVIEW: &str = "under_review";
+
 /// The minor units of a currency code (2 when unknown).
 pub fn minor_units(currency: &str) -> u32 {
     Currency::parse(currency).map(|c| c.minor_units()).unwrap_or(2)
@@ -56,9 +59,24 @@ impl CommissionsService {
         let orders: Vec<Uuid> = facts.iter().map(|(o, _)| *o).collect();
         let mut known = store::facts_for_update(tx, &orders, now).await?;
         let before = known.clone();
+        let mut flagged = Vec::new();
         for (order, fact) in facts {
             if let Some(f) = known.get_mut(&order) {
+                if matches!(fact, Fact::Flagged(_)) && f.fraud.as_ref().is_none_or(|x| x.signals.is_empty()) {
+                    flagged.push(order);
+                }
                 f.apply(fact);
+            }
+        }
+        // X4: a newly flagged order joins the merchant's queue and is announced.
+        for order in flagged {
+            let Some(f) = known.get(&order) else { continue };
+            let signals = f.fraud.as_ref().map(|x| x.signals.clone()).unwrap_or_default();
+            let partner = f.attribution.as_ref().and_then(|a| a.partner);
+            if store::open_flag(tx, order, partner, &signals, now).await? {
+                let tenant = tx.tenant();
+                let msg = events::commission_flagged(tenant, order, partner, &signals, now);
+                self.outbox.emit(tx.conn(), tenant, "commission", order, "flagged", &msg).await?;
             }
         }
         // A redelivery or an older version teaches nothing: such orders are left alone.
@@ -420,14 +438,27 @@ impl Changes {
             let pos = Position { pending: row.pending, held: row.held, matured: row.matured };
             let (moves, after) = domain::reconcile(pos, target, phase);
             let state = phase.map_or("void", Phase::as_str);
+            // X4: a flagged line says so until the merchant decides (the partner sees it).
+            let under_review = earns && facts.fraud.as_ref().is_some_and(|f| f.open());
+            let reason = match outcome.none {
+                Some(n) => n.as_str().to_string(),
+                None if under_review => UNDER_REVIEW.to_string(),
+                None => String::new(),
+            };
+            let hold_until = match phase {
+                Some(Phase::Held(until)) => Some(until),
+                _ => None,
+            };
+            // X4: a flagged line past its hold keeps its state but leaves the hold job's queue.
             let changed = !moves.is_empty()
                 || row.state != state
                 || row.amount != target
+                || row.reason != reason
+                || row.hold_until != hold_until
                 || line.is_some_and(|l| row.rule_id != l.rule || row.source != l.source);
             if !changed {
                 continue;
             }
-            let reason = outcome.none.map(|n| n.as_str().to_string()).unwrap_or_default();
             let index = self.lines.len();
             for m in &moves {
                 self.entries.push(NewEntry {
@@ -435,7 +466,11 @@ impl Changes {
                     order: Some(order),
                     level: Some(row.level),
                     rule: line.and_then(|l| l.rule).or(row.rule_id),
-                    reason: if reason.is_empty() { line.map_or("", |l| l.source).to_string() } else { reason.clone() },
+                    reason: if reason.is_empty() || reason == UNDER_REVIEW {
+                        line.map_or("", |l| l.source).to_string()
+                    } else {
+                        reason.clone()
+                    },
                     ..NewEntry::new(
                         EntryKind::Line(m.kind),
                         Account::of(row.partner_id, m.from),
@@ -452,10 +487,7 @@ impl Changes {
             row.amount = target;
             row.base = outcome.base;
             row.state = state.to_string();
-            row.hold_until = match phase {
-                Some(Phase::Held(until)) => Some(until),
-                _ => None,
-            };
+            row.hold_until = hold_until;
             if let Some(l) = line {
                 row.rule_id = l.rule;
                 row.source = l.source.to_string();

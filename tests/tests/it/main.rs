@@ -5,6 +5,7 @@ mod attribution;
 mod commissions;
 mod customers;
 mod foundation;
+mod fraud;
 mod leads;
 mod notifications;
 mod orders;

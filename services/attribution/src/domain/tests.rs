@@ -217,6 +217,7 @@ fn settings() -> impl Strategy<Value = Settings> {
             ignore_partner_clicks: l6,
             self_purchase: l7,
             excluded_promotion_types: Vec::new(),
+            fraud: Default::default(),
         }
     })
 }
@@ -263,4 +264,12 @@ proptest! {
             binding = after;
         }
     }
+}
+
+#[test]
+fn x4_an_email_is_the_same_person_whatever_its_case_and_plus_tag() {
+    use crate::domain::email_identity;
+    assert_eq!(email_identity(" Ana+Shop@Demo.Test "), "ana@demo.test");
+    assert_eq!(email_identity("ana@demo.test"), email_identity("ANA+x+y@demo.test"));
+    assert_ne!(email_identity("ana@demo.test"), email_identity("anna@demo.test"));
 }

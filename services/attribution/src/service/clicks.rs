@@ -106,6 +106,7 @@ impl AttributionService {
                 ip_hash: c.ip_hash.to_string(),
                 decision: label.clone(),
                 at: c.at,
+                clicker_partner_id: clicker,
             });
             labels.push(label);
         }

@@ -53,6 +53,7 @@ impl AttributionService {
 
         let now = self.clock.now();
         let mut rows = Vec::with_capacity(orders.len());
+        let mut checks = Vec::new();
         for (order, o) in orders {
             let placed_at = DateTime::parse_from_rfc3339(&o.placed_at).map(|t| t.with_timezone(&Utc)).unwrap_or(now);
             let customer = id(&o.customer_id);
@@ -78,6 +79,10 @@ impl AttributionService {
                 placed_at,
             };
             let (partner, reason) = domain::attribute(&settings, &facts, active);
+            // X4: a partner's own order it says is its own (L7) is no fraud; any other is checked.
+            if let (Some(p), None) = (partner, customer_partner) {
+                checks.push(Check { order, partner: p, customer, email: o.customer_email.clone(), placed_at });
+            }
             let detail = match &reason {
                 Reason::None(why) => why.as_str(),
                 Reason::Binding if customer_partner.is_some() => "self_purchase",
@@ -96,9 +101,75 @@ impl AttributionService {
                 at: now,
             });
         }
+        let signals = self.fraud_signals(tx, &settings.fraud, &checks, &partners).await?;
         // A racing delivery that recorded an order's version 1 first has published it.
-        self.publish(tx, &rows).await?;
+        self.publish(tx, &rows, &signals).await?;
         Ok(())
+    }
+
+    /// X4: the signals of each checked order: self-referral (the customer's email, or an IP hash
+    /// of its clicks, is the partner's own) and click spam (a burst of clicks from one IP hash on
+    /// the partner's links since its last flagged burst, within a week before the order).
+    async fn fraud_signals(
+        &self,
+        tx: &mut TenantTx<'_>,
+        fraud: &domain::Fraud,
+        checks: &[Check],
+        partners: &HashMap<Uuid, store::PartnerRow>,
+    ) -> Result<HashMap<Uuid, Vec<ev::FraudSignal>>, AppError> {
+        let mut out: HashMap<Uuid, Vec<ev::FraudSignal>> = HashMap::new();
+        if fraud.self_referral {
+            let pairs: Vec<(Uuid, Uuid)> = checks.iter().filter_map(|c| Some((c.customer?, c.partner))).collect();
+            let from_own_ip: HashMap<(Uuid, Uuid), i64> =
+                store::own_ip_clicks(tx, &pairs).await?.into_iter().map(|(c, p, n)| ((c, p), n)).collect();
+            for c in checks {
+                let own = partners.get(&c.partner).map(|p| p.email.as_str()).unwrap_or_default();
+                let email = !own.is_empty()
+                    && !c.email.trim().is_empty()
+                    && domain::email_identity(own) == domain::email_identity(&c.email);
+                let ip = c.customer.and_then(|x| from_own_ip.get(&(x, c.partner)).copied()).unwrap_or(0);
+                let matched: Vec<&str> = [(email, "email"), (ip > 0, "ip_hash")]
+                    .into_iter()
+                    .filter_map(|(hit, what)| hit.then_some(what))
+                    .collect();
+                if !matched.is_empty() {
+                    let mut evidence = HashMap::from([("matched".to_string(), matched.join(","))]);
+                    if ip > 0 {
+                        evidence.insert("clicks".into(), ip.to_string());
+                    }
+                    out.entry(c.order).or_default().push(ev::FraudSignal { kind: "self_referral".into(), evidence });
+                }
+            }
+        }
+        if fraud.click_spam {
+            let mut through: HashMap<Uuid, Option<DateTime<Utc>>> = HashMap::new();
+            let mut by_time: Vec<&Check> = checks.iter().collect();
+            by_time.sort_by_key(|c| (c.placed_at, c.order));
+            for c in by_time {
+                let last = match through.get(&c.partner) {
+                    Some(t) => *t,
+                    None => store::spam_flagged_through(tx, c.partner).await?,
+                };
+                let week = c.placed_at - chrono::Duration::days(7);
+                let from = last.map_or(week, |l| l.max(week));
+                let burst =
+                    store::click_burst(tx, c.partner, from, c.placed_at, fraud.spam_clicks, fraud.spam_window_minutes)
+                        .await?;
+                let Some((clicks, until)) = burst else {
+                    through.insert(c.partner, last);
+                    continue;
+                };
+                store::set_spam_flagged_through(tx, c.partner, until).await?;
+                through.insert(c.partner, Some(until));
+                let evidence = HashMap::from([
+                    ("clicks".to_string(), clicks.to_string()),
+                    ("window_minutes".to_string(), fraud.spam_window_minutes.to_string()),
+                    ("until".to_string(), until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+                ]);
+                out.entry(c.order).or_default().push(ev::FraudSignal { kind: "click_spam".into(), evidence });
+            }
+        }
+        Ok(out)
     }
 
     /// Records decisions and publishes each as `order.attributed`; returns the orders recorded
@@ -107,13 +178,18 @@ impl AttributionService {
         &self,
         tx: &mut TenantTx<'_>,
         rows: &[AttributionRow],
+        signals: &HashMap<Uuid, Vec<ev::FraudSignal>>,
     ) -> Result<std::collections::HashSet<Uuid>, AppError> {
         let inserted = store::insert_attributions(tx, rows).await?;
         let tenant = tx.tenant();
         let messages: Vec<(Uuid, ev::OrderAttributed)> = rows
             .iter()
             .filter(|r| inserted.contains(&r.order_id))
-            .map(|r| (r.order_id, events::attributed_message(tenant, r)))
+            .map(|r| {
+                let mut m = events::attributed_message(tenant, r);
+                m.signals = signals.get(&r.order_id).cloned().unwrap_or_default();
+                (r.order_id, m)
+            })
             .collect();
         let events: Vec<NewEvent<'_, ev::OrderAttributed>> = messages
             .iter()
@@ -171,11 +247,20 @@ impl AttributionService {
             actor_user_id: d.actor,
             at: self.clock.now(),
         };
-        Ok(self.publish(tx, &[row]).await?.contains(&order))
+        Ok(self.publish(tx, &[row], &HashMap::new()).await?.contains(&order))
     }
 }
 
 /// C7: the partner's parent and grandparent, as far as `partners` knows them.
+/// X4: an order to look at for fraud signals: attributed to `partner`, not its own.
+struct Check {
+    order: Uuid,
+    partner: Uuid,
+    customer: Option<Uuid>,
+    email: String,
+    placed_at: DateTime<Utc>,
+}
+
 fn chain(partners: &HashMap<Uuid, store::PartnerRow>, partner: Option<Uuid>) -> Vec<Uuid> {
     let mut chain = Vec::new();
     let mut next = partner;

@@ -92,6 +92,8 @@ pub struct ClickRow {
     pub ip_hash: String,
     pub decision: String,
     pub at: DateTime<Utc>,
+    /// X4: the partner who made the click itself (L6, L7), if one did.
+    pub clicker_partner_id: Option<Uuid>,
 }
 
 /// Clicks per UTC day in [from, to), with how many bound someone.
@@ -147,10 +149,10 @@ pub async fn insert_clicks(tx: &mut TenantTx<'_>, rows: &[ClickRow]) -> sqlx::Re
     let text = |f: fn(&ClickRow) -> &String| rows.iter().map(|c| f(c).clone()).collect::<Vec<_>>();
     sqlx::query(
         "INSERT INTO clicks (id, tenant_id, link_id, partner_id, visitor_id, subject, user_agent, referrer, ip_hash,
-             decision, at)
-         SELECT id, $1, l, p, v, s, ua, r, ip, d, a
+             decision, at, clicker_partner_id)
+         SELECT id, $1, l, p, v, s, ua, r, ip, d, a, k
          FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
-             $10::text[], $11::timestamptz[]) AS u(id, l, p, v, s, ua, r, ip, d, a)
+             $10::text[], $11::timestamptz[], $12::uuid[]) AS u(id, l, p, v, s, ua, r, ip, d, a, k)
          ON CONFLICT (id) DO NOTHING",
     )
     .bind(tenant)
@@ -164,6 +166,7 @@ pub async fn insert_clicks(tx: &mut TenantTx<'_>, rows: &[ClickRow]) -> sqlx::Re
     .bind(text(|c| &c.ip_hash))
     .bind(text(|c| &c.decision))
     .bind(rows.iter().map(|c| c.at).collect::<Vec<_>>())
+    .bind(rows.iter().map(|c| c.clicker_partner_id).collect::<Vec<_>>())
     .execute(tx.conn())
     .await?;
     Ok(())

@@ -3,6 +3,7 @@
 mod attributions;
 mod bindings;
 mod copies;
+mod fraud;
 mod links;
 mod posters;
 mod privacy;
@@ -10,6 +11,7 @@ mod privacy;
 pub use attributions::*;
 pub use bindings::*;
 pub use copies::*;
+pub use fraud::*;
 pub use links::*;
 pub use posters::*;
 pub use privacy::*;

@@ -17,6 +17,8 @@ pub enum Phase {
     Held(DateTime<Utc>),
     /// The hold is over.
     Available,
+    /// X4: the hold is over, but a fraud flag waits for the merchant: the money stays held.
+    Flagged,
 }
 
 impl Phase {
@@ -25,18 +27,26 @@ impl Phase {
             Phase::Pending => "pending",
             Phase::Held(_) => "held",
             Phase::Available => "available",
+            Phase::Flagged => "held",
         }
     }
 }
 
 /// C3, X5: a partner's line is pending until the order completes, then held for the partner's
-/// hold period (and at least the return window), then available.
+/// hold period (and at least the return window), then available; X4: unless a fraud flag waits
+/// for the merchant.
 pub fn phase(f: &Facts, program: &Program, trust: TrustLevel, now: DateTime<Utc>) -> Phase {
     match f.completed_at {
         None => Phase::Pending,
         Some(done) => {
             let until = program.hold_until(done, trust);
-            if now < until { Phase::Held(until) } else { Phase::Available }
+            if now < until {
+                Phase::Held(until)
+            } else if f.fraud.as_ref().is_some_and(|x| x.open()) {
+                Phase::Flagged
+            } else {
+                Phase::Available
+            }
         }
     }
 }
@@ -119,6 +129,12 @@ pub struct Move {
 pub fn reconcile(pos: Position, target: Decimal, phase: Option<Phase>) -> (Vec<Move>, Position) {
     let mut moves = Vec::new();
     let mut p = pos;
+    // X4: a flag holds what has not matured; what matured before the flag stays available (a
+    // suspicion claws nothing back).
+    let phase = match phase {
+        Some(Phase::Flagged) if pos.matured > Decimal::ZERO => Some(Phase::Available),
+        other => other,
+    };
     let mut push = |from: Bucket, to: Bucket, amount: Decimal, kind: Kind| {
         if amount > Decimal::ZERO {
             moves.push(Move { from, to, amount, kind });
@@ -140,7 +156,7 @@ pub fn reconcile(pos: Position, target: Decimal, phase: Option<Phase>) -> (Vec<M
             push(Bucket::Expense, Bucket::Pending, target - p.pending, Kind::Accrued);
             p = Position { pending: target, ..Position::default() };
         }
-        Some(Phase::Held(_)) => {
+        Some(Phase::Held(_) | Phase::Flagged) => {
             push(Bucket::Pending, Bucket::Held, p.pending, Kind::Held);
             push(Bucket::Available, Bucket::Expense, p.matured, Kind::Clawback);
             let held = p.held + p.pending;

@@ -458,3 +458,30 @@ proptest! {
         prop_assert!(o.lines.iter().all(|l| l.amount >= Decimal::ZERO));
     }
 }
+
+#[test]
+fn x4_a_flag_holds_the_line_past_its_hold_until_released_and_a_reject_voids_it() {
+    let p = program();
+    let mut f = facts_with(placed());
+    f.apply(Fact::Status { version: 6, status: Status::Completed, amount_paid: d("132"), at: day(0) });
+    let signal = Signal { kind: "self_referral".into(), evidence: [("matched".into(), "email".into())].into() };
+    f.apply(Fact::Flagged(vec![signal.clone()]));
+    f.apply(Fact::Flagged(vec![signal])); // a redelivery adds nothing
+    assert_eq!(f.fraud.as_ref().map(|x| x.signals.len()), Some(1));
+    assert_eq!(phase(&f, &p, TrustLevel::Trusted, day(27)), Phase::Held(day(28)));
+    assert_eq!(phase(&f, &p, TrustLevel::Trusted, day(90)), Phase::Flagged);
+    // Held money stays held; money that matured before the flag is not clawed back.
+    let held = Position { held: d("8.00"), ..Position::default() };
+    assert_eq!(reconcile(held, d("8.00"), Some(Phase::Flagged)), (Vec::new(), held));
+    let matured = Position { matured: d("8.00"), ..Position::default() };
+    assert_eq!(reconcile(matured, d("8.00"), Some(Phase::Flagged)).0, Vec::new());
+    // The first decision stands.
+    let mut released = f.clone();
+    released.apply(Fact::FlagDecided(Decision::Released));
+    released.apply(Fact::FlagDecided(Decision::Rejected));
+    assert_eq!(phase(&released, &p, TrustLevel::Trusted, day(90)), Phase::Available);
+    assert_eq!(commission(&released, &ctx(&p, &[])).none, None);
+    let mut rejected = f;
+    rejected.apply(Fact::FlagDecided(Decision::Rejected));
+    assert_eq!(commission(&rejected, &ctx(&p, &[])).none, Some(NoCommission::FraudRejected));
+}

@@ -2,6 +2,7 @@
 //! payouts (C10), the merchant's prepaid balance and settlements (C9), reports (D2). Each
 //! resource has its own file; this one holds what they share and wires them to the generated trait.
 
+mod fraud;
 mod ledger;
 mod payouts;
 mod reports;
@@ -43,6 +44,12 @@ pub(crate) fn opt_id(field: &'static str, raw: Option<&str>) -> Result<Option<Uu
 
 #[tonic::async_trait]
 impl Commissions for CommissionsService {
+    async fn list_fraud_flags(&self, req: Request<pb::FraudFlagQuery>) -> Reply<pb::FraudFlagPage> {
+        authed(&self.verifier, req, Grant::Scope("commissions:read"), |p, m| self.list_flags_impl(p, m)).await
+    }
+    async fn decide_fraud_flag(&self, req: Request<pb::FraudFlagDecision>) -> Reply<pb::FraudFlag> {
+        authed(&self.verifier, req, Grant::People, |p, m| self.decide_flag_impl(p, m)).await
+    }
     async fn list_rules(&self, req: Request<pb::ListRulesRequest>) -> Reply<pb::RuleList> {
         authed(&self.verifier, req, Grant::Scope("commissions:read"), |p, _| self.list_rules_impl(p)).await
     }

@@ -1,6 +1,7 @@
 //! Commissions' SQL: one function per query, each through a `TenantTx`.
 
 mod copies;
+mod fraud;
 mod ledger;
 mod lines;
 mod payouts;
@@ -8,6 +9,7 @@ mod reports;
 mod rules;
 
 pub use copies::*;
+pub use fraud::*;
 pub use ledger::*;
 pub use lines::*;
 pub use payouts::*;

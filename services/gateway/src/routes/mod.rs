@@ -13,6 +13,7 @@ pub mod claims;
 pub mod commissions;
 pub mod customers;
 pub mod events;
+pub mod fraud;
 pub mod leads;
 pub mod links;
 pub mod notifications;

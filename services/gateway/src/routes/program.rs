@@ -57,6 +57,14 @@ pub struct SettingsPatch {
     pub brand_logo_url: Option<String>,
     /// The pages' accent colour, "#rrggbb"; "" goes back to the default.
     pub brand_accent: Option<String>,
+    /// X4: flag commissions whose customer email or click IP hash matches the partner's own.
+    pub fraud_self_referral: Option<bool>,
+    /// X4: flag a partner's next commission after a burst of clicks from one IP hash.
+    pub fraud_click_spam: Option<bool>,
+    /// X4: a burst is more than this many clicks (2-100000; default 20) ...
+    pub fraud_click_spam_clicks: Option<u32>,
+    /// ... within this many minutes (1-1440; default 60).
+    pub fraud_click_spam_window_minutes: Option<u32>,
 }
 
 impl From<UpdateProgram> for pb::UpdateProgramRequest {
@@ -89,6 +97,10 @@ impl From<UpdateProgram> for pb::UpdateProgramRequest {
             time_zone: s.time_zone,
             brand_logo_url: s.brand_logo_url,
             brand_accent: s.brand_accent,
+            fraud_self_referral: s.fraud_self_referral,
+            fraud_click_spam: s.fraud_click_spam,
+            fraud_click_spam_clicks: s.fraud_click_spam_clicks,
+            fraud_click_spam_window_minutes: s.fraud_click_spam_window_minutes,
         }
     }
 }

@@ -90,6 +90,27 @@ pub struct ProgramSettings {
     pub brand_logo_url: String,
     /// The pages' accent colour, `#rrggbb`, or empty for the default.
     pub brand_accent: String,
+    /// X4: the fraud signals that flag a commission.
+    pub fraud: FraudSettings,
+}
+
+/// X4: which fraud signals flag a commission, and the click-spam threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FraudSettings {
+    /// The order's customer email, or a click's IP hash, matches the attributed partner's own.
+    pub self_referral: bool,
+    /// More than `click_spam_clicks` clicks from one IP hash on one partner's links within
+    /// `click_spam_window_minutes`.
+    pub click_spam: bool,
+    pub click_spam_clicks: u32,
+    pub click_spam_window_minutes: u32,
+}
+
+impl Default for FraudSettings {
+    fn default() -> Self {
+        FraudSettings { self_referral: true, click_spam: true, click_spam_clicks: 20, click_spam_window_minutes: 60 }
+    }
 }
 
 impl Default for ProgramSettings {
@@ -116,6 +137,7 @@ impl Default for ProgramSettings {
             time_zone: "UTC".into(),
             brand_logo_url: String::new(),
             brand_accent: String::new(),
+            fraud: FraudSettings::default(),
         }
     }
 }
@@ -153,6 +175,10 @@ pub struct ProgramPatch {
     pub time_zone: Option<String>,
     pub brand_logo_url: Option<String>,
     pub brand_accent: Option<String>,
+    pub fraud_self_referral: Option<bool>,
+    pub fraud_click_spam: Option<bool>,
+    pub fraud_click_spam_clicks: Option<u32>,
+    pub fraud_click_spam_window_minutes: Option<u32>,
 }
 
 fn decimal(errors: &mut Vec<FieldError>, field: &str, raw: &str) -> Option<Decimal> {
@@ -380,6 +406,32 @@ impl ProgramSettings {
                 });
             }
         }
+        if let Some(v) = patch.fraud_self_referral {
+            s.fraud.self_referral = v;
+        }
+        if let Some(v) = patch.fraud_click_spam {
+            s.fraud.click_spam = v;
+        }
+        if let Some(n) = patch.fraud_click_spam_clicks {
+            if (2..=100_000).contains(&n) {
+                s.fraud.click_spam_clicks = n;
+            } else {
+                errors.push(FieldError {
+                    field: f("fraud_click_spam_clicks"),
+                    message: "must be between 2 and 100000 clicks".into(),
+                });
+            }
+        }
+        if let Some(m) = patch.fraud_click_spam_window_minutes {
+            if (1..=1440).contains(&m) {
+                s.fraud.click_spam_window_minutes = m;
+            } else {
+                errors.push(FieldError {
+                    field: f("fraud_click_spam_window_minutes"),
+                    message: "must be between 1 and 1440 minutes (a day)".into(),
+                });
+            }
+        }
         if !errors.is_empty() {
             return Err(AppError::invalid_fields(errors));
         }
@@ -412,6 +464,7 @@ impl ProgramSettings {
             "time_zone",
             "brand_logo_url",
             "brand_accent",
+            "fraud",
         ];
         NAMES.iter().copied().filter(|n| a.get(n) != b.get(n)).collect()
     }

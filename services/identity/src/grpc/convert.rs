@@ -83,6 +83,10 @@ pub fn settings(s: &ProgramSettings) -> pb::ProgramSettings {
         time_zone: s.time_zone.clone(),
         brand_logo_url: s.brand_logo_url.clone(),
         brand_accent: s.brand_accent.clone(),
+        fraud_self_referral: s.fraud.self_referral,
+        fraud_click_spam: s.fraud.click_spam,
+        fraud_click_spam_clicks: s.fraud.click_spam_clicks,
+        fraud_click_spam_window_minutes: s.fraud.click_spam_window_minutes,
     }
 }
 

@@ -132,6 +132,10 @@ impl IdentityService {
             time_zone: req.time_zone,
             brand_logo_url: req.brand_logo_url,
             brand_accent: req.brand_accent,
+            fraud_self_referral: req.fraud_self_referral,
+            fraud_click_spam: req.fraud_click_spam,
+            fraud_click_spam_clicks: req.fraud_click_spam_clicks,
+            fraud_click_spam_window_minutes: req.fraud_click_spam_window_minutes,
         };
         let mut tx = TenantTx::begin(&self.pool, tenant).await?;
         let mut t = store::tenant_for_update(&mut tx).await?.ok_or_else(|| AppError::not_found("program"))?;

@@ -1,0 +1,283 @@
+//! Fraud signals (X4) through the gateway: self-referrals and click spam flag a commission,
+//! which then waits for the merchant's decision instead of maturing.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use e2e::{Client, TestSystem, json};
+use reqwest::Method;
+use serde_json::Value;
+
+/// Polls `path` until `done` holds, and returns the last body.
+async fn until(c: &Client, path: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let mut last = Value::Null;
+    for _ in 0..300 {
+        last = c.get(path, 200).await;
+        if done(&last) {
+            return last;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{path} never got there: {last}");
+}
+
+async fn referral_code(partner: &Client) -> String {
+    let links =
+        until(partner, "/api/v1/links", |l| l["items"].as_array().unwrap().iter().any(|l| l["kind"] == "referral"))
+            .await;
+    let l = links["items"].as_array().unwrap().iter().find(|l| l["kind"] == "referral").unwrap().clone();
+    l["code"].as_str().unwrap().to_string()
+}
+
+/// Opens `/r/{code}` (as `bearer`'s partner when given) and returns the visitor cookie.
+async fn click(sys: &TestSystem, code: &str, bearer: Option<&str>) -> String {
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let mut req = http.get(format!("{}/r/{code}", sys.url));
+    if let Some(t) = bearer {
+        req = req.bearer_auth(t);
+    }
+    let r = req.send().await.unwrap();
+    assert_eq!(r.status(), 302);
+    r.headers()
+        .get("set-cookie")
+        .map(|c| c.to_str().unwrap().split(';').next().unwrap().to_string())
+        .unwrap_or_default()
+}
+
+/// Imports a paid order of 100.00 placed by `partner` for a walk-in customer with `email`.
+async fn order(admin: &Client, ext: &str, partner: &str, email: &str) -> String {
+    let o = json!({
+        "external_id": ext, "customer": { "name": "Walk In", "email": email, "language": "en" },
+        "items": [{ "sku": "FRD-100", "quantity": 1 }], "payment_method": "card", "status": "paid",
+        "shipping": "0", "tax_rate": "0", "placed_by_partner_id": partner,
+    });
+    let r = admin.post("/api/v1/orders/import", &json!({ "orders": [o] }), 200).await;
+    assert_eq!(r["created"], 1, "{r}");
+    r["items"][0]["order_id"].as_str().unwrap().to_string()
+}
+
+async fn complete(admin: &Client, ext: &str) {
+    let o = json!({ "orders": [{ "external_id": ext, "status": "completed" }] });
+    assert_eq!(admin.post("/api/v1/orders/import", &o, 200).await["updated"], 1);
+}
+
+async fn line(c: &Client, order: &str) -> Value {
+    let l = until(c, &format!("/api/v1/commissions?order_id={order}"), |l| {
+        l["items"].as_array().is_some_and(|i| !i.is_empty())
+    })
+    .await;
+    l["items"][0].clone()
+}
+
+/// The open flag of `order`, once the merchant's queue has it.
+async fn flag(admin: &Client, order: &str) -> Value {
+    let q =
+        until(admin, "/api/v1/fraud-flags", |q| q["items"].as_array().unwrap().iter().any(|f| f["order_id"] == order))
+            .await;
+    q["items"].as_array().unwrap().iter().find(|f| f["order_id"] == order).unwrap().clone()
+}
+
+fn at(s: &str) -> DateTime<Utc> {
+    s.parse().unwrap()
+}
+
+/// X4: an order placed by a partner for "a customer" whose email is its own (with a +tag), and an
+/// order from a customer who clicked from the partner's own IP, are flagged; after the hold the
+/// flagged commission is still held while an unflagged one matures; the merchant's release makes
+/// it available, a reject voids it; the partner sees that an order is under review, not why; the
+/// ledger stays sound throughout.
+#[tokio::test]
+async fn x4_self_referrals_hold_the_commission_until_the_merchant_decides() {
+    let sys = TestSystem::start().await;
+    sys.clock.set(at("2026-06-01T09:00:00Z"));
+    let admin = sys.demo_admin().await;
+    let pia = json!({ "name": "Pia Fraud", "email": "pia.fraud@demo.test", "password": "demo-partner", "trust_level": "trusted" });
+    let pia_id = admin.post("/api/v1/partners", &pia, 201).await["id"].as_str().unwrap().to_string();
+    let pia = sys.login("pia.fraud@demo.test", "demo-partner").await;
+    let p = json!({ "sku": "FRD-100", "name": "Fraud press", "base_price": "100.00", "kind": "physical" });
+    let product = admin.post("/api/v1/products", &p, 201).await["id"].as_str().unwrap().to_string();
+
+    // The email is the partner's own, whatever its case and +tag; the control order's is not.
+    let own = order(&admin, "frd-own", &pia_id, "Pia.Fraud+shop@Demo.test").await;
+    let rejected = order(&admin, "frd-rej", &pia_id, "pia.fraud@demo.test").await;
+    let clean = order(&admin, "frd-clean", &pia_id, "carl@x.test").await;
+    let f = flag(&admin, &own).await;
+    assert_eq!((f["status"].as_str(), f["partner_id"].as_str()), (Some("open"), Some(pia_id.as_str())), "{f}");
+    assert_eq!(
+        (f["signals"][0]["kind"].as_str(), f["signals"][0]["evidence"]["matched"].as_str()),
+        (Some("self_referral"), Some("email"))
+    );
+    assert_eq!((f["amount"].as_str(), f["currency"].as_str()), (Some("10.00"), Some("EUR")), "{f}");
+    flag(&admin, &rejected).await;
+    sys.wait_for_event_about("commissions", "commission.flagged", Some(&own)).await;
+    let l = line(&pia, &own).await;
+    assert_eq!((l["state"].as_str(), l["reason"].as_str()), (Some("pending"), Some("under_review")), "{l}");
+    assert_eq!(line(&pia, &clean).await["reason"], "");
+    // The partner sees that its order is under review, never the evidence.
+    let mine = pia.get("/api/v1/fraud-flags", 200).await;
+    let seen = mine["items"].as_array().unwrap().iter().find(|x| x["order_id"] == own.as_str()).unwrap().clone();
+    assert!(seen["signals"].as_array().unwrap().is_empty() && seen["note"] == "", "{seen}");
+    assert!(!mine.to_string().contains("self_referral"), "{mine}");
+
+    // A customer whose click came from the IP hash Pia clicked her own link from.
+    let code = referral_code(&pia).await;
+    click(&sys, &code, Some(pia.token.as_deref().unwrap())).await;
+    let cookie = click(&sys, &code, None).await;
+    let body = json!({ "name": "Ivy Same-Desk", "email": "ivy@x.test" }).to_string();
+    let r = sys
+        .client()
+        .send(
+            Method::POST,
+            "/api/v1/programs/demo/customers",
+            Some(("application/json", &body)),
+            &[("cookie", &cookie)],
+        )
+        .await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let ivy = r.body["id"].as_str().unwrap().to_string();
+    until(&admin, &format!("/api/v1/customers/{ivy}/binding"), |b| b["partner_id"] == pia_id.as_str()).await;
+    let placed = json!({ "customer_id": ivy, "items": [{ "product_id": product, "quantity": 1 }], "payment_method": "card", "paid": true });
+    let by_ip = admin.post("/api/v1/orders", &placed, 201).await["order"]["id"].as_str().unwrap().to_string();
+    let f = flag(&admin, &by_ip).await;
+    assert_eq!(f["signals"][0]["evidence"]["matched"], "ip_hash", "{f}");
+    assert!(!f.to_string().contains("127.0.0.1"), "never the raw IP: {f}");
+
+    // Completed, then past the 4-week hold: the clean commission matures, the flagged one waits.
+    for ext in ["frd-own", "frd-rej", "frd-clean"] {
+        complete(&admin, ext).await;
+    }
+    until(&pia, &format!("/api/v1/commissions?order_id={own}"), |l| l["items"][0]["state"] == "held").await;
+    until(&pia, &format!("/api/v1/commissions?order_id={clean}"), |l| l["items"][0]["state"] == "held").await;
+    sys.clock.set(at("2026-07-01T09:00:00Z"));
+    let (admin, pia) = (sys.demo_admin().await, sys.login("pia.fraud@demo.test", "demo-partner").await);
+    until(&pia, &format!("/api/v1/commissions?order_id={clean}"), |l| l["items"][0]["state"] == "available").await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let l = line(&pia, &own).await;
+    assert_eq!(
+        (l["state"].as_str(), l["reason"].as_str(), l["hold_until"].as_str()),
+        (Some("held"), Some("under_review"), None),
+        "{l}"
+    );
+    let b = pia.get("/api/v1/balances", 200).await["items"][0].clone();
+    assert_eq!((b["held"].as_str(), b["available"].as_str()), (Some("20.00"), Some("10.00")), "{b}");
+
+    // Decisions: merchant admins only, with a reason, once.
+    let decide = |order: &str| format!("/api/v1/fraud-flags/{order}/decision");
+    let r = pia
+        .expect_with(Method::POST, &decide(&own), Some(&json!({ "decision": "release", "note": "mine" })), &[], 403)
+        .await;
+    e2e::assert_problem(&r, 403, "forbidden", None);
+    let r = admin
+        .expect_with(Method::POST, &decide(&own), Some(&json!({ "decision": "release", "note": " " })), &[], 422)
+        .await;
+    e2e::assert_problem(&r, 422, "invalid_field", Some("note"));
+    let r = admin
+        .expect_with(Method::POST, &decide(&own), Some(&json!({ "decision": "maybe", "note": "hm" })), &[], 422)
+        .await;
+    e2e::assert_problem(&r, 422, "invalid_field", Some("decision"));
+    assert_eq!(line(&pia, &own).await["state"], "held", "a refused decision changes nothing");
+
+    let released =
+        admin.post(&decide(&own), &json!({ "decision": "release", "note": "her shop's address, checked" }), 200).await;
+    assert_eq!(
+        (released["status"].as_str(), released["note"].as_str()),
+        (Some("released"), Some("her shop's address, checked"))
+    );
+    let l =
+        until(&pia, &format!("/api/v1/commissions?order_id={own}"), |l| l["items"][0]["state"] == "available").await;
+    assert_eq!(l["items"][0]["reason"], "");
+    let r = admin
+        .expect_with(Method::POST, &decide(&own), Some(&json!({ "decision": "reject", "note": "late" })), &[], 409)
+        .await;
+    e2e::assert_problem(&r, 409, "flag_decided", None);
+
+    admin.post(&decide(&rejected), &json!({ "decision": "reject", "note": "her own purchase" }), 200).await;
+    let l =
+        until(&pia, &format!("/api/v1/commissions?order_id={rejected}"), |l| l["items"][0]["state"] == "void").await;
+    let l = &l["items"][0];
+    assert_eq!(l["reason"], "fraud_rejected", "{l}");
+    assert!(l["amount"].as_str().unwrap().parse::<f64>().unwrap() == 0.0, "voided: {l}");
+    sys.wait_for_event_about("commissions", "commission.flag_decided", Some(&rejected)).await;
+    let b = pia.get("/api/v1/balances", 200).await["items"][0].clone();
+    assert_eq!((b["held"].as_str(), b["available"].as_str()), (Some("0.00"), Some("20.00")), "{b}");
+    assert_eq!(admin.get("/api/v1/ledger/check", 200).await["sound"], true);
+    let decided = admin.get("/api/v1/fraud-flags?status=rejected", 200).await;
+    assert_eq!(decided["items"][0]["order_id"], rejected.as_str(), "{decided}");
+    let r = admin.send(Method::GET, "/api/v1/fraud-flags?status=maybe", None, &[]).await;
+    e2e::assert_problem(&r, 422, "invalid_field", Some("status"));
+    sys.stop().await;
+}
+
+/// X4: 25 clicks from one IP hash within an hour on a partner's links flag its next commission
+/// (one burst, one flag); with every signal off nothing is flagged.
+#[tokio::test]
+async fn x4_click_spam_flags_the_next_commission_and_signals_switch_off() {
+    let sys = TestSystem::start().await;
+    let admin = sys.demo_admin().await;
+    let sam = json!({ "name": "Sam Spam", "email": "sam.spam@demo.test", "password": "demo-partner" });
+    let sam_id = admin.post("/api/v1/partners", &sam, 201).await["id"].as_str().unwrap().to_string();
+    let sam = sys.login("sam.spam@demo.test", "demo-partner").await;
+    let p = json!({ "sku": "FRD-100", "name": "Fraud press", "base_price": "100.00", "kind": "physical" });
+    admin.post("/api/v1/products", &p, 201).await;
+    let code = referral_code(&sam).await;
+
+    // 20 clicks in the hour is no burst; the 21st makes one.
+    for _ in 0..20 {
+        click(&sys, &code, None).await;
+    }
+    let calm = order(&admin, "spam-0", &sam_id, "a@x.test").await;
+    line(&admin, &calm).await;
+    for _ in 0..5 {
+        click(&sys, &code, None).await;
+    }
+    // Clicks reach attribution in the gateway's batches: wait until all 25 are written.
+    let today = format!("/api/v1/partners/{sam_id}/clicks?from=2026-06-01&to=2026-06-01");
+    until(&sam, &today, |c| c["total"] == 25).await;
+    let next = order(&admin, "spam-1", &sam_id, "b@x.test").await;
+    let after = order(&admin, "spam-2", &sam_id, "c@x.test").await;
+    let f = flag(&admin, &next).await;
+    assert_eq!(f["signals"][0]["kind"], "click_spam", "{f}");
+    assert_eq!(
+        (f["signals"][0]["evidence"]["clicks"].as_str(), f["signals"][0]["evidence"]["window_minutes"].as_str()),
+        (Some("25"), Some("60"))
+    );
+    let lines = [line(&admin, &calm).await, line(&admin, &after).await];
+    assert!(lines.iter().all(|l| l["reason"] == ""), "before the burst, and after its flag: {lines:?}");
+    let open = admin.get(&format!("/api/v1/fraud-flags?partner_id={sam_id}"), 200).await;
+    assert_eq!(open["items"].as_array().unwrap().len(), 1, "one burst, one flag: {open}");
+
+    // Signals off: the same burst and a self-referral flag nothing. A bad threshold is refused.
+    let r = admin
+        .expect_with(
+            Method::PATCH,
+            "/api/v1/program",
+            Some(&json!({ "settings": { "fraud_click_spam_clicks": 1 } })),
+            &[],
+            422,
+        )
+        .await;
+    e2e::assert_problem(&r, 422, "invalid_field", Some("settings.fraud_click_spam_clicks"));
+    let off = json!({ "settings": { "fraud_self_referral": false, "fraud_click_spam": false } });
+    let s = admin.patch("/api/v1/program", &off, 200).await;
+    assert_eq!(
+        (s["settings"]["fraud_self_referral"].as_bool(), s["settings"]["fraud_click_spam_clicks"].as_u64()),
+        (Some(false), Some(20))
+    );
+    sys.wait_for_event("identity", "program.updated").await;
+    // Attribution reads program.updated in its own consumer; give it the moment it takes.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    for _ in 0..25 {
+        click(&sys, &code, None).await;
+    }
+    until(&sam, &today, |c| c["total"] == 50).await;
+    let quiet = [
+        order(&admin, "spam-3", &sam_id, "d@x.test").await,
+        order(&admin, "spam-4", &sam_id, "sam.spam@demo.test").await,
+    ];
+    for o in &quiet {
+        assert_eq!(line(&admin, o).await["reason"], "", "signals off: {o}");
+    }
+    let open = admin.get(&format!("/api/v1/fraud-flags?partner_id={sam_id}"), 200).await;
+    assert_eq!(open["items"].as_array().unwrap().len(), 1, "{open}");
+    sys.stop().await;
+}

@@ -281,6 +281,8 @@ async fn cu6_a2_authorization_matrix_over_every_customer_endpoint() {
                 ("post", "/api/v1/customers/{id}/notes") => Some(json!({ "priority": "high", "body": "x" })),
                 ("patch", "/api/v1/customers/{id}/notes/{note_id}") => Some(json!({ "body": "x" })),
                 ("post", "/api/v1/customers/{id}/communications") => Some(json!({ "kind": "call", "summary": "x" })),
+                // X7: even with the right confirmation.
+                ("post", "/api/v1/customers/{id}/erase") => Some(json!({ "confirm": "Ana's own" })),
                 ("post", _) => Some(json!({})),
                 _ => None,
             };
@@ -302,7 +304,7 @@ async fn cu6_a2_authorization_matrix_over_every_customer_endpoint() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 13, "every customer endpoint was tried");
+    assert_eq!(checked, 15, "every customer endpoint was tried");
     let after = ana.get(&format!("/api/v1/customers/{cid}"), 200).await;
     assert_eq!(after["name"], "Ana's own");
     assert!(after["has_quick_order_link"].as_bool().unwrap());

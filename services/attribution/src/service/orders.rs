@@ -142,25 +142,27 @@ impl AttributionService {
             }
         }
         if fraud.click_spam {
-            let mut through: HashMap<Uuid, Option<DateTime<Utc>>> = HashMap::new();
-            let mut by_time: Vec<&Check> = checks.iter().collect();
-            by_time.sort_by_key(|c| (c.placed_at, c.order));
-            for c in by_time {
-                let last = match through.get(&c.partner) {
-                    Some(t) => *t,
-                    None => store::spam_flagged_through(tx, c.partner).await?,
-                };
-                let week = c.placed_at - chrono::Duration::days(7);
-                let from = last.map_or(week, |l| l.max(week));
-                let burst =
-                    store::click_burst(tx, c.partner, from, c.placed_at, fraud.spam_clicks, fraud.spam_window_minutes)
-                        .await?;
-                let Some((clicks, until)) = burst else {
-                    through.insert(c.partner, last);
+            // Per partner: the week before its first order of the batch, up to its last.
+            let mut span: HashMap<Uuid, (DateTime<Utc>, DateTime<Utc>)> = HashMap::new();
+            for c in checks {
+                let e = span.entry(c.partner).or_insert((c.placed_at, c.placed_at));
+                e.0 = e.0.min(c.placed_at);
+                e.1 = e.1.max(c.placed_at);
+            }
+            let mut partners: Vec<(Uuid, DateTime<Utc>, DateTime<Utc>)> =
+                span.into_iter().map(|(p, (first, last))| (p, first - chrono::Duration::days(7), last)).collect();
+            partners.sort();
+            let bursts = store::click_bursts(tx, &partners, fraud.spam_clicks, fraud.spam_window_minutes).await?;
+            for (partner, clicks, until) in bursts {
+                // The burst flags the partner's first order placed after it (one burst, one flag).
+                let Some(c) = checks
+                    .iter()
+                    .filter(|c| c.partner == partner && c.placed_at >= until)
+                    .min_by_key(|c| (c.placed_at, c.order))
+                else {
                     continue;
                 };
-                store::set_spam_flagged_through(tx, c.partner, until).await?;
-                through.insert(c.partner, Some(until));
+                store::set_spam_flagged_through(tx, partner, until).await?;
                 let evidence = HashMap::from([
                     ("clicks".to_string(), clicks.to_string()),
                     ("window_minutes".to_string(), fraud.spam_window_minutes.to_string()),

@@ -14,9 +14,12 @@ impl CustomersService {
         a: Access,
         req: pb::CustomerRef,
     ) -> Result<pb::CustomerExport, AppError> {
-        require_merchant_admin(&a, "only the merchant exports a customer's data")?;
         let id = parse_id(&req.id, "customer")?;
         let mut tx = TenantTx::begin(&self.pool, a.tenant).await?;
+        // A customer the caller does not reach is not there (404); one it reaches, only the
+        // merchant exports (403).
+        store::card(&mut tx, id, a.owner).await?.ok_or_else(|| AppError::not_found("customer"))?;
+        require_merchant_admin(&a, "only the merchant exports a customer's data")?;
         let doc = store::export(&mut tx, id).await?;
         tx.commit().await?;
         if doc.is_null() {
@@ -30,10 +33,11 @@ impl CustomersService {
         a: Access,
         req: pb::EraseCustomerRequest,
     ) -> Result<pb::Customer, AppError> {
-        require_merchant_admin(&a, "only the merchant erases a customer's data")?;
         let id = parse_id(&req.id, "customer")?;
         let mut tx = TenantTx::begin(&self.pool, a.tenant).await?;
-        let c = store::customer_for_update(&mut tx, id, None).await?.ok_or_else(|| AppError::not_found("customer"))?;
+        let c =
+            store::customer_for_update(&mut tx, id, a.owner).await?.ok_or_else(|| AppError::not_found("customer"))?;
+        require_merchant_admin(&a, "only the merchant erases a customer's data")?;
         if c.erased_at.is_some() {
             return Err(erased());
         }

@@ -82,6 +82,13 @@ pub const EVENTS: &[EventType] = &[
         "an application arrived (notifications: confirmation)",
     ),
     e("identity", "application", "rejected", "ApplicationRejected", "with the reason told to the applicant (P3)"),
+    e(
+        "identity",
+        "application",
+        "repeated",
+        "ApplicationRepeated",
+        "an application came with an email that has an account (reason account) or a pending application (pending); the applicant was answered as any other, notifications emails the address's owner",
+    ),
     e("identity", "invite", "created", "InviteCreated", "a partner made an invite link (P4)"),
     e(
         "identity",

@@ -128,24 +128,26 @@ pub async fn demo(svc: &IdentityService) -> anyhow::Result<Vec<String>> {
             pb::ListApplicationsRequest { status: Some("pending".into()), limit: 1, cursor: None },
         )
         .await?;
-    if pending.items.is_empty() {
-        match svc
-            .submit_application_impl(pb::SubmitApplicationRequest {
-                program: DEMO_PROGRAM.into(),
-                name: "Dee Applicant".into(),
-                email: "dee@demo.test".into(),
-                phone: "+44 20 7946 0000".into(),
-                password: PARTNER_PASSWORD.into(),
-                message: "I run a coffee blog with 20k readers.".into(),
-                invite: None,
-                language: "en".into(),
-            })
-            .await
-        {
-            Ok(_) => created.push("a pending application from dee@demo.test".into()),
-            Err(e) if e.code == "already_registered" => {}
-            Err(e) => return Err(e.into()),
-        }
+    // An applicant who became a partner (approved meanwhile) is not asked to apply again.
+    let dee_is_a_member = {
+        let mut tx = platform::db::TenantTx::begin(&svc.pool, tenant).await?;
+        let taken = crate::store::email_taken(&mut tx, "dee@demo.test").await?;
+        tx.commit().await?;
+        taken
+    };
+    if pending.items.is_empty() && !dee_is_a_member {
+        svc.submit_application_impl(pb::SubmitApplicationRequest {
+            program: DEMO_PROGRAM.into(),
+            name: "Dee Applicant".into(),
+            email: "dee@demo.test".into(),
+            phone: "+44 20 7946 0000".into(),
+            password: PARTNER_PASSWORD.into(),
+            message: "I run a coffee blog with 20k readers.".into(),
+            invite: None,
+            language: "en".into(),
+        })
+        .await?;
+        created.push("a pending application from dee@demo.test".into());
     }
     Ok(created)
 }

@@ -24,6 +24,7 @@ pub const IDENTITY: &[&str] = &[
     "identity.*.partner.reactivated",
     "identity.*.application.submitted",
     "identity.*.application.rejected",
+    "identity.*.application.repeated",
 ];
 pub const CUSTOMERS: &[&str] = &[
     "customers.*.quick_order_link.sent",
@@ -76,6 +77,7 @@ impl Events {
             name.as_str(),
             "partner.approved"
                 | "application.rejected"
+                | "application.repeated"
                 | "lead.submitted"
                 | "order.payment_link_created"
                 | "quick_order_link.sent"
@@ -136,6 +138,15 @@ impl Events {
             "application.rejected" => {
                 let m = ev::ApplicationRejected::decode(p)?;
                 told.letter(Some(sender.application_rejected((&m.email, ""), &m.language, &m.reason)?))
+            }
+            "application.repeated" => {
+                let m = ev::ApplicationRepeated::decode(p)?;
+                // One such email a day per address: repeating the form fills no one's inbox.
+                let since = self.0.clock.now() - chrono::Duration::days(1);
+                if store::emailed_since(tx, "application_repeated", &m.email, since).await? {
+                    return Ok(told);
+                }
+                told.letter(Some(sender.application_repeated(&m.email, &m.language, &m.reason)?))
             }
             "lead.submitted" => {
                 let m = ev::LeadSubmitted::decode(p)?;

@@ -174,6 +174,24 @@ impl Sender<'_> {
         self.letter("application_rejected", to, content)
     }
 
+    /// Issue 17: someone applied with this address, which has an account (`account`) or an
+    /// application waiting (`pending`); the applicant was told nothing of it.
+    pub fn application_repeated(&self, to: &str, lang: &str, reason: &str) -> anyhow::Result<Letter> {
+        let lang = lang_of(lang);
+        let (body, button) = match reason {
+            "account" => (lang.t1("email-repeated-account", "program", self.program), lang.t("email-approved-button")),
+            _ => (lang.t1("email-repeated-pending", "program", self.program), String::new()),
+        };
+        let url = if button.is_empty() { String::new() } else { self.url("/login") };
+        let content = Content {
+            lang,
+            subject: lang.t1("email-repeated-subject", "program", self.program),
+            paragraphs: vec![body, lang.t("email-repeated-not-you")],
+            button: (button, url),
+        };
+        self.letter("application_repeated", (to, ""), content)
+    }
+
     /// C10: the partner's payout was paid.
     pub fn payout_paid(&self, to: (&str, &str), lang: &str, payout: &Payout<'_>) -> anyhow::Result<Letter> {
         let lang = lang_of(lang);

@@ -510,3 +510,49 @@ async fn s17_5_a3_revoked_keys_and_ended_sessions_stop_at_once() {
     assert_problem(&r, 403, "partner_suspended", None);
     sys.stop().await;
 }
+
+/// Issue 17 (P2, P3): an application with the email of a partner, or of an application waiting
+/// for review, is answered as any other, so the form tells no one who is a member; nothing is
+/// stored, and the address's owner is told by email (once a day, however often the form is sent).
+#[tokio::test]
+async fn s17_13_p3_an_application_with_a_members_email_tells_the_member_not_the_applicant() {
+    let sys = TestSystem::start().await;
+    let admin = sys.demo_admin().await;
+    let anon = sys.client();
+    let apply = |email: &str| json!({ "name": "Someone", "email": email, "password": "some-password-1" });
+    let pending = |admin: &Client| {
+        let admin = admin.clone();
+        async move { admin.get("/api/v1/applications?status=pending", 200).await["items"].as_array().unwrap().clone() }
+    };
+    let before = pending(&admin).await;
+    let fresh = anon.post("/api/v1/programs/demo/applications", &apply("new.applicant@x.test"), 201).await;
+    let member = anon.post("/api/v1/programs/demo/applications", &apply("ana@demo.test"), 201).await;
+    let waiting = anon.post("/api/v1/programs/demo/applications", &apply("dee@demo.test"), 201).await;
+    for a in [&member, &waiting] {
+        let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+        assert_eq!(keys(a), keys(&fresh), "the same answer: {a}");
+        assert_eq!((a["status"].as_str(), a["partner_id"].is_null()), (fresh["status"].as_str(), true), "{a}");
+    }
+    let after = pending(&admin).await;
+    assert_eq!(after.len(), before.len() + 1, "only the new applicant's application is kept: {after:?}");
+    assert!(after.iter().all(|a| a["id"] != member["id"] && a["id"] != waiting["id"]));
+
+    // (Ana also has the demo's lead emails.)
+    let told = sys.mail.wait_for_text("ana@demo.test", "already has an account").await;
+    assert_eq!(told.header("Subject"), "Someone applied to Demo Coffee Co. with your email");
+    assert!(told.part("text/plain").contains("/login"), "{}", told.part("text/plain"));
+    let told = sys.mail.wait_for_text("dee@demo.test", "already waiting for review").await;
+    assert_eq!(told.header("Subject"), "Someone applied to Demo Coffee Co. with your email");
+    sys.wait_for_event("identity", "application.repeated").await;
+    // Again, the same day: still the same answer, and no second email.
+    anon.post("/api/v1/programs/demo/applications", &apply("ana@demo.test"), 201).await;
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let to_ana = sys
+        .mail
+        .messages()
+        .iter()
+        .filter(|m| m.header("To").contains("ana@demo.test") && m.header("Subject").starts_with("Someone applied"))
+        .count();
+    assert_eq!(to_ana, 1, "one such email a day");
+    sys.stop().await;
+}

@@ -55,13 +55,6 @@ impl IdentityService {
                 Some(i)
             }
         };
-        if store::email_taken(&mut tx, email.as_str()).await? {
-            return Err(AppError::conflict(
-                "already_registered",
-                "this email already has an account in this program; sign in instead",
-            )
-            .with_field("email"));
-        }
         let mut app = ApplicationRow {
             id: Uuid::now_v7(),
             tenant_id: program.id,
@@ -80,17 +73,34 @@ impl IdentityService {
             partner_id: None,
             created_at: now,
         };
-        store::insert_application(&mut tx, &app).await.map_err(|e| {
+        // Issue 17: an email that has an account, or an application waiting, is answered as any
+        // application is (nothing is stored), so the form tells no one who is a member; the
+        // address's owner is told by email instead.
+        let repeated = if store::email_taken(&mut tx, email.as_str()).await? {
+            Some("account")
+        } else if store::pending_application_exists(&mut tx, email.as_str()).await? {
+            Some("pending")
+        } else {
+            None
+        };
+        if let Some(reason) = repeated {
+            let msg = ev::ApplicationRepeated {
+                tenant_id: program.id.to_string(),
+                email: app.email.clone(),
+                reason: reason.into(),
+                language: app.language.clone(),
+            };
+            self.outbox.emit(tx.conn(), program.id, "application", app.id, "repeated", &msg).await?;
+            tx.commit().await?;
+            return Ok(convert::application(&app));
+        }
+        if let Err(e) = store::insert_application(&mut tx, &app).await {
+            // The same email's application racing this one won: answered alike, nothing kept.
             if platform::error::is_constraint(&e, "applications_one_pending_per_email") {
-                AppError::conflict(
-                    "application_pending",
-                    "an application with this email is already waiting for review",
-                )
-                .with_field("email")
-            } else {
-                e.into()
+                return Ok(convert::application(&app));
             }
-        })?;
+            return Err(e.into());
+        }
         let msg = ev::ApplicationSubmitted {
             tenant_id: program.id.to_string(),
             application_id: app.id.to_string(),

@@ -233,6 +233,19 @@ pub async fn invite_by_hash(tx: &mut TenantTx<'_>, hash: &[u8]) -> Result<Option
 
 // ---- applications ----
 
+/// Whether an application with this email waits for review.
+#[tracing::instrument(skip_all)]
+pub async fn pending_application_exists(tx: &mut TenantTx<'_>, email: &str) -> Result<bool, sqlx::Error> {
+    let tenant = tx.tenant();
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM applications WHERE tenant_id = $1 AND email = $2 AND status = 'pending')",
+    )
+    .bind(tenant)
+    .bind(email)
+    .fetch_one(tx.conn())
+    .await
+}
+
 #[tracing::instrument(skip_all)]
 pub async fn insert_application(tx: &mut TenantTx<'_>, a: &ApplicationRow) -> Result<(), sqlx::Error> {
     let tenant = tx.tenant();

@@ -43,6 +43,26 @@ pub async fn insert_email(
     Ok(())
 }
 
+/// Whether an email of `kind` went (or waits to go) to `to` since `since`.
+#[tracing::instrument(skip_all)]
+pub async fn emailed_since(
+    tx: &mut TenantTx<'_>,
+    kind: &str,
+    to: &str,
+    since: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let tenant = tx.tenant();
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM emails WHERE tenant_id = $1 AND kind = $2 AND to_address = $3 AND created_at >= $4)",
+    )
+    .bind(tenant)
+    .bind(kind)
+    .bind(to.trim())
+    .bind(since)
+    .fetch_one(tx.conn())
+    .await
+}
+
 /// An email the mailer sends.
 #[derive(Debug, Clone, FromRow)]
 pub struct EmailRow {

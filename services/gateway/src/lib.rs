@@ -89,7 +89,7 @@ pub async fn run(rt: Runtime, listener: TcpListener, pages: fn(AppState) -> Rout
 pub fn api_router(manual_clock: bool) -> OpenApiRouter<AppState> {
     use routes::{
         api_keys, applications, auth, claims, commissions, customers, events, fraud, leads, links, notifications,
-        orders, partners, posters, privacy, program, reports, storefront, tenants, test_clock, users, webhooks,
+        orders, partners, posters, privacy, program, rates, reports, storefront, tenants, test_clock, users, webhooks,
     };
     let api = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(auth::login))
@@ -156,6 +156,7 @@ pub fn api_router(manual_clock: bool) -> OpenApiRouter<AppState> {
         .routes(routes!(commissions::ledger))
         .routes(routes!(commissions::balances))
         .routes(routes!(commissions::request_payout, commissions::list_payouts))
+        .routes(routes!(rates::list_rates, rates::put_rates))
         .routes(routes!(fraud::list_flags))
         .routes(routes!(fraud::decide_flag))
         .routes(routes!(commissions::approve_payout))

@@ -70,3 +70,24 @@ impl Handler for Attributed {
         Ok(())
     }
 }
+
+/// identity's programs: the time zone the sales totals count days in (D2), and the reporting
+/// currency the orders' exchange rates point to (X6).
+#[derive(Clone, Copy)]
+pub struct Programs;
+
+impl Handler for Programs {
+    async fn handle(&self, conn: &mut PgConnection, e: &IncomingEvent) -> anyhow::Result<()> {
+        platform::reports::ReportZones { rebuild: "sales_totals_rebuild" }.handle(conn, e).await?;
+        let Some(tenant) = e.tenant else { return Ok(()) };
+        let settings = match e.name().as_str() {
+            "tenant.created" => ev::TenantCreated::decode(e.payload.as_ref())?.settings,
+            "program.updated" => ev::ProgramUpdated::decode(e.payload.as_ref())?.settings,
+            _ => None,
+        };
+        if let Some(s) = settings.filter(|s| !s.currency.trim().is_empty()) {
+            crate::store::put_program_currency(conn, tenant, s.currency.trim()).await?;
+        }
+        Ok(())
+    }
+}

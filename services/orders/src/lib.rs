@@ -60,9 +60,9 @@ pub async fn run(rt: Runtime, listener: TcpListener) -> anyhow::Result<()> {
     started.consume(&rt, spec, consumers::Attributed, 1);
     let spec = platform::consumer::ConsumerSpec::new("orders-customers", "customers", consumers::CUSTOMERS);
     started.consume(&rt, spec, consumers::Erased, 1);
-    // D2: the program's time zone, which the sales totals count days in.
+    // D2, X6: the program's time zone, which the sales totals count days in, and its currency.
     let spec = platform::consumer::ConsumerSpec::new("orders-identity", "identity", platform::reports::ZONE_SUBJECTS);
-    started.consume(&rt, spec, platform::reports::ReportZones { rebuild: "sales_totals_rebuild" }, 1);
+    started.consume(&rt, spec, consumers::Programs, 1);
     let router = platform::grpc::server(&rt.metrics).add_service(OrdersServer::new(svc));
     platform::grpc::serve_service(&rt, SERVICE, listener, router, started.tasks).await
 }

@@ -3,6 +3,7 @@
 
 mod attribution;
 mod commissions;
+mod currency;
 mod customers;
 mod foundation;
 mod fraud;

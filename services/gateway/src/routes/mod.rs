@@ -22,6 +22,7 @@ pub mod partners;
 pub mod posters;
 pub mod privacy;
 pub mod program;
+pub mod rates;
 pub mod redirect;
 pub mod reports;
 pub mod storefront;

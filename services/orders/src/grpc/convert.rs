@@ -149,6 +149,8 @@ pub fn order(p: OrderParts<'_>) -> pb::Order {
         next_statuses: next,
         tax_rate: rate(o.tax_rate),
         attribution_reason: o.attribution_reason.clone(),
+        reporting_currency: o.reporting_currency.clone(),
+        exchange_rate: o.exchange_rate.map(|r| r.normalize().to_string()),
     }
 }
 

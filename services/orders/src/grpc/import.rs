@@ -463,6 +463,8 @@ impl OrdersService {
             placed_at: now,
             updated_at: now,
             attribution_reason: None,
+            reporting_currency: None,
+            exchange_rate: None,
         };
         let items = super::place::item_rows(totals.lines);
         Ok((order, items))

@@ -8,6 +8,7 @@ mod orders;
 pub mod place;
 mod privacy;
 mod public;
+mod rates;
 mod reports;
 pub mod webhooks;
 
@@ -151,6 +152,12 @@ impl Orders for OrdersService {
     }
     async fn get_order(&self, req: Request<pb::OrderRef>) -> Reply<pb::Order> {
         authed(&self.verifier, req, Grant::Scope("orders:read"), |a, m| self.get_order_impl(a, m)).await
+    }
+    async fn put_exchange_rates(&self, req: Request<pb::PutExchangeRatesRequest>) -> Reply<pb::ExchangeRateList> {
+        authed(&self.verifier, req, Grant::Scope("orders:write"), |a, m| self.put_rates_impl(a, m)).await
+    }
+    async fn list_exchange_rates(&self, req: Request<pb::ExchangeRateQuery>) -> Reply<pb::ExchangeRateList> {
+        authed(&self.verifier, req, Grant::Scope("orders:read"), |a, m| self.list_rates_impl(a, m)).await
     }
     async fn export_customer(&self, req: Request<pb::CustomerExportRequest>) -> Reply<pb::CustomerExport> {
         authed(&self.verifier, req, Grant::Scope("orders:read"), |a, m| self.export_customer_impl(a, m)).await

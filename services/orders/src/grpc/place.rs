@@ -254,6 +254,8 @@ impl OrdersService {
             placed_at: now,
             updated_at: now,
             attribution_reason: None,
+            reporting_currency: None,
+            exchange_rate: None,
         };
         let items = item_rows(totals.lines);
         Ok(Built { order, items })

@@ -63,11 +63,12 @@ pub async fn insert_orders_bulk(tx: &mut TenantTx<'_>, orders: &[OrderRow]) -> R
         "INSERT INTO orders (id, tenant_id, number, seq, customer_id, customer_name, customer_email, customer_language,
              customer_owner_id, kind, channel, payment_method, promotion_type, status, currency, subtotal, discount,
              shipping, tax_rate, tax, total, amount_paid, amount_refunded, placed_by_partner_id, partner_id, external_id,
-             version, placed_at, updated_at)
+             version, placed_at, updated_at, reporting_currency, exchange_rate)
          SELECT u.id, $1, u.number, u.seq, u.customer_id, u.customer_name, u.customer_email, u.customer_language,
              u.customer_owner_id, u.kind, u.channel, u.payment_method, u.promotion_type, u.status, u.currency, u.subtotal,
              u.discount, u.shipping, u.tax_rate, u.tax, u.total, u.amount_paid, 0, u.placed_by, u.partner_id,
-             u.external_id, u.version, u.placed_at, u.placed_at
+             u.external_id, u.version, u.placed_at, u.placed_at,
+             (SELECT currency FROM program_currencies WHERE tenant_id = $1), exchange_rate_at($1, u.currency, u.placed_at)
          FROM unnest($2::uuid[], $3::text[], $4::bigint[], $5::uuid[], $6::text[], $7::text[], $8::text[], $9::uuid[],
              $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::numeric[], $17::numeric[],
              $18::numeric[], $19::numeric[], $20::numeric[], $21::numeric[], $22::numeric[], $23::uuid[], $24::uuid[],

@@ -6,6 +6,7 @@ mod imports;
 mod orders;
 mod payments;
 mod privacy;
+mod rates;
 mod reports;
 
 pub use catalog::*;
@@ -14,4 +15,5 @@ pub use imports::*;
 pub use orders::*;
 pub use payments::*;
 pub use privacy::*;
+pub use rates::*;
 pub use reports::*;

@@ -59,13 +59,19 @@ pub struct OrderRow {
     /// Set by attribution's decision (`order.attributed`).
     #[sqlx(default)]
     pub attribution_reason: Option<String>,
+    /// X6: the reporting currency and the rate to it in force at placement, written by the
+    /// insert (`exchange_rate_at`); None on a row not read back yet.
+    #[sqlx(default)]
+    pub reporting_currency: Option<String>,
+    #[sqlx(default)]
+    pub exchange_rate: Option<Decimal>,
 }
 
 pub(crate) const ORDER_COLUMNS: &str = "o.id, o.tenant_id, o.number, o.seq, o.customer_id, o.customer_name, o.customer_email,
     o.customer_language, o.customer_owner_id, o.kind, o.channel, o.payment_method, o.promotion_type, o.status, o.currency,
     o.subtotal, o.discount, o.shipping, o.tax_rate, o.tax, o.total, o.amount_paid, o.amount_refunded,
     o.placed_by_partner_id, o.coupon_id, o.coupon_code, o.coupon_partner_id, o.coupon_commission_rate, o.partner_id,
-    o.external_id, o.version, o.placed_at, o.updated_at, o.attribution_reason";
+    o.external_id, o.version, o.placed_at, o.updated_at, o.attribution_reason, o.reporting_currency, o.exchange_rate";
 
 #[tracing::instrument(skip_all)]
 pub async fn insert_order(tx: &mut TenantTx<'_>, o: &OrderRow) -> Result<(), sqlx::Error> {
@@ -74,9 +80,11 @@ pub async fn insert_order(tx: &mut TenantTx<'_>, o: &OrderRow) -> Result<(), sql
         "INSERT INTO orders (id, tenant_id, number, seq, customer_id, customer_name, customer_email, customer_language,
              customer_owner_id, kind, channel, payment_method, promotion_type, status, currency, subtotal, discount,
              shipping, tax_rate, tax, total, amount_paid, amount_refunded, placed_by_partner_id, coupon_id, coupon_code,
-             coupon_partner_id, coupon_commission_rate, partner_id, external_id, version, placed_at, updated_at)
+             coupon_partner_id, coupon_commission_rate, partner_id, external_id, version, placed_at, updated_at,
+             reporting_currency, exchange_rate)
          VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,
-             $28,$29,$30,$31,$32,$33)",
+             $28,$29,$30,$31,$32,$33, (SELECT currency FROM program_currencies WHERE tenant_id = $2),
+             exchange_rate_at($2, $15, $32))",
     )
     .bind(o.id)
     .bind(tenant)

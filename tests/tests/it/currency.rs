@@ -3,7 +3,12 @@
 
 use e2e::{Client, TestSystem, json};
 use reqwest::Method;
+use rust_decimal::Decimal;
 use serde_json::Value;
+
+fn dec(s: &str) -> Decimal {
+    s.parse().unwrap()
+}
 
 async fn product(admin: &Client, sku: &str, currency: &str) -> String {
     let p = json!({ "sku": sku, "name": sku, "base_price": "100.00", "currency": currency, "kind": "physical" });
@@ -31,6 +36,8 @@ async fn x6_an_order_keeps_the_rate_in_force_when_it_was_placed() {
     let c = admin.post("/api/v1/customers", &json!({ "name": "Xena Rates", "email": "xena@x.test" }), 201).await;
     let customer = c["id"].as_str().unwrap().to_string();
 
+    let day1 = "/api/v1/reports/sales?every=day&from=2026-06-01&to=2026-06-01";
+    let before = admin.get(day1, 200).await["reporting"][0].clone();
     let body = json!({ "rates": [{ "from": "usd", "to": "EUR", "rate": "0.92", "valid_from": "2026-05-01" }] });
     let kept = admin.expect(Method::PUT, "/api/v1/exchange-rates", Some(&body), 200).await;
     assert_eq!((kept["items"][0]["from"].as_str(), kept["items"][0]["rate"].as_str()), (Some("USD"), Some("0.92")));
@@ -44,9 +51,30 @@ async fn x6_an_order_keeps_the_rate_in_force_when_it_was_placed() {
     assert_eq!(admin.get(&format!("/api/v1/orders/{id}"), 200).await["exchange_rate"], "0.92", "today's order");
     let by_pln = place(&admin, &customer, &pln).await;
     assert_eq!(by_pln["exchange_rate"], "0.2325581395", "the inverse of EUR→PLN 4.30");
-    assert_eq!(place(&admin, &customer, &eur).await["exchange_rate"], "1");
+    let by_eur = place(&admin, &customer, &eur).await;
     let none = place(&admin, &customer, &chf).await;
     assert!(none["exchange_rate"].is_null() && none["reporting_currency"] == "EUR", "no CHF rate: {none}");
+
+    // The day's sales in the reporting currency: each order at its own rate; CHF unconverted.
+    let after = admin.get(day1, 200).await;
+    assert_eq!(after["reporting_currency"], "EUR");
+    let (b, a) = (&before, &after["reporting"][0]);
+    let count = |r: &Value, f: &str| r[f].as_u64().unwrap_or(0);
+    assert_eq!(
+        count(b, "unconverted_orders"),
+        0,
+        "the demo's orders, in EUR, seeded before the currency was known: {b}"
+    );
+    assert_eq!(count(a, "orders") - count(b, "orders"), 4, "{a}");
+    assert_eq!(count(a, "unconverted_orders") - count(b, "unconverted_orders"), 1, "{a}");
+    let from: Vec<&str> = a["converted_from"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
+    assert!(from.contains(&"USD") && from.contains(&"PLN") && !from.contains(&"CHF"), "{a}");
+    let expected: Decimal = [(&first, "0.92"), (&by_pln, "0.2325581395"), (&by_eur, "1")]
+        .iter()
+        .map(|(o, rate)| dec(o["total"].as_str().unwrap()) * dec(rate))
+        .sum();
+    let got = dec(a["net"].as_str().unwrap()) - b["net"].as_str().map(dec).unwrap_or_default();
+    assert!((got - expected).abs() <= dec("0.01"), "net in EUR {got}, expected {expected}: {a}");
 
     // The next day the new rate applies to new orders only.
     sys.clock.set("2026-06-02T09:00:00Z".parse().unwrap());
@@ -58,6 +86,15 @@ async fn x6_an_order_keeps_the_rate_in_force_when_it_was_placed() {
     let r = admin.post("/api/v1/orders/import", &imported, 200).await;
     let imp = r["items"][0]["order_id"].as_str().unwrap();
     assert_eq!(admin.get(&format!("/api/v1/orders/{imp}"), 200).await["exchange_rate"], "0.95", "imports too");
+    let day2 = admin.get("/api/v1/reports/sales?every=day&from=2026-06-02&to=2026-06-02", 200).await;
+    let r = &day2["reporting"][0];
+    assert_eq!((r["orders"].as_u64(), r["unconverted_orders"].as_u64()), (Some(2), Some(0)), "{day2}");
+    assert_eq!(r["converted_from"], json!(["USD"]));
+    let usd_total = dec(day2["totals"].as_array().unwrap().iter().find(|t| t["currency"] == "USD").unwrap()["net"]
+        .as_str()
+        .unwrap());
+    let net = (usd_total * dec("0.95")).round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointNearestEven);
+    assert_eq!(r["net"], net.to_string(), "both at tomorrow's 0.95: {day2}");
     let usd_rates = admin.get("/api/v1/exchange-rates?from=USD", 200).await;
     let days: Vec<&str> =
         usd_rates["items"].as_array().unwrap().iter().map(|r| r["valid_from"].as_str().unwrap()).collect();

@@ -73,6 +73,7 @@ impl OrdersService {
         let mut tx = TenantTx::begin(&self.pool, a.tenant).await?;
         let rows = store::sales(&mut tx, asked.partner, asked.range, asked.every).await?;
         let lifetime = store::lifetime_sales(&mut tx, asked.partner).await?;
+        let reporting_currency = store::program_currency(&mut tx).await?.unwrap_or_default();
         tx.commit().await?;
         let bounds = asked.range.by_start(asked.every);
         let mut totals: BTreeMap<(NaiveDate, String), SalesTotal> = BTreeMap::new();
@@ -90,10 +91,16 @@ impl OrdersService {
             by_channel.push(row(&bounds, &r));
         }
         let (from, to) = platform::reports::dates(&asked.range);
+        let reporting = match reporting_currency.as_str() {
+            "" => Vec::new(),
+            c => reporting(&bounds, &totals, c),
+        };
         Ok(pb::SalesReport {
             time_zone: asked.zone,
             from,
             to,
+            reporting,
+            reporting_currency,
             totals: totals.values().map(|t| row(&bounds, t)).collect(),
             by_channel,
             lifetime: lifetime
@@ -237,6 +244,9 @@ fn zero(period: NaiveDate, currency: &str) -> SalesTotal {
         tax: Decimal::ZERO,
         refunds: Decimal::ZERO,
         net: Decimal::ZERO,
+        gross_reporting: Decimal::ZERO,
+        net_reporting: Decimal::ZERO,
+        unconverted: 0,
     }
 }
 
@@ -248,6 +258,39 @@ fn add(t: &mut SalesTotal, r: &SalesTotal) {
     t.tax += r.tax;
     t.refunds += r.refunds;
     t.net += r.net;
+    t.gross_reporting += r.gross_reporting;
+    t.net_reporting += r.net_reporting;
+    t.unconverted += r.unconverted;
+}
+
+/// X6: each period's sales over every currency, in the reporting currency (rounded once, here).
+fn reporting(
+    bounds: &BTreeMap<NaiveDate, (NaiveDate, NaiveDate)>,
+    totals: &BTreeMap<(NaiveDate, String), SalesTotal>,
+    currency: &str,
+) -> Vec<pb::ReportingRow> {
+    let mut per: BTreeMap<NaiveDate, (SalesTotal, std::collections::BTreeSet<String>)> = BTreeMap::new();
+    for ((start, c), t) in totals {
+        let (sum, from) = per.entry(*start).or_insert_with(|| (zero(*start, currency), Default::default()));
+        add(sum, t);
+        if c != currency && t.orders != t.unconverted {
+            from.insert(c.clone());
+        }
+    }
+    per.into_values()
+        .map(|(t, from)| {
+            let (s, e) = bounds.get(&t.period).copied().unwrap_or((t.period, t.period));
+            pb::ReportingRow {
+                period_start: s.to_string(),
+                period_end: e.to_string(),
+                orders: t.orders.max(0) as u64,
+                gross: money(currency, t.gross_reporting),
+                net: money(currency, t.net_reporting),
+                converted_from: from.into_iter().collect(),
+                unconverted_orders: t.unconverted.max(0) as u64,
+            }
+        })
+        .collect()
 }
 
 fn row(bounds: &BTreeMap<NaiveDate, (NaiveDate, NaiveDate)>, r: &SalesTotal) -> pb::SalesRow {

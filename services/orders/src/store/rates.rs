@@ -15,17 +15,30 @@ pub struct RateRow {
     pub updated_at: DateTime<Utc>,
 }
 
-/// identity's `settings.currency`, kept for the orders' snapshots.
+/// identity's `settings.currency`, kept for the orders' snapshots. When it is new or another
+/// one, the program's orders take the rate to it in force at their placement: orders placed
+/// before it was known (a seed, a late event) had none, and a report adds up in one currency.
 #[tracing::instrument(skip_all)]
 pub async fn put_program_currency(conn: &mut PgConnection, tenant: Uuid, currency: &str) -> sqlx::Result<()> {
-    sqlx::query(
+    let changed = sqlx::query(
         "INSERT INTO program_currencies (tenant_id, currency) VALUES ($1, $2)
-         ON CONFLICT (tenant_id) DO UPDATE SET currency = $2",
+         ON CONFLICT (tenant_id) DO UPDATE SET currency = $2 WHERE program_currencies.currency <> $2",
     )
     .bind(tenant)
     .bind(currency)
-    .execute(conn)
-    .await?;
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if changed > 0 {
+        sqlx::query(
+            "UPDATE orders SET reporting_currency = $2, exchange_rate = exchange_rate_at($1, currency, placed_at)
+             WHERE tenant_id = $1 AND reporting_currency IS DISTINCT FROM $2",
+        )
+        .bind(tenant)
+        .bind(currency)
+        .execute(&mut *conn)
+        .await?;
+    }
     Ok(())
 }
 

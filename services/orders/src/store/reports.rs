@@ -21,10 +21,17 @@ pub struct SalesTotal {
     pub tax: Decimal,
     pub refunds: Decimal,
     pub net: Decimal,
+    /// X6: gross and net in the reporting currency, through each order's rate; the orders with
+    /// no rate are not in them, and are counted here.
+    pub gross_reporting: Decimal,
+    pub net_reporting: Decimal,
+    pub unconverted: i64,
 }
 
 const SUMS: &str = "sum(orders)::bigint AS orders, sum(gross) AS gross, sum(discounts) AS discounts, \
-    sum(shipping) AS shipping, sum(tax) AS tax, sum(refunds) AS refunds, sum(net) AS net";
+    sum(shipping) AS shipping, sum(tax) AS tax, sum(refunds) AS refunds, sum(net) AS net, \
+    sum(gross_reporting) AS gross_reporting, sum(net_reporting) AS net_reporting, \
+    sum(unconverted)::bigint AS unconverted";
 
 /// Sales per period (its first day, unclipped), channel and currency, of one partner or of the
 /// program (`partner` None). Months read month rows where the range covers them whole.
@@ -157,5 +164,14 @@ pub async fn customer_periods(
         .bind(range.to)
         .bind(partner)
         .fetch_all(tx.conn())
+        .await
+}
+
+/// X6: the program's reporting currency, once identity has told it.
+#[tracing::instrument(skip_all)]
+pub async fn program_currency(tx: &mut TenantTx<'_>) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar("SELECT currency FROM program_currencies WHERE tenant_id = $1")
+        .bind(tx.tenant())
+        .fetch_optional(tx.conn())
         .await
 }

@@ -377,6 +377,29 @@ impl Client {
     }
 }
 
+/// Polls `path` with `c` for up to 30 seconds until `done` holds, and returns the last body.
+pub async fn until(c: &Client, path: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let mut last = Value::Null;
+    for _ in 0..300 {
+        last = c.get(path, 200).await;
+        if done(&last) {
+            return last;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{path} never got there: {last}");
+}
+
+/// The partner's referral code (L1), once attribution has made its link.
+pub async fn referral_code(partner: &Client) -> String {
+    let links = until(partner, "/api/v1/links", |l| {
+        l["items"].as_array().is_some_and(|i| i.iter().any(|l| l["kind"] == "referral"))
+    })
+    .await;
+    let found = links["items"].as_array().into_iter().flatten().find(|l| l["kind"] == "referral");
+    found.and_then(|l| l["code"].as_str()).unwrap_or_default().to_string()
+}
+
 /// Asserts that a reply is an RFC 9457 problem with this status and code, naming `field` if given.
 pub fn assert_problem(reply: &Reply, status: u16, code: &str, field: Option<&str>) {
     let ct = reply.headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");

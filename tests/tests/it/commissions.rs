@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use e2e::{Client, TestSystem, json};
+use e2e::{Client, TestSystem, json, referral_code};
 use serde_json::Value;
 
 /// A browser that does not follow redirects and keeps the visitor cookie it is given.
@@ -12,17 +12,6 @@ async fn visit(sys: &TestSystem, code: &str) -> String {
     let r = http.get(format!("{}/r/{code}", sys.url)).send().await.unwrap();
     assert_eq!(r.status(), 302);
     r.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string()
-}
-
-async fn referral_code(partner: &Client) -> String {
-    for _ in 0..200 {
-        let links = partner.get("/api/v1/links", 200).await;
-        if let Some(l) = links["items"].as_array().unwrap().iter().find(|l| l["kind"] == "referral") {
-            return l["code"].as_str().unwrap().to_string();
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("no referral link");
 }
 
 /// Polls `path` until `done` holds, and returns the last body.

@@ -4,30 +4,9 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use e2e::{Client, TestSystem, json};
+use e2e::{Client, TestSystem, json, referral_code, until};
 use reqwest::Method;
 use serde_json::Value;
-
-/// Polls `path` until `done` holds, and returns the last body.
-async fn until(c: &Client, path: &str, done: impl Fn(&Value) -> bool) -> Value {
-    let mut last = Value::Null;
-    for _ in 0..300 {
-        last = c.get(path, 200).await;
-        if done(&last) {
-            return last;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("{path} never got there: {last}");
-}
-
-async fn referral_code(partner: &Client) -> String {
-    let links =
-        until(partner, "/api/v1/links", |l| l["items"].as_array().unwrap().iter().any(|l| l["kind"] == "referral"))
-            .await;
-    let l = links["items"].as_array().unwrap().iter().find(|l| l["kind"] == "referral").unwrap().clone();
-    l["code"].as_str().unwrap().to_string()
-}
 
 /// Opens `/r/{code}` (as `bearer`'s partner when given) and returns the visitor cookie.
 async fn click(sys: &TestSystem, code: &str, bearer: Option<&str>) -> String {

@@ -5,25 +5,12 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use e2e::{Client, TestSystem, json};
+use e2e::{Client, TestSystem, json, until};
 use reqwest::Method;
 use serde_json::Value;
 
 fn t(s: &str) -> DateTime<Utc> {
     s.parse().unwrap()
-}
-
-/// Polls `path` until `done` holds, and returns the last body.
-async fn until(c: &Client, path: &str, done: impl Fn(&Value) -> bool) -> Value {
-    let mut last = Value::Null;
-    for _ in 0..300 {
-        last = c.get(path, 200).await;
-        if done(&last) {
-            return last;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("{path} never got there: {last}");
 }
 
 struct World {

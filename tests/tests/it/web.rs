@@ -261,6 +261,26 @@ async fn a1_d1_cu1_cu3_cu8_o2_o3_o9_c10_c11_l1_l9_l12_le1_n1_n2_n3_a1_p5_the_por
     }
     assert!(ledger.contains(&format!("Commission on order {number} recorded")), "{ledger}");
 
+    // X4: an order she placed for "a customer" with her own email waits for the merchant's
+    // review, and her earnings say so, in her language.
+    let ana_id = ana.get("/api/v1/me", 200).await["partner"]["id"].as_str().unwrap().to_string();
+    let sku = products["items"][0]["sku"].as_str().unwrap().to_string();
+    let own = json!({ "orders": [{ "external_id": "web-own", "customer": { "name": "Me", "email": "ana+web@demo.test" },
+        "items": [{ "sku": sku, "quantity": 1 }], "payment_method": "card", "status": "paid",
+        "placed_by_partner_id": ana_id }] });
+    sys.demo_admin().await.post("/api/v1/orders/import", &own, 200).await;
+    let mut lines = String::new();
+    for _ in 0..100 {
+        b.open(&format!("{}/earnings", sys.url)).await;
+        lines = b.body().await;
+        if lines.contains("under review") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(lines.contains("under review"), "the flagged commission says so");
+    check_page(&b, "earnings-under-review").await;
+
     // O9: a wholesale purchase for resale, for herself, at the wholesale price.
     let resale =
         products["items"].as_array().unwrap().iter().find(|p| p["wholesale_price"].is_string()).unwrap().clone();

@@ -346,6 +346,11 @@ impl Facts {
         }
     }
 
+    /// X4: the fraud signals seen, none when the order was never flagged.
+    pub fn signals(&self) -> &[Signal] {
+        self.fraud.as_ref().map_or(&[], |x| x.signals.as_slice())
+    }
+
     fn status(&self) -> Option<Status> {
         self.status.map(|(_, s)| s)
     }

@@ -59,30 +59,27 @@ impl CommissionsService {
         let orders: Vec<Uuid> = facts.iter().map(|(o, _)| *o).collect();
         let mut known = store::facts_for_update(tx, &orders, now).await?;
         let before = known.clone();
-        let mut flagged = Vec::new();
         for (order, fact) in facts {
             if let Some(f) = known.get_mut(&order) {
-                if matches!(fact, Fact::Flagged(_)) && f.fraud.as_ref().is_none_or(|x| x.signals.is_empty()) {
-                    flagged.push(order);
-                }
                 f.apply(fact);
-            }
-        }
-        // X4: a newly flagged order joins the merchant's queue and is announced.
-        for order in flagged {
-            let Some(f) = known.get(&order) else { continue };
-            let signals = f.fraud.as_ref().map(|x| x.signals.clone()).unwrap_or_default();
-            let partner = f.attribution.as_ref().and_then(|a| a.partner);
-            if store::open_flag(tx, order, partner, &signals, now).await? {
-                let tenant = tx.tenant();
-                let msg = events::commission_flagged(tenant, order, partner, &signals, now);
-                self.outbox.emit(tx.conn(), tenant, "commission", order, "flagged", &msg).await?;
             }
         }
         // A redelivery or an older version teaches nothing: such orders are left alone.
         let mut changed: Vec<(Uuid, &Facts)> =
             known.iter().filter(|(o, f)| before.get(o) != Some(f)).map(|(o, f)| (*o, f)).collect();
         changed.sort_by_key(|(o, _)| *o);
+        // X4: an order that has signals now and had none joins the merchant's queue, announced.
+        for (order, f) in &changed {
+            if f.signals().is_empty() || before.get(order).is_some_and(|b| !b.signals().is_empty()) {
+                continue;
+            }
+            let partner = f.attribution.as_ref().and_then(|a| a.partner);
+            if store::open_flag(tx, *order, partner, f.signals(), now).await? {
+                let tenant = tx.tenant();
+                let msg = events::commission_flagged(tenant, *order, partner, f.signals(), now);
+                self.outbox.emit(tx.conn(), tenant, "commission", *order, "flagged", &msg).await?;
+            }
+        }
         store::put_facts(tx, &changed, now).await?;
         self.recompute(tx, &changed).await
     }

@@ -3,7 +3,7 @@
 
 use partnerline_proto::attribution::v1 as pb;
 use platform::AppError;
-use platform::auth::{Principal, Role};
+use platform::auth::Principal;
 use platform::db::TenantTx;
 use uuid::Uuid;
 
@@ -16,10 +16,7 @@ impl AttributionService {
         p: Principal,
         req: pb::CustomerExportRequest,
     ) -> Result<pb::CustomerExport, AppError> {
-        if !matches!(p.role, Role::MerchantAdmin | Role::Integrator) {
-            return Err(AppError::forbidden("only the merchant exports a customer's data"));
-        }
-        let tenant = p.tenant()?;
+        let tenant = p.require_admin_or_scope("customers:read")?;
         let id = Uuid::parse_str(req.customer_id.trim()).map_err(|_| AppError::not_found("customer"))?;
         let mut tx = TenantTx::begin(&self.pool, tenant).await?;
         let doc = store::export_customer(&mut tx, id).await?;

@@ -149,10 +149,10 @@ impl AttributionService {
                 e.0 = e.0.min(c.placed_at);
                 e.1 = e.1.max(c.placed_at);
             }
-            let mut partners: Vec<(Uuid, DateTime<Utc>, DateTime<Utc>)> =
+            let mut spans: Vec<(Uuid, DateTime<Utc>, DateTime<Utc>)> =
                 span.into_iter().map(|(p, (first, last))| (p, first - chrono::Duration::days(7), last)).collect();
-            partners.sort();
-            let bursts = store::click_bursts(tx, &partners, fraud.spam_clicks, fraud.spam_window_minutes).await?;
+            spans.sort();
+            let bursts = store::click_bursts(tx, &spans, fraud.spam_clicks, fraud.spam_window_minutes).await?;
             for (partner, clicks, until) in bursts {
                 // The burst flags the partner's first order placed after it (one burst, one flag).
                 let Some(c) = checks
@@ -253,7 +253,6 @@ impl AttributionService {
     }
 }
 
-/// C7: the partner's parent and grandparent, as far as `partners` knows them.
 /// X4: an order to look at for fraud signals: attributed to `partner`, not its own.
 struct Check {
     order: Uuid,
@@ -263,6 +262,7 @@ struct Check {
     placed_at: DateTime<Utc>,
 }
 
+/// C7: the partner's parent and grandparent, as far as `partners` knows them.
 fn chain(partners: &HashMap<Uuid, store::PartnerRow>, partner: Option<Uuid>) -> Vec<Uuid> {
     let mut chain = Vec::new();
     let mut next = partner;

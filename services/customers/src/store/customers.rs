@@ -243,11 +243,7 @@ pub async fn delete_customer(tx: &mut TenantTx<'_>, id: Uuid, now: DateTime<Utc>
         .bind(now)
         .execute(tx.conn())
         .await?;
-    sqlx::query("DELETE FROM quick_order_links WHERE tenant_id = $1 AND customer_id = $2")
-        .bind(tenant)
-        .bind(id)
-        .execute(tx.conn())
-        .await?;
+    super::delete_link(tx, id).await?;
     Ok(())
 }
 

@@ -61,11 +61,7 @@ pub async fn erase(tx: &mut TenantTx<'_>, id: Uuid, actor: Uuid, now: DateTime<U
         .bind(id)
         .execute(tx.conn())
         .await?;
-    sqlx::query("DELETE FROM quick_order_links WHERE tenant_id = $1 AND customer_id = $2")
-        .bind(tenant)
-        .bind(id)
-        .execute(tx.conn())
-        .await?;
+    super::delete_link(tx, id).await?;
     sqlx::query("INSERT INTO erasures (tenant_id, customer_id, actor_user_id, erased_at) VALUES ($1, $2, $3, $4)")
         .bind(tenant)
         .bind(id)

@@ -214,6 +214,13 @@ pub const EVENTS: &[EventType] = &[
     e("orders", "coupon", "created", "CouponChanged", "L9: a partner's coupon was made"),
     e("orders", "coupon", "disabled", "CouponChanged", "L9: a partner's coupon was disabled"),
     e(
+        "orders",
+        "exchange_rates",
+        "updated",
+        "ExchangeRatesUpdated",
+        "X6: the rates the merchant put, each for a currency pair from a day on; commissions keeps them to pay partners in their own currency",
+    ),
+    e(
         "attribution",
         "click",
         "recorded",

@@ -351,6 +351,8 @@ account-holder = Account holder
 account-bic = BIC (optional)
 account-paypal-email = PayPal email
 account-custom-details = Details (other methods)
+account-payout-currency = Currency you are paid in
+account-payout-currency-hint = A three-letter code such as EUR or PLN. Leave it empty to be paid in the currency you earned; another currency is converted at the program's rate of the day you ask.
 
 ## promote (L1, L9, L12)
 nav-promote = Promote

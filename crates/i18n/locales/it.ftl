@@ -351,6 +351,8 @@ account-holder = Intestatario del conto
 account-bic = BIC (facoltativo)
 account-paypal-email = Email PayPal
 account-custom-details = Dettagli (altri metodi)
+account-payout-currency = Valuta in cui ricevi i pagamenti
+account-payout-currency-hint = Un codice di tre lettere, come EUR o PLN. Lascialo vuoto per essere pagato nella valuta in cui hai guadagnato; un'altra valuta viene convertita al tasso del programma del giorno della richiesta.
 
 ## promote (L1, L9, L12)
 nav-promote = Promuovi

@@ -353,6 +353,8 @@ account-holder = Właściciel konta
 account-bic = BIC (opcjonalnie)
 account-paypal-email = E-mail PayPal
 account-custom-details = Szczegóły (inne metody)
+account-payout-currency = Waluta wypłaty
+account-payout-currency-hint = Trzyliterowy kod, np. EUR lub PLN. Zostaw puste, aby otrzymać wypłatę w walucie, w której zarobiłeś; inna waluta jest przeliczana po kursie programu z dnia zlecenia.
 
 ## promote (L1, L9, L12)
 nav-promote = Promuj

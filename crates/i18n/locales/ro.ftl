@@ -352,6 +352,8 @@ account-holder = Titularul contului
 account-bic = BIC (opțional)
 account-paypal-email = E-mail PayPal
 account-custom-details = Detalii (alte metode)
+account-payout-currency = Moneda în care ești plătit
+account-payout-currency-hint = Un cod de trei litere, de exemplu EUR sau PLN. Lasă câmpul gol pentru a fi plătit în moneda în care ai câștigat; altă monedă se convertește la cursul programului din ziua cererii.
 
 ## promote (L1, L9, L12)
 nav-promote = Promovează

@@ -350,6 +350,8 @@ account-holder = 账户持有人
 account-bic = BIC（可选）
 account-paypal-email = PayPal 电子邮箱
 account-custom-details = 详细信息（其他方式）
+account-payout-currency = 收款币种
+account-payout-currency-hint = 三个字母的代码，例如 EUR 或 PLN。留空则以赚取时的币种支付；其他币种按申请当天的计划汇率换算。
 
 ## promote (L1, L9, L12)
 nav-promote = 推广

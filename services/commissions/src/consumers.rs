@@ -38,6 +38,7 @@ pub const ORDERS: &[&str] = &[
     "orders.*.order.completed",
     "orders.*.order.cancelled",
     "orders.*.order.refunded",
+    "orders.*.exchange_rates.updated",
 ];
 pub const ATTRIBUTION: &[&str] = &["attribution.*.order.attributed"];
 /// D2: the SQL function that recounts the ledger's totals when the program's zone changes.
@@ -196,13 +197,22 @@ impl Handler for Events {
                     ev::PartnerUpdated::decode(e.payload.as_ref())?.partner
                 };
                 let Some(p) = p else { return Ok(()) };
-                store::put_partner(&mut tx, id(&p.partner_id)?, &p.trust_level, e.time).await?;
+                store::put_partner(&mut tx, id(&p.partner_id)?, &p.trust_level, &p.payout_currency, e.time).await?;
             }
             "customer.created" | "customer.updated" => {
                 let m = ev::CustomerChanged::decode(e.payload.as_ref())?;
                 let Some(c) = m.customer else { return Ok(()) };
                 let group = c.group_id.as_deref().and_then(|g| Uuid::parse_str(g).ok());
                 store::put_customer_group(&mut tx, id(&c.customer_id)?, group).await?;
+            }
+            "exchange_rates.updated" => {
+                let m = ev::ExchangeRatesUpdated::decode(e.payload.as_ref())?;
+                let mut rates = Vec::with_capacity(m.rates.len());
+                for r in &m.rates {
+                    let day = chrono::NaiveDate::parse_from_str(&r.valid_from, "%Y-%m-%d")?;
+                    rates.push((r.from.clone(), r.to.clone(), money(&r.rate)?, day));
+                }
+                store::put_rates(&mut tx, &rates).await?;
             }
             "lead.won" => {
                 let m = ev::LeadWon::decode(e.payload.as_ref())?;

@@ -64,10 +64,15 @@ pub fn payout_changed(tenant: Uuid, p: &PayoutRow) -> ev::PayoutChanged {
         reference: p.reference.clone(),
         reason: p.reason.clone(),
         automatic: p.automatic,
+        payout_currency: p.converted.payout_currency.clone(),
+        payout_amount: p.converted.payout_amount.map(|a| a.to_string()),
+        exchange_rate: p.converted.exchange_rate.map(|r| r.normalize().to_string()),
     }
 }
 
-/// `settlement.failed` (C9): the prepaid balance did not cover a partner's available balance.
+/// `settlement.failed` (C9): the prepaid balance did not cover a partner's available balance
+/// (`insufficient_merchant_balance`), or no rate to the partner's currency is known (X6,
+/// `no_exchange_rate`).
 pub fn settlement_failed(
     tenant: Uuid,
     id: Uuid,
@@ -75,6 +80,7 @@ pub fn settlement_failed(
     amount: Decimal,
     currency: &str,
     merchant_balance: Decimal,
+    reason: &str,
 ) -> ev::SettlementFailed {
     ev::SettlementFailed {
         tenant_id: tenant.to_string(),
@@ -82,7 +88,7 @@ pub fn settlement_failed(
         partner_id: partner.to_string(),
         amount: amount.to_string(),
         currency: currency.to_string(),
-        reason: "insufficient_merchant_balance".into(),
+        reason: reason.into(),
         merchant_balance: merchant_balance.to_string(),
     }
 }

@@ -93,7 +93,7 @@ pub async fn demo(
     let now = svc.clock.now();
     let long_ago = now - Duration::days(365);
     for p in partners {
-        store::put_partner(&mut tx, p.partner, p.trust, long_ago).await?;
+        store::put_partner(&mut tx, p.partner, p.trust, "", long_ago).await?;
     }
     let rule = RuleRow {
         id: Uuid::now_v7(),

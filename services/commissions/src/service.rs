@@ -24,6 +24,43 @@ use crate::store::{self, LineRow, NewEntry};
 /// X4: the reason a flagged line gives while the merchant has not decided.
 pub const UNDER_REVIEW: &str = "under_review";
 
+/// C10, X6: the entries of a payout reaching `to`: a request moves the amount from available to
+/// requested, a rejection back, a payment from requested to paid. Paid in another currency, the
+/// request and the rejection each take two legs through the pair's FX account (each within one
+/// currency, at the payout's rate both ways), and requested and paid hold the partner's currency.
+pub(crate) fn payout_entries(p: &store::PayoutRow, to: domain::PayoutStatus, reason: &str) -> Vec<NewEntry> {
+    use PartnerBucket::{Available, Paid, Requested};
+    use domain::PayoutStatus as S;
+    let me = |b| Account::partner(p.partner_id, b);
+    let entry = |kind, debit, credit, amount: Decimal, currency: &str| NewEntry {
+        partner: Some(p.partner_id),
+        payout: Some(p.id),
+        reason: reason.to_string(),
+        ..NewEntry::new(kind, debit, credit, amount, currency)
+    };
+    let c = &p.converted;
+    let other = c.payout_currency.as_deref().zip(c.payout_amount).and_then(|(cur, paid)| {
+        let fx = Account::Fx(Currency::parse(&p.currency).ok()?, Currency::parse(cur).ok()?);
+        Some((fx, paid, cur))
+    });
+    let (paid, paid_in) = other.map_or((p.amount, p.currency.as_str()), |(_, a, c)| (a, c));
+    let (requested, rejected) = (EntryKind::PayoutRequested, EntryKind::PayoutRejected);
+    match (to, other) {
+        (S::Requested, None) => vec![entry(requested, me(Available), me(Requested), p.amount, &p.currency)],
+        (S::Requested, Some((fx, ..))) => vec![
+            entry(requested, me(Available), fx, p.amount, &p.currency),
+            entry(requested, fx, me(Requested), paid, paid_in),
+        ],
+        (S::Rejected, None) => vec![entry(rejected, me(Requested), me(Available), p.amount, &p.currency)],
+        (S::Rejected, Some((fx, ..))) => vec![
+            entry(rejected, me(Requested), fx, paid, paid_in),
+            entry(rejected, fx, me(Available), p.amount, &p.currency),
+        ],
+        (S::Paid, _) => vec![entry(EntryKind::PayoutPaid, me(Requested), me(Paid), paid, paid_in)],
+        (S::Approved, _) => Vec::new(),
+    }
+}
+
 /// The minor units of a currency code (2 when unknown).
 pub fn minor_units(currency: &str) -> u32 {
     Currency::parse(currency).map(|c| c.minor_units()).unwrap_or(2)
@@ -238,6 +275,25 @@ impl CommissionsService {
         Ok(due.len())
     }
 
+    /// X6: what a payout of `amount` in `currency` pays `partner` in its own currency, at the
+    /// rate in force on the program's `today` (rounded half-even to that currency's minor unit,
+    /// once). Nothing when the partner is paid in `currency`; `Err(to)` when no rate is known.
+    pub(crate) async fn conversion(
+        &self,
+        tx: &mut TenantTx<'_>,
+        partner: Uuid,
+        amount: Decimal,
+        currency: &str,
+        today: chrono::NaiveDate,
+    ) -> Result<Result<store::Converted, String>, AppError> {
+        let Some(to) = store::payout_currency(tx, partner).await?.filter(|c| c != currency) else {
+            return Ok(Ok(store::Converted::default()));
+        };
+        let Some(rate) = store::rate_on(tx, currency, &to, today).await? else { return Ok(Err(to)) };
+        let paid = Currency::parse(&to).map_err(AppError::internal)?.round(amount * rate);
+        Ok(Ok(store::Converted { payout_currency: Some(to), payout_amount: Some(paid), exchange_rate: Some(rate) }))
+    }
+
     pub(crate) async fn payout_event(&self, tx: &mut TenantTx<'_>, p: &store::PayoutRow) -> Result<(), AppError> {
         let tenant = tx.tenant();
         let msg = events::payout_changed(tenant, p);
@@ -256,6 +312,8 @@ impl CommissionsService {
             return Ok((0, 0));
         }
         let (mut paid, mut failed) = (0, 0);
+        let tenant = tx.tenant();
+        let (_, today) = platform::reports::today(tx.conn(), tenant, now).await?;
         let balances = store::partner_balances(tx, None).await?;
         for (acct, currency, available) in balances {
             let Some(Account::Partner(partner, PartnerBucket::Available)) = Account::parse(&acct) else {
@@ -266,7 +324,14 @@ impl CommissionsService {
             }
             let prepaid = store::balance(tx, Account::Prepaid, &currency).await?;
             let id = Uuid::now_v7();
-            if prepaid < available {
+            // X6: paid in the partner's own currency at today's rate; with none known it waits.
+            let converted = self.conversion(tx, partner, available, &currency, today).await?;
+            let why = match &converted {
+                Err(_) => Some("no_exchange_rate"),
+                Ok(_) if prepaid < available => Some("insufficient_merchant_balance"),
+                Ok(_) => None,
+            };
+            if let Some(reason) = why {
                 store::insert_settlement(
                     tx,
                     &store::SettlementRow {
@@ -275,18 +340,19 @@ impl CommissionsService {
                         currency: currency.clone(),
                         amount: available,
                         status: "failed".into(),
-                        reason: "insufficient_merchant_balance".into(),
+                        reason: reason.into(),
                         payout_id: None,
                         at: now,
                     },
                 )
                 .await?;
                 let tenant = tx.tenant();
-                let msg = events::settlement_failed(tenant, id, partner, available, &currency, prepaid);
+                let msg = events::settlement_failed(tenant, id, partner, available, &currency, prepaid, reason);
                 self.outbox.emit(tx.conn(), tenant, "settlement", id, "failed", &msg).await?;
                 failed += 1;
                 continue;
             }
+            let converted = converted.unwrap_or_default();
             let payout = store::PayoutRow {
                 id: Uuid::now_v7(),
                 partner_id: partner,
@@ -300,29 +366,20 @@ impl CommissionsService {
                 requested_at: now,
                 decided_at: Some(now),
                 paid_at: Some(now),
+                converted,
             };
             if !store::insert_payout(tx, &payout).await? {
                 continue; // a manual request is open: it goes its own way
             }
-            let entry = |debit: Account, credit: Account, kind: EntryKind| NewEntry {
+            const WHY: &str = "automatic settlement";
+            let mut entries = payout_entries(&payout, domain::PayoutStatus::Requested, WHY);
+            entries.extend(payout_entries(&payout, domain::PayoutStatus::Paid, WHY));
+            entries.push(NewEntry {
                 partner: Some(partner),
                 payout: Some(payout.id),
-                reason: "automatic settlement".into(),
-                ..NewEntry::new(kind, debit, credit, available, &currency)
-            };
-            let entries = [
-                entry(
-                    Account::partner(partner, PartnerBucket::Available),
-                    Account::partner(partner, PartnerBucket::Requested),
-                    EntryKind::PayoutRequested,
-                ),
-                entry(
-                    Account::partner(partner, PartnerBucket::Requested),
-                    Account::partner(partner, PartnerBucket::Paid),
-                    EntryKind::PayoutPaid,
-                ),
-                entry(Account::Prepaid, Account::Disbursed, EntryKind::Settlement),
-            ];
+                reason: WHY.into(),
+                ..NewEntry::new(EntryKind::Settlement, Account::Prepaid, Account::Disbursed, available, &currency)
+            });
             store::post(tx, &entries, now).await?;
             store::insert_settlement(
                 tx,

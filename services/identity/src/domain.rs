@@ -76,6 +76,9 @@ pub struct PayoutMethod {
     pub kind: Option<PayoutKind>,
     #[serde(default)]
     pub fields: BTreeMap<String, String>,
+    /// X6: the ISO 4217 code the partner is paid in (none: the balance's own currency).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
 }
 
 impl PayoutMethod {
@@ -117,7 +120,23 @@ impl PayoutMethod {
                 "at most 20 fields, names 1–40 and values up to 500 characters",
             ));
         }
-        Ok(PayoutMethod { kind: Some(kind), fields })
+        Ok(PayoutMethod { kind: Some(kind), fields, currency: None })
+    }
+
+    /// X6: the method paid in `currency` ("": the balance's own); only a method has one.
+    pub fn with_currency(mut self, field: &str, currency: &str) -> Result<PayoutMethod, AppError> {
+        let currency = currency.trim();
+        if currency.is_empty() {
+            self.currency = None;
+            return Ok(self);
+        }
+        if self.kind.is_none() {
+            return Err(AppError::invalid(format!("{field}.kind"), "is required when a currency is given"));
+        }
+        let code = platform::Currency::parse(currency)
+            .map_err(|_| AppError::invalid(format!("{field}.currency"), "must be an ISO 4217 code, e.g. PLN"))?;
+        self.currency = Some(code.code().to_string());
+        Ok(self)
     }
 }
 

@@ -21,6 +21,7 @@ pub fn snapshot(p: &PartnerRow) -> ev::PartnerSnapshot {
         status: p.status.clone(),
         parent_partner_id: p.parent_partner_id.map(|x| x.to_string()),
         language: p.language.clone(),
+        payout_currency: p.payout_method.currency.clone().unwrap_or_default(),
     }
 }
 

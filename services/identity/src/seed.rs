@@ -189,6 +189,7 @@ async fn ensure_partner(
                 payout_method: Some(pb::PayoutMethod {
                     kind: "paypal".into(),
                     fields: [("email".to_string(), email.to_string())].into_iter().collect(),
+                    currency: String::new(),
                 }),
                 trust_level: Some(trust.into()),
                 parent_partner_id: parent.map(|p| p.to_string()),

@@ -222,14 +222,19 @@ impl Events {
                 let m = ev::PayoutChanged::decode(p)?;
                 let partner_id = uuid(&m.partner_id, "partner_id")?;
                 let reference = m.reference.as_deref().unwrap_or("");
-                let mut d = Draft::payout(&name, partner_id, &m.payout_id, &m.amount, &m.currency, reference);
+                // X6: what the partner receives, in its own currency when it is paid in another.
+                let (amount, currency) = match (&m.payout_amount, &m.payout_currency) {
+                    (Some(a), Some(c)) => (a, c),
+                    _ => (&m.amount, &m.currency),
+                };
+                let mut d = Draft::payout(&name, partner_id, &m.payout_id, amount, currency, reference);
                 let partner = store::partner(tx, partner_id).await?;
                 if let (Some(d), Some(pa)) = (d.as_mut(), partner.as_ref()) {
                     d.params.insert("partner_name".into(), pa.name.clone());
                 }
                 let letter = match (name.as_str(), partner) {
                     ("payout.paid", Some(pa)) => {
-                        let payout = email::Payout { amount: &m.amount, currency: &m.currency, reference };
+                        let payout = email::Payout { amount, currency, reference };
                         let mut l = sender.payout_paid((&pa.email, &pa.name), &pa.language, &payout)?;
                         l.inbox = Some(Recipient::Partner(pa.id).key());
                         Some(l)

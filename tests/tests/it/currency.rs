@@ -26,7 +26,7 @@ async fn place(admin: &Client, customer: &str, product: &str) -> Value {
 /// the reporting currency itself is 1, the inverse of a pair given the other way counts, and an
 /// order in a currency with no rate says so.
 #[tokio::test]
-async fn x6_an_order_keeps_the_rate_in_force_when_it_was_placed() {
+async fn x6_d2_an_order_keeps_the_rate_in_force_when_it_was_placed() {
     let sys = TestSystem::start().await;
     let admin = sys.demo_admin().await;
     let usd = product(&admin, "CUR-USD", "USD").await;
@@ -132,5 +132,142 @@ async fn x6_an_order_keeps_the_rate_in_force_when_it_was_placed() {
     let r = ana.expect_with(Method::PUT, "/api/v1/exchange-rates", Some(&body), &[], 403).await;
     e2e::assert_problem(&r, 403, "forbidden", None);
     ana.expect_with(Method::GET, "/api/v1/exchange-rates", None, &[], 403).await;
+    sys.stop().await;
+}
+
+/// A new partner whose won lead pays it 150.00 EUR at once (LE6), paid in `currency`.
+async fn partner_paid_in(sys: &TestSystem, admin: &Client, name: &str, currency: &str) -> (String, Client) {
+    let email = format!("{}@fx.test", name.to_lowercase());
+    let body = json!({ "name": name, "email": email, "password": "demo-partner" });
+    let id = admin.post("/api/v1/partners", &body, 201).await["id"].as_str().unwrap().to_string();
+    let me = sys.login(&email, "demo-partner").await;
+    let method = json!({ "payout_method": { "kind": "paypal", "fields": { "email": email }, "currency": currency } });
+    let p = me.patch(&format!("/api/v1/partners/{id}"), &method, 200).await;
+    assert_eq!(p["payout_method"]["currency"], currency.to_uppercase(), "{p}");
+    let lead =
+        json!({ "product_line": "pos", "contact_name": "Olga", "email": format!("o-{email}"), "company": "Shop" });
+    let lid = me.post("/api/v1/leads", &lead, 201).await["id"].as_str().unwrap().to_string();
+    admin.post(&format!("/api/v1/leads/{lid}/status"), &json!({ "status": "in_progress" }), 200).await;
+    let won = json!({ "status": "won", "plan": "pos-pro", "revenue": "1200" });
+    admin.post(&format!("/api/v1/leads/{lid}/status"), &won, 200).await;
+    e2e::until(&me, "/api/v1/balances", |b| b["items"][0]["available"] == "150.00").await;
+    (id, me)
+}
+
+/// Asks for a payout too large to pay until the answer has `code` (nothing is created either
+/// way): commissions then knows what the partner's currency and the rates have become.
+async fn until_payout_refused_with(partner: &Client, code: &str) {
+    for _ in 0..200 {
+        let body = json!({ "amount": "1000000" });
+        let r = partner.send(Method::POST, "/api/v1/payouts", Some(("application/json", &body.to_string())), &[]).await;
+        if r.body["code"] == code {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("a payout request never came back {code}");
+}
+
+fn balance<'a>(balances: &'a Value, currency: &str) -> &'a Value {
+    balances["items"].as_array().unwrap().iter().find(|b| b["currency"] == currency).unwrap_or(&Value::Null)
+}
+
+/// X6, C10, C11: a partner paid in PLN asks for its EUR balance. The payout keeps both amounts
+/// and the rate of the request's day (not a later one); the ledger moves each currency through
+/// the EUR→PLN FX account and sums to zero in each; a rejection gives back exactly the EUR, and
+/// the next day's request takes the next day's rate. Paid in JPY, the amount is rounded once,
+/// half-even, to whole yen. With no rate known the request is refused and nothing moves.
+#[tokio::test]
+async fn x6_c10_a_payout_in_the_partners_currency_keeps_both_amounts() {
+    let sys = TestSystem::start().await;
+    let admin = sys.demo_admin().await;
+    sys.clock.advance(chrono::Duration::minutes(1));
+    let settings = json!({ "settings": { "lead_reward": { "kind": "fixed", "value": "150" }, "minimum_payout": "5" } });
+    admin.patch("/api/v1/program", &settings, 200).await;
+    let (pia_id, pia) = partner_paid_in(&sys, &admin, "Pia", "pln").await;
+    let bad = json!({ "payout_method": { "kind": "paypal", "fields": { "email": "pia@fx.test" }, "currency": "PLZ" } });
+    let r = pia.expect_with(Method::PATCH, &format!("/api/v1/partners/{pia_id}"), Some(&bad), &[], 422).await;
+    e2e::assert_problem(&r, 422, "invalid_field", Some("payout_method.currency"));
+
+    until_payout_refused_with(&pia, "no_exchange_rate").await;
+    assert_eq!(pia.get("/api/v1/payouts", 200).await["items"], json!([]), "a refused request leaves nothing");
+    let rates = json!({ "csv": "from,to,rate,valid_from\nEUR,PLN,4.30,2026-05-01\nEUR,PLN,4.50,2026-06-02\nEUR,JPY,161.25,2026-05-01\n" });
+    admin.expect(Method::PUT, "/api/v1/exchange-rates", Some(&rates), 200).await;
+    until_payout_refused_with(&pia, "invalid_field").await;
+
+    let p = pia.post("/api/v1/payouts", &json!({}), 201).await;
+    let got = |p: &Value, f: &str| p[f].as_str().unwrap_or_default().to_string();
+    assert_eq!(
+        [
+            got(&p, "amount"),
+            got(&p, "currency"),
+            got(&p, "payout_amount"),
+            got(&p, "payout_currency"),
+            got(&p, "exchange_rate")
+        ],
+        ["150.00", "EUR", "645.00", "PLN", "4.3"],
+        "today's rate, not tomorrow's: {p}"
+    );
+    let b = pia.get("/api/v1/balances", 200).await;
+    assert_eq!(
+        (balance(&b, "EUR")["available"].as_str(), balance(&b, "PLN")["requested"].as_str()),
+        (Some("0.00"), Some("645.00")),
+        "{b}"
+    );
+    let check = admin.get("/api/v1/ledger/check", 200).await;
+    assert_eq!(check["sound"], true, "{check}");
+    for t in check["totals"].as_array().unwrap() {
+        assert_eq!(dec(t["total"].as_str().unwrap()), Decimal::ZERO, "each currency sums to zero: {check}");
+    }
+    let legs = pia.get("/api/v1/ledger?kind=payout_requested", 200).await;
+    let legs: Vec<(String, Decimal, String)> = legs["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                got(e, "currency"),
+                dec(&got(e, "amount")),
+                format!("{} → {}", got(e, "debit_account"), got(e, "credit_account")),
+            )
+        })
+        .collect();
+    let eur = ("EUR".to_string(), dec("150"), format!("partner:{pia_id}:available → merchant:fx:EUR:PLN"));
+    let pln = ("PLN".to_string(), dec("645"), format!("merchant:fx:EUR:PLN → partner:{pia_id}:requested"));
+    assert!(legs.contains(&eur) && legs.contains(&pln) && legs.len() == 2, "one leg in each currency: {legs:?}");
+
+    // Rejected: the EUR comes back whole, nothing stays requested in PLN.
+    let id = got(&p, "id");
+    admin.post(&format!("/api/v1/payouts/{id}/reject"), &json!({ "reason": "wrong account" }), 200).await;
+    let b = pia.get("/api/v1/balances", 200).await;
+    assert_eq!(
+        (balance(&b, "EUR")["available"].as_str(), balance(&b, "PLN")["requested"].as_str()),
+        (Some("150.00"), Some("0.00")),
+        "{b}"
+    );
+
+    // The next day, the next day's rate; paid in PLN.
+    sys.clock.set("2026-06-02T09:00:00Z".parse().unwrap());
+    let (admin, pia) = (sys.demo_admin().await, sys.login("pia@fx.test", "demo-partner").await);
+    let p = pia.post("/api/v1/payouts", &json!({}), 201).await;
+    assert_eq!((got(&p, "payout_amount"), got(&p, "exchange_rate")), ("675.00".to_string(), "4.5".to_string()), "{p}");
+    let id = got(&p, "id");
+    let paid = json!({ "method": "paypal", "reference": "PP-FX-1" });
+    admin.post(&format!("/api/v1/payouts/{id}/mark-paid"), &paid, 200).await;
+    let b = pia.get("/api/v1/balances", 200).await;
+    assert_eq!(
+        (balance(&b, "PLN")["paid"].as_str(), balance(&b, "EUR")["available"].as_str()),
+        (Some("675.00"), Some("0.00")),
+        "{b}"
+    );
+
+    // JPY has no minor unit: 10.00 EUR at 161.25 is 1612.5 yen, paid as 1612 (half-even).
+    let (_, quin) = partner_paid_in(&sys, &admin, "Quin", "JPY").await;
+    until_payout_refused_with(&quin, "invalid_field").await;
+    let p = quin.post("/api/v1/payouts", &json!({ "amount": "10.00" }), 201).await;
+    assert_eq!((got(&p, "payout_amount"), got(&p, "payout_currency")), ("1612".to_string(), "JPY".to_string()), "{p}");
+    let check = admin.get("/api/v1/ledger/check", 200).await;
+    assert_eq!(check["sound"], true, "{check}");
+    assert!(check["totals"].as_array().unwrap().iter().all(|t| dec(t["total"].as_str().unwrap()).is_zero()), "{check}");
     sys.stop().await;
 }

@@ -515,7 +515,7 @@ async fn s17_5_a3_revoked_keys_and_ended_sessions_stop_at_once() {
 /// for review, is answered as any other, so the form tells no one who is a member; nothing is
 /// stored, and the address's owner is told by email (once a day, however often the form is sent).
 #[tokio::test]
-async fn s17_13_p3_an_application_with_a_members_email_tells_the_member_not_the_applicant() {
+async fn s17_13_p3_n4_an_application_with_a_members_email_tells_the_member_not_the_applicant() {
     let sys = TestSystem::start().await;
     let admin = sys.demo_admin().await;
     let anon = sys.client();

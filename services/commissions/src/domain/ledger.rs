@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use platform::Currency;
 use uuid::Uuid;
 
 use super::{Bucket, Kind};
@@ -43,6 +44,9 @@ pub enum Account {
     Funding,
     /// What automatic settlement has paid out of the prepaid balance.
     Disbursed,
+    /// X6: where a payout in the partner's own currency changes currency (from, to): each
+    /// currency's entries balance within it, and this account keeps the position of the pair.
+    Fx(Currency, Currency),
 }
 
 impl Account {
@@ -71,6 +75,12 @@ impl Account {
             let bucket = PartnerBucket::ALL.into_iter().find(|b| b.as_str() == bucket)?;
             return Some(Account::Partner(Uuid::parse_str(id).ok()?, bucket));
         }
+        if let Some(pair) = s.strip_prefix("merchant:fx:") {
+            let (from, to) = pair.split_once(':')?;
+            let (f, t) = (Currency::parse(from).ok()?, Currency::parse(to).ok()?);
+            // One spelling per account: the codes in upper case.
+            return (f.code() == from && t.code() == to && f != t).then_some(Account::Fx(f, t));
+        }
         match s {
             "merchant:expense" => Some(Account::Expense),
             "merchant:prepaid" => Some(Account::Prepaid),
@@ -97,6 +107,7 @@ impl fmt::Display for Account {
             Account::Prepaid => f.write_str("merchant:prepaid"),
             Account::Funding => f.write_str("merchant:funding"),
             Account::Disbursed => f.write_str("merchant:disbursed"),
+            Account::Fx(from, to) => write!(f, "merchant:fx:{from}:{to}"),
         }
     }
 }
@@ -145,9 +156,11 @@ impl EntryKind {
     }
 
     /// C11: whether an entry of this kind may take money from `debit` to `credit`. A partner's
-    /// money moves only between that partner's own buckets and the merchant's expense.
+    /// money moves only between that partner's own buckets and the merchant's expense, and, paid
+    /// in another currency (X6), through an FX account: out of available (or requested, when the
+    /// request is rejected) and back into requested (or available) in the other currency.
     pub fn allows(self, debit: Account, credit: Account) -> bool {
-        use Account::{Disbursed, Expense, Funding, Partner, Prepaid};
+        use Account::{Disbursed, Expense, Funding, Fx, Partner, Prepaid};
         use PartnerBucket::{Available, Held, Paid, Pending, Requested};
         match (debit, credit) {
             (Partner(a, from), Partner(b, to)) => {
@@ -171,6 +184,12 @@ impl EntryKind {
                     | (Self::Line(Kind::Voided), Pending | Held)
                     | (Self::Line(Kind::Clawback), Available)
             ),
+            (Partner(_, from), Fx(..)) => {
+                matches!((self, from), (Self::PayoutRequested, Available) | (Self::PayoutRejected, Requested))
+            }
+            (Fx(..), Partner(_, to)) => {
+                matches!((self, to), (Self::PayoutRequested, Requested) | (Self::PayoutRejected, Available))
+            }
             (Funding, Prepaid) => self == Self::TopUp,
             (Prepaid, Disbursed) => self == Self::Settlement,
             _ => false,
@@ -253,15 +272,6 @@ impl PayoutStatus {
             _ => None,
         }
     }
-
-    /// The entry a move makes: a rejection gives the money back, a payment pays it out.
-    pub fn entry_kind(to: PayoutStatus) -> Option<(EntryKind, PartnerBucket, PartnerBucket)> {
-        match to {
-            Self::Rejected => Some((EntryKind::PayoutRejected, PartnerBucket::Requested, PartnerBucket::Available)),
-            Self::Paid => Some((EntryKind::PayoutPaid, PartnerBucket::Requested, PartnerBucket::Paid)),
-            Self::Requested | Self::Approved => None,
-        }
-    }
 }
 
 #[cfg(test)]
@@ -274,12 +284,16 @@ mod tests {
         let p = Uuid::now_v7();
         let mut all: Vec<Account> = PartnerBucket::ALL.into_iter().map(|b| Account::Partner(p, b)).collect();
         all.extend([Account::Expense, Account::Prepaid, Account::Funding, Account::Disbursed]);
+        all.push(Account::Fx(Currency::EUR, Currency::parse("PLN").unwrap()));
         for a in all {
             assert_eq!(Account::parse(&a.key()), Some(a), "{a}");
         }
         assert_eq!(Account::parse("partner:nope:held"), None);
         assert_eq!(Account::parse(&format!("partner:{p}:spent")), None);
         assert_eq!(Account::parse("merchant:cash"), None);
+        assert_eq!(Account::parse("merchant:fx:EUR:EUR"), None, "a pair is two currencies");
+        assert_eq!(Account::parse("merchant:fx:eur:PLN"), None, "one spelling per account");
+        assert_eq!(Account::parse("merchant:fx:EUR:XXX"), None);
         for k in EntryKind::ALL {
             assert_eq!(EntryKind::parse(k.as_str()), Some(k));
         }
@@ -298,6 +312,25 @@ mod tests {
         assert!(!EntryKind::Line(Kind::Accrued).allows(b(Available), Account::Expense), "that is a clawback");
         assert!(!EntryKind::TopUp.allows(Account::Funding, b(Available)));
         assert!(!EntryKind::Settlement.allows(Account::Prepaid, Account::Prepaid));
+    }
+
+    /// X6: a payout in another currency leaves available and reaches requested through the
+    /// pair's FX account (a rejection the way back); nothing else touches an FX account.
+    #[test]
+    fn x6_c11_only_a_payout_changes_currency_through_an_fx_account() {
+        let p = Uuid::now_v7();
+        let b = |b| Account::Partner(p, b);
+        let fx = Account::Fx(Currency::EUR, Currency::parse("PLN").unwrap());
+        use PartnerBucket::*;
+        assert!(EntryKind::PayoutRequested.allows(b(Available), fx));
+        assert!(EntryKind::PayoutRequested.allows(fx, b(Requested)));
+        assert!(EntryKind::PayoutRejected.allows(b(Requested), fx));
+        assert!(EntryKind::PayoutRejected.allows(fx, b(Available)));
+        assert!(!EntryKind::PayoutPaid.allows(fx, b(Paid)), "paid is paid in one currency");
+        assert!(!EntryKind::PayoutRequested.allows(fx, b(Available)));
+        assert!(!EntryKind::Line(Kind::Accrued).allows(fx, b(Pending)), "commissions come from the expense");
+        assert!(!EntryKind::Line(Kind::Clawback).allows(b(Available), fx));
+        assert!(!EntryKind::TopUp.allows(Account::Funding, fx));
     }
 
     #[test]

@@ -178,7 +178,7 @@ impl CommissionsService {
         let mut mismatched = Vec::new();
         for (account, currency, derived, running) in &rows {
             let total = totals.entry(currency.clone()).or_default();
-            if matches!(Account::parse(account), Some(Account::Expense | Account::Partner(..))) {
+            if matches!(Account::parse(account), Some(Account::Expense | Account::Partner(..) | Account::Fx(..))) {
                 *total += *running;
             }
             if derived != running {

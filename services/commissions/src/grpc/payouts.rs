@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::domain::{Account, EntryKind, PartnerBucket, PayoutAction, PayoutStatus};
 use crate::events::ts;
-use crate::service::{CommissionsService, minor_units};
+use crate::service::{CommissionsService, minor_units, payout_entries};
 use crate::store::{self, NewEntry, PayoutRow};
 
 use super::{admin, money, staff};
@@ -31,6 +31,9 @@ pub(crate) fn payout_message(p: &PayoutRow) -> pb::Payout {
         decided_at: p.decided_at.map(ts),
         paid_at: p.paid_at.map(ts),
         automatic: p.automatic,
+        payout_currency: p.converted.payout_currency.clone(),
+        payout_amount: p.converted.payout_amount.map(money),
+        exchange_rate: p.converted.exchange_rate.map(|r| r.normalize().to_string()),
     }
 }
 
@@ -74,6 +77,16 @@ impl CommissionsService {
                 .ok_or_else(|| AppError::invalid("amount", "must be a positive amount in the currency's minor unit"))?,
             None => available,
         };
+        let now = self.clock.now();
+        // X6: a partner paid in its own currency gets the amount at today's rate.
+        let tenant = tx.tenant();
+        let (_, today) = platform::reports::today(tx.conn(), tenant, now).await?;
+        let converted = self.conversion(&mut tx, partner, amount, &currency, today).await?.map_err(|to| {
+            AppError::conflict(
+                "no_exchange_rate",
+                format!("no exchange rate from {currency} to {to} is known for {today}: the merchant keeps the rates"),
+            )
+        })?;
         if amount > available {
             return Err(AppError::invalid(
                 "amount",
@@ -86,7 +99,9 @@ impl CommissionsService {
                 format!("must be at least the program's minimum payout, {} {currency}", program.minimum_payout),
             ));
         }
-        let now = self.clock.now();
+        if converted.payout_amount.is_some_and(|a| a <= Decimal::ZERO) {
+            return Err(AppError::invalid("amount", "is too small to pay in the payout method's currency"));
+        }
         let payout = PayoutRow {
             id: Uuid::now_v7(),
             partner_id: partner,
@@ -100,22 +115,12 @@ impl CommissionsService {
             requested_at: now,
             decided_at: None,
             paid_at: None,
+            converted,
         };
         if !store::insert_payout(&mut tx, &payout).await? {
             return Err(AppError::conflict("payout_open", "a payout request is open already: wait for its decision"));
         }
-        let entry = NewEntry {
-            partner: Some(partner),
-            payout: Some(payout.id),
-            ..NewEntry::new(
-                EntryKind::PayoutRequested,
-                available_account,
-                Account::partner(partner, PartnerBucket::Requested),
-                amount,
-                &currency,
-            )
-        };
-        store::post(&mut tx, &[entry], now).await?;
+        store::post(&mut tx, &payout_entries(&payout, PayoutStatus::Requested, ""), now).await?;
         self.payout_event(&mut tx, &payout).await?;
         tx.commit().await?;
         Ok(payout_message(&payout))
@@ -186,21 +191,7 @@ impl CommissionsService {
             }
             PayoutStatus::Requested | PayoutStatus::Approved => String::new(),
         };
-        let entries: Vec<NewEntry> = PayoutStatus::entry_kind(next)
-            .map(|(kind, from, to)| NewEntry {
-                partner: Some(payout.partner_id),
-                payout: Some(payout.id),
-                reason,
-                ..NewEntry::new(
-                    kind,
-                    Account::partner(payout.partner_id, from),
-                    Account::partner(payout.partner_id, to),
-                    payout.amount,
-                    &payout.currency,
-                )
-            })
-            .into_iter()
-            .collect();
+        let entries = payout_entries(&payout, next, &reason);
         payout.status = next;
         payout.decided_at = Some(now);
         store::update_payout(&mut tx, &payout).await?;

@@ -23,10 +23,21 @@ pub struct PayoutRow {
     pub requested_at: DateTime<Utc>,
     pub decided_at: Option<DateTime<Utc>>,
     pub paid_at: Option<DateTime<Utc>>,
+    /// X6: what the partner is paid in its own currency, when that is another one.
+    #[sqlx(flatten)]
+    pub converted: Converted,
+}
+
+/// X6: a payout's other currency, its amount there and the rate (all or none).
+#[derive(Debug, Clone, Default, FromRow)]
+pub struct Converted {
+    pub payout_currency: Option<String>,
+    pub payout_amount: Option<Decimal>,
+    pub exchange_rate: Option<Decimal>,
 }
 
 pub(crate) const PAYOUT: &str = "SELECT id, partner_id, currency, amount, status, method, reference, reason, automatic,
-    requested_at, decided_at, paid_at FROM payouts";
+    requested_at, decided_at, paid_at, payout_currency, payout_amount, exchange_rate FROM payouts";
 
 /// Inserts a payout; `false` when the partner has one open already.
 #[tracing::instrument(skip_all)]
@@ -34,8 +45,8 @@ pub async fn insert_payout(tx: &mut TenantTx<'_>, p: &PayoutRow) -> sqlx::Result
     let tenant = tx.tenant();
     let r = sqlx::query(
         "INSERT INTO payouts (id, tenant_id, partner_id, currency, amount, status, method, reference, reason,
-             automatic, requested_at, decided_at, paid_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT DO NOTHING",
+             automatic, requested_at, decided_at, paid_at, payout_currency, payout_amount, exchange_rate)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) ON CONFLICT DO NOTHING",
     )
     .bind(p.id)
     .bind(tenant)
@@ -50,6 +61,9 @@ pub async fn insert_payout(tx: &mut TenantTx<'_>, p: &PayoutRow) -> sqlx::Result
     .bind(p.requested_at)
     .bind(p.decided_at)
     .bind(p.paid_at)
+    .bind(&p.converted.payout_currency)
+    .bind(p.converted.payout_amount)
+    .bind(p.converted.exchange_rate)
     .execute(tx.conn())
     .await?;
     Ok(r.rows_affected() == 1)

@@ -21,6 +21,7 @@ pub fn partner(p: &PartnerRow) -> pb::Partner {
         payout_method: p.payout_method.kind.map(|k| pb::PayoutMethod {
             kind: k.as_str().to_string(),
             fields: p.payout_method.fields.clone().into_iter().collect(),
+            currency: p.payout_method.currency.clone().unwrap_or_default(),
         }),
         commission_plan: p.commission_plan.clone(),
         trust_level: p.trust_level.clone(),

@@ -25,7 +25,8 @@ use crate::store::{self, PartnerFilter, PartnerRow, UserRow};
 fn payout(field: &str, m: Option<pb::PayoutMethod>) -> Result<PayoutMethod, AppError> {
     match m {
         None => Ok(PayoutMethod::default()),
-        Some(m) => PayoutMethod::parse(field, &m.kind, m.fields.into_iter().collect::<BTreeMap<_, _>>()),
+        Some(m) => PayoutMethod::parse(field, &m.kind, m.fields.into_iter().collect::<BTreeMap<_, _>>())?
+            .with_currency(field, &m.currency),
     }
 }
 

@@ -238,6 +238,7 @@ async fn p5_partner_profile_payout_trust_and_suspension() {
         ]
         .into_iter()
         .collect(),
+        currency: String::new(),
     };
     let updated = id
         .client
@@ -249,7 +250,7 @@ async fn p5_partner_profile_payout_trust_and_suspension() {
         .unwrap()
         .into_inner();
     assert_eq!(updated.payout_method.unwrap().kind, "bank");
-    let bad = pb::PayoutMethod { kind: "paypal".into(), fields: Default::default() };
+    let bad = pb::PayoutMethod { kind: "paypal".into(), ..Default::default() };
     let e = id
         .client
         .update_partner(req(

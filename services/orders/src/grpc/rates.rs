@@ -2,6 +2,7 @@
 //! list, or a rate table in CSV. No rate service on the internet is asked.
 
 use chrono::NaiveDate;
+use partnerline_proto::events::v1 as ev;
 use partnerline_proto::orders::v1 as pb;
 use platform::AppError;
 use platform::db::TenantTx;
@@ -103,6 +104,20 @@ impl OrdersService {
         rows.retain(|r| seen.insert((r.from_currency.clone(), r.to_currency.clone(), r.valid_from)));
         let mut tx = TenantTx::begin(&self.pool, a.tenant).await?;
         store::put_rates(&mut tx, &rows).await?;
+        // Commissions keeps them to pay partners in their own currency (X6).
+        let msg = ev::ExchangeRatesUpdated {
+            tenant_id: a.tenant.to_string(),
+            rates: rows
+                .iter()
+                .map(|r| ev::ExchangeRateGiven {
+                    from: r.from_currency.clone(),
+                    to: r.to_currency.clone(),
+                    rate: r.rate.normalize().to_string(),
+                    valid_from: r.valid_from.to_string(),
+                })
+                .collect(),
+        };
+        self.outbox.emit(tx.conn(), a.tenant, "exchange_rates", uuid::Uuid::now_v7(), "updated", &msg).await?;
         let all = store::rates(&mut tx, None, None).await?;
         tx.commit().await?;
         Ok(pb::ExchangeRateList { items: all.iter().map(rate_message).collect() })

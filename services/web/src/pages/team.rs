@@ -128,6 +128,7 @@ async fn account_page(
         ("phone".into(), p.phone.clone()),
         ("language".into(), p.language.clone()),
         ("kind".into(), if pm.kind.is_empty() { "bank".into() } else { pm.kind.clone() }),
+        ("currency".into(), pm.currency.clone()),
     ]);
     for (k, v) in &pm.fields {
         fv.insert(format!("fields.{k}"), v.clone());
@@ -215,8 +216,8 @@ pub async fn payout_method(State(s): State<AppState>, signed: Signed, form: Form
         _ => &["details"],
     };
     let fields = names.iter().filter_map(|n| form.opt(&format!("fields.{n}")).map(|v| (n.to_string(), v))).collect();
-    let req =
-        ipb::UpdatePartnerRequest { id, payout_method: Some(ipb::PayoutMethod { kind, fields }), ..Default::default() };
+    let method = ipb::PayoutMethod { kind, fields, currency: form.get("currency") };
+    let req = ipb::UpdatePartnerRequest { id, payout_method: Some(method), ..Default::default() };
     update(&s, &signed, "payout", &form, req).await
 }
 

@@ -252,6 +252,31 @@ impl TestSystem {
         out
     }
 
+    /// Publishes `msg` as `context`'s `aggregate.event` about `about` (a new event id), the way a
+    /// service's relay does: for a test that needs an event to arrive late.
+    pub async fn publish<M: prost::Message>(
+        &self,
+        (context, aggregate, event): (&str, &str, &str),
+        tenant: &str,
+        about: &str,
+        msg: &M,
+    ) {
+        let bus = platform::nats::Bus::connect(&self.env.config.nats, "e2e-writer").await.unwrap();
+        let tenant = uuid::Uuid::parse_str(tenant).unwrap();
+        let ce = platform::cloudevents::CloudEvent {
+            id: uuid::Uuid::now_v7().to_string(),
+            source: format!("/partnerline/{context}"),
+            ce_type: platform::cloudevents::CloudEvent::type_name(context, aggregate, event),
+            subject: about.to_string(),
+            time: self.clock.now(),
+            tenant: Some(tenant),
+            traceparent: None,
+        };
+        let subject = bus.naming.subject(context, Some(tenant), aggregate, event);
+        let ack = bus.js.publish_with_headers(subject, ce.to_headers(), msg.encode_to_vec().into()).await.unwrap();
+        ack.await.unwrap();
+    }
+
     /// Stops every service gracefully and removes the databases and streams.
     pub async fn stop(mut self) {
         self.shutdown.cancel();

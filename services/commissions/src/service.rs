@@ -319,6 +319,8 @@ impl CommissionsService {
             let Some(Account::Partner(partner, PartnerBucket::Available)) = Account::parse(&acct) else {
                 continue;
             };
+            // X4: what a flag raised after it matured holds back is not settled until decided.
+            let available = available - store::available_under_review(tx, partner, &currency).await?;
             if available < program.minimum_payout.max(Decimal::new(1, minor_units(&currency))) {
                 continue;
             }
@@ -491,7 +493,11 @@ impl Changes {
             let phase = earns.then(|| domain::phase(facts, ctx.program, trust, now));
             let pos = Position { pending: row.pending, held: row.held, matured: row.matured };
             let (moves, after) = domain::reconcile(pos, target, phase);
-            let state = phase.map_or("void", Phase::as_str);
+            // X4: money that matured before its flag stays available (reconcile moves none back).
+            let state = match phase {
+                Some(Phase::Flagged) if after.matured > Decimal::ZERO => "available",
+                p => p.map_or("void", Phase::as_str),
+            };
             // X4: a flagged line says so until the merchant decides (the partner sees it).
             let under_review = earns && facts.fraud.as_ref().is_some_and(|f| f.open());
             let reason = match outcome.none {

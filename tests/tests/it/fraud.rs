@@ -260,3 +260,69 @@ async fn x4_click_spam_flags_the_next_commission_and_signals_switch_off() {
     assert_eq!(open["items"].as_array().unwrap().len(), 1, "{open}");
     sys.stop().await;
 }
+
+/// X4, C10, C9: a flag that arrives after the commission matured (a late `order.attributed`)
+/// claws nothing back, but that money waits for the merchant: a payout request of it is refused,
+/// one of the rest goes through, and the release makes it payable again.
+#[tokio::test]
+async fn x4_c10_a_flag_after_the_money_matured_holds_that_much_of_the_next_payout() {
+    let sys = TestSystem::start().await;
+    sys.clock.set(at("2026-06-01T09:00:00Z"));
+    let admin = sys.demo_admin().await;
+    admin.patch("/api/v1/program", &json!({ "settings": { "minimum_payout": "5" } }), 200).await;
+    let rex = json!({ "name": "Rex Late", "email": "rex.late@demo.test", "password": "demo-partner", "trust_level": "trusted" });
+    let rex_id = admin.post("/api/v1/partners", &rex, 201).await["id"].as_str().unwrap().to_string();
+    let p = json!({ "sku": "FRD-100", "name": "Fraud press", "base_price": "100.00", "kind": "physical" });
+    admin.post("/api/v1/products", &p, 201).await;
+    let late = order(&admin, "late-1", &rex_id, "dora@x.test").await;
+    let clean = order(&admin, "late-2", &rex_id, "eli@x.test").await;
+    for ext in ["late-1", "late-2"] {
+        complete(&admin, ext).await;
+    }
+    let rex = sys.login("rex.late@demo.test", "demo-partner").await;
+    until(&rex, &format!("/api/v1/commissions?order_id={late}"), |l| l["items"][0]["state"] == "held").await;
+    sys.clock.set(at("2026-07-01T09:00:00Z"));
+    let (admin, rex) = (sys.demo_admin().await, sys.login("rex.late@demo.test", "demo-partner").await);
+    for o in [&late, &clean] {
+        until(&rex, &format!("/api/v1/commissions?order_id={o}"), |l| l["items"][0]["state"] == "available").await;
+    }
+
+    // The order's attribution arrives again, late, with a signal.
+    let mut attributed: Vec<partnerline_proto::events::v1::OrderAttributed> =
+        sys.events("attribution", "order.attributed", &late).await;
+    let mut m = attributed.remove(0);
+    m.signals = vec![partnerline_proto::events::v1::FraudSignal {
+        kind: "self_referral".into(),
+        evidence: [("matched".to_string(), "email".to_string())].into_iter().collect(),
+    }];
+    let tenant = m.tenant_id.clone();
+    sys.publish(("attribution", "order", "attributed"), &tenant, &late, &m).await;
+    let f = flag(&admin, &late).await;
+    assert_eq!((f["status"].as_str(), f["amount"].as_str()), (Some("open"), Some("10.00")), "{f}");
+    let l = line(&rex, &late).await;
+    assert_eq!(l["state"], "available", "a late suspicion claws nothing back: {l}");
+    let b = rex.get("/api/v1/balances", 200).await["items"][0].clone();
+    assert_eq!(b["available"], "20.00", "{b}");
+
+    // All of it: refused, naming what waits; nothing is created. The rest: paid out.
+    let r = rex.expect_with(Method::POST, "/api/v1/payouts", Some(&json!({ "amount": "20.00" })), &[], 422).await;
+    e2e::assert_problem(&r, 422, "invalid_field", Some("amount"));
+    assert!(r.body.to_string().contains("10.00 EUR waits for the merchant's review"), "{:?}", r.body);
+    assert_eq!(rex.get("/api/v1/payouts", 200).await["items"], json!([]));
+    let p = rex.post("/api/v1/payouts", &json!({}), 201).await;
+    assert_eq!(p["amount"], "10.00", "what is not under review: {p}");
+    let id = p["id"].as_str().unwrap();
+    admin
+        .post(&format!("/api/v1/payouts/{id}/mark-paid"), &json!({ "method": "bank", "reference": "LATE-1" }), 200)
+        .await;
+    let r = rex.expect_with(Method::POST, "/api/v1/payouts", Some(&json!({})), &[], 422).await;
+    e2e::assert_problem(&r, 422, "invalid_field", Some("amount"));
+
+    // Released: the money is payable again.
+    let decide = format!("/api/v1/fraud-flags/{late}/decision");
+    admin.post(&decide, &json!({ "decision": "release", "note": "a neighbour's order, checked" }), 200).await;
+    let p = rex.post("/api/v1/payouts", &json!({}), 201).await;
+    assert_eq!(p["amount"], "10.00", "{p}");
+    assert_eq!(admin.get("/api/v1/ledger/check", 200).await["sound"], true);
+    sys.stop().await;
+}

@@ -70,12 +70,15 @@ impl CommissionsService {
         if open.iter().any(|p| p.status.is_open()) {
             return Err(AppError::conflict("payout_open", "a payout request is open already: wait for its decision"));
         }
+        // X4: money a flag raised after it matured holds back waits for the merchant's decision.
+        let under_review = store::available_under_review(&mut tx, partner, &currency).await?;
+        let payable = available - under_review;
         let amount = match req.amount.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
             Some(a) => Decimal::from_str(a)
                 .ok()
                 .filter(|a| *a > Decimal::ZERO && a.scale() <= minor_units(&currency))
                 .ok_or_else(|| AppError::invalid("amount", "must be a positive amount in the currency's minor unit"))?,
-            None => available,
+            None => payable,
         };
         let now = self.clock.now();
         // X6: a partner paid in its own currency gets the amount at today's rate.
@@ -91,6 +94,15 @@ impl CommissionsService {
             return Err(AppError::invalid(
                 "amount",
                 format!("is more than the available balance, {available} {currency}"),
+            ));
+        }
+        if amount > payable {
+            return Err(AppError::invalid(
+                "amount",
+                format!(
+                    "is more than the available balance not under review, {payable} {currency}: {under_review} \
+                     {currency} waits for the merchant's review"
+                ),
             ));
         }
         if amount < program.minimum_payout || amount <= Decimal::ZERO {

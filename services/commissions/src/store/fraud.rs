@@ -112,3 +112,20 @@ pub async fn flags(tx: &mut TenantTx<'_>, f: &FlagFilter) -> sqlx::Result<Vec<Fl
     .fetch_all(tx.conn())
     .await
 }
+
+/// X4: what of `partner`'s available money in `currency` an open flag holds back from payouts:
+/// the matured part of its flagged orders' lines (a flag raised after the money matured).
+#[tracing::instrument(skip_all)]
+pub async fn available_under_review(tx: &mut TenantTx<'_>, partner: Uuid, currency: &str) -> sqlx::Result<Decimal> {
+    let tenant = tx.tenant();
+    sqlx::query_scalar(
+        "SELECT coalesce(sum(l.matured), 0) FROM fraud_flags f
+         JOIN commission_lines l ON l.tenant_id = f.tenant_id AND l.order_id = f.order_id
+         WHERE f.tenant_id = $1 AND f.status = 'open' AND l.partner_id = $2 AND l.currency = $3 AND l.matured > 0",
+    )
+    .bind(tenant)
+    .bind(partner)
+    .bind(currency)
+    .fetch_one(tx.conn())
+    .await
+}

@@ -86,6 +86,10 @@ pub fn placed(o: &ev::OrderPlaced, group: Option<Uuid>, sent: DateTime<Utc>) -> 
         coupon_rate: o.coupon_commission_rate.as_deref().filter(|r| !r.is_empty()).map(money).transpose()?,
         customer_group_id: group,
         placed_at: parse_time(&o.placed_at, sent),
+        reporting: match o.exchange_rate.as_deref() {
+            Some(r) if !o.reporting_currency.is_empty() => Some((o.reporting_currency.clone(), money(r)?)),
+            _ => None,
+        },
     })
 }
 

@@ -188,6 +188,9 @@ pub struct Placed {
     pub coupon_limited: bool,
     pub customer_group_id: Option<Uuid>,
     pub placed_at: DateTime<Utc>,
+    /// X6: the program's reporting currency and the order's rate to it, kept from its placement.
+    #[serde(default)]
+    pub reporting: Option<(String, Decimal)>,
 }
 
 /// The latest `order.attributed`.

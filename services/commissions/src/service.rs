@@ -531,6 +531,8 @@ impl Changes {
                     } else {
                         reason.clone()
                     },
+                    // X6: at the rate the order kept (unrounded: reports round their sums once).
+                    reporting: placed.reporting.as_ref().map(|(c, rate)| (c.clone(), m.amount * rate)),
                     ..NewEntry::new(
                         EntryKind::Line(m.kind),
                         Account::of(row.partner_id, m.from),

@@ -65,6 +65,8 @@ pub fn placed_message(o: &OrderRow, items: &[ItemRow]) -> ev::OrderPlaced {
         external_id: o.external_id.clone(),
         version: o.version as u32,
         placed_at: ts(o.placed_at),
+        reporting_currency: o.reporting_currency.clone().unwrap_or_default(),
+        exchange_rate: o.exchange_rate.map(|r| r.normalize().to_string()),
     }
 }
 

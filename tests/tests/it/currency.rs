@@ -271,3 +271,60 @@ async fn x6_c10_a_payout_in_the_partners_currency_keeps_both_amounts() {
     assert!(check["totals"].as_array().unwrap().iter().all(|t| dec(t["total"].as_str().unwrap()).is_zero()), "{check}");
     sys.stop().await;
 }
+
+/// Imports a paid order of one `sku` placed by `partner` for a walk-in customer.
+async fn import_for(admin: &Client, ext: &str, sku: &str, partner: &str) {
+    let o = json!({
+        "external_id": ext, "customer": { "name": "Walk In", "email": format!("{ext}@x.test") },
+        "items": [{ "sku": sku, "quantity": 1 }], "payment_method": "card", "status": "paid",
+        "shipping": "0", "tax_rate": "0", "placed_by_partner_id": partner,
+    });
+    assert_eq!(admin.post("/api/v1/orders/import", &json!({ "orders": [o] }), 200).await["created"], 1);
+}
+
+/// X6, D2: commissions are earned in each order's currency and the report adds them up in the
+/// reporting currency at the rate each order kept: a USD order at that day's rate, an EUR one as
+/// it is, a CHF one (no rate) left out and named; a later rate changes only later orders.
+#[tokio::test]
+async fn x6_d2_commissions_add_up_in_the_reporting_currency_at_each_orders_rate() {
+    let sys = TestSystem::start().await;
+    let admin = sys.demo_admin().await;
+    let rates = "from,to,rate,valid_from\nUSD,EUR,0.92,2026-05-01\nUSD,EUR,0.95,2026-06-02\n";
+    admin.expect(Method::PUT, "/api/v1/exchange-rates", Some(&json!({ "csv": rates })), 200).await;
+    for (sku, cur) in [("FX-USD", "USD"), ("FX-EUR", "EUR"), ("FX-CHF", "CHF")] {
+        product(&admin, sku, cur).await;
+    }
+    let body = json!({ "name": "Ravi Rates", "email": "ravi@fx.test", "password": "demo-partner" });
+    let ravi = admin.post("/api/v1/partners", &body, 201).await["id"].as_str().unwrap().to_string();
+    for (ext, sku) in [("fx-1", "FX-USD"), ("fx-2", "FX-EUR"), ("fx-3", "FX-CHF")] {
+        import_for(&admin, ext, sku, &ravi).await;
+    }
+    let day = |d: &str| format!("/api/v1/reports/commissions?every=day&from={d}&to={d}&partner_id={ravi}");
+    let r = e2e::until(&admin, &day("2026-06-01"), |r| r["rows"].as_array().is_some_and(|x| x.len() == 3)).await;
+    let earned = |r: &Value, c: &str| {
+        r["rows"].as_array().unwrap().iter().find(|x| x["currency"] == c).map(|x| dec(x["earned"].as_str().unwrap()))
+    };
+    assert_eq!(
+        (earned(&r, "USD"), earned(&r, "EUR"), earned(&r, "CHF")),
+        (Some(dec("10")), Some(dec("10")), Some(dec("10"))),
+        "each in its own currency: {r}"
+    );
+    let rep = &r["reporting"][0];
+    assert_eq!(r["reporting_currency"], "EUR");
+    assert_eq!(rep["earned"], "19.20", "10.00 USD at 0.92 and 10.00 EUR: {r}");
+    assert_eq!((rep["converted_from"].clone(), rep["unconverted"].clone()), (json!(["USD"]), json!(["CHF"])), "{r}");
+
+    // The next day's rate: the first day stays as it was, the new order takes it.
+    sys.clock.set("2026-06-02T09:00:00Z".parse().unwrap());
+    let admin = sys.demo_admin().await;
+    import_for(&admin, "fx-4", "FX-USD", &ravi).await;
+    let r2 = e2e::until(&admin, &day("2026-06-02"), |r| r["reporting"][0]["earned"] != "0.00").await;
+    assert_eq!(r2["reporting"][0]["earned"], "9.50", "{r2}");
+    assert_eq!(admin.get(&day("2026-06-01"), 200).await["reporting"][0]["earned"], "19.20", "never recomputed");
+    let program = admin.get("/api/v1/reports/commissions?every=day&from=2026-06-01&to=2026-06-02", 200).await;
+    let all: Vec<&str> =
+        program["reporting"].as_array().unwrap().iter().map(|p| p["earned"].as_str().unwrap()).collect();
+    assert_eq!(all.len(), 2, "one figure per day: {program}");
+    assert_eq!(admin.get("/api/v1/ledger/check", 200).await["sound"], true);
+    sys.stop().await;
+}

@@ -56,6 +56,7 @@ fn placed() -> Placed {
         coupon_limited: false,
         customer_group_id: None,
         placed_at: day(0),
+        reporting: None,
     }
 }
 

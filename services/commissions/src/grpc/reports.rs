@@ -1,6 +1,6 @@
 //! Earnings by period (D2), per partner (D3) and the rate a partner earns now (D1).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
 use partnerline_proto::commissions::v1 as pb;
@@ -55,6 +55,47 @@ impl Figures {
     }
 }
 
+/// X6: each period's flows in the reporting currency `rc`: the movements converted to it (at
+/// their orders' rates, or in it already), rounded once; which currencies went into them, and
+/// which had amounts left out.
+fn reporting_figures(moves: &[Movement], rc: &str, range: Range, every: Every) -> Vec<pb::ReportingFigures> {
+    let mut per: BTreeMap<NaiveDate, (Figures, BTreeSet<String>, BTreeSet<String>)> = BTreeMap::new();
+    for m in moves {
+        let Some(d) = m.period else { continue };
+        let (f, converted, left) = per.entry(d).or_default();
+        if m.reporting_currency == rc {
+            f.add(&Movement { amount: m.amount_reporting, ..m.clone() });
+            if m.currency != rc {
+                converted.insert(m.currency.clone());
+            }
+        } else if !m.amount.is_zero()
+            && matches!(m.kind.as_str(), "accrued" | "lead_reward" | "voided" | "clawback" | "payout_paid")
+        {
+            left.insert(m.currency.clone());
+        }
+    }
+    range
+        .periods(every)
+        .into_iter()
+        .map(|(start, end)| {
+            let (f, converted, left) = per.remove(&every.start(start)).unwrap_or_default();
+            let m = |d: Decimal| money(rc, d);
+            pb::ReportingFigures {
+                period_start: start.to_string(),
+                period_end: end.to_string(),
+                earned: m(f.earned_own + f.earned_team),
+                earned_own: m(f.earned_own),
+                earned_team: m(f.earned_team),
+                voided: m(f.voided),
+                clawed_back: m(f.clawed_back),
+                paid: m(f.paid),
+                converted_from: converted.into_iter().collect(),
+                unconverted: left.into_iter().collect(),
+            }
+        })
+        .collect()
+}
+
 impl CommissionsService {
     /// Whose figures: a partner its own; staff one partner of the program (404 for any other)
     /// or the whole program. And over which days, in periods of what size.
@@ -90,7 +131,9 @@ impl CommissionsService {
         let mut tx = TenantTx::begin(&self.pool, p.tenant()?).await?;
         let (partner, zone, range, every) = self.asked(&p, &mut tx, &q).await?;
         let moves = store::movements(&mut tx, partner, range, every).await?;
+        let reporting_currency = self.program(&mut tx).await?.currency;
         tx.commit().await?;
+        let reporting = reporting_figures(&moves, &reporting_currency, range, every);
         let mut opening: BTreeMap<String, Figures> = BTreeMap::new();
         let mut per: BTreeMap<(String, NaiveDate), Figures> = BTreeMap::new();
         for m in &moves {
@@ -129,7 +172,7 @@ impl CommissionsService {
             }
         }
         let (from, to) = platform::reports::dates(&range);
-        Ok(pb::ReportResult { time_zone: zone, from, to, rows })
+        Ok(pb::ReportResult { time_zone: zone, from, to, rows, reporting, reporting_currency })
     }
 
     /// D3: per partner, earned and paid over the range, and its balances now. Staff only.

@@ -23,6 +23,9 @@ pub struct NewEntry {
     pub lead: Option<Uuid>,
     pub kind: EntryKind,
     pub reason: String,
+    /// X6: the reporting currency and the amount in it at the order's rate (none: the totals
+    /// count it as itself when it is in the program's currency, else as unconverted).
+    pub reporting: Option<(String, Decimal)>,
 }
 
 impl NewEntry {
@@ -41,6 +44,7 @@ impl NewEntry {
             lead: None,
             kind,
             reason: String::new(),
+            reporting: None,
         }
     }
 }
@@ -67,13 +71,14 @@ pub async fn insert_entries(tx: &mut TenantTx<'_>, entries: &[NewEntry], at: Dat
     let col = |f: fn(&NewEntry) -> String| entries.iter().map(f).collect::<Vec<_>>();
     sqlx::query(
         "INSERT INTO ledger_entries (id, tenant_id, currency, debit_account, credit_account, amount, partner_id,
-             order_id, level, rule_id, payout_id, lead_id, kind, reason, at)
+             order_id, level, rule_id, payout_id, lead_id, kind, reason, at, reporting_currency, reporting_amount)
          SELECT u.id, $1, u.currency, u.debit, u.credit, u.amount, u.partner, u.ord, u.level, u.rule, u.payout, u.lead,
-             u.kind, u.reason, $14
+             u.kind, u.reason, $14, u.rc, u.ra
          FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::numeric[], $7::uuid[], $8::uuid[],
-             $9::smallint[], $10::uuid[], $11::uuid[], $12::uuid[], $13::text[], $15::text[])
+             $9::smallint[], $10::uuid[], $11::uuid[], $12::uuid[], $13::text[], $15::text[], $16::text[],
+             $17::numeric[])
              WITH ORDINALITY AS u(id, currency, debit, credit, amount, partner, ord, level, rule, payout, lead, kind,
-                 reason, n)
+                 reason, rc, ra, n)
          ORDER BY u.n",
     )
     .bind(tenant)
@@ -91,6 +96,8 @@ pub async fn insert_entries(tx: &mut TenantTx<'_>, entries: &[NewEntry], at: Dat
     .bind(col(|e| e.kind.as_str().to_string()))
     .bind(at)
     .bind(col(|e| e.reason.clone()))
+    .bind(entries.iter().map(|e| e.reporting.as_ref().map(|r| r.0.clone())).collect::<Vec<_>>())
+    .bind(entries.iter().map(|e| e.reporting.as_ref().map(|r| r.1)).collect::<Vec<_>>())
     .execute(tx.conn())
     .await?;
     Ok(ids)

@@ -19,6 +19,9 @@ pub struct Movement {
     pub credit: String,
     pub currency: String,
     pub amount: Decimal,
+    /// X6: the reporting currency the amount was converted to ('' none) and the amount in it.
+    pub reporting_currency: String,
+    pub amount_reporting: Decimal,
 }
 
 /// Movements per period (first day, unclipped) of one partner or of the program, and, with
@@ -43,14 +46,15 @@ pub async fn movements(
     // Before the range: whole months before the range's month, then its days before `from`.
     let sql = format!(
         "SELECT date_trunc('{unit}', period)::date AS period, {pid} AS partner_id, level, kind, debit, credit,
-                currency, sum(amount) AS amount
+                currency, sum(amount) AS amount, reporting_currency, sum(amount_reporting) AS amount_reporting
          FROM {table} WHERE tenant_id = $1 AND {who} AND {inside}
-         GROUP BY 1, 2, 3, 4, 5, 6, 7
+         GROUP BY 1, 2, 3, 4, 5, 6, 7, 9
          UNION ALL
-         SELECT NULL, {pid}, level, kind, debit, credit, currency, sum(amount)
+         SELECT NULL, {pid}, level, kind, debit, credit, currency, sum(amount), reporting_currency,
+                sum(amount_reporting)
          FROM {table} WHERE tenant_id = $1 AND {who}
            AND ((grain = 'm' AND period < $3) OR (grain = 'd' AND period >= $3 AND period < $4))
-         GROUP BY 2, 3, 4, 5, 6, 7
+         GROUP BY 2, 3, 4, 5, 6, 7, 9
          ORDER BY 1 NULLS FIRST",
         unit = every.unit()
     );
@@ -71,9 +75,10 @@ pub async fn movements(
 #[tracing::instrument(skip_all)]
 pub async fn partner_movements(tx: &mut TenantTx<'_>, range: Range) -> sqlx::Result<Vec<Movement>> {
     let sql = format!(
-        "SELECT NULL::date AS period, partner_id, level, kind, debit, credit, currency, sum(amount) AS amount
+        "SELECT NULL::date AS period, partner_id, level, kind, debit, credit, currency, sum(amount) AS amount,
+                reporting_currency, sum(amount_reporting) AS amount_reporting
          FROM ledger_totals WHERE tenant_id = $1 AND {} AND kind IN ('accrued', 'lead_reward', 'payout_paid')
-         GROUP BY 2, 3, 4, 5, 6, 7 ORDER BY 2",
+         GROUP BY 2, 3, 4, 5, 6, 7, 9 ORDER BY 2",
         Range::rows_condition(2)
     );
     let mut q = sqlx::query_as::<_, Movement>(&sql).bind(tx.tenant());

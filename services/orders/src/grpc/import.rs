@@ -170,7 +170,16 @@ impl OrdersService {
                 o.number = domain::order_number(o.seq);
                 rows.push(o);
             }
-            let inserted: HashSet<Uuid> = store::insert_orders_bulk(&mut tx, &rows).await?.into_iter().collect();
+            let mut inserted = HashSet::new();
+            let snapshots = store::insert_orders_bulk(&mut tx, &rows).await?;
+            let snapshots: std::collections::HashMap<Uuid, _> =
+                snapshots.into_iter().map(|(id, c, r)| (id, (c, r))).collect();
+            for o in &mut rows {
+                if let Some((c, r)) = snapshots.get(&o.id) {
+                    (o.reporting_currency, o.exchange_rate) = (c.clone(), *r);
+                    inserted.insert(o.id);
+                }
+            }
             let written: Vec<&OrderRow> = rows.iter().filter(|o| inserted.contains(&o.id)).collect();
             let lines: Vec<(Uuid, &ItemRow)> = creates
                 .iter()

@@ -272,7 +272,7 @@ impl OrdersService {
         let Built { mut order, items } = built;
         order.seq = store::next_order_seq(tx).await?;
         order.number = domain::order_number(order.seq);
-        store::insert_order(tx, &order).await?;
+        store::insert_order(tx, &mut order).await?;
         store::insert_items(tx, order.id, &items).await?;
         let first = StatusChangeRow::first(&order, cart.actor, cart.actor_kind);
         store::insert_status_change(tx, order.id, &first).await?;

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use platform::db::TenantTx;
+use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use super::{ItemRow, ORDER_COLUMNS, OrderRow, PRODUCT, ProductRow, RefundRow, StatusChangeRow};
@@ -49,17 +50,21 @@ pub async fn reserve_order_seqs(tx: &mut TenantTx<'_>, n: i64) -> Result<i64, sq
     Ok(last - n + 1)
 }
 
+/// An order written, with the rate snapshot it took in the statement (X6): id, reporting
+/// currency, rate.
+pub type Written = (Uuid, Option<String>, Option<Decimal>);
+
 /// Inserts many orders in one statement; an external id another transaction imported first is
-/// skipped. Returns the ids of the orders inserted.
+/// skipped. Returns the orders inserted.
 #[tracing::instrument(skip_all)]
-pub async fn insert_orders_bulk(tx: &mut TenantTx<'_>, orders: &[OrderRow]) -> Result<Vec<Uuid>, sqlx::Error> {
+pub async fn insert_orders_bulk(tx: &mut TenantTx<'_>, orders: &[OrderRow]) -> Result<Vec<Written>, sqlx::Error> {
     let tenant = tx.tenant();
     macro_rules! col {
         ($f:ident) => {
             orders.iter().map(|o| o.$f.clone()).collect::<Vec<_>>()
         };
     }
-    sqlx::query_scalar(
+    sqlx::query_as(
         "INSERT INTO orders (id, tenant_id, number, seq, customer_id, customer_name, customer_email, customer_language,
              customer_owner_id, kind, channel, payment_method, promotion_type, status, currency, subtotal, discount,
              shipping, tax_rate, tax, total, amount_paid, amount_refunded, placed_by_partner_id, partner_id, external_id,
@@ -77,7 +82,7 @@ pub async fn insert_orders_bulk(tx: &mut TenantTx<'_>, orders: &[OrderRow]) -> R
                   channel, payment_method, promotion_type, status, currency, subtotal, discount, shipping, tax_rate, tax,
                   total, amount_paid, placed_by, partner_id, external_id, version, placed_at)
          ON CONFLICT (tenant_id, external_id) WHERE external_id IS NOT NULL DO NOTHING
-         RETURNING id",
+         RETURNING id, reporting_currency, exchange_rate",
     )
     .bind(tenant)
     .bind(col!(id))

@@ -74,9 +74,10 @@ pub(crate) const ORDER_COLUMNS: &str = "o.id, o.tenant_id, o.number, o.seq, o.cu
     o.external_id, o.version, o.placed_at, o.updated_at, o.attribution_reason, o.reporting_currency, o.exchange_rate";
 
 #[tracing::instrument(skip_all)]
-pub async fn insert_order(tx: &mut TenantTx<'_>, o: &OrderRow) -> Result<(), sqlx::Error> {
+/// Inserts an order; its rate snapshot (X6), taken in the statement, is set on `o`.
+pub async fn insert_order(tx: &mut TenantTx<'_>, o: &mut OrderRow) -> Result<(), sqlx::Error> {
     let tenant = tx.tenant();
-    sqlx::query(
+    let snapshot: (Option<String>, Option<Decimal>) = sqlx::query_as(
         "INSERT INTO orders (id, tenant_id, number, seq, customer_id, customer_name, customer_email, customer_language,
              customer_owner_id, kind, channel, payment_method, promotion_type, status, currency, subtotal, discount,
              shipping, tax_rate, tax, total, amount_paid, amount_refunded, placed_by_partner_id, coupon_id, coupon_code,
@@ -84,7 +85,8 @@ pub async fn insert_order(tx: &mut TenantTx<'_>, o: &OrderRow) -> Result<(), sql
              reporting_currency, exchange_rate)
          VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,
              $28,$29,$30,$31,$32,$33, (SELECT currency FROM program_currencies WHERE tenant_id = $2),
-             exchange_rate_at($2, $15, $32))",
+             exchange_rate_at($2, $15, $32))
+         RETURNING reporting_currency, exchange_rate",
     )
     .bind(o.id)
     .bind(tenant)
@@ -119,8 +121,9 @@ pub async fn insert_order(tx: &mut TenantTx<'_>, o: &OrderRow) -> Result<(), sql
     .bind(o.version)
     .bind(o.placed_at)
     .bind(o.updated_at)
-    .execute(tx.conn())
+    .fetch_one(tx.conn())
     .await?;
+    (o.reporting_currency, o.exchange_rate) = snapshot;
     Ok(())
 }
 

@@ -249,7 +249,7 @@ values as a float, and toToml would write max_connections = 10.0, which the serv
 {{- with $.Values.auth.verifyKeys -}}{{- $_ := set $auth "verify_keys" (deepCopy .) -}}{{- end -}}
 {{- $cfg := dict
   "database" (dict "name_prefix" $.Values.database.namePrefix "max_connections" $.Values.database.maxConnections "create_missing" $.Values.database.createMissing)
-  "nats" (dict "prefix" $.Values.nats.prefix "stream_replicas" $.Values.nats.streamReplicas)
+  "nats" (dict "prefix" $.Values.nats.prefix "stream_replicas" $.Values.nats.streamReplicas "stream_max_age_days" $.Values.nats.streamMaxAgeDays)
   "telemetry" (dict "log_format" $.Values.telemetry.logFormat "log_level" $.Values.telemetry.logLevel)
   "admin" (dict "listen" "0.0.0.0:9090")
   "auth" $auth

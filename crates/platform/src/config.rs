@@ -66,6 +66,9 @@ pub struct NatsConfig {
     /// Replicas of each stream a service creates (1-5; a JetStream cluster of 3 wants 3, so an
     /// acknowledged event survives the loss of a node). Applies when the stream is created.
     pub stream_replicas: usize,
+    /// X7: days a stream keeps an event (0: for ever); events carry personal data an erasure
+    /// cannot reach inside a stream. Applied at every start, to existing streams too.
+    pub stream_max_age_days: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -146,6 +149,7 @@ impl Default for Config {
                 prefix: String::new(),
                 duplicate_window_secs: 120,
                 stream_replicas: 1,
+                stream_max_age_days: 30,
             },
             telemetry: TelemetryConfig { log_format: "json".into(), log_level: "info".into() },
             admin: AdminConfig { listen: SocketAddr::from(([127, 0, 0, 1], 9090)) },

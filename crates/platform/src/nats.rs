@@ -75,6 +75,8 @@ pub struct Bus {
     pub naming: Naming,
     duplicate_window: Duration,
     replicas: usize,
+    /// X7: how long a stream keeps an event (zero: for ever).
+    max_age: Duration,
 }
 
 impl Bus {
@@ -92,6 +94,7 @@ impl Bus {
             naming: Naming::new(&cfg.prefix),
             duplicate_window: Duration::from_secs(cfg.duplicate_window_secs),
             replicas: cfg.stream_replicas,
+            max_age: Duration::from_secs(cfg.stream_max_age_days.saturating_mul(86_400)),
         })
     }
 
@@ -111,6 +114,7 @@ impl Bus {
             storage: stream::StorageType::File,
             duplicate_window: self.duplicate_window,
             num_replicas: self.replicas,
+            max_age: self.max_age,
             ..Default::default()
         };
         let mut last = None;
@@ -118,7 +122,7 @@ impl Bus {
         // ("subjects overlap" on NATS 2.9) although the stream now exists: look again.
         for attempt in 0..5u64 {
             match self.js.get_or_create_stream(config.clone()).await {
-                Ok(stream) => return Ok(stream),
+                Ok(stream) => return self.keep_max_age(stream).await,
                 Err(e) => {
                     if let Ok(stream) = self.js.get_stream(&name).await {
                         return Ok(stream);
@@ -132,6 +136,21 @@ impl Bus {
         Err(anyhow::anyhow!(
             "cannot create JetStream stream {name} (is JetStream enabled? run nats-server with -js): {e}"
         ))
+    }
+
+    /// X7: a stream created before (or with another age limit) takes this one; events older
+    /// than it are removed by JetStream.
+    async fn keep_max_age(&self, mut stream: stream::Stream) -> anyhow::Result<stream::Stream> {
+        let info = stream.info().await?;
+        if info.config.max_age == self.max_age {
+            return Ok(stream);
+        }
+        let config = stream::Config { max_age: self.max_age, ..info.config.clone() };
+        self.js
+            .update_stream(&config)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot set the age limit of stream {}: {e}", config.name))?;
+        Ok(self.js.get_stream(&config.name).await?)
     }
 
     pub fn is_connected(&self) -> bool {

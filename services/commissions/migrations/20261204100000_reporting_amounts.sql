@@ -25,10 +25,14 @@ ALTER TYPE ledger_delta ADD ATTRIBUTE reporting_currency TEXT;
 ALTER TYPE ledger_delta ADD ATTRIBUTE reporting_amount NUMERIC;
 
 CREATE OR REPLACE FUNCTION ledger_totals_count(d ledger_delta[]) RETURNS void LANGUAGE sql AS $$
-    WITH k AS (
-        SELECT x.*, (x.at AT TIME ZONE coalesce(z.time_zone, 'UTC'))::date AS day, p.settings->>'currency' AS program
+    -- The program's currency read once per program, not once per entry (settings is a document).
+    WITH pc AS (
+        SELECT p.tenant_id, p.settings->>'currency' AS program FROM programs p
+        WHERE p.tenant_id IN (SELECT DISTINCT x.tenant_id FROM unnest(d) AS x)
+    ), k AS (
+        SELECT x.*, (x.at AT TIME ZONE coalesce(z.time_zone, 'UTC'))::date AS day, pc.program
         FROM unnest(d) AS x LEFT JOIN report_zones z ON z.tenant_id = x.tenant_id
-            LEFT JOIN programs p ON p.tenant_id = x.tenant_id
+            LEFT JOIN pc ON pc.tenant_id = x.tenant_id
     ), r AS (
         SELECT k.*,
                coalesce(k.reporting_currency, CASE WHEN k.currency = k.program THEN k.program END, '') AS rc,

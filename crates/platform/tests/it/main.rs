@@ -3,4 +3,5 @@
 
 mod db;
 mod outbox;
+mod streams;
 mod upkeep;

@@ -282,11 +282,12 @@ async fn import_for(admin: &Client, ext: &str, sku: &str, partner: &str) {
     assert_eq!(admin.post("/api/v1/orders/import", &json!({ "orders": [o] }), 200).await["created"], 1);
 }
 
-/// X6, D2: commissions are earned in each order's currency and the report adds them up in the
+/// X6, D1-D3: commissions are earned in each order's currency and the reports add them up in the
 /// reporting currency at the rate each order kept: a USD order at that day's rate, an EUR one as
-/// it is, a CHF one (no rate) left out and named; a later rate changes only later orders.
+/// it is, a CHF one (no rate) left out and named; a later rate changes only later orders. The
+/// partners report (D3), its CSV, the commissions CSV and the partner's home (D1) say the same.
 #[tokio::test]
-async fn x6_d2_commissions_add_up_in_the_reporting_currency_at_each_orders_rate() {
+async fn x6_d1_d3_commissions_add_up_in_the_reporting_currency_at_each_orders_rate() {
     let sys = TestSystem::start().await;
     let admin = sys.demo_admin().await;
     let rates = "from,to,rate,valid_from\nUSD,EUR,0.92,2026-05-01\nUSD,EUR,0.95,2026-06-02\n";
@@ -325,6 +326,52 @@ async fn x6_d2_commissions_add_up_in_the_reporting_currency_at_each_orders_rate(
     let all: Vec<&str> =
         program["reporting"].as_array().unwrap().iter().map(|p| p["earned"].as_str().unwrap()).collect();
     assert_eq!(all.len(), 2, "one figure per day: {program}");
+
+    // D3: per partner and currency, what was kept and its value in EUR at each order's rate.
+    let d3 = admin.get("/api/v1/reports/partners?from=2026-06-01&to=2026-06-02&partner_q=Ravi", 200).await;
+    let row = |c: &str| d3["items"].as_array().unwrap().iter().find(|x| x["currency"] == c).cloned().unwrap();
+    let figures = |r: Value| {
+        let f = |k: &str| r[k].as_str().unwrap().to_string();
+        (f("sales"), f("sales_reporting"), f("earned"), f("earned_reporting"), r["unconverted"].as_bool().unwrap())
+    };
+    let s = |v: &str| v.to_string();
+    assert_eq!(
+        figures(row("USD")),
+        (s("200.00"), s("187.00"), s("20.00"), s("18.70"), false),
+        "100 USD at 0.92, then 100 at 0.95: {d3}"
+    );
+    assert_eq!(figures(row("EUR")), (s("100.00"), s("100.00"), s("10.00"), s("10.00"), false), "{d3}");
+    assert_eq!(figures(row("CHF")), (s("100.00"), s("0.00"), s("10.00"), s("0.00"), true), "no rate: {d3}");
+    assert_eq!(row("CHF")["reporting_currency"], "EUR");
+    let csv = admin
+        .send(
+            Method::GET,
+            "/api/v1/reports/partners?from=2026-06-01&to=2026-06-02&partner_q=Ravi&format=csv",
+            None,
+            &[],
+        )
+        .await;
+    let text = csv.body.as_str().unwrap().to_string();
+    let lines: Vec<Vec<&str>> = text.lines().map(|l| l.split(',').collect()).collect();
+    let usd = lines.iter().find(|l| l[4] == "USD").unwrap();
+    assert_eq!(
+        lines[0][12..],
+        ["reporting_currency", "sales_reporting", "earned_reporting", "paid_reporting", "unconverted"]
+    );
+    assert_eq!(usd[12..], ["EUR", "187.00", "18.70", "0.00", "false"], "{text}");
+    // D2's CSV: the kept rows, then each day in EUR with what went into it.
+    let csv = admin.send(Method::GET, &format!("{}&format=csv", day("2026-06-01")), None, &[]).await;
+    let text = csv.body.as_str().unwrap().to_string();
+    let eur: Vec<&str> = text.lines().find(|l| l.starts_with("reporting,")).unwrap().split(',').collect();
+    assert_eq!((eur[3], eur[4], eur[14], eur[15]), ("EUR", "19.20", "USD", "CHF"), "{text}");
+
+    // D1: the partner's home charts its commissions in EUR too; the week of 1-2 June is last.
+    let d1 = admin.get(&format!("/api/v1/dashboard?partner_id={ravi}"), 200).await;
+    assert_eq!(d1["reporting_currency"], "EUR");
+    let last = |k: &str| d1[k].as_array().unwrap().last().unwrap()["value"].as_str().unwrap().to_string();
+    assert_eq!(last("commissions_earned_reporting"), "28.70", "19.20 and 9.50: {d1}");
+    assert_eq!(last("sales_reporting"), "287.00", "92 + 100 + 95, the CHF order left out: {d1}");
+    assert_eq!(d1["unconverted"], json!(["CHF"]));
     assert_eq!(admin.get("/api/v1/ledger/check", 200).await["sound"], true);
     sys.stop().await;
 }

@@ -257,12 +257,17 @@ async fn d1_d2_d3_reports_give_exact_figures_per_period_zone_and_caller() {
     // CSV of each report parses back to the JSON's figures.
     let (disposition, sheet) = get_csv(&ria, "/api/v1/reports/sales?every=month&from=2026-09-01&to=2026-09-30").await;
     assert_eq!(disposition, "attachment; filename=\"sales-2026-09.csv\"");
-    assert_eq!(sheet[0][..5], ["period_start", "period_end", "channel", "currency", "orders"]);
-    let total = sheet.iter().find(|r| r[2].is_empty() && r[0] == "2026-09-01").unwrap();
-    assert_eq!((total[4].as_str(), total[10].as_str()), ("4", "370.00"));
+    assert_eq!(sheet[0][..6], ["basis", "period_start", "period_end", "channel", "currency", "orders"]);
+    let total = sheet.iter().find(|r| r[0] == "kept" && r[3].is_empty() && r[1] == "2026-09-01").unwrap();
+    assert_eq!((total[5].as_str(), total[11].as_str()), ("4", "370.00"));
+    // X6: the same month in the reporting currency (EUR, as the orders are: nothing converted).
+    let eur = sheet.iter().find(|r| r[0] == "reporting").unwrap();
+    assert_eq!((eur[4].as_str(), eur[5].as_str(), eur[11].as_str(), eur[12].as_str()), ("EUR", "4", "370.00", ""));
     let (_, sheet) = get_csv(&ria, &format!("/api/v1/reports/commissions?{weeks}&format=csv")).await;
-    let earned: Vec<&str> = sheet[1..].iter().map(|r| r[3].as_str()).collect();
-    assert_eq!(earned, ["20.00", "12.00", "20.00"]);
+    let earned =
+        |basis: &str| -> Vec<String> { sheet[1..].iter().filter(|r| r[0] == basis).map(|r| r[4].clone()).collect() };
+    assert_eq!(earned("kept"), ["20.00", "12.00", "20.00"]);
+    assert_eq!(earned("reporting"), earned("kept"), "one currency, the reporting one");
     let (_, sheet) = get_csv(&ria, &format!("/api/v1/reports/customers?{weeks}")).await;
     assert_eq!(sheet.len(), 4, "a header and three weeks: {sheet:?}");
     let (_, sheet) = get_csv(&admin, &format!("/api/v1/reports/partners?{month}&partner_q=report&sort=name")).await;
@@ -291,6 +296,7 @@ async fn d1_d2_d3_reports_give_exact_figures_per_period_zone_and_caller() {
     let earned: Vec<&str> =
         d["commissions_earned"].as_array().unwrap()[9..].iter().map(|p| p["value"].as_str().unwrap()).collect();
     assert_eq!(earned, ["20.00", "12.00", "20.00"], "the last three of twelve weeks");
+    assert_eq!(d["commissions_earned_reporting"].as_array().unwrap().len(), 12, "{d}");
     // A rule for trusted partners is the rate's source once it exists.
     let rule =
         json!({ "name": "Trusted 15", "priority": 5, "kind": "percent", "value": "15", "partner_tier": "trusted" });

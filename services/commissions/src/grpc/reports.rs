@@ -188,10 +188,19 @@ impl CommissionsService {
         let (partner, zone, range, _) = self.asked(&p, &mut tx, &q).await?;
         let moves = store::partner_movements(&mut tx, range).await?;
         let balances = store::partner_balances(&mut tx, partner).await?;
+        let rc = self.program(&mut tx).await?.currency;
         tx.commit().await?;
         let mut by: BTreeMap<(Uuid, String), Figures> = BTreeMap::new();
+        // X6: the same figures in the reporting currency, and whether some had no rate.
+        let mut reporting: BTreeMap<(Uuid, String), (Figures, bool)> = BTreeMap::new();
         for m in moves.iter().filter(|m| partner.is_none_or(|p| p == m.partner_id)) {
             by.entry((m.partner_id, m.currency.clone())).or_default().add(m);
+            let r = reporting.entry((m.partner_id, m.currency.clone())).or_default();
+            if !rc.is_empty() && m.reporting_currency == rc {
+                r.0.add(&Movement { amount: m.amount_reporting, ..m.clone() });
+            } else if !m.amount.is_zero() {
+                r.1 = true;
+            }
         }
         // Balances now, from the running totals (`Figures::buckets` of the range are not them).
         let mut now: BTreeMap<(Uuid, String), [Decimal; 4]> = BTreeMap::new();
@@ -209,11 +218,16 @@ impl CommissionsService {
             .map(|(pid, c)| {
                 let f = by.get(&(pid, c.clone())).copied().unwrap_or_default();
                 let b = now.get(&(pid, c.clone())).copied().unwrap_or_default();
+                let (r, unconverted) = reporting.get(&(pid, c.clone())).copied().unwrap_or_default();
                 let m = |d: Decimal| money(&c, d);
+                let in_rc = |d: Decimal| if rc.is_empty() { String::new() } else { money(&rc, d) };
                 pb::PartnerEarningsRow {
                     partner_id: pid.to_string(),
                     earned: m(f.earned_own + f.earned_team),
                     paid: m(f.paid),
+                    earned_reporting: in_rc(r.earned_own + r.earned_team),
+                    paid_reporting: in_rc(r.paid),
+                    unconverted,
                     pending: m(b[0]),
                     held: m(b[1]),
                     available: m(b[2]),
@@ -223,7 +237,7 @@ impl CommissionsService {
             })
             .collect();
         let (from, to) = platform::reports::dates(&range);
-        Ok(pb::PartnerEarningsList { time_zone: zone, from, to, rows })
+        Ok(pb::PartnerEarningsList { time_zone: zone, from, to, rows, reporting_currency: rc })
     }
 
     /// D1: the first own-commission rule in force (by priority) that a plain order meets, for the

@@ -175,14 +175,30 @@ pub async fn sales(
         return Ok(Json(r).into_response());
     }
     // The totals and each channel in one table: `channel` empty on a period's total.
-    let mut rows = r.totals.clone();
-    rows.extend(r.by_channel.iter().cloned());
-    rows.sort_by(|a, b| (&a.period_start, &a.currency, &a.channel).cmp(&(&b.period_start, &b.currency, &b.channel)));
+    let mut kept = r.totals.clone();
+    kept.extend(r.by_channel.iter().cloned());
+    kept.sort_by(|a, b| (&a.period_start, &a.currency, &a.channel).cmp(&(&b.period_start, &b.currency, &b.channel)));
+    // X6: then each period in the reporting currency, every currency's orders converted.
+    let mut rows: Vec<(&'static str, opb::SalesRow, String, String)> =
+        kept.into_iter().map(|row| ("kept", row, String::new(), String::new())).collect();
+    rows.extend(r.reporting.iter().map(|p| {
+        let row = opb::SalesRow {
+            period_start: p.period_start.clone(),
+            period_end: p.period_end.clone(),
+            currency: r.reporting_currency.clone(),
+            orders: p.orders,
+            gross: p.gross.clone(),
+            net: p.net.clone(),
+            ..Default::default()
+        };
+        ("reporting", row, p.converted_from.join(" "), p.unconverted_orders.to_string())
+    }));
     Ok(csv_response(
         "sales",
         &r.from,
         &r.to,
         &[
+            "basis",
             "period_start",
             "period_end",
             "channel",
@@ -194,10 +210,13 @@ pub async fn sales(
             "tax",
             "refunds",
             "net",
+            "converted_from",
+            "unconverted_orders",
         ],
         rows,
-        |r| {
+        |(basis, r, converted, unconverted)| {
             vec![
+                basis.to_string(),
                 r.period_start.clone(),
                 r.period_end.clone(),
                 r.channel.clone(),
@@ -209,6 +228,8 @@ pub async fn sales(
                 r.tax.clone(),
                 r.refunds.clone(),
                 r.net.clone(),
+                converted.clone(),
+                unconverted.clone(),
             ]
         },
     ))
@@ -235,11 +256,30 @@ pub async fn commissions(
     if !csv {
         return Ok(Json(r).into_response());
     }
+    // X6: each currency's rows as kept ("kept"), then the periods in the reporting currency.
+    let mut rows: Vec<(&'static str, cpb::ReportRow, String, String)> =
+        r.rows.iter().map(|row| ("kept", row.clone(), String::new(), String::new())).collect();
+    rows.extend(r.reporting.iter().map(|f| {
+        let row = cpb::ReportRow {
+            period_start: f.period_start.clone(),
+            period_end: f.period_end.clone(),
+            currency: r.reporting_currency.clone(),
+            earned: f.earned.clone(),
+            earned_own: f.earned_own.clone(),
+            earned_team: f.earned_team.clone(),
+            voided: f.voided.clone(),
+            clawed_back: f.clawed_back.clone(),
+            paid: f.paid.clone(),
+            ..Default::default()
+        };
+        ("reporting", row, f.converted_from.join(" "), f.unconverted.join(" "))
+    }));
     Ok(csv_response(
         "commissions",
         &r.from,
         &r.to,
         &[
+            "basis",
             "period_start",
             "period_end",
             "currency",
@@ -253,10 +293,13 @@ pub async fn commissions(
             "held",
             "available",
             "requested",
+            "converted_from",
+            "unconverted",
         ],
-        r.rows,
-        |r| {
+        rows,
+        |(basis, r, converted, unconverted)| {
             vec![
+                basis.to_string(),
                 r.period_start.clone(),
                 r.period_end.clone(),
                 r.currency.clone(),
@@ -270,6 +313,8 @@ pub async fn commissions(
                 r.held.clone(),
                 r.available.clone(),
                 r.requested.clone(),
+                converted.clone(),
+                unconverted.clone(),
             ]
         },
     ))
@@ -476,6 +521,14 @@ pub struct PartnerResult {
     /// now: awaiting payout (requested) and available
     pub awaiting: String,
     pub balance: String,
+    /// X6: `sales`, `earned` and `paid` in the program's reporting currency, each order and its
+    /// commission at the rate the order kept from its placement (empty: no reporting currency)
+    pub reporting_currency: String,
+    pub sales_reporting: String,
+    pub earned_reporting: String,
+    pub paid_reporting: String,
+    /// some of this row's amounts had no rate and are left out of the `_reporting` figures
+    pub unconverted: bool,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -544,6 +597,8 @@ pub async fn partners(
     let (sales, earnings, counts, program) =
         (sales.into_inner(), earnings.into_inner(), counts.into_inner(), program.into_inner());
     let currency = program.settings.map(|st| st.currency).unwrap_or_default();
+    let rc = if sales.reporting_currency.is_empty() { &earnings.reporting_currency } else { &sales.reporting_currency };
+    let zero_rc = if rc.is_empty() { String::new() } else { platform::reports::money(rc, Decimal::ZERO) };
 
     let customers: BTreeMap<String, u64> =
         counts.partners.into_iter().map(|p| (p.partner_id, p.current + p.potential)).collect();
@@ -561,6 +616,11 @@ pub async fn partners(
         paid: platform::reports::money(c, Decimal::ZERO),
         awaiting: platform::reports::money(c, Decimal::ZERO),
         balance: platform::reports::money(c, Decimal::ZERO),
+        reporting_currency: rc.clone(),
+        sales_reporting: zero_rc.clone(),
+        earned_reporting: zero_rc.clone(),
+        paid_reporting: zero_rc.clone(),
+        unconverted: false,
     };
     let by_id: BTreeMap<&str, &ipb::Partner> = people.iter().map(|p| (p.id.as_str(), p)).collect();
     for r in &sales.rows {
@@ -568,6 +628,10 @@ pub async fn partners(
             let cell = cells.entry((r.partner_id.clone(), r.currency.clone())).or_insert_with(|| blank(p, &r.currency));
             cell.orders = r.orders;
             cell.sales = r.net.clone();
+            if !rc.is_empty() {
+                cell.sales_reporting = r.net_reporting.clone();
+            }
+            cell.unconverted |= r.unconverted_orders > 0;
         }
     }
     for r in &earnings.rows {
@@ -577,6 +641,11 @@ pub async fn partners(
             cell.paid = r.paid.clone();
             cell.awaiting = r.requested.clone();
             cell.balance = r.available.clone();
+            if !rc.is_empty() {
+                cell.earned_reporting = r.earned_reporting.clone();
+                cell.paid_reporting = r.paid_reporting.clone();
+            }
+            cell.unconverted |= r.unconverted;
         }
     }
     let seen: BTreeSet<String> = cells.keys().map(|(p, _)| p.clone()).collect();
@@ -619,6 +688,11 @@ pub async fn partners(
                 "paid",
                 "awaiting",
                 "balance",
+                "reporting_currency",
+                "sales_reporting",
+                "earned_reporting",
+                "paid_reporting",
+                "unconverted",
             ],
             rows,
             |r| {
@@ -635,6 +709,11 @@ pub async fn partners(
                     r.paid.clone(),
                     r.awaiting.clone(),
                     r.balance.clone(),
+                    r.reporting_currency.clone(),
+                    r.sales_reporting.clone(),
+                    r.earned_reporting.clone(),
+                    r.paid_reporting.clone(),
+                    r.unconverted.to_string(),
                 ]
             },
         ));
@@ -799,6 +878,13 @@ pub struct Dashboard {
     pub new_customers: Vec<ChartPoint>,
     /// commissions earned per period and currency (12 periods)
     pub commissions_earned: Vec<ChartPoint>,
+    /// X6: the program's reporting currency (empty: none), and the same 12 periods' commissions
+    /// and net sales added up in it, each order at the rate it kept from its placement
+    pub reporting_currency: String,
+    pub commissions_earned_reporting: Vec<ChartPoint>,
+    pub sales_reporting: Vec<ChartPoint>,
+    /// currencies with commissions in these periods that had no rate, left out of the series
+    pub unconverted: Vec<String>,
 }
 
 /// D1: a partner's home: referral link, customers, orders, earnings, its current rate, the last
@@ -905,6 +991,34 @@ pub async fn dashboard_of(s: &AppState, caller: &Caller, q: DashboardQuery) -> R
                 period_end: p.period_end,
                 currency: String::new(),
                 value: p.new_customers.to_string(),
+            })
+            .collect(),
+        reporting_currency: earned.reporting_currency.clone(),
+        unconverted: earned
+            .reporting
+            .iter()
+            .flat_map(|r| r.unconverted.iter().cloned())
+            .collect::<BTreeSet<String>>()
+            .into_iter()
+            .collect(),
+        commissions_earned_reporting: earned
+            .reporting
+            .iter()
+            .map(|r| ChartPoint {
+                period_start: r.period_start.clone(),
+                period_end: r.period_end.clone(),
+                currency: earned.reporting_currency.clone(),
+                value: r.earned.clone(),
+            })
+            .collect(),
+        sales_reporting: sales
+            .reporting
+            .iter()
+            .map(|r| ChartPoint {
+                period_start: r.period_start.clone(),
+                period_end: r.period_end.clone(),
+                currency: sales.reporting_currency.clone(),
+                value: r.net.clone(),
             })
             .collect(),
         commissions_earned: earned

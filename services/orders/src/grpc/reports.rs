@@ -120,6 +120,7 @@ impl OrdersService {
         let asked = self.asked(&a, &token, &q).await?;
         let mut tx = TenantTx::begin(&self.pool, a.tenant).await?;
         let rows = store::partner_sales(&mut tx, asked.range).await?;
+        let reporting_currency = store::program_currency(&mut tx).await?.unwrap_or_default();
         tx.commit().await?;
         let (from, to) = platform::reports::dates(&asked.range);
         Ok(pb::PartnerSalesList {
@@ -134,9 +135,15 @@ impl OrdersService {
                     orders: r.orders.max(0) as u64,
                     gross: money(&r.currency, r.gross),
                     net: money(&r.currency, r.net),
+                    net_reporting: match reporting_currency.as_str() {
+                        "" => String::new(),
+                        c => money(c, r.net_reporting),
+                    },
+                    unconverted_orders: r.unconverted.max(0) as u64,
                     currency: r.currency,
                 })
                 .collect(),
+            reporting_currency,
         })
     }
 

@@ -73,13 +73,17 @@ pub struct PartnerSales {
     pub orders: i64,
     pub gross: Decimal,
     pub net: Decimal,
+    /// X6: as in [`SalesTotal`]
+    pub net_reporting: Decimal,
+    pub unconverted: i64,
 }
 
 /// D3: per partner (nil: none) and currency over the range.
 #[tracing::instrument(skip_all)]
 pub async fn partner_sales(tx: &mut TenantTx<'_>, range: Range) -> sqlx::Result<Vec<PartnerSales>> {
     let sql = format!(
-        "SELECT partner_id, currency, sum(orders)::bigint AS orders, sum(gross) AS gross, sum(net) AS net
+        "SELECT partner_id, currency, sum(orders)::bigint AS orders, sum(gross) AS gross, sum(net) AS net,
+                sum(net_reporting) AS net_reporting, sum(unconverted)::bigint AS unconverted
          FROM sales_totals WHERE tenant_id = $1 AND {}
          GROUP BY 1, 2 HAVING sum(orders) <> 0 OR sum(refunds) <> 0 ORDER BY 1, 2",
         Range::rows_condition(2)

@@ -15,6 +15,13 @@ async fn product(admin: &Client, sku: &str, currency: &str) -> String {
     admin.post("/api/v1/products", &p, 201).await["id"].as_str().unwrap().to_string()
 }
 
+/// Waits until orders has heard the program's reporting currency from identity: an order placed
+/// before that keeps no rate (X6).
+async fn reporting_currency_known(admin: &Client) {
+    let day = "/api/v1/reports/sales?every=day&from=2026-06-01&to=2026-06-01";
+    e2e::until(admin, day, |r| r["reporting_currency"] == "EUR").await;
+}
+
 async fn place(admin: &Client, customer: &str, product: &str) -> Value {
     let o = json!({ "customer_id": customer, "items": [{ "product_id": product, "quantity": 1 }], "payment_method": "card", "paid": true });
     let id = admin.post("/api/v1/orders", &o, 201).await["order"]["id"].as_str().unwrap().to_string();
@@ -36,6 +43,7 @@ async fn x6_d2_an_order_keeps_the_rate_in_force_when_it_was_placed() {
     let c = admin.post("/api/v1/customers", &json!({ "name": "Xena Rates", "email": "xena@x.test" }), 201).await;
     let customer = c["id"].as_str().unwrap().to_string();
 
+    reporting_currency_known(&admin).await;
     let day1 = "/api/v1/reports/sales?every=day&from=2026-06-01&to=2026-06-01";
     let before = admin.get(day1, 200).await["reporting"][0].clone();
     let body = json!({ "rates": [{ "from": "usd", "to": "EUR", "rate": "0.92", "valid_from": "2026-05-01" }] });
@@ -292,6 +300,7 @@ async fn x6_d1_d3_commissions_add_up_in_the_reporting_currency_at_each_orders_ra
     let admin = sys.demo_admin().await;
     let rates = "from,to,rate,valid_from\nUSD,EUR,0.92,2026-05-01\nUSD,EUR,0.95,2026-06-02\n";
     admin.expect(Method::PUT, "/api/v1/exchange-rates", Some(&json!({ "csv": rates })), 200).await;
+    reporting_currency_known(&admin).await;
     for (sku, cur) in [("FX-USD", "USD"), ("FX-EUR", "EUR"), ("FX-CHF", "CHF")] {
         product(&admin, sku, cur).await;
     }

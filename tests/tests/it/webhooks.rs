@@ -258,9 +258,11 @@ async fn i2_resend_recover_rotation_test_event_and_disabling_after_five_days() {
     assert_eq!(resent["message_id"], msg.as_str());
     let got = rx.wait_for(2).await;
     assert_eq!(got[1].header("webhook-id"), msg);
-    let log = admin.get(&format!("/api/v1/webhooks/{id}/attempts?message_id={msg}"), 200).await;
+    // The receiver may have the resend before the worker has written its attempt.
+    let attempts = format!("/api/v1/webhooks/{id}/attempts?message_id={msg}");
+    let log = e2e::until(&admin, &attempts, |l| l["items"].as_array().is_some_and(|i| i.len() >= 2)).await;
     let triggers: Vec<&str> = log["items"].as_array().unwrap().iter().map(|a| a["trigger"].as_str().unwrap()).collect();
-    assert_eq!(triggers, ["resend", "scheduled"]);
+    assert_eq!(triggers, ["resend", "scheduled"], "{log}");
     admin.post(&format!("/api/v1/webhooks/{id}/messages/msg_nothing/resend"), &json!({}), 404).await;
 
     // Rotation: both signatures for the grace period, then the new one alone.

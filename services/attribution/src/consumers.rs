@@ -70,6 +70,9 @@ impl Handler for Events {
                     active: p.status == "active",
                     name: p.name.clone(),
                     email: p.email.trim().to_lowercase(),
+                    phone: p.phone.trim().into(),
+                    payout_email: p.payout_email.trim().to_lowercase(),
+                    payout_holder: p.payout_account_holder.trim().into(),
                 };
                 store::put_partner(&mut tx, &row, e.time).await?;
                 if row.active {
@@ -85,16 +88,17 @@ impl Handler for Events {
                 let m = ev::CustomerRegistered::decode(e.payload.as_ref())?;
                 let Some(c) = m.customer else { return Ok(()) };
                 let customer = id(&c.customer_id)?;
-                svc.customer_seen(&mut tx, customer, &c.email).await.map_err(err)?;
+                svc.customer_seen(&mut tx, customer, &c).await.map_err(err)?;
                 let at = if e.time.timestamp() > 0 { e.time } else { svc.clock.now() };
                 svc.registered(&mut tx, customer, m.visitor_id.as_deref(), m.referral_code.as_deref(), at)
                     .await
                     .map_err(err)?;
+                svc.signed_up(&mut tx, customer, &m.ip_hash, at).await.map_err(err)?;
             }
             "customer.created" | "customer.updated" => {
                 let m = ev::CustomerChanged::decode(e.payload.as_ref())?;
                 let Some(c) = m.customer else { return Ok(()) };
-                svc.customer_seen(&mut tx, id(&c.customer_id)?, &c.email).await.map_err(err)?;
+                svc.customer_seen(&mut tx, id(&c.customer_id)?, &c).await.map_err(err)?;
             }
             "customer.erased" => {
                 let m = ev::CustomerErased::decode(e.payload.as_ref())?;

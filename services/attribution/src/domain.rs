@@ -42,11 +42,24 @@ pub struct Fraud {
     pub spam_clicks: u32,
     /// ... within this many minutes.
     pub spam_window_minutes: u32,
+    pub customer_burst: bool,
+    /// A burst is at least this many new customers signing up for a partner from one IP hash ...
+    pub burst_customers: u32,
+    /// ... within this many minutes.
+    pub burst_window_minutes: u32,
 }
 
 impl Default for Fraud {
     fn default() -> Self {
-        Fraud { self_referral: true, click_spam: true, spam_clicks: 20, spam_window_minutes: 60 }
+        Fraud {
+            self_referral: true,
+            click_spam: true,
+            spam_clicks: 20,
+            spam_window_minutes: 60,
+            customer_burst: true,
+            burst_customers: 3,
+            burst_window_minutes: 1440,
+        }
     }
 }
 
@@ -57,6 +70,24 @@ pub fn email_identity(email: &str) -> String {
         Some((local, domain)) => format!("{}@{domain}", local.split('+').next().unwrap_or(local)),
         None => e,
     }
+}
+
+/// X4: a customer is new, for bursts of new customers, this many days after it signed up.
+pub const NEW_CUSTOMER_DAYS: i32 = 30;
+
+/// X4: a phone as a self-referral compares it: its last nine digits, so that `+39 333 123 4567`
+/// and `333-1234567` match; none when it has fewer than six digits.
+pub fn phone_identity(phone: &str) -> Option<String> {
+    let digits: Vec<char> = phone.chars().filter(char::is_ascii_digit).collect();
+    (digits.len() >= 6).then(|| digits[digits.len().saturating_sub(9)..].iter().collect())
+}
+
+/// X4: a person's name as a self-referral compares it: its words in lower case, in any order
+/// (`Rossi Ana` is `ana rossi`); none when it has no word.
+pub fn name_identity(name: &str) -> Option<String> {
+    let mut words: Vec<String> = name.split_whitespace().map(str::to_lowercase).collect();
+    words.sort();
+    (!words.is_empty()).then(|| words.join(" "))
 }
 
 impl Default for Settings {

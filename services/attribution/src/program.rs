@@ -30,6 +30,13 @@ pub fn from_settings(s: &ProgramSettings) -> anyhow::Result<Settings> {
             } else {
                 s.fraud_click_spam_window_minutes
             },
+            customer_burst: s.fraud_customer_burst,
+            burst_customers: if s.fraud_customer_burst_customers == 0 { 3 } else { s.fraud_customer_burst_customers },
+            burst_window_minutes: if s.fraud_customer_burst_window_minutes == 0 {
+                1440
+            } else {
+                s.fraud_customer_burst_window_minutes
+            },
         },
     })
 }

@@ -32,6 +32,9 @@ pub async fn demo(svc: &AttributionService, tenant: Uuid, partners: &[DemoPartne
             active: true,
             name: String::new(),
             email: String::new(),
+            phone: String::new(),
+            payout_email: String::new(),
+            payout_holder: String::new(),
         };
         store::put_partner(&mut tx, &row, now - Duration::days(30)).await?;
         svc.ensure_referral_link(&mut tx, p.partner).await.map_err(err)?;

@@ -24,6 +24,7 @@ pub fn snapshot(c: &CustomerRow) -> ev::CustomerSnapshot {
         group_id: c.group_id.map(|g| g.to_string()),
         is_business: c.is_business,
         approval: c.approval.clone(),
+        phone: c.phone.clone(),
     }
 }
 

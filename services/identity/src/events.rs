@@ -7,6 +7,7 @@ use platform::outbox::Outbox;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::domain::PayoutKind;
 use crate::store::PartnerRow;
 
 pub const CONTEXT: &str = "identity";
@@ -22,7 +23,19 @@ pub fn snapshot(p: &PartnerRow) -> ev::PartnerSnapshot {
         parent_partner_id: p.parent_partner_id.map(|x| x.to_string()),
         language: p.language.clone(),
         payout_currency: p.payout_method.currency.clone().unwrap_or_default(),
+        phone: p.phone.clone(),
+        payout_email: payout_field(p, PayoutKind::Paypal, "email"),
+        payout_account_holder: payout_field(p, PayoutKind::Bank, "account_holder"),
     }
+}
+
+/// X4: one field of the partner's payout method when it is of `kind` ("" otherwise).
+fn payout_field(p: &PartnerRow, kind: PayoutKind, field: &str) -> String {
+    let m = &p.payout_method;
+    if m.kind != Some(kind) {
+        return String::new();
+    }
+    m.fields.get(field).cloned().unwrap_or_default()
 }
 
 /// `access.revoked`: the tokens already issued for these sessions, or for this API key, stop

@@ -236,7 +236,7 @@ async fn x4_click_spam_flags_the_next_commission_and_signals_switch_off() {
         )
         .await;
     e2e::assert_problem(&r, 422, "invalid_field", Some("settings.fraud_click_spam_clicks"));
-    let off = json!({ "settings": { "fraud_self_referral": false, "fraud_click_spam": false } });
+    let off = json!({ "settings": { "fraud_self_referral": false, "fraud_click_spam": false, "fraud_customer_burst": false } });
     let s = admin.patch("/api/v1/program", &off, 200).await;
     assert_eq!(
         (s["settings"]["fraud_self_referral"].as_bool(), s["settings"]["fraud_click_spam_clicks"].as_u64()),
@@ -323,6 +323,131 @@ async fn x4_c10_a_flag_after_the_money_matured_holds_that_much_of_the_next_payou
     admin.post(&decide, &json!({ "decision": "release", "note": "a neighbour's order, checked" }), 200).await;
     let p = rex.post("/api/v1/payouts", &json!({}), 201).await;
     assert_eq!(p["amount"], "10.00", "{p}");
+    assert_eq!(admin.get("/api/v1/ledger/check", 200).await["sound"], true);
+    sys.stop().await;
+}
+
+/// Imports a paid order of 100.00 for the known customer `customer`, placed by `partner` if any.
+async fn order_of(admin: &Client, ext: &str, customer: &str, partner: Option<&str>) -> String {
+    let mut o = json!({
+        "external_id": ext, "customer": { "id": customer, "name": "Known", "email": "", "language": "en" },
+        "items": [{ "sku": "FRD-100", "quantity": 1 }], "payment_method": "card", "status": "paid",
+        "shipping": "0", "tax_rate": "0",
+    });
+    if let Some(p) = partner {
+        o["placed_by_partner_id"] = json!(p);
+    }
+    let r = admin.post("/api/v1/orders/import", &json!({ "orders": [o] }), 200).await;
+    assert_eq!(r["created"], 1, "{r}");
+    r["items"][0]["order_id"].as_str().unwrap().to_string()
+}
+
+/// A customer the merchant adds, once attribution keeps its phone and name.
+async fn known_customer(admin: &Client, name: &str, email: &str, phone: &str) -> String {
+    let c = admin.post("/api/v1/customers", &json!({ "name": name, "email": email, "phone": phone }), 201).await;
+    let id = c["id"].as_str().unwrap().to_string();
+    until(admin, &format!("/api/v1/customers/{id}/export"), |d| d["attribution"]["contact"]["name"] == name).await;
+    id
+}
+
+/// The kinds and matched fields of an order's open flag.
+async fn matched(admin: &Client, order: &str) -> Vec<(String, String)> {
+    let f = flag(admin, order).await;
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
+    f["signals"].as_array().unwrap().iter().map(|s| (text(&s["kind"]), text(&s["evidence"]["matched"]))).collect()
+}
+
+/// X4: self-referral beyond the email: the customer's phone is the partner's (written another
+/// way), the customer's email is the partner's PayPal, the customer's name is the holder of the
+/// partner's bank account. And a burst of new customers: three signing up for one partner from one
+/// IP hash within a day flag their commissions, one from another address does not; the evidence
+/// names the count, never the address; the export shows the sign-up's hash and erasure removes it.
+#[tokio::test]
+async fn x4_phone_payout_details_and_a_burst_of_new_customers_flag_the_commission() {
+    // The test's requests come through a proxy on 127.0.0.1 that names each client (s17_4).
+    let sections = vec![("gateway", json!({ "trusted_proxies": ["127.0.0.1/32"] }))];
+    let sys = TestSystem::start_with(e2e::Options { sections, ..e2e::Options::default() }).await;
+    let admin = sys.demo_admin().await;
+    let p = json!({ "sku": "FRD-100", "name": "Fraud press", "base_price": "100.00", "kind": "physical" });
+    admin.post("/api/v1/products", &p, 201).await;
+    let paypal = json!({ "kind": "paypal", "fields": { "email": "Pia.Pays@pp.test" } });
+    let pia = json!({ "name": "Pia Phone", "email": "pia.x4@demo.test", "phone": "+39 333 123 4567",
+        "password": "demo-partner", "payout_method": paypal });
+    let pia_id = admin.post("/api/v1/partners", &pia, 201).await["id"].as_str().unwrap().to_string();
+    let bank = json!({ "kind": "bank", "fields": { "iban": "IT60 X054 2811 1010 0000 0123 456", "account_holder": "Bo Banca" } });
+    let bo = json!({ "name": "Bo", "email": "bo.x4@demo.test", "password": "demo-partner", "payout_method": bank });
+    let bo_id = admin.post("/api/v1/partners", &bo, 201).await["id"].as_str().unwrap().to_string();
+    // Their referral links come with attribution's copy of them (phone and payout details).
+    let pia_code = referral_code(&sys.login("pia.x4@demo.test", "demo-partner").await).await;
+    referral_code(&sys.login("bo.x4@demo.test", "demo-partner").await).await;
+
+    let carla = known_customer(&admin, "Carla Phone", "carla@x.test", "333-1234567").await;
+    let by_phone = order_of(&admin, "x4-phone", &carla, Some(&pia_id)).await;
+    assert_eq!(matched(&admin, &by_phone).await, [("self_referral".into(), "phone".into())]);
+    let by_paypal = order(&admin, "x4-paypal", &pia_id, "pia.pays+shop@PP.test").await;
+    assert_eq!(matched(&admin, &by_paypal).await, [("self_referral".into(), "payout_email".into())]);
+    let holder = known_customer(&admin, "banca  BO", "bb@x.test", "").await;
+    let by_holder = order_of(&admin, "x4-holder", &holder, Some(&bo_id)).await;
+    assert_eq!(matched(&admin, &by_holder).await, [("self_referral".into(), "payout_account_holder".into())]);
+    let dan = known_customer(&admin, "Dan Other", "dan@x.test", "+39 333 123 4568").await;
+    let clean = order_of(&admin, "x4-clean", &dan, Some(&pia_id)).await;
+    assert_eq!(line(&admin, &clean).await["reason"], "", "another phone, name and email");
+
+    // Three sign-ups through Pia's link from one address within the day, one from another.
+    let register = |n: u32, from: &'static str| {
+        let (sys, code) = (&sys, pia_code.clone());
+        async move {
+            let body = json!({ "name": format!("New {n}"), "email": format!("new{n}@x.test"), "referral_code": code });
+            let r = sys
+                .client()
+                .send(
+                    Method::POST,
+                    "/api/v1/programs/demo/customers",
+                    Some(("application/json", body.to_string().as_str())),
+                    &[("x-forwarded-for", from)],
+                )
+                .await;
+            assert_eq!(r.status, 201, "{r:?}");
+            r.body["id"].as_str().unwrap().to_string()
+        }
+    };
+    let mut new = Vec::new();
+    for (n, from) in [(1, "198.51.100.7"), (2, "198.51.100.7"), (3, "198.51.100.7"), (4, "198.51.100.8")] {
+        let id = register(n, from).await;
+        until(&admin, &format!("/api/v1/customers/{id}/binding"), |b| b["partner_id"] == pia_id.as_str()).await;
+        new.push(id);
+    }
+    let burst = order_of(&admin, "x4-burst", &new[0], None).await;
+    let f = flag(&admin, &burst).await;
+    let s = &f["signals"][0];
+    assert_eq!(s["kind"], "customer_burst", "{f}");
+    assert_eq!(
+        (s["evidence"]["customers"].as_str(), s["evidence"]["window_minutes"].as_str()),
+        (Some("3"), Some("1440"))
+    );
+    assert!(!f.to_string().contains("198.51.100"), "never the raw IP: {f}");
+    let apart = order_of(&admin, "x4-apart", &new[3], None).await;
+    assert_eq!(line(&admin, &apart).await["reason"], "", "alone at its address");
+
+    // The export shows the sign-up as its hash; erasure takes it with the contact copy.
+    let export = format!("/api/v1/customers/{}/export", new[0]);
+    let doc = admin.get(&export, 200).await;
+    let hash = doc["attribution"]["sign_up"]["ip_hash"].as_str().unwrap().to_string();
+    assert!(hash.len() == 64 && !doc.to_string().contains("198.51.100"), "{doc}");
+    admin.post(&format!("/api/v1/customers/{}/erase", new[0]), &json!({ "confirm": "New 1" }), 200).await;
+    let doc = until(&admin, &export, |d| d["attribution"]["sign_up"].is_null()).await;
+    assert!(doc["attribution"]["contact"].is_null() && !doc.to_string().contains(&hash), "{doc}");
+
+    // A threshold out of range is refused, naming the field; the defaults are as documented.
+    let bad = json!({ "settings": { "fraud_customer_burst_customers": 1 } });
+    let r = admin.expect_with(Method::PATCH, "/api/v1/program", Some(&bad), &[], 422).await;
+    e2e::assert_problem(&r, 422, "invalid_field", Some("settings.fraud_customer_burst_customers"));
+    let program = admin.get("/api/v1/program", 200).await;
+    let s = &program["settings"];
+    assert_eq!(
+        (s["fraud_customer_burst"].as_bool(), s["fraud_customer_burst_window_minutes"].as_u64()),
+        (Some(true), Some(1440))
+    );
     assert_eq!(admin.get("/api/v1/ledger/check", 200).await["sound"], true);
     sys.stop().await;
 }

@@ -273,3 +273,16 @@ fn x4_an_email_is_the_same_person_whatever_its_case_and_plus_tag() {
     assert_eq!(email_identity("ana@demo.test"), email_identity("ANA+x+y@demo.test"));
     assert_ne!(email_identity("ana@demo.test"), email_identity("anna@demo.test"));
 }
+
+#[test]
+fn x4_a_phone_is_its_last_nine_digits_and_a_name_its_words_in_any_order() {
+    use crate::domain::{name_identity, phone_identity};
+    assert_eq!(phone_identity("+39 333 123 4567"), phone_identity("333-1234567"));
+    assert_eq!(phone_identity("0048 (501) 234-567").as_deref(), Some("501234567"));
+    assert_ne!(phone_identity("+39 333 123 4567"), phone_identity("+39 333 123 4568"));
+    assert_eq!(phone_identity("12-34"), None, "too short to be anyone's");
+    assert_eq!(phone_identity(""), None);
+    assert_eq!(name_identity("  Rossi   ANA "), name_identity("ana rossi"));
+    assert_ne!(name_identity("Ana Rossi"), name_identity("Ana Rossini"));
+    assert_eq!(name_identity("   "), None);
+}

@@ -1,6 +1,7 @@
 //! L8 and X8: registrations that bind a customer, and visitors and customers who become known.
 
 use chrono::{DateTime, Utc};
+use partnerline_proto::events::v1 as ev;
 use platform::AppError;
 use platform::db::TenantTx;
 use uuid::Uuid;
@@ -55,11 +56,32 @@ impl AttributionService {
         Ok(())
     }
 
+    /// X4: a customer's sign-up, kept with its IP hash and the partner it signed up for (the
+    /// binding its registration left), that bursts of new customers are counted from.
+    pub async fn signed_up(
+        &self,
+        tx: &mut TenantTx<'_>,
+        customer: Uuid,
+        ip_hash: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), AppError> {
+        let partner = store::binding(tx, &customer_subject(customer)).await?.map(|b| b.partner);
+        store::put_registration(tx, customer, partner, ip_hash.trim(), at).await?;
+        Ok(())
+    }
+
     /// X8: what customers publish of a customer's email; a customer whose email is a partner's is
     /// that partner from now on.
-    pub async fn customer_seen(&self, tx: &mut TenantTx<'_>, customer: Uuid, email: &str) -> Result<(), AppError> {
-        let email = email.trim().to_lowercase();
-        store::put_customer_email(tx, customer, &email).await?;
+    pub async fn customer_seen(
+        &self,
+        tx: &mut TenantTx<'_>,
+        customer: Uuid,
+        c: &ev::CustomerSnapshot,
+    ) -> Result<(), AppError> {
+        let email = c.email.trim().to_lowercase();
+        let contact =
+            store::CustomerContact { email: email.clone(), phone: c.phone.trim().into(), name: c.name.trim().into() };
+        store::put_customer_contact(tx, customer, &contact).await?;
         if email.is_empty() {
             return Ok(());
         }

@@ -107,9 +107,12 @@ impl AttributionService {
         Ok(())
     }
 
-    /// X4: the signals of each checked order: self-referral (the customer's email, or an IP hash
-    /// of its clicks, is the partner's own) and click spam (a burst of clicks from one IP hash on
-    /// the partner's links since its last flagged burst, within a week before the order).
+    /// X4: the signals of each checked order: self-referral (the customer's email or phone, its
+    /// name as the partner's bank account holder, its email as the partner's PayPal, or an IP
+    /// hash of its clicks, is the partner's own), click spam (a burst of clicks from one IP hash
+    /// on the partner's links since its last flagged burst, within a week before the order) and a
+    /// burst of new customers (the customer one of many signing up for the partner from one IP
+    /// hash, within its first 30 days).
     async fn fraud_signals(
         &self,
         tx: &mut TenantTx<'_>,
@@ -122,16 +125,33 @@ impl AttributionService {
             let pairs: Vec<(Uuid, Uuid)> = checks.iter().filter_map(|c| Some((c.customer?, c.partner))).collect();
             let from_own_ip: HashMap<(Uuid, Uuid), i64> =
                 store::own_ip_clicks(tx, &pairs).await?.into_iter().map(|(c, p, n)| ((c, p), n)).collect();
+            let ids: Vec<Uuid> = pairs.iter().map(|p| p.0).collect();
+            let contacts = store::customer_contacts(tx, &ids).await?;
+            let no_contact = store::CustomerContact::default();
             for c in checks {
-                let own = partners.get(&c.partner).map(|p| p.email.as_str()).unwrap_or_default();
-                let email = !own.is_empty()
-                    && !c.email.trim().is_empty()
-                    && domain::email_identity(own) == domain::email_identity(&c.email);
+                let partner = partners.get(&c.partner);
+                let own = |f: fn(&store::PartnerRow) -> &str| partner.map(f).unwrap_or_default();
+                let contact = c.customer.and_then(|x| contacts.get(&x)).unwrap_or(&no_contact);
+                let same_email = |a: &str, b: &str| {
+                    !a.trim().is_empty()
+                        && !b.trim().is_empty()
+                        && domain::email_identity(a) == domain::email_identity(b)
+                };
+                let same = |a: Option<String>, b: Option<String>| a.is_some() && a == b;
                 let ip = c.customer.and_then(|x| from_own_ip.get(&(x, c.partner)).copied()).unwrap_or(0);
-                let matched: Vec<&str> = [(email, "email"), (ip > 0, "ip_hash")]
-                    .into_iter()
-                    .filter_map(|(hit, what)| hit.then_some(what))
-                    .collect();
+                let matched: Vec<&str> = [
+                    (same_email(own(|p| &p.email), &c.email), "email"),
+                    (same(domain::phone_identity(own(|p| &p.phone)), domain::phone_identity(&contact.phone)), "phone"),
+                    (same_email(own(|p| &p.payout_email), &c.email), "payout_email"),
+                    (
+                        same(domain::name_identity(own(|p| &p.payout_holder)), domain::name_identity(&contact.name)),
+                        "payout_account_holder",
+                    ),
+                    (ip > 0, "ip_hash"),
+                ]
+                .into_iter()
+                .filter_map(|(hit, what)| hit.then_some(what))
+                .collect();
                 if !matched.is_empty() {
                     let mut evidence = HashMap::from([("matched".to_string(), matched.join(","))]);
                     if ip > 0 {
@@ -169,6 +189,26 @@ impl AttributionService {
                     ("until".to_string(), until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
                 ]);
                 out.entry(c.order).or_default().push(ev::FraudSignal { kind: "click_spam".into(), evidence });
+            }
+        }
+        if fraud.customer_burst {
+            let asked: Vec<(Uuid, Uuid, DateTime<Utc>)> =
+                checks.iter().filter_map(|c| Some((c.customer?, c.partner, c.placed_at))).collect();
+            let (n, minutes) = (fraud.burst_customers, fraud.burst_window_minutes);
+            let bursts: HashMap<(Uuid, Uuid), (i64, DateTime<Utc>)> =
+                store::customer_bursts(tx, &asked, n, minutes, domain::NEW_CUSTOMER_DAYS)
+                    .await?
+                    .into_iter()
+                    .map(|(c, p, count, at)| ((c, p), (count, at)))
+                    .collect();
+            for c in checks {
+                let Some((count, at)) = c.customer.and_then(|x| bursts.get(&(x, c.partner))) else { continue };
+                let evidence = HashMap::from([
+                    ("customers".to_string(), count.to_string()),
+                    ("window_minutes".to_string(), minutes.to_string()),
+                    ("signed_up".to_string(), at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+                ]);
+                out.entry(c.order).or_default().push(ev::FraudSignal { kind: "customer_burst".into(), evidence });
             }
         }
         Ok(out)

@@ -41,16 +41,22 @@ pub struct PartnerRow {
     pub name: String,
     /// Lower-case, for X8.
     pub email: String,
+    /// X4: the partner's phone, and its payout details' PayPal email (lower-case) and bank
+    /// account holder, as identity last published them.
+    pub phone: String,
+    pub payout_email: String,
+    pub payout_holder: String,
 }
 
 #[tracing::instrument(skip_all)]
 pub async fn put_partner(tx: &mut TenantTx<'_>, p: &PartnerRow, at: DateTime<Utc>) -> sqlx::Result<()> {
     let tenant = tx.tenant();
     sqlx::query(
-        "INSERT INTO partners (id, tenant_id, user_id, parent_id, active, updated_at, name, email)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+        "INSERT INTO partners (id, tenant_id, user_id, parent_id, active, updated_at, name, email, phone,
+             payout_email, payout_holder)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
          ON CONFLICT (id) DO UPDATE SET user_id = $3, parent_id = $4, active = $5, updated_at = $6, name = $7,
-             email = $8
+             email = $8, phone = $9, payout_email = $10, payout_holder = $11
          WHERE partners.updated_at <= $6",
     )
     .bind(p.id)
@@ -61,6 +67,9 @@ pub async fn put_partner(tx: &mut TenantTx<'_>, p: &PartnerRow, at: DateTime<Utc
     .bind(at)
     .bind(&p.name)
     .bind(&p.email)
+    .bind(&p.phone)
+    .bind(&p.payout_email)
+    .bind(&p.payout_holder)
     .execute(tx.conn())
     .await?;
     Ok(())
@@ -85,7 +94,7 @@ pub async fn set_partner_active(tx: &mut TenantTx<'_>, id: Uuid, active: bool, a
 #[tracing::instrument(skip_all)]
 pub async fn partner(tx: &mut TenantTx<'_>, id: Uuid) -> sqlx::Result<Option<PartnerRow>> {
     let tenant = tx.tenant();
-    sqlx::query_as("SELECT id, user_id, parent_id, active, name, email FROM partners WHERE tenant_id = $1 AND id = $2")
+    sqlx::query_as("SELECT id, user_id, parent_id, active, name, email, phone, payout_email, payout_holder FROM partners WHERE tenant_id = $1 AND id = $2")
         .bind(tenant)
         .bind(id)
         .fetch_optional(tx.conn())
@@ -100,7 +109,7 @@ pub async fn partners(tx: &mut TenantTx<'_>, ids: &[Uuid]) -> sqlx::Result<HashM
     }
     let tenant = tx.tenant();
     let rows: Vec<PartnerRow> = sqlx::query_as(
-        "SELECT id, user_id, parent_id, active, name, email FROM partners WHERE tenant_id = $1 AND id = ANY($2)",
+        "SELECT id, user_id, parent_id, active, name, email, phone, payout_email, payout_holder FROM partners WHERE tenant_id = $1 AND id = ANY($2)",
     )
     .bind(tenant)
     .bind(ids)
@@ -118,20 +127,47 @@ pub async fn partners_with_parents(tx: &mut TenantTx<'_>, ids: &[Uuid]) -> sqlx:
     Ok(found)
 }
 
-/// X8: a customer's email, as customers last published it.
+/// X8: a customer's email (and, for X4, its phone and name), as customers last published them.
 #[tracing::instrument(skip_all)]
-pub async fn put_customer_email(tx: &mut TenantTx<'_>, customer: Uuid, email: &str) -> sqlx::Result<()> {
+pub async fn put_customer_contact(tx: &mut TenantTx<'_>, customer: Uuid, c: &CustomerContact) -> sqlx::Result<()> {
     let tenant = tx.tenant();
     sqlx::query(
-        "INSERT INTO customer_emails (tenant_id, customer_id, email) VALUES ($1, $2, $3)
-         ON CONFLICT (tenant_id, customer_id) DO UPDATE SET email = $3",
+        "INSERT INTO customer_emails (tenant_id, customer_id, email, phone, name) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (tenant_id, customer_id) DO UPDATE SET email = $3, phone = $4, name = $5",
     )
     .bind(tenant)
     .bind(customer)
-    .bind(email)
+    .bind(&c.email)
+    .bind(&c.phone)
+    .bind(&c.name)
     .execute(tx.conn())
     .await?;
     Ok(())
+}
+
+/// What attribution keeps of a customer's contact data (X4, X8): the email lower-case.
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
+pub struct CustomerContact {
+    pub email: String,
+    pub phone: String,
+    pub name: String,
+}
+
+/// X4: the kept contact data of `ids`.
+#[tracing::instrument(skip_all)]
+pub async fn customer_contacts(tx: &mut TenantTx<'_>, ids: &[Uuid]) -> sqlx::Result<HashMap<Uuid, CustomerContact>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let tenant = tx.tenant();
+    let rows: Vec<(Uuid, String, String, String)> = sqlx::query_as(
+        "SELECT customer_id, email, phone, name FROM customer_emails WHERE tenant_id = $1 AND customer_id = ANY($2)",
+    )
+    .bind(tenant)
+    .bind(ids)
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(rows.into_iter().map(|(id, email, phone, name)| (id, CustomerContact { email, phone, name })).collect())
 }
 
 #[tracing::instrument(skip_all)]

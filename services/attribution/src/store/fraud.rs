@@ -86,3 +86,68 @@ pub async fn set_spam_flagged_through(tx: &mut TenantTx<'_>, partner: Uuid, at: 
     .await?;
     Ok(())
 }
+
+/// X4: a customer's sign-up (a redelivery keeps the first).
+#[tracing::instrument(skip_all)]
+pub async fn put_registration(
+    tx: &mut TenantTx<'_>,
+    customer: Uuid,
+    partner: Option<Uuid>,
+    ip_hash: &str,
+    at: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    let tenant = tx.tenant();
+    sqlx::query(
+        "INSERT INTO registrations (tenant_id, customer_id, partner_id, ip_hash, at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (tenant_id, customer_id) DO NOTHING",
+    )
+    .bind(tenant)
+    .bind(customer)
+    .bind(partner)
+    .bind(ip_hash)
+    .bind(at)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// A customer in a burst of sign-ups: (customer, partner, customers in the burst, its sign-up).
+pub type CustomerBurst = (Uuid, Uuid, i64, DateTime<Utc>);
+
+/// X4: for each (customer, partner, order placed at) whose customer signed up for that partner
+/// within `new_days` before the order: how many customers signed up for the partner from the
+/// same IP hash within `minutes` either side of its sign-up (itself included), when at least
+/// `customers`; with the sign-up's time.
+#[tracing::instrument(skip_all)]
+pub async fn customer_bursts(
+    tx: &mut TenantTx<'_>,
+    checks: &[(Uuid, Uuid, DateTime<Utc>)],
+    customers: u32,
+    minutes: u32,
+    new_days: i32,
+) -> sqlx::Result<Vec<CustomerBurst>> {
+    if checks.is_empty() {
+        return Ok(Vec::new());
+    }
+    let tenant = tx.tenant();
+    sqlx::query_as(
+        "SELECT q.customer, q.partner, n.count, r.at
+         FROM unnest($2::uuid[], $3::uuid[], $4::timestamptz[]) AS q(customer, partner, placed_at)
+         JOIN registrations r ON r.tenant_id = $1 AND r.customer_id = q.customer AND r.partner_id = q.partner
+             AND r.ip_hash <> '' AND r.at > q.placed_at - make_interval(days => $7)
+         CROSS JOIN LATERAL (
+             SELECT count(*) FROM registrations o
+             WHERE o.tenant_id = $1 AND o.partner_id = q.partner AND o.ip_hash = r.ip_hash
+               AND o.at BETWEEN r.at - make_interval(mins => $5) AND r.at + make_interval(mins => $5)) n
+         WHERE n.count >= $6",
+    )
+    .bind(tenant)
+    .bind(checks.iter().map(|c| c.0).collect::<Vec<_>>())
+    .bind(checks.iter().map(|c| c.1).collect::<Vec<_>>())
+    .bind(checks.iter().map(|c| c.2).collect::<Vec<_>>())
+    .bind(minutes as i32)
+    .bind(i64::from(customers))
+    .bind(new_days)
+    .fetch_all(tx.conn())
+    .await
+}

@@ -8,7 +8,8 @@ const CLICKS_OF: &str = "c.tenant_id = $1 AND (c.subject = 'customer:' || $2::te
     OR c.visitor_id IN (SELECT v.visitor_id FROM visitor_customers v WHERE v.tenant_id = $1 AND v.customer_id = $2))";
 
 /// Its bindings and their history, its clicks (the IP only as the salted hash that was kept),
-/// the visitors it was, and the email attribution matched partners against (X8).
+/// the visitors it was, the contact data attribution matched partners against (X8, X4) and its
+/// sign-up (X4: the IP hash and the partner).
 #[tracing::instrument(skip_all)]
 pub async fn export_customer(tx: &mut TenantTx<'_>, id: Uuid) -> Result<serde_json::Value, sqlx::Error> {
     let tenant = tx.tenant();
@@ -25,13 +26,17 @@ pub async fn export_customer(tx: &mut TenantTx<'_>, id: Uuid) -> Result<serde_js
                          FROM clicks c WHERE {CLICKS_OF}),
             'visitors', (SELECT COALESCE(jsonb_agg(v.visitor_id ORDER BY v.visitor_id), '[]')
                          FROM visitor_customers v WHERE v.tenant_id = $1 AND v.customer_id = $2),
-            'email', (SELECT e.email FROM customer_emails e WHERE e.tenant_id = $1 AND e.customer_id = $2))"
+            'email', (SELECT e.email FROM customer_emails e WHERE e.tenant_id = $1 AND e.customer_id = $2),
+            'contact', (SELECT to_jsonb(e) - 'tenant_id' - 'customer_id'
+                        FROM customer_emails e WHERE e.tenant_id = $1 AND e.customer_id = $2),
+            'sign_up', (SELECT to_jsonb(r) - 'tenant_id' - 'customer_id'
+                        FROM registrations r WHERE r.tenant_id = $1 AND r.customer_id = $2))"
     );
     sqlx::query_scalar(&sql).bind(tenant).bind(id).fetch_one(tx.conn()).await
 }
 
 /// `customer.erased`: the customer's clicks lose their user agent, referrer and IP hash, and its
-/// email copy goes. Bindings stay: they name a partner, not the person, and the orders need them.
+/// contact copy and sign-up go. Bindings stay: they name a partner, not the person, and the orders need them.
 #[tracing::instrument(skip_all)]
 pub async fn erase_customer(tx: &mut TenantTx<'_>, id: Uuid) -> Result<(), sqlx::Error> {
     let tenant = tx.tenant();
@@ -40,10 +45,12 @@ pub async fn erase_customer(tx: &mut TenantTx<'_>, id: Uuid) -> Result<(), sqlx:
          WHERE {CLICKS_OF} AND (c.user_agent <> '' OR c.referrer <> '' OR c.ip_hash <> '')"
     );
     sqlx::query(&sql).bind(tenant).bind(id).execute(tx.conn()).await?;
-    sqlx::query("DELETE FROM customer_emails WHERE tenant_id = $1 AND customer_id = $2")
-        .bind(tenant)
-        .bind(id)
-        .execute(tx.conn())
-        .await?;
+    for table in ["customer_emails", "registrations"] {
+        sqlx::query(&format!("DELETE FROM {table} WHERE tenant_id = $1 AND customer_id = $2"))
+            .bind(tenant)
+            .bind(id)
+            .execute(tx.conn())
+            .await?;
+    }
     Ok(())
 }

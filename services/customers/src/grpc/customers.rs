@@ -378,6 +378,10 @@ impl CustomersService {
                 .map(str::trim)
                 .filter(|v| !v.is_empty() && v.len() <= 64 && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
                 .map(Into::into),
+            ip_hash: Some(req.ip_hash.trim())
+                .filter(|h| h.len() <= 128 && h.chars().all(|c| c.is_ascii_hexdigit()))
+                .unwrap_or_default()
+                .into(),
         };
         self.outbox.emit(tx.conn(), tenant, "customer", c.id, "registered", &msg).await?;
         let card = store::card(&mut tx, c.id, None).await?.ok_or_else(|| AppError::not_found("customer"))?;

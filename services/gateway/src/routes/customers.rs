@@ -369,6 +369,7 @@ pub async fn resolve_link(
 pub async fn register_customer(
     State(s): State<AppState>,
     Path(slug): Path<String>,
+    ClientIp(ip): ClientIp,
     headers: http::HeaderMap,
     ApiJson(b): ApiJson<RegisterCustomer>,
 ) -> Result<(StatusCode, Json<pb::Customer>), AppError> {
@@ -382,6 +383,7 @@ pub async fn register_customer(
         is_business: b.is_business,
         vat_number: b.vat_number,
         visitor_id: crate::routes::redirect::visitor_cookie(&headers),
+        ip_hash: crate::routes::redirect::ip_hash(&s, &ip),
     };
     let c = s.customers().register_customer(platform::grpc::request(req, None)).await.map_err(upstream)?.into_inner();
     Ok((StatusCode::CREATED, Json(c)))

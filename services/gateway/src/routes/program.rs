@@ -65,6 +65,12 @@ pub struct SettingsPatch {
     pub fraud_click_spam_clicks: Option<u32>,
     /// ... within this many minutes (1-1440; default 60).
     pub fraud_click_spam_window_minutes: Option<u32>,
+    /// X4: flag the commissions of a partner's new customers when many signed up from one IP hash.
+    pub fraud_customer_burst: Option<bool>,
+    /// X4: that many customers or more (2-10000; default 3) ...
+    pub fraud_customer_burst_customers: Option<u32>,
+    /// ... within this many minutes (1-10080; default 1440, a day).
+    pub fraud_customer_burst_window_minutes: Option<u32>,
 }
 
 impl From<UpdateProgram> for pb::UpdateProgramRequest {
@@ -101,6 +107,9 @@ impl From<UpdateProgram> for pb::UpdateProgramRequest {
             fraud_click_spam: s.fraud_click_spam,
             fraud_click_spam_clicks: s.fraud_click_spam_clicks,
             fraud_click_spam_window_minutes: s.fraud_click_spam_window_minutes,
+            fraud_customer_burst: s.fraud_customer_burst,
+            fraud_customer_burst_customers: s.fraud_customer_burst_customers,
+            fraud_customer_burst_window_minutes: s.fraud_customer_burst_window_minutes,
         }
     }
 }

@@ -141,6 +141,11 @@ pub fn visitor_cookie(headers: &HeaderMap) -> Option<String> {
         .filter(|v| v.len() == 32 && v.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
+/// L2: the salted hash a client's address is kept as (clicks, X4's sign-ups); never the address.
+pub fn ip_hash(s: &AppState, ip: &str) -> String {
+    hex(&platform::auth::token_hash(&format!("{}:{ip}", s.redirect.ip_hash_salt)))
+}
+
 fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);
@@ -181,11 +186,7 @@ pub async fn redirect(State(s): State<AppState>, Path(code): Path<String>, req: 
             visitor_id: visitor.clone(),
             user_agent: text(header::USER_AGENT),
             referrer: text(header::REFERER),
-            ip_hash: hex(&platform::auth::token_hash(&format!(
-                "{}:{}",
-                s.redirect.ip_hash_salt,
-                client_ip(headers, peer, &s.redirect.proxies)
-            ))),
+            ip_hash: ip_hash(&s, &client_ip(headers, peer, &s.redirect.proxies)),
             at: now.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
             clicker_partner_id: clicker_partner(&s, headers),
         });

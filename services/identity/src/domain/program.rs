@@ -105,11 +105,24 @@ pub struct FraudSettings {
     pub click_spam: bool,
     pub click_spam_clicks: u32,
     pub click_spam_window_minutes: u32,
+    /// At least `customer_burst_customers` new customers signed up for one partner from one IP
+    /// hash within `customer_burst_window_minutes`.
+    pub customer_burst: bool,
+    pub customer_burst_customers: u32,
+    pub customer_burst_window_minutes: u32,
 }
 
 impl Default for FraudSettings {
     fn default() -> Self {
-        FraudSettings { self_referral: true, click_spam: true, click_spam_clicks: 20, click_spam_window_minutes: 60 }
+        FraudSettings {
+            self_referral: true,
+            click_spam: true,
+            click_spam_clicks: 20,
+            click_spam_window_minutes: 60,
+            customer_burst: true,
+            customer_burst_customers: 3,
+            customer_burst_window_minutes: 1440,
+        }
     }
 }
 
@@ -179,6 +192,9 @@ pub struct ProgramPatch {
     pub fraud_click_spam: Option<bool>,
     pub fraud_click_spam_clicks: Option<u32>,
     pub fraud_click_spam_window_minutes: Option<u32>,
+    pub fraud_customer_burst: Option<bool>,
+    pub fraud_customer_burst_customers: Option<u32>,
+    pub fraud_customer_burst_window_minutes: Option<u32>,
 }
 
 fn decimal(errors: &mut Vec<FieldError>, field: &str, raw: &str) -> Option<Decimal> {
@@ -429,6 +445,29 @@ impl ProgramSettings {
                 errors.push(FieldError {
                     field: f("fraud_click_spam_window_minutes"),
                     message: "must be between 1 and 1440 minutes (a day)".into(),
+                });
+            }
+        }
+        if let Some(v) = patch.fraud_customer_burst {
+            s.fraud.customer_burst = v;
+        }
+        if let Some(n) = patch.fraud_customer_burst_customers {
+            if (2..=10_000).contains(&n) {
+                s.fraud.customer_burst_customers = n;
+            } else {
+                errors.push(FieldError {
+                    field: f("fraud_customer_burst_customers"),
+                    message: "must be between 2 and 10000 customers".into(),
+                });
+            }
+        }
+        if let Some(m) = patch.fraud_customer_burst_window_minutes {
+            if (1..=10_080).contains(&m) {
+                s.fraud.customer_burst_window_minutes = m;
+            } else {
+                errors.push(FieldError {
+                    field: f("fraud_customer_burst_window_minutes"),
+                    message: "must be between 1 and 10080 minutes (a week)".into(),
                 });
             }
         }

@@ -88,6 +88,9 @@ pub fn settings(s: &ProgramSettings) -> pb::ProgramSettings {
         fraud_click_spam: s.fraud.click_spam,
         fraud_click_spam_clicks: s.fraud.click_spam_clicks,
         fraud_click_spam_window_minutes: s.fraud.click_spam_window_minutes,
+        fraud_customer_burst: s.fraud.customer_burst,
+        fraud_customer_burst_customers: s.fraud.customer_burst_customers,
+        fraud_customer_burst_window_minutes: s.fraud.customer_burst_window_minutes,
     }
 }
 

@@ -136,6 +136,9 @@ impl IdentityService {
             fraud_click_spam: req.fraud_click_spam,
             fraud_click_spam_clicks: req.fraud_click_spam_clicks,
             fraud_click_spam_window_minutes: req.fraud_click_spam_window_minutes,
+            fraud_customer_burst: req.fraud_customer_burst,
+            fraud_customer_burst_customers: req.fraud_customer_burst_customers,
+            fraud_customer_burst_window_minutes: req.fraud_customer_burst_window_minutes,
         };
         let mut tx = TenantTx::begin(&self.pool, tenant).await?;
         let mut t = store::tenant_for_update(&mut tx).await?.ok_or_else(|| AppError::not_found("program"))?;

@@ -80,6 +80,12 @@ impl Action {
     }
 }
 
+/// Whether requests of `method` to `route` are limited (the OpenAPI document says 429).
+pub fn is_limited(method: &str, route: &str) -> bool {
+    let method = http::Method::from_bytes(method.as_bytes()).unwrap_or(http::Method::GET);
+    classify(&method, route, route).is_some()
+}
+
 /// What a request is, if it is limited: its action and what it is aimed at (a program's slug,
 /// or a token), read from the route it matched.
 fn classify(method: &http::Method, route: &str, path: &str) -> Option<(Action, String)> {

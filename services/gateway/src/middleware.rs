@@ -52,7 +52,7 @@ fn method_label(method: &http::Method) -> &'static str {
 
 /// Text in a path or query string is checked once, here: a NUL (which PostgreSQL cannot store)
 /// or another control character is never part of an id or a search. A path holding one names
-/// nothing (404); a query parameter holding one is 422 naming it.
+/// nothing (404); a query parameter holding one, or longer than `MAX_QUERY`, is 422 naming it.
 pub async fn plain_text(req: Request, next: Next) -> Response {
     let path = percent_encoding::percent_decode_str(req.uri().path()).decode_utf8_lossy();
     if path.chars().any(char::is_control) {
@@ -60,8 +60,13 @@ pub async fn plain_text(req: Request, next: Next) -> Response {
     }
     if let Some(query) = req.uri().query() {
         for (name, value) in form_urlencoded::parse(query.as_bytes()) {
-            if let Some(message) = crate::problem::control_character(&value, false) {
-                let field = platform::error::FieldError { field: name.into_owned(), message: message.into() };
+            let too_long = || {
+                let max = crate::problem::MAX_QUERY;
+                (value.chars().count() > max).then(|| format!("must be at most {max} characters"))
+            };
+            let problem = crate::problem::control_character(&value, false).map(String::from).or_else(too_long);
+            if let Some(message) = problem {
+                let field = platform::error::FieldError { field: name.into_owned(), message };
                 return axum::response::IntoResponse::into_response(platform::AppError::invalid_fields(vec![field]));
             }
         }

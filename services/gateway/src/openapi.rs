@@ -65,6 +65,66 @@ pub fn problems(doc: &mut utoipa::openapi::OpenApi) {
             }
         }
     }
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let ops = [("GET", &mut item.get), ("POST", &mut item.post)];
+        for (method, op) in ops.into_iter().filter_map(|(m, op)| Some((m, op.as_mut()?))) {
+            if crate::limits::is_limited(method, path) {
+                let limited =
+                    problem("Too many requests from this client or for this program; `Retry-After` says when to retry");
+                op.responses.responses.entry("429".into()).or_insert(limited);
+            }
+            for p in op.parameters.iter_mut().flatten() {
+                if let Some(schema) = p.schema.as_mut() {
+                    bound_strings(schema, crate::problem::MAX_QUERY);
+                }
+            }
+            if let Some(body) = op.request_body.as_mut() {
+                for content in body.content.values_mut() {
+                    if let Some(schema) = content.schema.as_mut() {
+                        bound_strings(schema, crate::problem::MAX_TEXT);
+                    }
+                }
+            }
+        }
+    }
+    if let Some(components) = doc.components.as_mut() {
+        for schema in components.schemas.values_mut() {
+            bound_strings(schema, crate::problem::MAX_TEXT);
+        }
+    }
+}
+
+/// Issue 17: every string a client may send has the maximum length the gateway enforces
+/// (`problem::MAX_TEXT` in bodies, `MAX_QUERY` in queries; a `csv` table the body's limit), unless
+/// its schema declares a tighter one.
+fn bound_strings(schema: &mut utoipa::openapi::RefOr<utoipa::openapi::Schema>, max: usize) {
+    use utoipa::openapi::schema::{ArrayItems, SchemaType, Type};
+    use utoipa::openapi::{RefOr, Schema};
+    let RefOr::T(schema) = schema else { return };
+    match schema {
+        Schema::Object(o) => {
+            let string = match &o.schema_type {
+                SchemaType::Type(t) => *t == Type::String,
+                SchemaType::Array(ts) => ts.contains(&Type::String),
+                SchemaType::AnyValue => false,
+            };
+            if string && o.max_length.is_none() {
+                o.max_length = Some(max);
+            }
+            for (name, property) in o.properties.iter_mut() {
+                bound_strings(property, if name == "csv" { crate::BODY_LIMIT } else { max });
+            }
+        }
+        Schema::Array(a) => {
+            if let ArrayItems::RefOrSchema(items) = &mut a.items {
+                bound_strings(items, max);
+            }
+        }
+        Schema::OneOf(o) => o.items.iter_mut().for_each(|s| bound_strings(s, max)),
+        Schema::AllOf(o) => o.items.iter_mut().for_each(|s| bound_strings(s, max)),
+        Schema::AnyOf(o) => o.items.iter_mut().for_each(|s| bound_strings(s, max)),
+        _ => {}
+    }
 }
 
 struct BearerAuth;
@@ -139,6 +199,28 @@ mod tests {
             }
         }
         assert!(errors > 200, "{errors} error responses");
+    }
+
+    /// Issue 17: the bounds the gateway enforces are in the document, and every rate-limited
+    /// operation says it answers 429.
+    #[test]
+    fn s17_11_strings_are_bounded_and_limited_operations_document_429() {
+        let v = serde_json::to_value(document(false)).unwrap();
+        let schemas = &v["components"]["schemas"];
+        assert_eq!(schemas["TopUpRequest"]["properties"]["reference"]["maxLength"], 10_000);
+        assert_eq!(schemas["PutExchangeRatesRequest"]["properties"]["csv"]["maxLength"], crate::BODY_LIMIT);
+        let q = v["paths"]["/api/v1/customers"]["get"]["parameters"].as_array().unwrap();
+        let q = q.iter().find(|p| p["name"] == "q").unwrap();
+        assert_eq!(q["schema"]["maxLength"], 1_000, "{q}");
+        for (path, method) in [
+            ("/api/v1/programs/{slug}/customers", "post"),
+            ("/api/v1/programs/{slug}/applications", "post"),
+            ("/api/v1/programs/{slug}/join", "get"),
+            ("/api/v1/quick-order/{token}/orders", "post"),
+        ] {
+            assert!(v["paths"][path][method]["responses"]["429"].is_object(), "{method} {path}: 429");
+        }
+        assert!(v["paths"]["/api/v1/customers"]["post"]["responses"]["429"].is_null(), "only the limited ones");
     }
 
     #[test]

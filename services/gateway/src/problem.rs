@@ -80,6 +80,12 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     }
 }
 
+/// Issue 17: the longest string a JSON body may hold, in characters (services check tighter
+/// bounds of their own: names, notes...); a table sent as `csv` is bounded by the body's size.
+pub const MAX_TEXT: usize = 10_000;
+/// The longest value of a query parameter, in characters.
+pub const MAX_QUERY: usize = 1_000;
+
 /// Why `text` cannot be stored as it is, if it holds a NUL or a control character (tab and line
 /// breaks are allowed where `multiline`).
 pub fn control_character(text: &str, multiline: bool) -> Option<&'static str> {
@@ -100,7 +106,14 @@ fn bad_text(value: &serde_json::Value, path: &mut String) -> Option<FieldError> 
         FieldError { field, message: message.to_string() }
     };
     match value {
-        serde_json::Value::String(text) => control_character(text, true).map(|m| here(path, m)),
+        serde_json::Value::String(text) => {
+            if let Some(m) = control_character(text, true) {
+                return Some(here(path, m));
+            }
+            let table = path.rsplit('.').next() == Some("csv");
+            (!table && text.chars().count() > MAX_TEXT)
+                .then(|| here(path, &format!("must be at most {MAX_TEXT} characters")))
+        }
         serde_json::Value::Array(items) => items.iter().enumerate().find_map(|(i, item)| {
             let len = path.len();
             path.push_str(&format!("[{i}]"));
@@ -348,6 +361,21 @@ mod tests {
         }
         assert_eq!(control_character("line one\nline two\ttabbed", true), None, "multi-line text keeps its breaks");
         assert!(control_character("one\ntwo", false).is_some(), "a single-line value has none");
+    }
+
+    #[tokio::test]
+    async fn s17_11_every_string_of_a_body_has_a_maximum_length() {
+        let long = "x".repeat(super::MAX_TEXT + 1);
+        let body = format!(r#"{{"email": "a", "password": "x", "hold": {{"new_weeks": 1, "kind": "{long}"}}}}"#);
+        let (status, p) = reject(Some("application/json"), &body).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+        assert_eq!(p["errors"][0]["field"], "hold.kind", "{p}");
+        assert_eq!(p["errors"][0]["message"], "must be at most 10000 characters");
+        // The limit counts characters, not bytes; a `csv` table is bounded by the body's size.
+        let at_limit = "é".repeat(super::MAX_TEXT);
+        let body = format!(r#"{{"email": "{at_limit}", "password": "x", "csv": "{long}"}}"#);
+        let value: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert!(super::bad_text(&value, &mut String::new()).is_none(), "at the limit, and a table");
     }
 
     #[tokio::test]

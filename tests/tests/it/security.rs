@@ -151,7 +151,7 @@ async fn s17_2_a3_an_api_key_without_the_scope_gets_403_on_every_protected_opera
 }
 
 #[tokio::test]
-async fn s17_3_p1_l8_a_nul_byte_anywhere_is_a_clear_error_never_a_500() {
+async fn s17_3_s17_11_p1_l8_a_nul_byte_or_an_overlong_string_is_a_clear_error_never_a_500() {
     let sys = TestSystem::start().await;
     let anon = sys.client();
     let admin = sys.demo_admin().await;
@@ -188,6 +188,15 @@ async fn s17_3_p1_l8_a_nul_byte_anywhere_is_a_clear_error_never_a_500() {
     }
     let customers = admin.get("/api/v1/customers?q=eva", 200).await;
     assert!(customers["items"].as_array().unwrap().is_empty(), "nothing was registered: {customers}");
+
+    // s17_11: no string is unbounded: a 20,000-character top-up reference, a 2,000-character search.
+    let before = admin.get("/api/v1/merchant-balance", 200).await;
+    let top_up = json!({ "amount": "10.00", "reference": "r".repeat(20_000) });
+    let r = admin.expect_with(Method::POST, "/api/v1/merchant-balance/top-ups", Some(&top_up), &[], 422).await;
+    assert_problem(&r, 422, "invalid_field", Some("reference"));
+    assert_eq!(admin.get("/api/v1/merchant-balance", 200).await, before, "nothing was topped up");
+    let r = admin.send(Method::GET, &format!("/api/v1/customers?q={}", "a".repeat(2_000)), None, &[]).await;
+    assert_problem(&r, 422, "invalid_field", Some("q"));
     sys.stop().await;
 }
 

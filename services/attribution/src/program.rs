@@ -21,22 +21,18 @@ pub fn from_settings(s: &ProgramSettings) -> anyhow::Result<Settings> {
         self_purchase: s.self_purchase,
         excluded_promotion_types: s.excluded_promotion_types.clone(),
         // Settings kept before X4 carry no threshold: the defaults stand in.
-        fraud: Fraud {
-            self_referral: s.fraud_self_referral,
-            click_spam: s.fraud_click_spam,
-            spam_clicks: if s.fraud_click_spam_clicks == 0 { 20 } else { s.fraud_click_spam_clicks },
-            spam_window_minutes: if s.fraud_click_spam_window_minutes == 0 {
-                60
-            } else {
-                s.fraud_click_spam_window_minutes
-            },
-            customer_burst: s.fraud_customer_burst,
-            burst_customers: if s.fraud_customer_burst_customers == 0 { 3 } else { s.fraud_customer_burst_customers },
-            burst_window_minutes: if s.fraud_customer_burst_window_minutes == 0 {
-                1440
-            } else {
-                s.fraud_customer_burst_window_minutes
-            },
+        fraud: {
+            let d = Fraud::default();
+            let or = |given: u32, default: u32| if given == 0 { default } else { given };
+            Fraud {
+                self_referral: s.fraud_self_referral,
+                click_spam: s.fraud_click_spam,
+                spam_clicks: or(s.fraud_click_spam_clicks, d.spam_clicks),
+                spam_window_minutes: or(s.fraud_click_spam_window_minutes, d.spam_window_minutes),
+                customer_burst: s.fraud_customer_burst,
+                burst_customers: or(s.fraud_customer_burst_customers, d.burst_customers),
+                burst_window_minutes: or(s.fraud_customer_burst_window_minutes, d.burst_window_minutes),
+            }
         },
     })
 }

@@ -60,11 +60,9 @@ pub async fn plain_text(req: Request, next: Next) -> Response {
     }
     if let Some(query) = req.uri().query() {
         for (name, value) in form_urlencoded::parse(query.as_bytes()) {
-            let too_long = || {
-                let max = crate::problem::MAX_QUERY;
-                (value.chars().count() > max).then(|| format!("must be at most {max} characters"))
-            };
-            let problem = crate::problem::control_character(&value, false).map(String::from).or_else(too_long);
+            let problem = crate::problem::control_character(&value, false)
+                .map(String::from)
+                .or_else(|| crate::problem::too_long(&value, crate::problem::MAX_QUERY));
             if let Some(message) = problem {
                 let field = platform::error::FieldError { field: name.into_owned(), message };
                 return axum::response::IntoResponse::into_response(platform::AppError::invalid_fields(vec![field]));

@@ -41,9 +41,15 @@ pub fn problems(doc: &mut utoipa::openapi::OpenApi) {
                 .build(),
         )
     };
-    for item in doc.paths.paths.values_mut() {
-        let ops = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
-        for op in ops.into_iter().flatten() {
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let ops = [
+            ("GET", &mut item.get),
+            ("PUT", &mut item.put),
+            ("POST", &mut item.post),
+            ("DELETE", &mut item.delete),
+            ("PATCH", &mut item.patch),
+        ];
+        for (method, op) in ops.into_iter().filter_map(|(m, op)| Some((m, op.as_mut()?))) {
             let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
             let body = op.request_body.is_some();
             let responses = &mut op.responses.responses;
@@ -63,26 +69,19 @@ pub fn problems(doc: &mut utoipa::openapi::OpenApi) {
                 responses.entry("413".into()).or_insert_with(|| problem("The body is too large"));
                 responses.entry("422".into()).or_insert_with(|| problem("A field is invalid; `errors` names each"));
             }
-        }
-    }
-    for (path, item) in doc.paths.paths.iter_mut() {
-        let ops = [("GET", &mut item.get), ("POST", &mut item.post)];
-        for (method, op) in ops.into_iter().filter_map(|(m, op)| Some((m, op.as_mut()?))) {
             if crate::limits::is_limited(method, path) {
                 let limited =
                     problem("Too many requests from this client or for this program; `Retry-After` says when to retry");
-                op.responses.responses.entry("429".into()).or_insert(limited);
+                responses.entry("429".into()).or_insert(limited);
             }
             for p in op.parameters.iter_mut().flatten() {
                 if let Some(schema) = p.schema.as_mut() {
                     bound_strings(schema, crate::problem::MAX_QUERY);
                 }
             }
-            if let Some(body) = op.request_body.as_mut() {
-                for content in body.content.values_mut() {
-                    if let Some(schema) = content.schema.as_mut() {
-                        bound_strings(schema, crate::problem::MAX_TEXT);
-                    }
+            for content in op.request_body.iter_mut().flat_map(|b| b.content.values_mut()) {
+                if let Some(schema) = content.schema.as_mut() {
+                    bound_strings(schema, crate::problem::MAX_TEXT);
                 }
             }
         }

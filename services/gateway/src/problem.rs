@@ -86,6 +86,11 @@ pub const MAX_TEXT: usize = 10_000;
 /// The longest value of a query parameter, in characters.
 pub const MAX_QUERY: usize = 1_000;
 
+/// Why `text` is refused, if it is longer than `max` characters.
+pub fn too_long(text: &str, max: usize) -> Option<String> {
+    (text.chars().count() > max).then(|| format!("must be at most {max} characters"))
+}
+
 /// Why `text` cannot be stored as it is, if it holds a NUL or a control character (tab and line
 /// breaks are allowed where `multiline`).
 pub fn control_character(text: &str, multiline: bool) -> Option<&'static str> {
@@ -111,8 +116,7 @@ fn bad_text(value: &serde_json::Value, path: &mut String) -> Option<FieldError> 
                 return Some(here(path, m));
             }
             let table = path.rsplit('.').next() == Some("csv");
-            (!table && text.chars().count() > MAX_TEXT)
-                .then(|| here(path, &format!("must be at most {MAX_TEXT} characters")))
+            too_long(text, if table { usize::MAX } else { MAX_TEXT }).map(|m| here(path, &m))
         }
         serde_json::Value::Array(items) => items.iter().enumerate().find_map(|(i, item)| {
             let len = path.len();
